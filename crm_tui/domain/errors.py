@@ -1,0 +1,59 @@
+"""Errors that carry a translatable message, so every layer can show them in the UI language."""
+
+from __future__ import annotations
+
+from crm_tui.i18n import _
+
+
+class CrmError(Exception):
+    """Base for every error meant for a user: ``msgid`` is an English catalog key, ``params`` fill it.
+
+    ``str(err)`` translates at the time it is shown, so a language switch is honoured.
+    """
+
+    exit_code = 1
+
+    def __init__(self, msgid: str, /, **params: object) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return _(self.msgid, **self.params)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(CrmError):
+    """Bad input for one field. ``field`` names the form field the message belongs next to."""
+
+    def __init__(self, field: str, msgid: str, /, **params: object) -> None:
+        super().__init__(msgid, **params)
+        self.field = field
+
+
+class ValidationErrors(CrmError):
+    """Several field errors found at once; nothing was saved."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        super().__init__("{count} field(s) need correcting; nothing was saved.", count=len(errors))
+        self.errors = errors
+
+    def by_field(self) -> dict[str, str]:
+        return {e.field: e.message for e in self.errors}
+
+
+class PermissionDenied(CrmError):
+    exit_code = 3
+
+
+class NotFound(CrmError):
+    exit_code = 4
+
+
+class Conflict(CrmError):
+    """The action clashes with the current state (illegal transition, duplicate, stale edit)."""
+
+    exit_code = 5

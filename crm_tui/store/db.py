@@ -1,0 +1,261 @@
+"""The encrypted database: one SQLCipher 4 file opened through SQLAlchemy with sqlcipher3.
+
+Opening never changes a file it could not open: a wrong or missing key is reported and the file is
+left byte for byte as it was. Schema upgrades run on open, after an encrypted copy is taken.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool, QueuePool
+
+from crm_tui.domain.errors import CrmError
+from crm_tui.store import paths
+from crm_tui.store.keys import KeyMissing, KeyStore, new_key
+
+BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 65_536  # 64 MiB page cache: the 1M-customer search index stays hot
+_log_silenced = threading.Lock()
+_silenced = False
+
+
+class DatabaseMissing(CrmError):
+    exit_code = 13
+
+
+class WrongKey(CrmError):
+    exit_code = 14
+
+
+class DatabaseExists(CrmError):
+    exit_code = 15
+
+
+class MigrationFailed(CrmError):
+    exit_code = 16
+
+
+def silence_sqlcipher_log() -> None:
+    """SQLCipher logs decrypt failures to stderr, which would draw over the TUI: turn that off.
+
+    The setting is process-wide, so it is set once, before the first key is tried.
+    """
+    global _silenced
+    with _log_silenced:
+        if not _silenced:
+            conn = sqlcipher.connect(":memory:")
+            try:
+                conn.execute("PRAGMA cipher_log_level = NONE")
+            finally:
+                conn.close()
+            _silenced = True
+
+
+def _key_pragma(key: bytes) -> str:
+    return "PRAGMA key = \"x'" + key.hex() + "'\""
+
+
+def raw_connect(db_file: Path, key: bytes, *, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> sqlcipher.Connection:
+    """A bare DB-API connection, keyed and verified. Raises WrongKey and touches nothing on failure."""
+    silence_sqlcipher_log()
+    uri = Path(db_file).resolve().as_uri() + "?mode=rw"
+    conn = sqlcipher.connect(uri, uri=True, timeout=timeout_s, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(_key_pragma(key))
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        raise WrongKey(
+            "The key does not open {path}: it is the wrong key, or the file is not a crm-tui database. "
+            "The file was not changed.",
+            path=str(db_file),
+        ) from None
+    return conn
+
+
+def _configure(conn: sqlcipher.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+
+
+def make_engine(db_file: Path, key: bytes, *, pool: str = "queue") -> Engine:
+    """An engine whose every connection is keyed, verified and configured before first use."""
+    db_file = Path(db_file).resolve()
+
+    def creator() -> sqlcipher.Connection:
+        conn = raw_connect(db_file, key)
+        _configure(conn)
+        return conn
+
+    engine = create_engine(
+        "sqlite://",
+        module=sqlcipher,
+        creator=creator,
+        poolclass=QueuePool if pool == "queue" else NullPool,
+        **({"pool_size": 4, "max_overflow": 4} if pool == "queue" else {}),
+    )
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        mode = conn.get_execution_options().get("crm_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@dataclass
+class Store:
+    """An open database: the engine and the ways to use it. Services own transactions through it."""
+
+    db_file: Path
+    engine: Engine
+    key_store_name: str
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction, BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+        with self.engine.connect() as conn:
+            conn.execution_options(crm_begin="IMMEDIATE")
+            with Session(bind=conn, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+        paths.tighten_file_modes(self.db_file)
+
+
+def _new_database(db_file: Path, key: bytes) -> None:
+    """Create an empty encrypted file. The key is already safely stored by the caller."""
+    silence_sqlcipher_log()
+    old_umask = os.umask(0o077)
+    try:
+        conn = sqlcipher.connect(str(db_file), isolation_level=None)
+        try:
+            conn.execute(_key_pragma(key))
+            conn.execute("PRAGMA cipher_page_size = 4096")
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA user_version = 1")  # writes page 1: the file exists, encrypted
+        finally:
+            conn.close()
+    finally:
+        os.umask(old_umask)
+    paths.tighten_file_modes(db_file)
+
+
+def create_database(data_dir: Path, keys: KeyStore) -> Path:
+    """``crm-tui init``: a new key into the keyring first, then a new encrypted file.
+
+    Refuses when a database file already exists (a new key must never replace the one that opens
+    it), and creates nothing when the keyring cannot take the key.
+    """
+    paths.ensure_private_dir(data_dir)
+    db_file = paths.db_path(data_dir)
+    if db_file.exists():
+        raise DatabaseExists("A database already exists at {path}; nothing was changed.", path=str(db_file))
+    keys.check()
+    if keys.get(db_file) is not None:
+        raise DatabaseExists(
+            "The keyring already holds a key for {path} but the file is missing. Restore the file "
+            "from a backup (crm-tui restore) instead of creating a new one; nothing was changed.",
+            path=str(db_file),
+        )
+    key = new_key()
+    keys.put(db_file, key)
+    _new_database(db_file, key)
+    return db_file
+
+
+def load_key(db_file: Path, keys: KeyStore) -> bytes:
+    if not db_file.exists():
+        raise DatabaseMissing(
+            "No database at {path}. Run 'crm-tui init' to create one, or 'crm-tui demo' to try the app.",
+            path=str(db_file),
+        )
+    keys.check()
+    key = keys.get(db_file)
+    if key is None:
+        raise KeyMissing(
+            "The keyring ({backend}) holds no key for {path}. The file was not changed. Restore the key "
+            "from the sealed recovery code with 'crm-tui key import', then try again.",
+            backend=keys.describe(),
+            path=str(db_file),
+        )
+    return key
+
+
+def open_store(data_dir: Path, keys: KeyStore, *, migrate: bool = True, pool: str = "queue") -> Store:
+    """Open the database in ``data_dir``: key from the keyring, verified, schema upgraded."""
+    db_file = paths.db_path(data_dir)
+    key = load_key(db_file, keys)
+    raw_connect(db_file, key).close()  # verifies the key before anything else runs
+    if migrate:
+        from crm_tui.store.migrate import upgrade
+
+        upgrade(db_file, key)
+    engine = make_engine(db_file, key, pool=pool)
+    paths.tighten_file_modes(db_file)
+    return Store(db_file=db_file, engine=engine, key_store_name=keys.describe())
+
+
+def open_with_key(db_file: Path, key: bytes, *, migrate: bool = True, pool: str = "queue") -> Store:
+    """Open with a key in hand (tests, demo without keyring, restore checks)."""
+    raw_connect(db_file, key).close()
+    if migrate:
+        from crm_tui.store.migrate import upgrade
+
+        upgrade(db_file, key)
+    return Store(db_file=Path(db_file).resolve(), engine=make_engine(db_file, key, pool=pool), key_store_name="memory")
+
+
+def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:
+    """A consistent, encrypted (same key) copy of the open database, taken while others write."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = target.with_name(target.name + ".part")
+    if tmp.exists():
+        tmp.unlink()
+    old_umask = os.umask(0o077)
+    try:
+        conn.execute("VACUUM INTO ?", (str(tmp),))
+    finally:
+        os.umask(old_umask)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    os.chmod(target, 0o600)
+    return target
+
+
+def integrity_checks(conn: sqlcipher.Connection) -> tuple[list[str], list[str]]:
+    """(cipher_integrity_check problems, integrity_check problems): empty lists when all is well."""
+    cipher = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+    plain = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    return cipher, [p for p in plain if p != "ok"]
+
+
+def scalar(store: Store, sql: str, **params: object) -> object:
+    with store.engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()

@@ -1,0 +1,11 @@
+"""SQLModel tables. Every table module is imported here so ``SQLModel.metadata`` is complete.
+
+Times are naive local wall-clock times (the branch works in one time zone, China has no daylight
+saving, and working hours, working days and deadlines are all local notions).
+"""
+
+from sqlmodel import SQLModel
+
+from crm_tui.store.models import core  # noqa: F401
+
+metadata = SQLModel.metadata
