@@ -1,0 +1,390 @@
+"""The ``crm-tui`` command. Every command calls services; errors are one clear line, no traceback."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from crm_tui.domain.errors import CrmError
+from crm_tui.i18n import _, set_language
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help="crm-tui: encrypted, keyboard-driven customer management for a branch front desk.",
+    pretty_exceptions_enable=False,
+)
+key_app = typer.Typer(help="The database key: recovery code export and import.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts (administrators).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+
+class Globals:
+    data_dir: Optional[Path] = None
+    user: Optional[str] = None
+    password_stdin: bool = False
+    lang: Optional[str] = None
+    _stdin_lines: Optional[list[str]] = None
+
+
+G = Globals()
+
+
+def _stdin_line() -> str:
+    """Passwords and codes from stdin, one per line, read once in order."""
+    if G._stdin_lines is None:
+        G._stdin_lines = sys.stdin.read().splitlines()
+    if not G._stdin_lines:
+        raise CrmError("Expected another line on standard input.")
+    return G._stdin_lines.pop(0)
+
+
+def _ask_password(prompt: str) -> str:
+    if G.password_stdin:
+        return _stdin_line()
+    return getpass.getpass(prompt)
+
+
+def _place():  # type: ignore[no-untyped-def]
+    from crm_tui.services import system
+
+    return system.resolve(G.data_dir)
+
+
+def _signed_in():  # type: ignore[no-untyped-def]
+    """(services, actor) for commands that act as a staff member."""
+    from crm_tui.services import staff, system
+
+    if not G.user:
+        raise CrmError("This command acts as a staff member: give --user NAME (password prompted, or --password-stdin).")
+    svc = system.open_services(_place())
+    try:
+        signin = staff.sign_in(svc, G.user, _ask_password(_("Password for {user}: ", user=G.user)))
+    except BaseException:
+        svc.close()
+        raise
+    return svc, signin.actor
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify by terminal cells, so Chinese (two cells a character) lines up."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
+
+
+def _out(text: str = "") -> None:
+    typer.echo(text)
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder (default: platform user data dir; env CRM_TUI_DATA_DIR).")] = None,
+    user: Annotated[Optional[str], typer.Option("--user", help="Act as this staff account.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read passwords from standard input, one per line.")] = False,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="UI language: zh_CN (default) or en.")] = None,
+) -> None:
+    G.data_dir, G.user, G.password_stdin, G.lang = data_dir, user, password_stdin, lang
+    if lang:
+        try:
+            set_language(lang)
+        except ValueError:
+            raise CrmError("Unknown language '{lang}': use zh_CN or en.", lang=lang) from None
+    if ctx.invoked_subcommand is None:
+        _run_app()
+
+
+def _run_app(place=None, *, demo: bool = False, throwaway: bool = False) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.services import system
+    from crm_tui.ui.app import make_app
+
+    place = place or _place()
+    svc = system.open_services(place, demo=demo)
+    try:
+        make_app(svc, demo=demo, throwaway=throwaway, lang=G.lang).run()
+    finally:
+        svc.close()
+
+
+@app.command()
+def init(
+    admin: Annotated[str, typer.Option("--admin", help="User name of the first administrator.")] = "admin",
+    display_name: Annotated[Optional[str], typer.Option("--display-name")] = None,
+) -> None:
+    """Create the encrypted database, its key in the OS keyring, and the first administrator."""
+    from crm_tui.services import system
+
+    place = _place()
+    p1 = _ask_password(_("New password for {user}: ", user=admin))
+    p2 = _ask_password(_("Repeat the password: "))
+    if p1 != p2:
+        raise CrmError("The two passwords differ; nothing was created.")
+    db_file = system.init(place, admin, p1, display_name)
+    _out(_("Created {path} (key in the {backend} keyring) with administrator {user}.",
+           path=str(db_file), backend=place.key_store.describe(), user=admin))
+    _out(_("Next: keep the recovery code in a sealed envelope: crm-tui --user {user} key export", user=admin))
+
+
+@app.command()
+def doctor() -> None:
+    """Check the keyring, the key, the database, its integrity, schema and newest backup."""
+    from crm_tui.services import system
+
+    checks = system.doctor(_place())
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        _out(f"{'OK  ' if c.ok else 'FAIL'} {c.name.ljust(width)}  {c.detail}")
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    fresh: Annotated[bool, typer.Option("--fresh", help="Throw away the demo database and make a new one.")] = False,
+    no_keyring: Annotated[bool, typer.Option("--no-keyring", help="Keep the demo key in memory only (throwaway).")] = False,
+    setup_only: Annotated[bool, typer.Option("--setup-only", help="Build the demo database but do not start the app.")] = False,
+) -> None:
+    """Build (once) a demo database with realistic Chinese data and start the app on it."""
+    from crm_tui.services import demo as demo_svc
+    from crm_tui.services import system
+
+    place, throwaway = system.make_demo_place(G.data_dir, use_keyring=not no_keyring)
+    try:
+        if fresh and place.db_file.exists():
+            system.remove_demo(place)
+            place = system.Place(place.data_dir, place.key_store)
+            place.data_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
+        if throwaway:
+            _out(_("No usable keyring: this demo keeps its key in memory and is deleted when the app exits."))
+        if not place.db_file.exists():
+            _out(_("Building the demo database in {path} ...", path=str(place.data_dir)))
+            system.create_empty(place)
+            svc = system.open_services(place, demo=True)
+            try:
+                demo_svc.seed(svc)
+            finally:
+                svc.close()
+        if setup_only:
+            _out(_("Demo database ready in {path}.", path=str(place.data_dir)))
+            return
+        _run_app(place, demo=True, throwaway=throwaway)
+    finally:
+        if throwaway:
+            system.remove_demo(place)
+
+
+@key_app.command("export")
+def key_export() -> None:
+    """Print the key once as a recovery code for a sealed envelope (administrator, password again)."""
+    from crm_tui.services import system
+
+    svc, actor = _signed_in()
+    try:
+        code = system.export_recovery_code(svc, actor, _ask_password(_("Confirm your password: ")), _place().key_store)
+    finally:
+        svc.close()
+    _out(_("Recovery code for {path}. Write it down or print it, seal it in an envelope, and keep it "
+           "away from the computer. Anyone with this code and the file can read the data.",
+           path=str(_place().db_file)))
+    _out()
+    _out(code)
+
+
+@key_app.command("import")
+def key_import() -> None:
+    """Read a recovery code from stdin, check that it opens the database, store it in the keyring."""
+    from crm_tui.services import system
+
+    if sys.stdin.isatty():
+        _out(_("Type or paste the recovery code, then press Ctrl+D:"))
+    code = sys.stdin.read()
+    result = system.import_recovery_code(_place(), code)
+    _out({"unchanged": _("The keyring already holds this key; nothing changed."),
+          "stored": _("The code opens the database; the key is now in the keyring."),
+          "replaced": _("The code opens the database; it replaced the key the keyring held.")}[result])
+
+
+# -- staff accounts ------------------------------------------------------------------------------
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[list[str], typer.Option("--role", help="Role code or name; repeat for several.")],
+    display_name: Annotated[Optional[str], typer.Option("--display-name")] = None,
+    approval: Annotated[Optional[str], typer.Option("--approval", help="Whose approval opened the account (R-SEC-1).")] = None,
+) -> None:
+    """Open an account; prints its one-time password, which must be changed at first sign-in."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        _staff_id, otp = staff.add_user(svc, actor, username, role, display_name, approval)
+    finally:
+        svc.close()
+    _out(_("Account {user} created. One-time password (shown once): {otp}", user=username, otp=otp))
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """All accounts, active first."""
+    from crm_tui.domain.roles import role_label
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        svc.require(actor, "staff.manage")
+        rows = staff.list_staff(svc, actor)
+    finally:
+        svc.close()
+    for r in rows:
+        state = _("active") if r.active else _("disabled")
+        roles = ", ".join(role_label(x) for x in r.roles)
+        _out(f"{_pad(r.username, 16)} {_pad(r.display_name, 12)} {_pad(state, 8)} {roles}")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable an account (never deleted, so history keeps the name)."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        staff.disable_user(svc, actor, username)
+    finally:
+        svc.close()
+    _out(_("Account {user} disabled.", user=username))
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        staff.enable_user(svc, actor, username)
+    finally:
+        svc.close()
+    _out(_("Account {user} enabled.", user=username))
+
+
+@user_app.command("roles")
+def user_roles(username: str, roles: list[str]) -> None:
+    """Replace an account's roles."""
+    from crm_tui.domain.roles import role_label
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        codes = staff.set_roles(svc, actor, username, roles)
+    finally:
+        svc.close()
+    _out(_("Roles of {user}: {roles}", user=username, roles=", ".join(role_label(c) for c in codes)))
+
+
+@user_app.command("passwd")
+def user_passwd() -> None:
+    """Change your own password (--user NAME; old, new and repeated new password)."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        old = _ask_password(_("Current password: "))
+        new = _ask_password(_("New password: "))
+        if new != _ask_password(_("Repeat the password: ")):
+            raise CrmError("The two passwords differ; nothing was changed.")
+        staff.change_password(svc, actor, old, new)
+    finally:
+        svc.close()
+    _out(_("Password changed."))
+
+
+# -- audit ---------------------------------------------------------------------------------------
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; non-zero exit naming the first broken row."""
+    from crm_tui.services import audit
+
+    svc, actor = _signed_in()
+    try:
+        report = audit.verify_chain(svc, actor)
+    finally:
+        svc.close()
+    if report.first_broken is None:
+        _out(_("Audit trail intact: {rows} rows, head {head}.", rows=report.rows, head=report.head[:16]))
+        return
+    _out(_("Audit trail BROKEN at row {id} ({reason}); {rows} rows before it are intact.",
+           id=report.first_broken, reason=report.reason, rows=report.rows))
+    raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list(
+    by: Annotated[Optional[str], typer.Option("--by", help="Staff user name.")] = None,
+    customer: Annotated[Optional[int], typer.Option("--customer", help="Customer id.")] = None,
+    action: Annotated[Optional[str], typer.Option("--action", help="Action, or its prefix (e.g. auth.).")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="From date, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="To date inclusive, YYYY-MM-DD.")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 100,
+) -> None:
+    """Audit entries, newest first, filtered by user, customer, action and date."""
+    from crm_tui.services import audit
+
+    svc, actor = _signed_in()
+    try:
+        rows = audit.list_entries(svc, actor, audit.AuditFilter(by, customer, action, since, until), limit)
+    finally:
+        svc.close()
+    for r in rows:
+        _out(f"{r.id:>7} {r.at:%Y-%m-%d %H:%M:%S} {_pad(r.actor, 12)} {_pad(r.action, 24)} {r.summary}")
+
+
+def main() -> None:
+    """Entry point: one clear line and a non-zero exit for every error the user can act on."""
+    try:
+        app(standalone_mode=False)
+    except CrmError as e:
+        typer.echo(_("Error: {message}", message=e.message), err=True)
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.echo(_("Cancelled."), err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo(_("Cancelled."), err=True)
+        sys.exit(130)
+    except EOFError:
+        typer.echo(_("Error: standard input ended before all answers were read."), err=True)
+        sys.exit(2)
+    except __import__("click").ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except Exception as e:  # noqa: BLE001 - last resort: one line, details in the crash log
+        _crash(e)
+
+
+def _crash(exc: BaseException) -> None:
+    import traceback
+
+    from crm_tui.services.system import crash_log_path
+
+    path = crash_log_path(G.data_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+        where = str(path)
+    except OSError:
+        where = "-"
+    typer.echo(_("Unexpected error ({kind}); nothing more was done. Details: {path}", kind=type(exc).__name__, path=where), err=True)
+    sys.exit(70)

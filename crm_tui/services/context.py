@@ -1,0 +1,169 @@
+"""What every use case stands on: who is acting, the clock, settings, and one transaction that
+carries the change and its audit entry together.
+
+Services check permissions themselves (R-SEC-2): a refused call raises PermissionDenied with a
+clear message and leaves an audit entry of the refusal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crm_tui.domain import config
+from crm_tui.domain.errors import PermissionDenied
+from crm_tui.domain.roles import permissions_of
+from crm_tui.i18n import N_
+from crm_tui.store import audit as audit_store
+from crm_tui.store.audit import PersonalChange
+from crm_tui.store.db import Store
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in staff member, or the system itself (``staff_id`` None) for set-up steps."""
+
+    staff_id: int | None
+    username: str
+    display_name: str
+    roles: frozenset[str] = frozenset()
+    on_behalf_of: int | None = None  # A/B post: the absent colleague whose work this is
+    on_behalf_of_name: str | None = None
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return permissions_of(self.roles)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(None, SYSTEM, SYSTEM)
+
+
+PERMISSION_LABELS = {
+    "staff.manage": N_("manage staff accounts"),
+    "audit.view": N_("view the audit trail"),
+    "key.export": N_("export the recovery code"),
+    "settings.edit": N_("change settings"),
+    "staff.ab_post": N_("arrange A/B post cover"),
+    "backup.run": N_("make backups"),
+    "backup.restore": N_("restore backups"),
+    "import.run": N_("import data"),
+}
+
+
+@dataclass
+class Tx:
+    """One write transaction: the session and the audit helper bound to the acting person."""
+
+    session: Session
+    actor: Actor
+    now: datetime
+    audited: list[int] = field(default_factory=list)
+
+    def execute(self, sql: str, params: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+        return self.session.execute(text(sql), params or {})
+
+    def audit(
+        self,
+        action: str,
+        *,
+        entity: str | None = None,
+        entity_id: str | int | None = None,
+        customer_id: int | None = None,
+        details: dict[str, Any] | None = None,
+        personal: Iterable[PersonalChange] = (),
+    ) -> int:
+        audit_id = audit_store.append(
+            self.session,
+            at=self.now,
+            actor_id=self.actor.staff_id,
+            actor_name=self.actor.username,
+            on_behalf_of_id=self.actor.on_behalf_of,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            customer_id=customer_id,
+            details=details,
+            personal=personal,
+        )
+        self.audited.append(audit_id)
+        return audit_id
+
+
+@dataclass
+class Services:
+    """The services' handle on the open database; UI and CLI hold one and pass it to use cases."""
+
+    store: Store
+    clock: Callable[[], datetime] = datetime.now
+    demo: bool = False
+    _settings: dict[str, Any] | None = None
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # -- settings --------------------------------------------------------------------------------
+    def setting(self, section: str, name: str) -> Any:
+        if self._settings is None:
+            self.reload_settings()
+        assert self._settings is not None
+        return self._settings[f"{section}.{name}"]
+
+    def reload_settings(self) -> None:
+        flat: dict[str, Any] = {}
+        for section, values in config.load("settings.toml").items():
+            for name, value in values.items():
+                flat[f"{section}.{name}"] = value
+        with self.store.read() as s:
+            for key, value in s.execute(text("SELECT key, value FROM app_setting")):
+                flat[key] = json.loads(value)
+        self._settings = flat
+
+    # -- transactions ----------------------------------------------------------------------------
+    def require(self, actor: Actor, permission: str, **context: Any) -> None:
+        if actor.can(permission):
+            return
+        with self.store.write() as s:
+            audit_store.append(
+                s,
+                at=self.now(),
+                actor_id=actor.staff_id,
+                actor_name=actor.username,
+                on_behalf_of_id=actor.on_behalf_of,
+                action="permission.denied",
+                details={"permission": permission, **{k: str(v) for k, v in context.items()}},
+            )
+        raise PermissionDenied(
+            "You are not allowed to {what} ({permission}). Ask an administrator if your duties need it.",
+            what=PERMISSION_LABELS.get(permission, permission),
+            permission=permission,
+        )
+
+    @contextmanager
+    def write(self, actor: Actor, permission: str | None = None, **context: Any) -> Iterator[Tx]:
+        if permission:
+            self.require(actor, permission, **context)
+        with self.store.write() as s:
+            yield Tx(session=s, actor=actor, now=self.now())
+
+    @contextmanager
+    def read(self, actor: Actor, permission: str | None = None, **context: Any) -> Iterator[Session]:
+        if permission:
+            self.require(actor, permission, **context)
+        with self.store.read() as s:
+            yield s
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,315 @@
+"""Staff accounts (R-SEC-1), sign-in with lockout, password changes, A/B posts (R-SEC-7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import text
+
+from crm_tui.domain import passwords
+from crm_tui.domain.errors import Conflict, CrmError, NotFound, ValidationError
+from crm_tui.domain.roles import all_roles, parse_role
+from crm_tui.services.context import Actor, Services, Tx
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class SignInFailed(CrmError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    active: bool
+    must_change_password: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+    password_set_at: datetime
+
+
+@dataclass(frozen=True)
+class SignIn:
+    actor: Actor
+    must_change_password: bool
+    reason: str | None  # "first" | "expired" | None
+
+
+def _dt(v: object) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v))
+
+
+def _validate_username(username: str) -> str:
+    name = username.strip()
+    if not (2 <= len(name) <= 40) or not all(c.isalnum() or c in "._-" for c in name):
+        raise ValidationError(
+            "username", "A user name has 2 to 40 letters, digits, dots, dashes or underscores."
+        )
+    return name
+
+
+def _validate_display_name(display_name: str) -> str:
+    name = display_name.strip()
+    if not (1 <= len(name) <= 40) or any(ord(c) < 32 for c in name):
+        raise ValidationError("display_name", "A display name has 1 to 40 characters.")
+    return name
+
+
+def _roles_of(tx_or_session, staff_id: int) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    rows = tx_or_session.execute(text("SELECT role FROM staff_role WHERE staff_id = :i ORDER BY role"), {"i": staff_id})
+    return tuple(r[0] for r in rows)
+
+
+def _row(session, where: str, params: dict) -> StaffRow | None:  # type: ignore[no-untyped-def]
+    r = session.execute(
+        text(
+            "SELECT id, username, display_name, active, must_change_password, locked_until, last_login_at,"
+            f" password_set_at FROM staff WHERE {where}"
+        ),
+        params,
+    ).first()
+    if r is None:
+        return None
+    return StaffRow(
+        id=r[0], username=r[1], display_name=r[2], roles=_roles_of(session, r[0]), active=bool(r[3]),
+        must_change_password=bool(r[4]), locked_until=_dt(r[5]), last_login_at=_dt(r[6]),
+        password_set_at=_dt(r[7]),  # type: ignore[arg-type]
+    )
+
+
+def _insert_staff(tx: Tx, username: str, display_name: str, roles: list[str], password: str,
+                  must_change: bool, approval_note: str | None) -> int:
+    username = _validate_username(username)
+    display_name = _validate_display_name(display_name or username)
+    codes = sorted({parse_role(r) for r in roles})
+    if not codes:
+        raise ValidationError("roles", "Give the account at least one role.")
+    if tx.execute("SELECT 1 FROM staff WHERE username = :u", {"u": username}).first():
+        raise Conflict("The user name '{username}' is taken (accounts are never deleted).", username=username)
+    staff_id = tx.execute(
+        "INSERT INTO staff (username, display_name, password_hash, password_set_at, must_change_password,"
+        " active, failed_logins, approval_note, created_at, created_by_id)"
+        " VALUES (:u, :d, :h, :now, :m, 1, 0, :a, :now, :by) RETURNING id",
+        {"u": username, "d": display_name, "h": _hasher.hash(password), "now": tx.now, "m": must_change,
+         "a": approval_note, "by": tx.actor.staff_id},
+    ).scalar_one()
+    for code in codes:
+        tx.execute("INSERT INTO staff_role (staff_id, role) VALUES (:i, :r)", {"i": staff_id, "r": code})
+    tx.audit("staff.create", entity="staff", entity_id=staff_id,
+             details={"username": username, "display_name": display_name, "roles": codes,
+                      "approval_note": approval_note})
+    return staff_id
+
+
+def count_staff(svc: Services) -> int:
+    with svc.store.read() as s:
+        return int(s.execute(text("SELECT count(*) FROM staff")).scalar_one())
+
+
+def create_first_admin(svc: Services, username: str, password: str, display_name: str | None = None) -> int:
+    """``crm-tui init``: the first administrator, allowed only while no account exists."""
+    with svc.write(Actor.system()) as tx:
+        if tx.execute("SELECT count(*) FROM staff").scalar_one():
+            raise Conflict("Staff accounts already exist; sign in as an administrator to add more.")
+        passwords.check_policy(password, username=username, min_length=svc.setting("security", "password_min_length"))
+        return _insert_staff(tx, username, display_name or username, ["admin"], password, False, "crm-tui init")
+
+
+def add_user(svc: Services, actor: Actor, username: str, roles: list[str], display_name: str | None = None,
+             approval_note: str | None = None) -> tuple[int, str]:
+    """An administrator opens an account; returns (id, one-time password shown once)."""
+    otp = passwords.one_time_password()
+    with svc.write(actor, "staff.manage") as tx:
+        staff_id = _insert_staff(tx, username, display_name or username, roles, otp, True, approval_note)
+    return staff_id, otp
+
+
+def add_user_with_password(svc: Services, actor: Actor, username: str, roles: list[str], password: str,
+                           display_name: str | None = None) -> int:
+    """Demo data only: an account with a known password that need not be changed."""
+    with svc.write(actor, "staff.manage") as tx:
+        return _insert_staff(tx, username, display_name or username, roles, password, False, "demo")
+
+
+def list_staff(svc: Services, actor: Actor | None = None, include_disabled: bool = True) -> list[StaffRow]:
+    with svc.store.read() as s:
+        ids = [r[0] for r in s.execute(text(
+            "SELECT id FROM staff" + ("" if include_disabled else " WHERE active") + " ORDER BY active DESC, username"))]
+        return [r for i in ids if (r := _row(s, "id = :i", {"i": i}))]
+
+
+def get_staff(svc: Services, username: str) -> StaffRow:
+    with svc.store.read() as s:
+        row = _row(s, "username = :u", {"u": username.strip()})
+    if row is None:
+        raise NotFound("No staff account named '{username}'.", username=username)
+    return row
+
+
+def _set_active(svc: Services, actor: Actor, username: str, active: bool) -> None:
+    target = get_staff(svc, username)
+    with svc.write(actor, "staff.manage", target=username) as tx:
+        if not active and target.id == actor.staff_id:
+            raise Conflict("You cannot disable your own account.")
+        if not active and "admin" in target.roles:
+            admins = tx.execute(
+                "SELECT count(*) FROM staff s JOIN staff_role r ON r.staff_id = s.id AND r.role = 'admin'"
+                " WHERE s.active AND s.id != :i", {"i": target.id}).scalar_one()
+            if not admins:
+                raise Conflict("This is the last active administrator; add another one first.")
+        tx.execute("UPDATE staff SET active = :a, disabled_at = :d, failed_logins = 0, locked_until = NULL"
+                   " WHERE id = :i", {"a": active, "d": None if active else tx.now, "i": target.id})
+        tx.audit("staff.enable" if active else "staff.disable", entity="staff", entity_id=target.id,
+                 details={"username": target.username})
+
+
+def disable_user(svc: Services, actor: Actor, username: str) -> None:
+    _set_active(svc, actor, username, False)
+
+
+def enable_user(svc: Services, actor: Actor, username: str) -> None:
+    _set_active(svc, actor, username, True)
+
+
+def set_roles(svc: Services, actor: Actor, username: str, roles: list[str]) -> tuple[str, ...]:
+    target = get_staff(svc, username)
+    codes = sorted({parse_role(r) for r in roles})
+    if not codes:
+        raise ValidationError("roles", "Give the account at least one role.")
+    with svc.write(actor, "staff.manage", target=username) as tx:
+        if target.id == actor.staff_id and "admin" not in codes:
+            raise Conflict("You cannot remove the administrator role from yourself.")
+        tx.execute("DELETE FROM staff_role WHERE staff_id = :i", {"i": target.id})
+        for code in codes:
+            tx.execute("INSERT INTO staff_role (staff_id, role) VALUES (:i, :r)", {"i": target.id, "r": code})
+        tx.audit("staff.roles", entity="staff", entity_id=target.id,
+                 details={"username": target.username, "old": list(target.roles), "new": codes})
+    return tuple(codes)
+
+
+def reset_password(svc: Services, actor: Actor, username: str) -> str:
+    """A forgotten password: the administrator issues a new one-time password."""
+    target = get_staff(svc, username)
+    otp = passwords.one_time_password()
+    with svc.write(actor, "staff.manage", target=username) as tx:
+        tx.execute("UPDATE staff SET password_hash = :h, password_set_at = :now, must_change_password = 1,"
+                   " failed_logins = 0, locked_until = NULL WHERE id = :i",
+                   {"h": _hasher.hash(otp), "now": tx.now, "i": target.id})
+        tx.audit("staff.password_reset", entity="staff", entity_id=target.id, details={"username": target.username})
+    return otp
+
+
+# -- signing in --------------------------------------------------------------------------------
+
+def _actor_for(session, row: StaffRow, today: date) -> Actor:  # type: ignore[no-untyped-def]
+    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
+
+
+def sign_in(svc: Services, username: str, password: str) -> SignIn:
+    """Check the password; 5 wrong in a row lock the account for 15 minutes (both configurable)."""
+    now = svc.now()
+    bad = SignInFailed("Wrong user name or password.")
+    with svc.store.write() as s:
+        from crm_tui.store import audit as audit_store
+
+        def log(action: str, staff_id: int | None, details: dict) -> None:
+            audit_store.append(s, at=now, actor_id=staff_id, actor_name=username.strip()[:40] or "?",
+                               action=action, entity="staff", entity_id=staff_id, details=details)
+
+        r = s.execute(text("SELECT id, password_hash, active, failed_logins, locked_until FROM staff"
+                           " WHERE username = :u"), {"u": username.strip()}).first()
+        if r is None:
+            log("auth.login_failed", None, {"reason": "unknown_user"})
+            failure: CrmError = bad
+        else:
+            staff_id, hashed, active, failed, locked_until = r[0], r[1], bool(r[2]), int(r[3]), _dt(r[4])
+            failure = None  # type: ignore[assignment]
+            if not active:
+                log("auth.login_failed", staff_id, {"reason": "disabled"})
+                failure = SignInFailed("This account is disabled. Ask an administrator.")
+            elif locked_until and locked_until > now:
+                log("auth.login_failed", staff_id, {"reason": "locked"})
+                minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+                failure = SignInFailed("Too many wrong passwords: the account is locked for {minutes} more minute(s).",
+                                       minutes=minutes)
+            else:
+                try:
+                    _hasher.verify(hashed, password)
+                    ok = True
+                except (VerifyMismatchError, VerificationError, InvalidHashError):
+                    ok = False
+                if not ok:
+                    failed += 1
+                    limit = int(svc.setting("security", "lockout_attempts"))
+                    lock = now + timedelta(minutes=int(svc.setting("security", "lockout_minutes"))) if failed >= limit else None
+                    s.execute(text("UPDATE staff SET failed_logins = :f, locked_until = :l WHERE id = :i"),
+                              {"f": 0 if lock else failed, "l": lock, "i": staff_id})
+                    log("auth.login_failed", staff_id, {"reason": "password", "attempt": failed})
+                    if lock:
+                        log("auth.locked_out", staff_id, {"until": lock.isoformat(timespec="minutes")})
+                        failure = SignInFailed("Too many wrong passwords: the account is locked for {minutes} minute(s).",
+                                               minutes=int(svc.setting("security", "lockout_minutes")))
+                    else:
+                        failure = bad
+                else:
+                    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(hashed) else hashed
+                    s.execute(text("UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = :now,"
+                                   " password_hash = :h WHERE id = :i"), {"now": now, "h": new_hash, "i": staff_id})
+                    log("auth.login", staff_id, {})
+        if failure is None:
+            row = _row(s, "id = :i", {"i": r[0]})
+    if failure is not None:
+        raise failure
+    assert row is not None
+    reason = None
+    if row.must_change_password:
+        reason = "first"
+    elif passwords.password_expired(row.password_set_at, now, int(svc.setting("security", "password_max_age_days"))):
+        reason = "expired"
+    return SignIn(Actor(row.id, row.username, row.display_name, frozenset(row.roles)), reason is not None, reason)
+
+
+def check_password(svc: Services, actor: Actor, password: str, purpose: str) -> bool:
+    """Re-entering one's password (unlock, recovery code export). Failures are audited."""
+    with svc.store.write() as s:
+        h = s.execute(text("SELECT password_hash FROM staff WHERE id = :i AND active"), {"i": actor.staff_id}).scalar()
+        try:
+            ok = bool(h) and _hasher.verify(h, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            from crm_tui.store import audit as audit_store
+
+            audit_store.append(s, at=svc.now(), actor_id=actor.staff_id, actor_name=actor.username,
+                               action="auth.reauth_failed", entity="staff", entity_id=actor.staff_id,
+                               details={"purpose": purpose})
+    return ok
+
+
+def change_password(svc: Services, actor: Actor, old_password: str, new_password: str) -> None:
+    if not check_password(svc, actor, old_password, "password_change"):
+        raise ValidationError("old_password", "The current password is wrong.")
+    passwords.check_policy(new_password, username=actor.username,
+                           min_length=int(svc.setting("security", "password_min_length")), old_password=old_password)
+    with svc.write(actor) as tx:
+        tx.execute("UPDATE staff SET password_hash = :h, password_set_at = :now, must_change_password = 0"
+                   " WHERE id = :i", {"h": _hasher.hash(new_password), "now": tx.now, "i": actor.staff_id})
+        tx.audit("auth.password_changed", entity="staff", entity_id=actor.staff_id)
+
+
+def record_event(svc: Services, actor: Actor, action: str, **details: object) -> None:
+    """Sign-out, lock, unlock, user switch: events with no data change of their own."""
+    with svc.write(actor) as tx:
+        tx.audit(action, entity="staff", entity_id=actor.staff_id, details={k: str(v) for k, v in details.items()})
+
+
+def role_names() -> dict[str, str]:
+    return {code: r.name for code, r in all_roles().items()}

@@ -1,0 +1,216 @@
+"""Opening the database for the app and the CLI, set-up, health checks and the recovery code."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from crm_tui.domain.errors import CrmError, PermissionDenied
+from crm_tui.services.context import Actor, Services
+from crm_tui.store import backup as backup_store
+from crm_tui.store import db, keys, migrate, paths
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a database lives and how its key is kept."""
+
+    data_dir: Path
+    key_store: keys.KeyStore
+
+    @property
+    def db_file(self) -> Path:
+        return paths.db_path(self.data_dir)
+
+
+def os_key_store() -> keys.KeyStore:
+    return keys.OsKeyStore()
+
+
+def memory_key_store() -> keys.KeyStore:
+    return keys.MemoryKeyStore()
+
+
+def resolve(data_dir: Path | str | None, key_store: keys.KeyStore | None = None) -> Place:
+    return Place(paths.resolve_data_dir(data_dir), key_store or os_key_store())
+
+
+def open_services(place: Place, *, clock: Callable[[], datetime] = datetime.now, demo: bool = False) -> Services:
+    store = db.open_store(place.data_dir, place.key_store)
+    return Services(store=store, clock=clock, demo=demo)
+
+
+def create_empty(place: Place) -> Path:
+    return db.create_database(place.data_dir, place.key_store)
+
+
+def crash_log_path(data_dir: Path | str | None) -> Path:
+    return paths.resolve_data_dir(data_dir) / "logs" / "crash.log"
+
+
+def init(place: Place, admin: str, password: str, display_name: str | None = None) -> Path:
+    """New key into the keyring, new encrypted file, schema, first administrator, first backup.
+
+    If anything after the file's creation fails, the new (empty) file is removed again so a retry
+    starts clean; an existing file is never touched.
+    """
+    from crm_tui.services import staff
+
+    from crm_tui.domain import passwords
+    from crm_tui.domain.config import load
+
+    min_len = int(load("settings.toml")["security"]["password_min_length"])
+    staff._validate_username(admin)
+    passwords.check_policy(password, username=admin, min_length=min_len)
+    db_file = db.create_database(place.data_dir, place.key_store)
+    try:
+        svc = open_services(place)
+        try:
+            staff.create_first_admin(svc, admin, password, display_name)
+        finally:
+            svc.close()
+        key = place.key_store.get(db_file)
+        assert key is not None
+        backup_store.make_backup(db_file, key, reason="init")
+    except BaseException:
+        for suffix in ("", *paths.SIDE_FILES):
+            Path(str(db_file) + suffix).unlink(missing_ok=True)
+        raise
+    return db_file
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def doctor(place: Place, now: datetime | None = None) -> list[Check]:
+    """One line per check; stops at the first check the rest depend on."""
+    from crm_tui.i18n import _
+
+    now = now or datetime.now()
+    checks: list[Check] = []
+    ks = place.key_store
+    try:
+        ks.check()
+        checks.append(Check(_("keyring backend"), True, ks.describe()))
+    except CrmError as e:
+        checks.append(Check(_("keyring backend"), False, e.message))
+        return checks
+    db_file = place.db_file
+    if not db_file.exists():
+        checks.append(Check(_("database file"), False, _("missing: {path}", path=str(db_file))))
+        return checks
+    try:
+        key = ks.get(db_file)
+    except CrmError as e:
+        checks.append(Check(_("key present"), False, e.message))
+        return checks
+    if key is None:
+        checks.append(Check(_("key present"), False, _("no key in the keyring for {path}", path=str(db_file))))
+        return checks
+    checks.append(Check(_("key present"), True, _("for {path}", path=str(db_file))))
+    try:
+        conn = db.raw_connect(db_file, key)
+    except CrmError as e:
+        checks.append(Check(_("database opens"), False, e.message))
+        return checks
+    try:
+        checks.append(Check(_("database opens"), True, str(db_file)))
+        cipher, plain = db.integrity_checks(conn)
+        checks.append(Check("cipher_integrity_check", not cipher, "ok" if not cipher else "; ".join(cipher[:3])))
+        checks.append(Check("integrity_check", not plain, "ok" if not plain else "; ".join(plain[:3])))
+        try:
+            current = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            current = current[0] if current else None
+        except Exception:  # noqa: BLE001 - an unmigrated file has no version table
+            current = None
+        head = migrate.head_revision()
+        checks.append(Check(_("schema version"), current == head,
+                            _("{current} (newest {head})", current=current or "-", head=head)))
+    finally:
+        conn.close()
+    backups = backup_store.list_backups(place.data_dir)
+    if not backups:
+        checks.append(Check(_("newest backup"), False, _("no backup yet: run 'crm-tui backup'")))
+    else:
+        newest = backups[-1]
+        age_h = (now - newest.taken_at).total_seconds() / 3600
+        problems = backup_store.verify_backup(newest, key)
+        ok = not problems and age_h <= 48
+        detail = _("{name}, {hours:.0f} h old, {result}", name=newest.path.name, hours=age_h,
+                   result=_("verified") if not problems else _("damaged: {what}", what=", ".join(problems)))
+        checks.append(Check(_("newest backup"), ok, detail))
+    return checks
+
+
+def export_recovery_code(svc: Services, actor: Actor, password: str, key_store: keys.KeyStore) -> str:
+    """The key as a grouped recovery code, for a sealed envelope. Administrator + password again."""
+    from crm_tui.services import staff
+
+    svc.require(actor, "key.export")
+    if not staff.check_password(svc, actor, password, "key_export"):
+        raise PermissionDenied("The password is wrong; the recovery code was not shown.")
+    key = key_store.get(svc.store.db_file)
+    if key is None:
+        raise keys.KeyMissing("The keyring holds no key for this database.")
+    with svc.write(actor) as tx:
+        tx.audit("key.export", details={"db": str(svc.store.db_file)})
+    return keys.recovery_code(key)
+
+
+def import_recovery_code(place: Place, code: str) -> str:
+    """Check that the code opens the database, then store it in the keyring. Returns what happened."""
+    key = keys.parse_recovery_code(code)
+    db_file = place.db_file
+    if not db_file.exists():
+        raise db.DatabaseMissing("No database at {path}; restore the file first, then import its key.",
+                                 path=str(db_file))
+    db.raw_connect(db_file, key).close()  # WrongKey if the code does not open this file
+    place.key_store.check()
+    existing = place.key_store.get(db_file) if _safe_get(place) else None
+    if existing == key:
+        return "unchanged"
+    place.key_store.put(db_file, key)
+    store = db.open_with_key(db_file, key, migrate=False, pool="null")
+    try:
+        with store.write() as s:
+            from crm_tui.store import audit as audit_store
+
+            audit_store.append(s, at=datetime.now(), actor_id=None, actor_name="system", action="key.import",
+                               details={"db": str(db_file), "replaced": existing is not None})
+    finally:
+        store.close()
+    return "replaced" if existing is not None else "stored"
+
+
+def _safe_get(place: Place) -> bool:
+    try:
+        place.key_store.get(place.db_file)
+        return True
+    except CrmError:
+        return False
+
+
+def make_demo_place(root: Path | None, use_keyring: bool) -> tuple[Place, bool]:
+    """The demo's own folder. Returns (place, throwaway): throwaway when no keyring can hold the key."""
+    if use_keyring:
+        ks = os_key_store()
+        try:
+            ks.check()
+            folder = root or paths.default_data_dir() / "demo"
+            return Place(paths.ensure_private_dir(folder), ks), False
+        except CrmError:
+            pass
+    folder = Path(tempfile.mkdtemp(prefix="crm-tui-demo-"))
+    return Place(folder, memory_key_store()), True
+
+
+def remove_demo(place: Place) -> None:
+    shutil.rmtree(place.data_dir, ignore_errors=True)

@@ -1,0 +1,163 @@
+"""Appending to and verifying the hash-chained audit table (R-SEC-3).
+
+Appends happen inside the caller's write transaction (BEGIN IMMEDIATE), so the chain head read
+here cannot move before the row is written, and the entry commits or rolls back with the change it
+records. Nothing in the application updates or deletes audit rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crm_tui.domain import audit as chain
+
+
+@dataclass(frozen=True)
+class PersonalChange:
+    field: str
+    old: str | None
+    new: str | None
+
+
+def _head(session: Session) -> tuple[int, str]:
+    row = session.execute(text("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")).first()
+    return (row[0], row[1]) if row else (0, chain.GENESIS)
+
+
+def append(
+    session: Session,
+    *,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    action: str,
+    entity: str | None = None,
+    entity_id: str | int | None = None,
+    customer_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    on_behalf_of_id: int | None = None,
+    personal: Iterable[PersonalChange] = (),
+) -> int:
+    details = dict(details or {})
+    values = []
+    commitments = {}
+    for change in personal:
+        salt = chain.new_salt()
+        commitments[change.field] = chain.commitment(salt, change.field, change.old, change.new)
+        values.append((change, salt))
+    if commitments:
+        details["personal"] = commitments
+    last_id, prev = _head(session)
+    row = {
+        "id": last_id + 1,
+        "at": at,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "on_behalf_of_id": on_behalf_of_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "customer_id": customer_id,
+        "details": chain.canonical(details),
+    }
+    row["prev_hash"] = prev
+    row["hash"] = chain.row_hash(prev, row)
+    session.execute(
+        text(
+            "INSERT INTO audit_log (id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id,"
+            " customer_id, details, prev_hash, hash) VALUES (:id, :at, :actor_id, :actor_name,"
+            " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :prev_hash, :hash)"
+        ),
+        {**row, "at": at.isoformat(sep=" ", timespec="microseconds")},
+    )
+    for change, salt in values:
+        session.execute(
+            text(
+                "INSERT INTO audit_value (audit_id, customer_id, field, old_value, new_value, salt)"
+                " VALUES (:a, :c, :f, :o, :n, :s)"
+            ),
+            {"a": row["id"], "c": customer_id, "f": change.field, "o": change.old, "n": change.new, "s": salt},
+        )
+    return row["id"]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows: int
+    head: str
+    first_broken: int | None
+    reason: str | None
+
+
+def _parse_at(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def verify(session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the whole chain in id order; name the first row whose hash, link or values do not match."""
+    prev = chain.GENESIS
+    expected_id = 1
+    count = 0
+    last = 0
+    while True:
+        rows = session.execute(
+            text(
+                "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id,"
+                " details, prev_hash, hash FROM audit_log WHERE id > :last ORDER BY id LIMIT :n"
+            ),
+            {"last": last, "n": batch},
+        ).mappings().all()
+        if not rows:
+            break
+        ids = [r["id"] for r in rows]
+        values: dict[int, list[Any]] = {}
+        for v in session.execute(
+            text(
+                "SELECT audit_id, field, old_value, new_value, salt FROM audit_value"
+                " WHERE audit_id BETWEEN :lo AND :hi"
+            ),
+            {"lo": ids[0], "hi": ids[-1]},
+        ):
+            values.setdefault(v[0], []).append(v)
+        for r in rows:
+            if r["id"] != expected_id:
+                return ChainReport(count, prev, expected_id, "missing")
+            if r["prev_hash"] != prev:
+                return ChainReport(count, prev, r["id"], "link")
+            data = dict(r)
+            data["at"] = _parse_at(r["at"])
+            if chain.row_hash(prev, data) != r["hash"]:
+                return ChainReport(count, prev, r["id"], "content")
+            committed = chain_details_personal(r["details"])
+            for _aid, field, old, new, salt in values.get(r["id"], []):
+                if committed.get(field) != chain.commitment(salt, field, old, new):
+                    return ChainReport(count, prev, r["id"], "value")
+            prev = r["hash"]
+            expected_id += 1
+            count += 1
+        last = ids[-1]
+    return ChainReport(count, prev, None, None)
+
+
+def chain_details_personal(details: str) -> dict[str, str]:
+    import json
+
+    try:
+        return dict(json.loads(details).get("personal", {}))
+    except (ValueError, AttributeError):
+        return {}
+
+
+def iter_rows(session: Session, where: str, params: dict[str, Any], limit: int) -> Iterator[dict[str, Any]]:
+    sql = (
+        "SELECT a.id, a.at, a.actor_name, a.on_behalf_of_id, a.action, a.entity, a.entity_id, a.customer_id,"
+        " a.details FROM audit_log a" + (f" WHERE {where}" if where else "") + " ORDER BY a.id DESC LIMIT :limit"
+    )
+    for r in session.execute(text(sql), {**params, "limit": limit}).mappings():
+        yield dict(r)
