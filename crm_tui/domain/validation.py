@@ -67,8 +67,6 @@ EMAIL_MAX = 254
 #: Largest amount accepted (fits NUMERIC(18, 2)).
 MAX_MONEY = Decimal("9999999999999999.99")
 
-_REQUIRED = "This field is required"
-
 # --------------------------------------------------------------------------------------------
 # Character helpers
 # --------------------------------------------------------------------------------------------
@@ -114,7 +112,7 @@ def _prepare_code(value: object, field: str) -> str:
     text = _as_text(value).translate(_FULLWIDTH).translate(_SPACES)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
     if not text:
-        raise ValidationError(field, _REQUIRED)
+        raise ValidationError(field, "This field is required")
     return text
 
 
@@ -150,7 +148,7 @@ def clean_text(
     text = text.strip(" \t\n")
     if not text:
         if required:
-            raise ValidationError(field, _REQUIRED)
+            raise ValidationError(field, "This field is required")
         return None
     for position, char in enumerate(text, start=1):
         if char in "\n\t" and multiline:
@@ -203,6 +201,11 @@ def clean_text(
 _NAME_DOTS = {cp: "·" for cp in (0x2022, 0x2027, 0x2219, 0x22C5, 0x2E31, 0x30FB, 0xFF65)}
 _NAME_QUOTES = {0x2018: "'", 0x2019: "'", 0x02BC: "'", 0x2010: "-", 0x2011: "-", 0x2013: "-"}
 _NAME_SEPARATORS = "·-'. "
+#: Full-width Latin letters and separators typed with a Chinese input method.
+_NAME_FOLD = {
+    cp: _FULLWIDTH[cp]
+    for cp in (*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF07, 0xFF0D, 0xFF0E)
+}
 
 
 def validate_person_name(value: str | None, field: str = "name") -> str:
@@ -213,7 +216,7 @@ def validate_person_name(value: str | None, field: str = "name") -> str:
     Chinese characters and around "·" are removed. Latin letter case is kept as typed.
     """
     text = clean_text(
-        _as_text(value).translate(_FULLWIDTH), field, max_len=PERSON_NAME_MAX, required=True
+        _as_text(value).translate(_NAME_FOLD), field, max_len=PERSON_NAME_MAX, required=True
     )
     assert text is not None
     text = text.translate(_NAME_DOTS).translate(_NAME_QUOTES)
@@ -265,7 +268,9 @@ def validate_org_name(value: str | None, field: str = "org_name") -> str:
     else:
         text = text.replace("（", "(").replace("）", ")")
     if not any(unicodedata.category(c)[0] == "L" for c in text):
-        raise ValidationError(field, "An organisation name must contain letters or Chinese characters")
+        raise ValidationError(
+            field, "An organisation name must contain letters or Chinese characters"
+        )
     return text
 
 
@@ -465,7 +470,8 @@ def normalise_phone(value: str | None, field: str = "phone") -> Phone:
         raise ValidationError(field, "Enter one phone number per field")
     if not _PHONE_CHARS.fullmatch(text):
         raise ValidationError(
-            field, "A phone number may only contain digits, spaces, dashes, brackets and a leading +"
+            field,
+            "A phone number may only contain digits, spaces, dashes, brackets and a leading +",
         )
     local = _local_digits(text, field)
     number = _parse_cn(local)
@@ -713,7 +719,7 @@ def validate_money(value: str | None, field: str) -> Decimal:
         except InvalidOperation:  # pragma: no cover - prec always suffices
             raise ValidationError(field, "The amount is too large") from None
         if cents != amount:
-            raise ValidationError(field, "At most 2 decimal places (fen)")
+            raise ValidationError(field, "At most 2 decimal places")
         return abs(cents)
 
 

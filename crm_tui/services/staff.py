@@ -313,3 +313,88 @@ def record_event(svc: Services, actor: Actor, action: str, **details: object) ->
 
 def role_names() -> dict[str, str]:
     return {code: r.name for code, r in all_roles().items()}
+
+
+# -- A/B posts (R-SEC-7) -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cover:
+    id: int
+    absent_id: int
+    absent_name: str
+    backup_id: int
+    backup_name: str
+    start_date: date
+    end_date: date
+    note: str | None
+
+
+def set_cover(svc: Services, actor: Actor, absent: str, backup: str, start: date, end: date,
+              note: str | None = None) -> int:
+    """Name a backup colleague for a date range; recorded as the handover (R-SEC-7)."""
+    a, b = get_staff(svc, absent), get_staff(svc, backup)
+    if a.id == b.id:
+        raise ValidationError("backup", "The backup must be someone other than the absent colleague.")
+    if end < start:
+        raise ValidationError("end_date", "The end date is before the start date.")
+    if not b.active:
+        raise ValidationError("backup", "The backup's account is disabled.")
+    own = actor.staff_id == a.id
+    with svc.write(actor, None if own else "staff.ab_post", absent=absent) as tx:
+        overlap = tx.execute("SELECT 1 FROM ab_post WHERE absent_id = :a AND revoked_at IS NULL"
+                             " AND NOT (end_date < :s OR start_date > :e)",
+                             {"a": a.id, "s": start, "e": end}).first()
+        if overlap:
+            raise Conflict("{name} already has a backup for part of that period; revoke it first.",
+                           name=a.display_name)
+        cover_id = tx.execute(
+            "INSERT INTO ab_post (absent_id, backup_id, start_date, end_date, note, created_at, created_by_id)"
+            " VALUES (:a, :b, :s, :e, :n, :now, :by) RETURNING id",
+            {"a": a.id, "b": b.id, "s": start, "e": end, "n": note, "now": tx.now, "by": actor.staff_id},
+        ).scalar_one()
+        tx.audit("staff.cover_set", entity="ab_post", entity_id=cover_id,
+                 details={"absent": a.username, "backup": b.username, "from": start.isoformat(),
+                          "to": end.isoformat(), "note": note})
+    return int(cover_id)
+
+
+def revoke_cover(svc: Services, actor: Actor, cover_id: int) -> None:
+    with svc.write(actor) as tx:
+        r = tx.execute("SELECT absent_id FROM ab_post WHERE id = :i AND revoked_at IS NULL", {"i": cover_id}).first()
+        if r is None:
+            raise NotFound("No such A/B arrangement.")
+        if r[0] != actor.staff_id and not actor.can("staff.ab_post"):
+            svc.require(actor, "staff.ab_post")
+        tx.execute("UPDATE ab_post SET revoked_at = :now WHERE id = :i", {"now": tx.now, "i": cover_id})
+        tx.audit("staff.cover_revoked", entity="ab_post", entity_id=cover_id)
+
+
+def covers(svc: Services, *, on: date | None = None, backup_id: int | None = None) -> list[Cover]:
+    """Arrangements in force on a date (all current and future ones when ``on`` is None)."""
+    sql = ("SELECT p.id, p.absent_id, a.display_name, p.backup_id, b.display_name, p.start_date, p.end_date, p.note"
+           " FROM ab_post p JOIN staff a ON a.id = p.absent_id JOIN staff b ON b.id = p.backup_id"
+           " WHERE p.revoked_at IS NULL")
+    params: dict[str, object] = {}
+    if on is not None:
+        sql += " AND p.start_date <= :d AND p.end_date >= :d"
+        params["d"] = on
+    else:
+        sql += " AND p.end_date >= :d"
+        params["d"] = svc.now().date()
+    if backup_id is not None:
+        sql += " AND p.backup_id = :b"
+        params["b"] = backup_id
+    with svc.store.read() as s:
+        rows = s.execute(text(sql + " ORDER BY p.start_date"), params).all()
+    return [Cover(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(str(r[5])), date.fromisoformat(str(r[6])), r[7])
+            for r in rows]
+
+
+def act_on_behalf(svc: Services, actor: Actor, absent_id: int) -> Actor:
+    """The actor working the absent colleague's queues: allowed only during a cover in force."""
+    today_ = svc.now().date()
+    for c in covers(svc, on=today_, backup_id=actor.staff_id):
+        if c.absent_id == absent_id:
+            record_event(svc, actor, "staff.cover_start", absent=c.absent_name)
+            return Actor(actor.staff_id, actor.username, actor.display_name, actor.roles, absent_id, c.absent_name)
+    raise Conflict("You have no A/B arrangement for that colleague today.")

@@ -1,0 +1,64 @@
+"""Today's work for the home screen: each area registers a function that counts its queue items.
+
+An item is shown only to those who can act on it; areas register with ``register_item``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crm_tui.i18n import N_
+from crm_tui.services.context import Actor, Services
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    key: str           # stable id, e.g. "followup.due_today"
+    label: str         # English msgid
+    count: int
+    action: str | None  # app action that opens the queue, e.g. "open('followups')"
+    urgent: bool = False
+
+
+Counter = Callable[[Session, Actor, Services], list[WorkItem]]
+_REGISTRY: list[Counter] = []
+
+
+def register_item(counter: Counter) -> Counter:
+    _REGISTRY.append(counter)
+    return counter
+
+
+def today(svc: Services, actor: Actor) -> list[WorkItem]:
+    items: list[WorkItem] = []
+    with svc.store.read() as s:
+        for counter in _REGISTRY:
+            items.extend(counter(s, actor, svc))
+    return items
+
+
+@register_item
+def _staff_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
+    if not actor.can("staff.manage"):
+        return []
+    locked = s.execute(text("SELECT count(*) FROM staff WHERE active AND locked_until > :now"),
+                       {"now": svc.now()}).scalar_one()
+    first = s.execute(text("SELECT count(*) FROM staff WHERE active AND must_change_password")).scalar_one()
+    return [
+        WorkItem("staff.locked", N_("Accounts locked after wrong passwords"), int(locked), "open('staff')", bool(locked)),
+        WorkItem("staff.first_login", N_("Accounts not yet signed in (one-time password)"), int(first), "open('staff')"),
+    ]
+
+
+@register_item
+def _cover_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
+    today_ = svc.now().date()
+    n = s.execute(text("SELECT count(*) FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
+                       " AND start_date <= :d AND end_date >= :d"), {"me": actor.staff_id, "d": today_}).scalar_one()
+    if not n:
+        return []
+    return [WorkItem("staff.cover", N_("Colleagues you cover for today (A/B post)"), int(n), "cover", True)]

@@ -1,0 +1,280 @@
+"""The Textual application: sign-in, the shell around the areas, idle lock, help and palette."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from crm_tui.i18n import N_, _, get_language, set_language
+from crm_tui.services import staff
+from crm_tui.services.context import Actor, Services
+from crm_tui.ui.base import localise_bindings
+from crm_tui.ui.commands import CrmCommands
+
+
+@dataclass(frozen=True)
+class Area:
+    """One area of the app: its key, its name (msgid), who may open it, and how to build its screen."""
+
+    name: str
+    key: str
+    label: str
+    permission: str | None
+    build: Callable[[Services, Actor], Screen]
+
+
+def _areas() -> list[Area]:
+    from crm_tui.ui.screens.audit import AuditScreen
+    from crm_tui.ui.screens.staff import StaffScreen
+
+    return [
+        Area("staff", "f7", N_("Staff accounts"), "staff.manage", StaffScreen),
+        Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
+    ]
+
+
+class CrmApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "crm-tui"
+    COMMANDS = {CrmCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+l", "lock", "Lock"),
+        Binding("f10", "home", "Home"),
+        Binding("f2", "open('customers')", "Customers"),
+        Binding("f3", "open('followups')", "Follow-ups"),
+        Binding("f4", "open('complaints')", "Complaints"),
+        Binding("f5", "open('grades')", "Grade changes"),
+        Binding("f6", "open('reports')", "Reports"),
+        Binding("f7", "open('staff')", "Staff"),
+        Binding("f8", "open('audit')", "Audit"),
+        Binding("ctrl+q", "sign_out", "Sign out"),
+    ]
+
+    def __init__(self, svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,
+                 idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+        if lang:
+            set_language(lang)
+        super().__init__()
+        localise_bindings(self)
+        self.svc = svc
+        self.demo = demo
+        self.throwaway = throwaway
+        self.actor: Actor | None = None
+        self.locked = False
+        self.monotonic = monotonic
+        self.last_input = monotonic()
+        self.idle_seconds = idle_seconds
+        self.areas = _areas()
+        self.sub_title = _("Customer management")
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        if self.idle_seconds is None:
+            self.idle_seconds = float(self.svc.setting("security", "idle_lock_minutes")) * 60
+        self.set_interval(1.0, self.idle_lock_tick, name="idle-lock")
+        self.show_login()
+
+    def login_screen(self, notice: str | None = None) -> Screen:
+        from crm_tui.services import demo as demo_svc
+        from crm_tui.ui.screens.login import LoginScreen
+
+        notice = notice or (_("Demo: a throwaway database, deleted when the app exits.") if self.throwaway else None)
+        if self.demo:
+            return LoginScreen(self.svc, demo_accounts=demo_svc.demo_accounts(), demo_password=demo_svc.DEMO_PASSWORD,
+                               notice=notice)
+        return LoginScreen(self.svc, notice=notice)
+
+    def show_login(self, notice: str | None = None) -> None:
+        self.push_screen(self.login_screen(notice))
+
+    def on_login_screen_signed_in(self, message) -> None:  # type: ignore[no-untyped-def]
+        self.start_session(message.signin)
+
+    def start_session(self, signin: staff.SignIn) -> None:
+        from crm_tui.ui.screens.login import ChangePasswordScreen
+
+        self.actor = signin.actor
+        self.last_input = self.monotonic()
+        if signin.must_change_password:
+            self.push_screen(ChangePasswordScreen(self.svc, signin.actor, reason=signin.reason),
+                             lambda ok: self.go_home())
+        else:
+            self.go_home()
+
+    def home_screen(self) -> Screen:
+        from crm_tui.ui.screens.home import HomeScreen
+
+        assert self.actor is not None
+        areas = [(self.get_key_display(Binding(a.key, "")), _(a.label), f"open('{a.name}')")
+                 for a in self.areas if a.permission is None or self.actor.can(a.permission)]
+        return HomeScreen(self.svc, self.actor, areas)
+
+    def go_home(self) -> None:
+        """A fresh home screen for the current actor, replacing whatever the stack held."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(self.home_screen())
+        self.refresh_bindings()
+
+    # -- keys, idle lock ------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_input = self.monotonic()
+        await super().on_event(event)
+
+    def idle_lock_tick(self) -> None:
+        if self.actor and not self.locked and self.idle_seconds and \
+                self.monotonic() - self.last_input >= self.idle_seconds:
+            self.action_lock(reason="idle")
+
+    def action_lock(self, reason: str = "key") -> None:
+        from crm_tui.ui.screens.login import LockScreen, Unlock
+
+        if not self.actor or self.locked:
+            return
+        self.locked = True
+        staff.record_event(self.svc, self.actor, "auth.lock", reason=reason)
+
+        def unlocked(result: Unlock | None) -> None:
+            self.locked = False
+            self.last_input = self.monotonic()
+            if result is None or result.same:
+                return
+            assert result.signin is not None
+            old = self.actor
+            if old:
+                staff.record_event(self.svc, old, "auth.logout", reason="user_switch", next=result.signin.actor.username)
+            self.start_session(result.signin)
+
+        self.push_screen(LockScreen(self.svc, self.actor), unlocked)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open":
+            name = str(parameters[0]) if parameters else ""
+            area = next((a for a in self.areas if a.name == name), None)
+            if area is None or self.actor is None or self.locked:
+                return False  # not signed in, or not this build: hidden
+            return area.permission is None or self.actor.can(area.permission)
+        if action in ("lock", "home", "sign_out"):
+            return self.actor is not None and not self.locked
+        return True
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_open(self, name: str) -> None:
+        area = next((a for a in self.areas if a.name == name), None)
+        if area is None or self.actor is None or self.locked:
+            return
+        if area.permission and not self.actor.can(area.permission):
+            try:
+                self.svc.require(self.actor, area.permission)
+            except Exception as e:  # noqa: BLE001 - the refusal is shown and audited
+                self.notify(str(e), severity="error")
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.push_screen(area.build(self.svc, self.actor))
+
+    def action_home(self) -> None:
+        if self.actor:
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        from crm_tui.ui.screens.help import HelpScreen
+
+        if type(self.screen).__name__ == "HelpScreen":
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_sign_out(self) -> None:
+        from crm_tui.ui.widgets.dialogs import ConfirmDialog
+
+        if not self.actor:
+            self.exit()
+            return
+
+        def done(yes: bool | None) -> None:
+            if not yes or not self.actor:
+                return
+            staff.record_event(self.svc, self.actor, "auth.logout", reason="sign_out")
+            self.actor = None
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.switch_screen(self.login_screen())
+
+        self.push_screen(ConfirmDialog(_("Sign out? Unsaved input on open screens is discarded."),
+                                       yes=_("Sign out"), no=_("Stay")), done)
+
+    def action_quit_app(self) -> None:
+        if self.actor:
+            staff.record_event(self.svc, self.actor, "auth.logout", reason="quit")
+        self.exit()
+
+    def action_switch_language(self) -> None:
+        set_language("en" if get_language() == "zh_CN" else "zh_CN")
+        localise_bindings(self)
+        for screen in self.screen_stack:
+            localise_bindings(screen)
+            screen.refresh(recompose=True)
+            if hasattr(screen, "TITLE_MSGID") and screen.TITLE_MSGID:
+                screen.title = _(screen.TITLE_MSGID)
+        self.sub_title = _("Customer management")
+        self.refresh_bindings()
+
+    def action_cover(self) -> None:
+        """A/B post: start working as cover for an absent colleague."""
+        if not self.actor:
+            return
+        covers = staff.covers(self.svc, on=self.svc.now().date(), backup_id=self.actor.staff_id)
+        if not covers:
+            self.notify(_("You have no A/B arrangement for today."))
+            return
+        self.actor = staff.act_on_behalf(self.svc, self.actor, covers[0].absent_id)
+        self.notify(_("Working on behalf of {name}; your actions are recorded as cover.", name=covers[0].absent_name))
+        self.go_home()
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        cmds: list[tuple[str, str, str]] = []
+        if self.actor and not self.locked:
+            cmds.append((_("Home"), _("Today's work"), "home"))
+            for a in self.areas:
+                if a.permission is None or self.actor.can(a.permission):
+                    cmds.append((_(a.label), _("Open {area}", area=_(a.label)), f"open('{a.name}')"))
+            cmds.append((_("Lock the screen"), _("Lock now; unlock with your password"), "lock"))
+            cmds.append((_("Change password"), _("Choose a new password"), "change_password"))
+            cmds.append((_("Work as A/B cover"), _("Work the queues of a colleague you cover for today"), "cover"))
+            cmds.append((_("Sign out"), _("End this session and return to sign-in"), "sign_out"))
+        cmds.append((_("Help: keys of this screen"), "F1", "help"))
+        cmds.append((_("Switch language 中文/English"), _("Change the interface language"), "switch_language"))
+        cmds.append((_("Quit"), _("Close the application"), "quit_app"))
+        for extra in getattr(self.screen, "palette_commands", lambda: [])():
+            cmds.append(extra)
+        return cmds
+
+    def get_system_commands(self, screen: Screen):  # type: ignore[no-untyped-def]
+        yield from ()  # our own provider lists everything, translated
+
+    def action_change_password(self) -> None:
+        from crm_tui.ui.screens.login import ChangePasswordScreen
+
+        if self.actor:
+            self.push_screen(ChangePasswordScreen(self.svc, self.actor))
+
+
+def make_app(svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,
+             idle_seconds: float | None = None, monotonic: Callable[[], float] = time.monotonic) -> CrmApp:
+    """The app factory; tests build the same app with a fixed clock and idle timer."""
+    return CrmApp(svc, demo=demo, throwaway=throwaway, lang=lang, idle_seconds=idle_seconds, monotonic=monotonic)

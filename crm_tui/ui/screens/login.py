@@ -1,0 +1,233 @@
+"""Sign-in, the forced password change, and the lock screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.widgets import Footer, Input, Label, Static
+
+from crm_tui.domain.errors import CrmError
+from crm_tui.i18n import _
+from crm_tui.services import staff
+from crm_tui.services.context import Actor, Services
+from crm_tui.ui.base import BaseModal, BaseScreen
+
+
+class LoginScreen(BaseScreen[None]):
+    """The first screen. In demo mode it lists the demo accounts and their password."""
+
+    TITLE_MSGID = "Sign in"
+    BINDINGS = [
+        Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("f1", "app.help", "Help"),
+    ]
+
+    @dataclass
+    class SignedIn(Message):
+        signin: staff.SignIn
+
+    def __init__(self, svc: Services, *, demo_accounts: list[tuple[str, str, list[str]]] | None = None,
+                 demo_password: str | None = None, notice: str | None = None) -> None:
+        super().__init__()
+        self.svc = svc
+        self.demo_accounts = demo_accounts or []
+        self.demo_password = demo_password
+        self.notice = notice
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            with Vertical(id="login-box", classes="box"):
+                yield Label(_("Customer management · sign in"), classes="box-title")
+                yield Label(_("User name"))
+                yield Input(id="username", max_length=40)
+                yield Label(_("Password"))
+                yield Input(id="password", password=True, max_length=128)
+                yield Static(self.notice or "", id="login-message", classes="message")
+        if self.demo_accounts:
+            from crm_tui.domain.roles import role_label
+
+            lines = [_("Demo accounts (password {password}):", password=self.demo_password)]
+            for username, display, roles in self.demo_accounts:
+                lines.append(f"  {username:<10} {display}  {'、'.join(role_label(r) for r in roles)}")
+            yield Static("\n".join(lines), id="demo-accounts")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#username", Input).focus()
+
+    @on(Input.Submitted, "#username")
+    def to_password(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    def submit(self) -> None:
+        username = self.query_one("#username", Input).value.strip()
+        password = self.query_one("#password", Input).value
+        if not username:
+            self.show(_("Type your user name."))
+            self.query_one("#username", Input).focus()
+            return
+        self.show(_("Checking ..."), error=False)
+        self.check(username, password)
+
+    def show(self, text: str, error: bool = True) -> None:
+        msg = self.query_one("#login-message", Static)
+        msg.update(text)
+        msg.set_class(error, "error")
+
+    @work(thread=True, exclusive=True, group="signin")
+    def check(self, username: str, password: str) -> None:
+        try:
+            result = staff.sign_in(self.svc, username, password)
+        except CrmError as e:
+            self.app.call_from_thread(self._failed, e.message)
+            return
+        self.app.call_from_thread(self.post_message, self.SignedIn(result))
+
+    def _failed(self, text: str) -> None:
+        self.show(text)
+        pw = self.query_one("#password", Input)
+        pw.value = ""
+        pw.focus()
+
+
+class ChangePasswordScreen(BaseModal[bool]):
+    """Change one's password. Forced (no Esc) at first sign-in and when the password is too old."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, svc: Services, actor: Actor, *, reason: str | None = None) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.reason = reason
+
+    def compose(self) -> ComposeResult:
+        heading = {
+            "first": _("First sign-in: choose your own password."),
+            "expired": _("Your password is older than the policy allows: choose a new one."),
+        }.get(self.reason or "", _("Change your password"))
+        with Vertical(classes="box dialog"):
+            yield Label(heading, classes="box-title")
+            yield Label(_("Current password"))
+            yield Input(id="old", password=True, max_length=128)
+            yield Label(_("New password (at least 8 characters, letters and digits)"))
+            yield Input(id="new", password=True, max_length=128)
+            yield Label(_("Repeat the new password"))
+            yield Input(id="again", password=True, max_length=128)
+            yield Static("", id="pw-message", classes="message error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#old", Input).focus()
+
+    @on(Input.Submitted, "#old")
+    def _next1(self) -> None:
+        self.query_one("#new", Input).focus()
+
+    @on(Input.Submitted, "#new")
+    def _next2(self) -> None:
+        self.query_one("#again", Input).focus()
+
+    @on(Input.Submitted, "#again")
+    def save(self) -> None:
+        old = self.query_one("#old", Input).value
+        new = self.query_one("#new", Input).value
+        again = self.query_one("#again", Input).value
+        msg = self.query_one("#pw-message", Static)
+        if new != again:
+            msg.update(_("The two new passwords differ."))
+            self.query_one("#again", Input).value = ""
+            self.query_one("#again", Input).focus()
+            return
+        try:
+            staff.change_password(self.svc, self.actor, old, new)
+        except CrmError as e:
+            msg.update(e.message)
+            field = getattr(e, "field", "new")
+            self.query_one("#old" if field == "old_password" else "#new", Input).focus()
+            return
+        self.app.notify(_("Password changed."))
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        if self.reason:
+            self.query_one("#pw-message", Static).update(_("You must set a new password before you continue."))
+            return
+        self.dismiss(False)
+
+
+@dataclass(frozen=True)
+class Unlock:
+    """The lock screen's answer: the same person is back, or someone else signed in."""
+
+    same: bool
+    signin: staff.SignIn | None = None
+
+
+class LockScreen(BaseModal[Unlock]):
+    """Covers the whole app. The same user unlocks with the password and finds everything as left;
+    a different user may sign in after being told that unsaved input will be discarded."""
+
+    BINDINGS = [Binding("f2", "switch_user", "Sign in as someone else")]
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.other = False
+
+    def compose(self) -> ComposeResult:
+        with Center():
+            with Vertical(classes="box", id="lock-box"):
+                yield Label(_("Locked"), classes="box-title")
+                yield Static(_("{name} ({user}) locked this screen. Type the password to continue.",
+                               name=self.actor.display_name, user=self.actor.username), id="lock-who")
+                yield Label(_("User name"), id="lock-user-label")
+                yield Input(self.actor.username, id="lock-user", max_length=40, disabled=True)
+                yield Label(_("Password"))
+                yield Input(id="lock-password", password=True, max_length=128)
+                yield Static("", id="lock-message", classes="message error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lock-password", Input).focus()
+
+    def action_switch_user(self) -> None:
+        self.other = True
+        user = self.query_one("#lock-user", Input)
+        user.disabled = False
+        user.value = ""
+        user.focus()
+        self.query_one("#lock-message", Static).update(
+            _("Signing in as someone else discards {name}'s unsaved input.", name=self.actor.display_name))
+
+    @on(Input.Submitted, "#lock-user")
+    def _to_pw(self) -> None:
+        self.query_one("#lock-password", Input).focus()
+
+    @on(Input.Submitted, "#lock-password")
+    def submit(self) -> None:
+        username = self.query_one("#lock-user", Input).value.strip()
+        password = self.query_one("#lock-password", Input).value
+        self.query_one("#lock-password", Input).value = ""
+        msg = self.query_one("#lock-message", Static)
+        if not self.other or username.lower() == self.actor.username.lower():
+            if staff.check_password(self.svc, self.actor, password, "unlock"):
+                staff.record_event(self.svc, self.actor, "auth.unlock")
+                self.dismiss(Unlock(True))
+            else:
+                msg.update(_("Wrong password."))
+            return
+        try:
+            result = staff.sign_in(self.svc, username, password)
+        except CrmError as e:
+            msg.update(e.message)
+            return
+        self.dismiss(Unlock(False, result))

@@ -1,0 +1,260 @@
+"""Staff accounts (administrators) and A/B post arrangements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Input, Label, SelectionList, Static
+
+from crm_tui.domain.errors import CrmError
+from crm_tui.domain.roles import all_roles, role_label
+from crm_tui.i18n import _
+from crm_tui.services import staff
+from crm_tui.services.context import Actor, Services
+from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog
+
+
+class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
+    """New account: user name, display name, roles, whose approval (R-SEC-1). Ctrl+S saves."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, *, roles: tuple[str, ...] = (), username: str | None = None) -> None:
+        super().__init__()
+        self.initial_roles = roles
+        self.edit_username = username
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box dialog"):
+            if self.edit_username:
+                yield Label(_("Roles of {user}", user=self.edit_username), classes="box-title")
+            else:
+                yield Label(_("New staff account"), classes="box-title")
+                yield Label(_("User name (letters, digits; used to sign in)"))
+                yield Input(id="username", max_length=40)
+                yield Label(_("Display name"))
+                yield Input(id="display", max_length=40)
+                yield Label(_("Approved by (department head, R-SEC-1)"))
+                yield Input(id="approval", max_length=100)
+            yield Label(_("Roles (Space to tick)"))
+            yield SelectionList[str](
+                *[(r.name, code, code in self.initial_roles) for code, r in all_roles().items()], id="roles")
+            yield Static("", id="form-message", classes="message error")
+        yield Footer()
+
+    @on(Input.Submitted)
+    def next_field(self) -> None:
+        self.focus_next()
+
+    def action_save(self) -> None:
+        roles = list(self.query_one("#roles", SelectionList).selected)
+        if not roles:
+            self.query_one("#form-message", Static).update(_("Give the account at least one role."))
+            return
+        if self.edit_username:
+            self.dismiss(("", "", roles, ""))
+            return
+        username = self.query_one("#username", Input).value.strip()
+        if not username:
+            self.query_one("#form-message", Static).update(_("Type a user name."))
+            self.query_one("#username", Input).focus()
+            return
+        self.dismiss((username, self.query_one("#display", Input).value.strip(), roles,
+                      self.query_one("#approval", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
+    """A/B post: who is away, who covers, from, to, note."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, absent: str, today: date) -> None:
+        super().__init__()
+        self.absent = absent
+        self.today = today
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box dialog"):
+            yield Label(_("A/B post: cover for an absent colleague"), classes="box-title")
+            yield Label(_("Absent colleague (user name)"))
+            yield Input(self.absent, id="absent", max_length=40)
+            yield Label(_("Backup colleague (user name)"))
+            yield Input(id="backup", max_length=40)
+            yield Label(_("From (YYYY-MM-DD)"))
+            yield Input(self.today.isoformat(), id="start", max_length=10)
+            yield Label(_("To (YYYY-MM-DD)"))
+            yield Input(self.today.isoformat(), id="end", max_length=10)
+            yield Label(_("Handover note"))
+            yield Input(id="note", max_length=200)
+            yield Static("", id="form-message", classes="message error")
+        yield Footer()
+
+    @on(Input.Submitted)
+    def next_field(self) -> None:
+        self.focus_next()
+
+    def action_save(self) -> None:
+        v = {i: self.query_one(f"#{i}", Input).value.strip() for i in ("absent", "backup", "start", "end", "note")}
+        try:
+            start, end = date.fromisoformat(v["start"]), date.fromisoformat(v["end"])
+        except ValueError:
+            self.query_one("#form-message", Static).update(_("Dates are written YYYY-MM-DD, for example 2026-01-31."))
+            return
+        if not v["absent"] or not v["backup"]:
+            self.query_one("#form-message", Static).update(_("Name both colleagues."))
+            return
+        self.dismiss((v["absent"], v["backup"], start, end, v["note"]))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class StaffScreen(BaseScreen[None]):
+    TITLE_MSGID = "Staff accounts"
+    BINDINGS = [
+        Binding("a", "add", "New account"),
+        Binding("r", "roles", "Roles"),
+        Binding("d", "toggle", "Disable/enable"),
+        Binding("p", "reset", "Reset password"),
+        Binding("b", "cover", "A/B post"),
+        Binding("escape", "app.back", "Back"),
+    ]
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.rows: list[staff.StaffRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="staff-body"):
+            yield DataTable(id="staff-table", cursor_type="row", zebra_stripes=True)
+        yield Label(_("A/B posts in force or planned"), classes="section")
+        yield Static("", id="covers")
+        yield Static("", id="staff-message", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one(DataTable)
+        table.add_columns(_("User name"), _("Name"), _("Roles"), _("State"), _("Last sign-in"))
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="staff")
+    def load(self) -> None:
+        rows = staff.list_staff(self.svc, self.actor)
+        cover = staff.covers(self.svc)
+        self.app.call_from_thread(self._show, rows, cover)
+
+    def _show(self, rows: list[staff.StaffRow], cover: list[staff.Cover]) -> None:
+        self.rows = rows
+        table = self.query_one(DataTable)
+        row_index = table.cursor_row
+        now = self.svc.now()
+        with self.app.batch_update():
+            table.clear()
+            for r in rows:
+                if not r.active:
+                    state = _("disabled")
+                elif r.locked_until and r.locked_until > now:
+                    state = _("locked")
+                elif r.must_change_password:
+                    state = _("one-time password")
+                else:
+                    state = _("active")
+                table.add_row(r.username, r.display_name, "、".join(role_label(x) for x in r.roles), state,
+                              f"{r.last_login_at:%Y-%m-%d %H:%M}" if r.last_login_at else "-", key=r.username)
+            if rows:
+                table.move_cursor(row=min(row_index, len(rows) - 1))
+        lines = [_("{absent} → {backup}, {start} to {end}  {note}", absent=c.absent_name, backup=c.backup_name,
+                   start=c.start_date.isoformat(), end=c.end_date.isoformat(), note=c.note or "") for c in cover]
+        self.query_one("#covers", Static).update("\n".join(lines) or _("None."))
+
+    def current(self) -> staff.StaffRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return None
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    def _try(self, fn, *args):  # type: ignore[no-untyped-def]
+        try:
+            return fn(*args)
+        except CrmError as e:
+            self.notify(e.message, severity="error", timeout=8)
+            return None
+
+    def action_add(self) -> None:
+        def done(result: tuple[str, str, list[str], str] | None) -> None:
+            if not result:
+                return
+            username, display, roles, approval = result
+            out = self._try(staff.add_user, self.svc, self.actor, username, roles, display or None, approval or None)
+            if out:
+                self.load()
+                self.app.push_screen(InfoDialog(
+                    _("Account {user} created", user=username),
+                    _("One-time password (shown once, must be changed at first sign-in):\n\n    {otp}", otp=out[1])))
+
+        self.app.push_screen(AccountForm(), done)
+
+    def action_roles(self) -> None:
+        row = self.current()
+        if not row:
+            return
+
+        def done(result: tuple[str, str, list[str], str] | None) -> None:
+            if result and self._try(staff.set_roles, self.svc, self.actor, row.username, result[2]):
+                self.notify(_("Roles of {user} updated.", user=row.username))
+                self.load()
+
+        self.app.push_screen(AccountForm(roles=row.roles, username=row.username), done)
+
+    def action_toggle(self) -> None:
+        row = self.current()
+        if not row:
+            return
+        question = (_("Disable the account {user}? It is kept (history keeps the name) and can be enabled again.",
+                      user=row.username) if row.active else _("Enable the account {user} again?", user=row.username))
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                fn = staff.disable_user if row.active else staff.enable_user
+                self._try(fn, self.svc, self.actor, row.username)
+                self.load()
+
+        self.app.push_screen(ConfirmDialog(question), done)
+
+    def action_reset(self) -> None:
+        row = self.current()
+        if not row:
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                otp = self._try(staff.reset_password, self.svc, self.actor, row.username)
+                if otp:
+                    self.load()
+                    self.app.push_screen(InfoDialog(_("New one-time password for {user}", user=row.username),
+                                                    f"\n    {otp}"))
+
+        self.app.push_screen(ConfirmDialog(_("Give {user} a new one-time password?", user=row.username)), done)
+
+    def action_cover(self) -> None:
+        row = self.current()
+
+        def done(result: tuple[str, str, date, date, str] | None) -> None:
+            if result and self._try(staff.set_cover, self.svc, self.actor, *result[:4], result[4] or None):
+                self.notify(_("A/B post recorded."))
+                self.load()
+
+        self.app.push_screen(CoverForm(row.username if row else "", self.svc.now().date()), done)
