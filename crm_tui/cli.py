@@ -351,7 +351,8 @@ def audit_list(
 def main() -> None:
     """Entry point: one clear line and a non-zero exit for every error the user can act on."""
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # click returns the code of a typer.Exit here
+        sys.exit(rc if isinstance(rc, int) else 0)
     except CrmError as e:
         typer.echo(_("Error: {message}", message=e.message), err=True)
         sys.exit(e.exit_code)

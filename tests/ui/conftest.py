@@ -1,0 +1,107 @@
+"""UI fixtures: a real encrypted database with the demo accounts, a fixed clock, a fake idle timer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from crm_tui.i18n import get_language, set_language
+from crm_tui.services import demo, system
+from crm_tui.services.context import Services
+
+FIXED_NOW = datetime(2026, 11, 23, 10, 30, 0)
+
+
+class FakeClock:
+    def __init__(self, start: datetime = FIXED_NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """One seeded database per test session; each test gets a byte copy (argon2 hashing is slow)."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    place = system.Place(folder, system.memory_key_store())
+    system.create_empty(place)
+    svc = system.open_services(place, clock=FakeClock(), demo=True)
+    try:
+        demo.seed(svc)
+    finally:
+        svc.close()
+    key = place.key_store.get(place.db_file)
+    assert key is not None
+    return place.db_file, key
+
+
+@pytest.fixture
+def ui_services(_demo_template: tuple[Path, bytes], tmp_path: Path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from crm_tui.store.keys import MemoryKeyStore
+
+    src, key = _demo_template
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o700)
+    shutil.copy(src, folder / "crm.db")
+    ks = MemoryKeyStore()
+    ks.put(folder / "crm.db", key)
+    clock = FakeClock()
+    svc = system.open_services(system.Place(folder, ks), clock=clock, demo=True)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def zh() -> None:
+    old = get_language()
+    set_language("zh_CN")
+    yield
+    set_language(old)
+
+
+@pytest.fixture
+def en() -> None:
+    old = get_language()
+    set_language("en")
+    yield
+    set_language(old)
+
+
+def make(svc: Services, **kw):  # type: ignore[no-untyped-def]
+    from crm_tui.ui.app import make_app
+
+    return make_app(svc, demo=True, **kw)
+
+
+async def type_text(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type like a person: one key at a time (Chinese characters arrive as single key events too)."""
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def sign_in(pilot, username: str, password: str = demo.DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """From the login screen, keyboard only: user name, Enter, password, Enter."""
+    await type_text(pilot, username)
+    await pilot.press("enter")
+    await type_text(pilot, password)
+    await pilot.press("enter")
+    await settle(pilot)
