@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -23,7 +24,10 @@ user_app = typer.Typer(help="Staff accounts (administrators).", no_args_is_help=
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
 app.add_typer(user_app, name="user")
+settings_app = typer.Typer(help="Settings (administrators): idle lock, lockout, password age, language.",
+                           no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(settings_app, name="settings")
 
 
 class Globals:
@@ -108,8 +112,9 @@ def _run_app(place=None, *, demo: bool = False, throwaway: bool = False) -> None
 
     place = place or _place()
     svc = system.open_services(place, demo=demo)
+    lang = G.lang or os.environ.get("CRM_TUI_LANG") or svc.setting("ui", "language")
     try:
-        make_app(svc, demo=demo, throwaway=throwaway, lang=G.lang).run()
+        make_app(svc, demo=demo, throwaway=throwaway, lang=lang).run()
     finally:
         svc.close()
 
@@ -346,6 +351,33 @@ def audit_list(
         svc.close()
     for r in rows:
         _out(f"{r.id:>7} {r.at:%Y-%m-%d %H:%M:%S} {_pad(r.actor, 12)} {_pad(r.action, 24)} {r.summary}")
+
+
+@settings_app.command("list")
+def settings_list() -> None:
+    """Every setting with its current value."""
+    from crm_tui.services import settings
+
+    svc, actor = _signed_in()
+    try:
+        values = settings.current(svc)
+    finally:
+        svc.close()
+    for key, value in values.items():
+        _out(f"{_pad(key, 34)} {value}")
+
+
+@settings_app.command("set")
+def settings_set(key: str, value: str) -> None:
+    """Change one setting (audited)."""
+    from crm_tui.services import settings
+
+    svc, actor = _signed_in()
+    try:
+        new = settings.set_setting(svc, actor, key, value)
+    finally:
+        svc.close()
+    _out(_("{key} = {value}", key=key, value=new))
 
 
 def main() -> None:

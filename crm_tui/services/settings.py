@@ -1,0 +1,56 @@
+"""Settings an administrator may change (idle lock, lockout, password age, language): audited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from crm_tui.domain import config
+from crm_tui.domain.errors import ValidationError
+from crm_tui.services.context import Actor, Services
+
+_LIMITS = {
+    "security.lockout_attempts": (3, 20),
+    "security.lockout_minutes": (1, 1440),
+    "security.password_max_age_days": (0, 3650),
+    "security.password_min_length": (8, 64),
+    "security.idle_lock_minutes": (1, 240),
+}
+_CHOICES = {"ui.language": ("zh_CN", "en")}
+
+
+def defaults() -> dict[str, Any]:
+    return {f"{s}.{k}": v for s, values in config.load("settings.toml").items() for k, v in values.items()}
+
+
+def current(svc: Services) -> dict[str, Any]:
+    svc.reload_settings()
+    return {k: svc.setting(*k.split(".", 1)) for k in defaults()}
+
+
+def set_setting(svc: Services, actor: Actor, key: str, raw: str) -> Any:
+    known = defaults()
+    if key not in known:
+        raise ValidationError("key", "Unknown setting '{key}'. Settings: {choices}", key=key,
+                              choices=", ".join(sorted(known)))
+    if key in _CHOICES:
+        if raw not in _CHOICES[key]:
+            raise ValidationError("value", "Choose one of: {choices}", choices=", ".join(_CHOICES[key]))
+        value: Any = raw
+    else:
+        lo, hi = _LIMITS[key]
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValidationError("value", "Give a whole number from {lo} to {hi}.", lo=lo, hi=hi) from None
+        if not lo <= value <= hi:
+            raise ValidationError("value", "Give a whole number from {lo} to {hi}.", lo=lo, hi=hi)
+    old = svc.setting(*key.split(".", 1))
+    with svc.write(actor, "settings.edit", setting=key) as tx:
+        tx.execute("INSERT INTO app_setting (key, value, updated_at, updated_by_id) VALUES (:k, :v, :now, :by)"
+                   " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"
+                   " updated_by_id = excluded.updated_by_id",
+                   {"k": key, "v": json.dumps(value), "now": tx.now, "by": actor.staff_id})
+        tx.audit("settings.change", entity="setting", entity_id=key, details={"old": old, "new": value})
+    svc.reload_settings()
+    return value
