@@ -144,9 +144,11 @@ def doctor() -> None:
     from crm_tui.services import system
 
     checks = system.doctor(_place())
-    width = max(len(c.name) for c in checks)
+    from rich.cells import cell_len
+
+    width = max(cell_len(c.name) for c in checks)
     for c in checks:
-        _out(f"{'OK  ' if c.ok else 'FAIL'} {c.name.ljust(width)}  {c.detail}")
+        _out(f"{'OK  ' if c.ok else 'FAIL'} {_pad(c.name, width)}  {c.detail}")
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -328,7 +330,7 @@ def audit_verify() -> None:
         _out(_("Audit trail intact: {rows} rows, head {head}.", rows=report.rows, head=report.head[:16]))
         return
     _out(_("Audit trail BROKEN at row {id} ({reason}); {rows} rows before it are intact.",
-           id=report.first_broken, reason=report.reason, rows=report.rows))
+           id=report.first_broken, reason=report.reason_text, rows=report.rows))
     raise typer.Exit(1)
 
 
@@ -377,7 +379,7 @@ def settings_set(key: str, value: str) -> None:
         new = settings.set_setting(svc, actor, key, value)
     finally:
         svc.close()
-    _out(_("{key} = {value}", key=key, value=new))
+    _out(f"{key} = {new}")
 
 
 def main() -> None:

@@ -145,9 +145,11 @@ class Services:
                 action="permission.denied",
                 details={"permission": permission, **{k: str(v) for k, v in context.items()}},
             )
+        from crm_tui.i18n import _
+
         raise PermissionDenied(
             "You are not allowed to {what} ({permission}). Ask an administrator if your duties need it.",
-            what=PERMISSION_LABELS.get(permission, permission),
+            what=_(PERMISSION_LABELS[permission]) if permission in PERMISSION_LABELS else permission,
             permission=permission,
         )
 

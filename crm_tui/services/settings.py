@@ -35,7 +35,7 @@ def set_setting(svc: Services, actor: Actor, key: str, raw: str) -> Any:
                               choices=", ".join(sorted(known)))
     if key in _CHOICES:
         if raw not in _CHOICES[key]:
-            raise ValidationError("value", "Choose one of: {choices}", choices=", ".join(_CHOICES[key]))
+            raise ValidationError("value", "Choose one of: {options}", options=", ".join(_CHOICES[key]))
         value: Any = raw
     else:
         lo, hi = _LIMITS[key]

@@ -145,7 +145,8 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
         problems = backup_store.verify_backup(newest, key)
         ok = not problems and age_h <= 48
         detail = _("{name}, {hours:.0f} h old, {result}", name=newest.path.name, hours=age_h,
-                   result=_("verified") if not problems else _("damaged: {what}", what=", ".join(problems)))
+                   result=_("verified") if not problems else _("damaged: {what}",
+                                                                 what=", ".join(backup_store.problem_text(p) for p in problems)))
         checks.append(Check(_("newest backup"), ok, detail))
     return checks
 

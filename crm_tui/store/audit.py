@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import audit as chain
+from crm_tui.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,81 @@ def append(
     return row["id"]
 
 
+def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int]:
+    """Append many entries at once (demo data, imports): the same rows :func:`append` would write,
+    chained in order, inserted with two executemany calls. Each entry holds :func:`append`'s
+    keyword arguments (``at``, ``actor_id``, ``actor_name``, ``action`` and the optional ones)."""
+    last_id, prev = _head(session)
+    rows: list[dict[str, Any]] = []
+    value_rows: list[dict[str, Any]] = []
+    for e in entries:
+        details = dict(e.get("details") or {})
+        commitments = {}
+        for change in e.get("personal", ()):
+            salt = chain.new_salt()
+            commitments[change.field] = chain.commitment(salt, change.field, change.old, change.new)
+            value_rows.append({"a": last_id + 1, "c": e.get("customer_id"), "f": change.field, "o": change.old,
+                               "n": change.new, "s": salt})
+        if commitments:
+            details["personal"] = commitments
+        entity_id = e.get("entity_id")
+        row = {
+            "id": last_id + 1,
+            "at": e["at"],
+            "actor_id": e.get("actor_id"),
+            "actor_name": e["actor_name"],
+            "on_behalf_of_id": e.get("on_behalf_of_id"),
+            "action": e["action"],
+            "entity": e.get("entity"),
+            "entity_id": None if entity_id is None else str(entity_id),
+            "customer_id": e.get("customer_id"),
+            "details": chain.canonical(details),
+        }
+        row["prev_hash"] = prev
+        row["hash"] = chain.row_hash(prev, row)
+        prev = row["hash"]
+        last_id += 1
+        rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds")})
+    if rows:
+        session.execute(
+            text(
+                "INSERT INTO audit_log (id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id,"
+                " customer_id, details, prev_hash, hash) VALUES (:id, :at, :actor_id, :actor_name,"
+                " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :prev_hash, :hash)"
+            ),
+            rows,
+        )
+    if value_rows:
+        session.execute(
+            text(
+                "INSERT INTO audit_value (audit_id, customer_id, field, old_value, new_value, salt)"
+                " VALUES (:a, :c, :f, :o, :n, :s)"
+            ),
+            value_rows,
+        )
+    return [r["id"] for r in rows]
+
+
+BREAK_REASONS = {
+    "missing": N_("a row is missing"),
+    "link": N_("its link to the previous row is broken"),
+    "content": N_("its content was changed"),
+    "value": N_("a personal value recorded with it was changed"),
+}
+
+
 @dataclass(frozen=True)
 class ChainReport:
     rows: int
     head: str
     first_broken: int | None
     reason: str | None
+
+    @property
+    def reason_text(self) -> str:
+        from crm_tui.i18n import _
+
+        return _(BREAK_REASONS[self.reason]) if self.reason in BREAK_REASONS else ""
 
 
 def _parse_at(value: Any) -> datetime:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crm_tui.i18n import N_
 from crm_tui.store import paths
 from crm_tui.store.db import copy_encrypted, integrity_checks, raw_connect
 
@@ -84,6 +85,22 @@ def list_backups(data_dir: Path) -> list[BackupInfo]:
                 except (ValueError, OSError):
                     continue
     return sorted(found, key=lambda b: b.manifest.get("taken_at", ""))
+
+
+PROBLEMS = {
+    "checksum": N_("the file's checksum differs from its manifest"),
+    "open": N_("it does not open with the key"),
+    "cipher_integrity": N_("the encrypted pages fail their check"),
+    "integrity": N_("the database structure is damaged"),
+}
+
+
+def problem_text(code: str) -> str:
+    from crm_tui.i18n import _
+
+    if code.startswith("rows:"):
+        return _("row count of {table} differs from the manifest", table=code[5:])
+    return _(PROBLEMS[code]) if code in PROBLEMS else code
 
 
 def verify_backup(info: BackupInfo, key: bytes) -> list[str]:

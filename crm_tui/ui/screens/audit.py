@@ -109,6 +109,6 @@ class AuditScreen(BaseScreen[None]):
             self.app.call_from_thread(self.notify, text, timeout=8)
         else:
             text = _("Audit trail BROKEN at row {id} ({reason}); {rows} rows before it are intact.",
-                     id=report.first_broken, reason=report.reason, rows=report.rows)
+                     id=report.first_broken, reason=report.reason_text, rows=report.rows)
             self.app.call_from_thread(self.notify, text, severity="error", timeout=30)
         self.app.call_from_thread(self.load)

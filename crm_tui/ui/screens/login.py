@@ -117,7 +117,8 @@ class ChangePasswordScreen(BaseModal[bool]):
             yield Label(heading, classes="box-title")
             yield Label(_("Current password"))
             yield Input(id="old", password=True, max_length=128)
-            yield Label(_("New password (at least 8 characters, letters and digits)"))
+            yield Label(_("New password (at least {n} characters, letters and digits)",
+                          n=self.svc.setting("security", "password_min_length")))
             yield Input(id="new", password=True, max_length=128)
             yield Label(_("Repeat the new password"))
             yield Input(id="again", password=True, max_length=128)
