@@ -24,6 +24,9 @@ def seed(svc: Services) -> None:
     admin = Actor(first, "admin", "系统管理员", frozenset({"admin"}))
     for username, display, roles in DEMO_ACCOUNTS[1:]:
         staff.add_user_with_password(svc, admin, username, roles, DEMO_PASSWORD, display)
+    from crm_tui.services import demo_customers
+
+    demo_customers.seed_customers(svc)
 
 
 def demo_accounts() -> list[tuple[str, str, list[str]]]:

@@ -7,5 +7,6 @@ saving, and working hours, working days and deadlines are all local notions).
 from sqlmodel import SQLModel
 
 from crm_tui.store.models import core  # noqa: F401
+from crm_tui.store.models import customers  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -1,0 +1,138 @@
+"""Search terms and query parsing (issue 4: search as you type over names, pinyin, phones, numbers, IDs)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm_tui.domain.search_terms import (
+    NAME_GRAM_MAX,
+    PINYIN_TERM_MAX,
+    customer_terms,
+    name_terms,
+    normalise,
+    parse_query,
+    phone_terms,
+    pinyin_forms,
+    pinyin_key,
+    pinyin_terms,
+    search_columns,
+    upper_bound,
+)
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+
+
+def test_name_terms_are_every_substring_of_one_to_four_characters() -> None:
+    assert name_terms("张三") == {"n:张", "n:三", "n:张三"}
+    terms = name_terms("北京大学出版社")
+    assert "n:大学出版" in terms and "n:社" in terms
+    assert all(len(t) - 2 <= NAME_GRAM_MAX for t in terms)
+    assert "n:学出版社" in terms and "n:京大学出版" not in terms
+    assert name_terms("Anna Lee") >= {"n:anna", "n:lee", "n:a"} and not any(" " in t for t in name_terms("Anna Lee"))
+
+
+def test_pinyin_forms_full_and_initials_of_every_suffix() -> None:
+    assert pinyin_forms("张三") == ["zhangsan", "san", "zs", "s"]
+    assert pinyin_forms("吕布")[:1] == ["lvbu"]
+    assert pinyin_forms("Anna张") == ["annazhang", "zhang", "az", "z"]
+
+
+def test_a_surname_with_its_own_reading_gets_both() -> None:
+    forms = pinyin_forms("单田芳")
+    assert "dantianfang" in forms and "shantianfang" in forms and "stf" in forms
+    forms = pinyin_forms("曾国藩")
+    assert "zengguofan" in forms and "zgf" in forms
+    assert "shantianfang" not in pinyin_forms("单田芳", person=False)
+
+
+def test_pinyin_terms_are_truncated_and_the_key_verifies_prefixes() -> None:
+    forms = pinyin_forms("北京市朝阳区建国门外大街科技有限公司")
+    terms = pinyin_terms(forms)
+    assert all(len(t) <= 2 + PINYIN_TERM_MAX for t in terms)
+    key = pinyin_key(pinyin_forms("张三"))
+    assert key == "|zhangsan|san|zs|s|"
+    assert "|zhangs" in key and "|angs" not in key
+
+
+def test_phone_terms_are_every_four_digit_window() -> None:
+    assert phone_terms("13800138000") == {"t:" + "13800138000"[i:i + 4] for i in range(8)}
+    assert phone_terms("123") == set()
+
+
+def test_customer_terms_cover_every_kind() -> None:
+    terms = customer_terms(name="张三", kind="person", number="KH2026-000123", phones=["13800138000"],
+                           idents=["11010519800307123x", None])
+    assert {"n:张三", "p:zs", "p:zhangsan", "t:8000", "k:KH2026-000123", "x:11010519800307123X"} <= terms
+    assert search_columns("Ｚhang 张", "person")[0] == "zhang 张"
+    assert search_columns(None, "person") == (None, None)
+
+
+@pytest.mark.parametrize(("query", "kinds"), [
+    ("张", ["name"]),
+    ("张三丰的", ["name"]),
+    ("zs", ["pinyin"]),
+    ("ZhangS", ["pinyin"]),
+    ("xi'an", ["pinyin"]),
+    ("8000", ["phone"]),
+    ("138-0013", ["phone"]),
+    ("123", ["name"]),
+    ("KH2026-0001", ["number"]),
+    ("kh2026", ["number"]),
+    ("11010519800307123X", ["ident"]),
+    ("110105198003071234", ["ident"]),
+    ("91350100M000100Y43", ["ident"]),
+    ("张 8000", ["name", "phone"]),
+    ("  ", []),
+    ("１３８００", ["phone"]),
+])
+def test_query_classification(query: str, kinds: list[str]) -> None:
+    assert parse_query(query).kinds() == kinds
+
+
+def test_tokens_know_their_lookup() -> None:
+    q = parse_query("张三丰先生")
+    t = q.tokens[0]
+    assert (t.term, t.prefix, t.verify) == ("n:张三丰先", False, True)
+    t = parse_query("zhangs").tokens[0]
+    assert (t.term, t.prefix, t.verify) == ("p:zhangs", True, False)
+    t = parse_query("0013800").tokens[0]
+    assert (t.term, t.prefix, t.verify) == ("t:3800", False, True)
+    t = parse_query("8000").tokens[0]
+    assert t.verify is False
+    t = parse_query("KH2026-00").tokens[0]
+    assert (t.term, t.prefix) == ("k:KH2026-00", True)
+    assert upper_bound("p:zhangs") == "p:zhangt"
+
+
+def test_the_most_selective_token_drives() -> None:
+    assert parse_query("z 8000").driver().kind == "phone"
+    assert parse_query("张 11010519800307123X").driver().kind == "ident"
+    assert parse_query("z 张三").driver().kind == "name"
+    q = parse_query("z 张三")
+    assert [t.kind for t in q.others()] == ["pinyin"]
+
+
+def test_normalise_folds_width_and_case() -> None:
+    assert normalise("ＡＢＣ１２３") == "abc123"
+
+
+@FAST
+@given(name=st.text(HAN, min_size=1, max_size=8))
+def test_every_short_substring_and_pinyin_prefix_finds_the_name(name: str) -> None:
+    terms = name_terms(name)
+    for i in range(len(name)):
+        for n in range(1, NAME_GRAM_MAX + 1):
+            if i + n <= len(name):
+                assert parse_query(name[i:i + n]).tokens[0].term in terms
+    forms = pinyin_forms(name)
+    pterms = pinyin_terms(forms)
+    key = pinyin_key(forms)
+    for form in forms:
+        for cut in range(1, len(form) + 1):
+            token = parse_query(form[:cut]).tokens[0]
+            lo, hi = token.term, upper_bound(token.term)
+            assert any(lo <= t < hi for t in pterms)
+            assert "|" + form[:cut] in key
