@@ -26,6 +26,10 @@ class WorkItem:
 
 Counter = Callable[[Session, Actor, Services], list[WorkItem]]
 _REGISTRY: list[Counter] = []
+# Modules whose import registers their counters; each area adds its services module here.
+AREA_MODULES = (
+    "crm_tui.services.customers",
+)
 
 
 def register_item(counter: Counter) -> Counter:
@@ -34,6 +38,10 @@ def register_item(counter: Counter) -> Counter:
 
 
 def today(svc: Services, actor: Actor) -> list[WorkItem]:
+    import importlib
+
+    for name in AREA_MODULES:
+        importlib.import_module(name)
     items: list[WorkItem] = []
     with svc.store.read() as s:
         for counter in _REGISTRY:

@@ -31,9 +31,11 @@ class Area:
 
 def _areas() -> list[Area]:
     from crm_tui.ui.screens.audit import AuditScreen
+    from crm_tui.ui.screens.customers import CustomerListScreen
     from crm_tui.ui.screens.staff import StaffScreen
 
     return [
+        Area("customers", "f2", N_("Customer archives"), "customer.view", CustomerListScreen),
         Area("staff", "f7", N_("Staff accounts"), "staff.manage", StaffScreen),
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
     ]
@@ -245,6 +247,28 @@ class CrmApp(App[None]):
         self.actor = staff.act_on_behalf(self.svc, self.actor, covers[0].absent_id)
         self.notify(_("Working on behalf of {name}; your actions are recorded as cover.", name=covers[0].absent_name))
         self.go_home()
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: the details (no local variables: they may hold passwords) go to the
+        crash log beside the database, the screen gets one line, and the app closes. Every save
+        already acknowledged is committed; nothing half-done was."""
+        import traceback
+
+        from rich.text import Text
+
+        exc = self._exception
+        path = self.svc.store.db_file.parent / "logs" / "crash.log"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write("".join(traceback.format_exception(exc)) if exc else "unknown error\n")
+            where = str(path)
+        except OSError:
+            where = "-"
+        self.bell()
+        self._exit_renderables.append(Text(_("Unexpected error ({kind}); the app closed. Saved work is safe. "
+                                             "Details: {path}", kind=type(exc).__name__, path=where)))
+        self._close_messages_no_wait()
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         cmds: list[tuple[str, str, str]] = []

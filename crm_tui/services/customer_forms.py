@@ -1,0 +1,186 @@
+"""What the customer screens need beyond the use cases: the form's layout in paper-form order,
+its starting values, saving only what changed, choices for filters, and the watch lists by name.
+
+The form is generic: fields, labels, choices and which are required come from
+``domain.customers`` and the policy file, so a new field appears on the form without UI code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import text
+
+from crm_tui.domain.customers import (
+    FIELD_LABELS,
+    GENDERS,
+    ConsentInput,
+    PhoneInput,
+    fields_of,
+)
+from crm_tui.i18n import N_
+from crm_tui.services import customers as cs
+from crm_tui.services.context import Actor, Services
+
+PHONE_SLOTS = 3
+_MULTILINE = {"family_notes", "business_scope", "key_decision_makers", "business_needs",
+              "cooperation_history", "credit_status", "notes"}
+_SECTIONS: list[tuple[str, tuple[str, ...]]] = [
+    (N_("Basic information"), ("name", "contact_person", "phone1", "phone2", "phone3", "address", "postcode",
+                               "email", "gender", "birth_date", "id_number", "occupation", "employer",
+                               "legal_rep", "uscc", "fax", "registered_capital", "business_scope")),
+    (N_("Classification"), ("category", "source", "industry", "size", "coop_since", "credit_rating",
+                            "risk_rating", "important", "tags")),
+    (N_("Ownership"), ("owner", "staff_contacts")),
+    (N_("Relationship"), ("key_decision_makers", "business_needs", "cooperation_history", "credit_status",
+                          "family_notes")),
+    (N_("Bank and notes"), ("bank_name", "bank_account", "notes")),
+]
+PHONE_LABELS = {"phone1": N_("Phone (main)"), "phone2": N_("Phone 2"), "phone3": N_("Phone 3")}
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str  # msgid
+    required: bool = False
+    multiline: bool = False
+    choices: tuple[tuple[str, str], ...] = ()  # (code, label already in the UI language or a msgid)
+    max_length: int = 200
+    readonly: bool = False
+
+
+@dataclass(frozen=True)
+class FormData:
+    kind: str
+    version: int
+    values: dict[str, str]
+    phones_editable: bool
+
+
+def _choices(name: str) -> tuple[tuple[str, str], ...]:
+    p = cs.policy()
+    table = {
+        "category": p.categories, "source": p.sources, "industry": p.industries, "size": p.sizes,
+        "credit_rating": p.credit_ratings, "risk_rating": p.risk_ratings,
+    }
+    if name in table:
+        return tuple((code, opt.label) for code, opt in table[name].items())
+    if name == "gender":
+        return tuple(GENDERS.items())
+    if name == "important":
+        return (("0", N_("No")), ("1", N_("Yes")))
+    return ()
+
+
+def form_layout(kind: str, *, phones_editable: bool = True) -> list[tuple[str, list[FormField]]]:
+    allowed = set(fields_of(kind)) | ({"phone1", "phone2", "phone3"})
+    required = {f for group in cs.policy().required_fields(kind).values() for f in group} | {"name"}
+    out: list[tuple[str, list[FormField]]] = []
+    for section, names in _SECTIONS:
+        fields = []
+        for name in names:
+            if name not in allowed:
+                continue
+            if name.startswith("phone"):
+                fields.append(FormField(name, PHONE_LABELS[name], required=name == "phone1" and "phones" in required,
+                                        max_length=30, readonly=not phones_editable))
+                continue
+            fields.append(FormField(name, FIELD_LABELS[name], required=name in required,
+                                    multiline=name in _MULTILINE, choices=_choices(name),
+                                    max_length=2000 if name in _MULTILINE else 200))
+        if fields:
+            out.append((section, fields))
+    return out
+
+
+def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
+    view = cs.get_customer(svc, actor, customer_id)
+    values = view.form_values()
+    values["number"] = view.number
+    values["owner"] = str(view.owner_id or "")
+    values["staff_contacts"] = " ".join(str(i) for i, _n in view.staff_contacts)
+    for i, phone in enumerate(view.phones[:PHONE_SLOTS], start=1):
+        values[f"phone{i}"] = phone.number
+    return FormData(view.kind, view.version, values, phones_editable=not view.masked)
+
+
+def _phones(values: Mapping[str, str]) -> list[PhoneInput]:
+    return [PhoneInput(values[k].strip()) for k in ("phone1", "phone2", "phone3") if values.get(k, "").strip()]
+
+
+def _raw(values: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if not k.startswith("phone") and k != "number"}
+
+
+def save_new(svc: Services, actor: Actor, kind: str, values: Mapping[str, str], consent_scopes: Sequence[str],
+             shared_reasons: Mapping[str, str]) -> cs.CustomerRef:
+    consents = [ConsentInput(purpose=CONSENT_PURPOSE, scope=scope, method="verbal", given_at=svc.now().date())
+                for scope in consent_scopes]
+    return cs.create_customer(svc, actor, kind, _raw(values), phones=_phones(values), consents=consents,
+                              shared_phone_reasons=dict(shared_reasons))
+
+
+CONSENT_PURPOSE = "客户服务与业务往来联系"
+
+
+def save_edit(svc: Services, actor: Actor, customer_id: int, values: Mapping[str, str],
+              initial: Mapping[str, str], version: int, *, informed: bool, phones_editable: bool,
+              shared_phone_reasons: Mapping[str, str]) -> int:
+    """Send only the fields the person changed, so a masked value is never overwritten by a blank."""
+    changed = {k: v for k, v in _raw(values).items() if v != initial.get(k, "")}
+    phones_changed = phones_editable and any(values.get(k, "") != initial.get(k, "") for k in PHONE_LABELS)
+    if not changed and not phones_changed:
+        return version
+    return cs.update_customer(svc, actor, customer_id, changed, expected_version=version,
+                              phones=_phones(values) if phones_changed else None, informed=informed,
+                              shared_phone_reasons=dict(shared_phone_reasons))
+
+
+# -- choices for filters and small forms ------------------------------------------------------
+
+def category_choices() -> list[tuple[str, str]]:
+    return [(code, opt.label) for code, opt in cs.policy().categories.items()]
+
+
+def contact_methods() -> list[tuple[str, str]]:
+    return [(code, opt.label) for code, opt in cs.policy().contact_methods.items()]
+
+
+def grade_choices(svc: Services) -> list[tuple[str, str]]:
+    with svc.store.read() as s:
+        codes = [r[0] for r in s.execute(text("SELECT DISTINCT grade FROM customer WHERE grade IS NOT NULL"
+                                              " ORDER BY grade"))]
+    return [(c, c) for c in codes]
+
+
+def owner_choices(svc: Services) -> list[tuple[int, str]]:
+    with svc.store.read() as s:
+        rows = s.execute(text("SELECT id, display_name FROM staff WHERE active ORDER BY display_name")).all()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+# -- watch lists ---------------------------------------------------------------------------------
+
+WATCH_LISTS = {
+    "phone_changes": N_("Phones changed twice within a month (R-CUST-8)"),
+    "past_deadline": N_("Archives incomplete past their maintenance deadline (R-CUST-9)"),
+    "shared_phones": N_("Shared phones awaiting review (R-CUST-7)"),
+    "few_contacts": N_("Important customers with fewer than two staff in contact (R-CUST-10)"),
+    "retention": N_("Archives past their retention period (R-CUST-13)"),
+}
+_WATCH = {
+    "phone_changes": cs.watch_phone_changes,
+    "past_deadline": cs.watch_past_deadline,
+    "shared_phones": cs.watch_shared_phones,
+    "few_contacts": cs.watch_understaffed,
+    "retention": cs.past_retention,
+}
+
+
+def watch_list(svc: Services, actor: Actor, kind: str, cursor: str | None = None, limit: int = 200) -> cs.WatchPage:
+    return _WATCH[kind](svc, actor, cursor=cursor, limit=limit)
+
+

@@ -1,0 +1,564 @@
+"""Customer archives: the list with search as you type, the archive with its timeline, watch lists.
+
+The list never loads a table: each keystroke asks the search service for one page in a thread
+worker (a newer keystroke supersedes the older query), and later pages are fetched by key when the
+cursor reaches the bottom. The table holds at most MAX_ROWS rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+
+from crm_tui.domain.errors import CrmError
+from crm_tui.i18n import N_, _
+from crm_tui.services import customer_forms as cf
+from crm_tui.services import customers as cs
+from crm_tui.services.context import Actor, Services
+from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
+
+PAGE = 100
+MAX_ROWS = 1000
+
+
+class CustomerListScreen(BaseScreen[None]):
+    TITLE_MSGID = "Customer archives"
+    BINDINGS = [
+        Binding("ctrl+n", "new", "New"),
+        Binding("enter", "open", "Open", show=False),
+        Binding("ctrl+e", "edit", "Edit"),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("ctrl+t", "filters", "Filters"),
+        Binding("ctrl+x", "export", "Export list"),
+        Binding("ctrl+w", "watch", "Watch lists"),
+        Binding("escape", "app.back", "Back"),
+    ]
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.rows: list[cs.CustomerRow] = []
+        self.next_cursor: str | None = None
+        self.query_seq = 0
+        self.loading_more = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="search-bar"):
+            yield Input(placeholder=_("Name, pinyin (zs), 4+ phone digits, KH number, ID number"),
+                        id="q", max_length=60)
+        with Horizontal(id="customer-filters", classes="filters"):
+            yield Select([(label, code) for code, label in cf.category_choices()], prompt=_("Category"),
+                         id="f-category")
+            yield Select([(label, code) for code, label in cf.grade_choices(self.svc)], prompt=_("Grade"),
+                         id="f-grade")
+            yield Select([(label, sid) for sid, label in cf.owner_choices(self.svc)], prompt=_("Owner"),
+                         id="f-owner")
+            yield Input(placeholder=_("Tag"), id="f-tag", max_length=20)
+        yield DataTable(id="customer-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="customer-status", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one(DataTable)
+        table.add_columns(_("Number"), _("Name"), _("Phone"), _("Category"), _("Grade"), _("Owner"), _("Tags"))
+        self.query_one("#q", Input).focus()
+        self.run_search()
+
+    def on_screen_resume(self) -> None:
+        self.run_search(keep_cursor=True)
+
+    # -- searching -------------------------------------------------------------------------------
+    def filters(self) -> cs.SearchFilters:
+        def val(sel_id: str):  # type: ignore[no-untyped-def]
+            v = self.query_one(sel_id, Select).value
+            return None if v is Select.NULL else v
+
+        tag = self.query_one("#f-tag", Input).value.strip() or None
+        return cs.SearchFilters(category=val("#f-category"), grade=val("#f-grade"), owner_id=val("#f-owner"), tag=tag)
+
+    @on(Input.Changed, "#q")
+    @on(Input.Changed, "#f-tag")
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self.run_search()
+
+    @on(Input.Submitted, "#q")
+    def _to_table(self) -> None:
+        if self.rows:
+            self.query_one(DataTable).focus()
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        """Down from the search box goes to the results, as Enter does."""
+        if event.key == "down" and self.focused is self.query_one("#q", Input) and self.rows:
+            self.query_one(DataTable).focus()
+            event.stop()
+
+    def run_search(self, keep_cursor: bool = False) -> None:
+        self.query_seq += 1
+        self.fetch(self.query_one("#q", Input).value, self.filters(), None, self.query_seq, keep_cursor)
+
+    @work(thread=True, exclusive=True, group="customer-search")
+    def fetch(self, query: str, filters: cs.SearchFilters, cursor: str | None, seq: int, keep: bool = False) -> None:
+        try:
+            page = cs.search(self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE)
+        except CrmError as e:
+            self.app.call_from_thread(self._error, e.message, seq)
+            return
+        self.app.call_from_thread(self._show, page, cursor is not None, seq, keep)
+
+    def _error(self, text: str, seq: int) -> None:
+        if seq == self.query_seq:
+            self.query_one("#customer-status", Static).update(text)
+            self.loading_more = False
+
+    def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool) -> None:
+        if seq != self.query_seq:
+            return  # a newer keystroke has asked already
+        table = self.query_one(DataTable)
+        row_before = table.cursor_row
+        if append and len(self.rows) + len(page.rows) > MAX_ROWS:
+            append = False  # keep the widget small: the next page replaces the table
+        with self.app.batch_update():
+            if not append:
+                table.clear()
+                self.rows = []
+            seen = {r.id for r in self.rows}
+            for r in page.rows:
+                if r.id in seen:
+                    continue
+                seen.add(r.id)
+                self.rows.append(r)
+                table.add_row(r.number, r.name, r.phone or "", category_label(r.category), r.grade or "",
+                              r.owner or "", " ".join(r.tags), key=str(r.id))
+            if keep and self.rows:
+                table.move_cursor(row=min(row_before, len(self.rows) - 1))
+        self.next_cursor = page.next_cursor
+        self.loading_more = False
+        more = _("(more below)") if page.next_cursor else ""
+        self.query_one("#customer-status", Static).update(
+            _("{count} found", count=page.count_hint) + ("  " + more if more else ""))
+
+    @on(DataTable.RowHighlighted, "#customer-table")
+    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
+        if self.next_cursor and not self.loading_more and event.cursor_row >= len(self.rows) - 5:
+            self.loading_more = True
+            self.fetch(self.query_one("#q", Input).value, self.filters(), self.next_cursor, self.query_seq)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def current(self) -> cs.CustomerRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return None
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    @on(DataTable.RowSelected, "#customer-table")
+    def action_open(self) -> None:
+        row = self.current()
+        if row:
+            self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, row.id))
+
+    def action_new(self) -> None:
+        from crm_tui.ui.screens.customer_form import CustomerFormScreen
+
+        self.app.push_screen(CustomerFormScreen(self.svc, self.actor, None), self._after_save)
+
+    def action_edit(self) -> None:
+        from crm_tui.ui.screens.customer_form import CustomerFormScreen
+
+        row = self.current()
+        if row:
+            self.app.push_screen(CustomerFormScreen(self.svc, self.actor, row.id), self._after_save)
+
+    def _after_save(self, customer_id: int | None) -> None:
+        if customer_id:
+            self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, customer_id))
+
+    def action_search(self) -> None:
+        self.query_one("#q", Input).focus()
+
+    def action_filters(self) -> None:
+        self.query_one("#f-category", Select).focus()
+
+    def action_watch(self) -> None:
+        self.app.push_screen(WatchListScreen(self.svc, self.actor))
+
+    def action_export(self) -> None:
+        def done(path: str | None) -> None:
+            if not path:
+                return
+            fmt = "csv" if path.lower().endswith(".csv") else "xlsx"
+            self.export_list(Path(path).expanduser(), fmt)
+
+        default = str(Path.home() / f"customers-{self.svc.now():%Y%m%d}.xlsx")
+        self.app.push_screen(PromptDialog(_("Export the listed customers to (.xlsx or .csv):"), value=default), done)
+
+    @work(thread=True, exclusive=True, group="customer-export")
+    def export_list(self, path: Path, fmt: str) -> None:
+        try:
+            n = cs.export_list(self.svc, self.actor, self.query_one("#q", Input).value, self.filters(), path, fmt)
+        except CrmError as e:
+            self.app.call_from_thread(self.notify, e.message, severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, _("{n} customers exported to {path}", n=n, path=str(path)), timeout=10)
+
+
+class CustomerDetailScreen(BaseScreen[None]):
+    """One archive: the profile (sensitive fields masked unless the role may see them) and the
+    timeline of every change and contact."""
+
+    TITLE_MSGID = "Customer archive"
+    BINDINGS = [
+        Binding("ctrl+e", "edit", "Edit"),
+        Binding("ctrl+r", "reveal", "Reveal ID/phone"),
+        Binding("ctrl+k", "contact", "Log contact"),
+        Binding("ctrl+o", "export_one", "Export data"),
+        Binding("ctrl+i", "informed", "Customer informed", show=False),
+        Binding("ctrl+d", "erase", "Erase", show=False),
+        Binding("escape", "app.back", "Back"),
+    ]
+
+    def __init__(self, svc: Services, actor: Actor, customer_id: int) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.customer_id = customer_id
+        self.view: cs.CustomerView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="detail-body"):
+            with VerticalScroll(id="profile"):
+                yield Static("", id="profile-text")
+            with Vertical(id="timeline-pane"):
+                yield Label(_("Timeline"), classes="section")
+                yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#timeline", DataTable)
+        table.add_columns(_("Time"), _("What"), _("Details"), _("Staff"))
+        table.focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="customer-detail")
+    def load(self) -> None:
+        try:
+            view = cs.get_customer(self.svc, self.actor, self.customer_id)
+            entries = cs.timeline(self.svc, self.actor, self.customer_id)
+        except CrmError as e:
+            self.app.call_from_thread(self.notify, e.message, severity="error")
+            return
+        self.app.call_from_thread(self._show, view, entries)
+
+    def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry]) -> None:
+        self.view = view
+        self.sub_title = f"{view.number} {view.name}"
+        self.query_one("#profile-text", Static).update(profile_text(view))
+        table = self.query_one("#timeline", DataTable)
+        with self.app.batch_update():
+            table.clear()
+            for e in entries:
+                table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.title, e.body, e.staff or "")
+
+    def action_edit(self) -> None:
+        from crm_tui.ui.screens.customer_form import CustomerFormScreen
+
+        self.app.push_screen(CustomerFormScreen(self.svc, self.actor, self.customer_id))
+
+    def action_reveal(self) -> None:
+        def done(field: str | None) -> None:
+            if not field:
+                return
+            try:
+                value = cs.reveal(self.svc, self.actor, self.customer_id, field)
+            except CrmError as e:
+                self.notify(e.message, severity="error")
+                return
+            self.app.push_screen(InfoDialog(_("Revealed (recorded in the audit trail)"), value))
+
+        self.app.push_screen(RevealDialog(), done)
+
+    def action_contact(self) -> None:
+        from crm_tui.ui.screens.customer_form import ContactForm
+
+        def done(result: dict | None) -> None:
+            if not result:
+                return
+            try:
+                cs.add_contact(self.svc, self.actor, self.customer_id, result.pop("method"), result.pop("summary"),
+                               **result)
+            except CrmError as e:
+                self.notify(e.message, severity="error")
+                return
+            self.notify(_("Contact recorded."))
+            self.load()
+
+        self.app.push_screen(ContactForm(), done)
+
+    def action_informed(self) -> None:
+        try:
+            cs.mark_informed(self.svc, self.actor, self.customer_id)
+        except CrmError as e:
+            self.notify(e.message, severity="error")
+            return
+        self.notify(_("Recorded: the customer was told of the change."))
+        self.load()
+
+    def action_export_one(self) -> None:
+        def done(path: str | None) -> None:
+            if not path:
+                return
+            fmt = "json" if path.lower().endswith(".json") else "xlsx"
+            try:
+                cs.export_customer(self.svc, self.actor, self.customer_id, Path(path).expanduser(), fmt)
+            except CrmError as e:
+                self.notify(e.message, severity="error")
+                return
+            self.notify(_("Exported to {path}", path=path), timeout=10)
+
+        number = self.view.number if self.view else str(self.customer_id)
+        self.app.push_screen(PromptDialog(_("Export this customer's complete data to (.json or .xlsx):"),
+                                          value=str(Path.home() / f"{number}.json")), done)
+
+    def action_erase(self) -> None:
+        def reason_given(reason: str | None) -> None:
+            if not reason:
+                return
+
+            def confirmed(yes: bool | None) -> None:
+                if not yes:
+                    return
+                try:
+                    cs.erase_customer(self.svc, self.actor, self.customer_id, reason)
+                except CrmError as e:
+                    self.notify(e.message, severity="error")
+                    return
+                self.notify(_("Personal data erased."))
+                self.app.pop_screen()
+
+            self.app.push_screen(ConfirmDialog(
+                _("Erase this customer's personal data for good? Statistics and the audit trail stay, without "
+                  "personal data. This cannot be undone.")), confirmed)
+
+        self.app.push_screen(PromptDialog(_("Why is this customer's data erased? (recorded)")), reason_given)
+
+
+class WatchListScreen(BaseScreen[None]):
+    """The archives that need attention: R-CUST-7, -8, -9, -10, and handover of a leaver's customers."""
+
+    TITLE_MSGID = "Watch lists"
+    BINDINGS = [
+        Binding("1", "show('phone_changes')", "Phone changed twice"),
+        Binding("2", "show('past_deadline')", "Past deadline"),
+        Binding("3", "show('shared_phones')", "Shared phones"),
+        Binding("4", "show('few_contacts')", "Too few contacts"),
+        Binding("5", "show('retention')", "Past retention"),
+        Binding("ctrl+a", "approve", "Approve shared phone"),
+        Binding("ctrl+h", "handover", "Handover"),
+        Binding("enter", "open", "Open", show=False),
+        Binding("escape", "app.back", "Back"),
+    ]
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.kind = "past_deadline"
+        self.items: list[cs.WatchRow] = []
+        self.next_cursor: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="watch-title", classes="section")
+        yield DataTable(id="watch-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one(DataTable)
+        table.add_columns(_("Number"), _("Name"), _("Owner"), _("Why"))
+        table.focus()
+        self.action_show(self.kind)
+
+    def action_show(self, kind: str) -> None:
+        self.kind = kind
+        self.query_one("#watch-title", Static).update(_(cf.WATCH_LISTS[kind]))
+        self.load(kind)
+
+    @work(thread=True, exclusive=True, group="watch")
+    def load(self, kind: str) -> None:
+        try:
+            rows = cf.watch_list(self.svc, self.actor, kind).rows
+        except CrmError as e:
+            self.app.call_from_thread(self.notify, e.message, severity="error")
+            return
+        self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows: list[cs.WatchRow]) -> None:
+        self.items = rows
+        table = self.query_one(DataTable)
+        with self.app.batch_update():
+            table.clear()
+            for r in rows:
+                table.add_row(r.customer.number, r.customer.name, r.customer.owner or "", r.detail)
+
+    def current(self) -> cs.WatchRow | None:
+        table = self.query_one(DataTable)
+        if not self.items or table.cursor_row < 0:
+            return None
+        return self.items[min(table.cursor_row, len(self.items) - 1)]
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        row = self.current()
+        if row:
+            self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, row.customer.id))
+
+    def action_approve(self) -> None:
+        row = self.current()
+        if not row or self.kind != "shared_phones" or row.phone_id is None:
+            self.notify(_("Choose a customer in the shared-phone list (key 3)."))
+            return
+        try:
+            cs.approve_shared_phone(self.svc, self.actor, row.phone_id)
+        except CrmError as e:
+            self.notify(e.message, severity="error")
+            return
+        self.notify(_("Shared phone approved until the next review."))
+        self.load(self.kind)
+
+    def action_handover(self) -> None:
+        from crm_tui.ui.screens.customer_form import HandoverForm
+
+        def done(result: tuple[str, str, str] | None) -> None:
+            if not result:
+                return
+            try:
+                n = cs.handover(self.svc, self.actor, result[0], result[1], None, result[2])
+            except CrmError as e:
+                self.notify(e.message, severity="error")
+                return
+            self.notify(_("{n} customers handed over; each is marked 'tell the customer their new contact'.", n=n),
+                        timeout=10)
+
+        self.app.push_screen(HandoverForm(), done)
+
+
+def category_label(code: str | None) -> str:
+    if not code:
+        return ""
+    opt = cs.policy().categories.get(code)
+    return opt.label if opt else code
+
+
+def profile_text(view: cs.CustomerView) -> str:
+    """The archive as lines of text: label, value; masked values stay masked."""
+    from rich.markup import escape
+
+    from crm_tui.domain.customers import FIELD_LABELS
+
+    lines = [f"[b]{escape(view.number)}  {escape(view.name)}[/b]   {_(KIND_LABELS.get(view.kind, view.kind))}"]
+    flags = []
+    if view.important:
+        flags.append(_("important"))
+    if view.false_info:
+        flags.append(_("false information: {note}", note=view.false_info_note or ""))
+    if view.business_stopped:
+        flags.append(_("business stopped"))
+    if view.needs_informing:
+        flags.append(_("tell the customer their new contact"))
+    if view.erased_at:
+        flags.append(_("erased {date}", date=f"{view.erased_at:%Y-%m-%d}"))
+    if flags:
+        lines.append("[b $warning]" + escape(" · ".join(flags)) + "[/]")
+    lines.append(_("Grade: {grade}   Owner: {owner}", grade=view.grade or "-", owner=view.owner or "-"))
+    if view.staff_contacts:
+        lines.append(_("Other staff in contact: {names}", names="、".join(n for _i, n in view.staff_contacts)))
+    for phone in view.phones:
+        shared = _(" (shared: {reason})", reason=phone.shared_reason) if phone.shared_reason else ""
+        lines.append(f"{_('Phone')}: {escape(phone.number)}{escape(shared)}")
+    for name, value in view.values.items():
+        if value in (None, "") or name in ("name",):
+            continue
+        label = _(FIELD_LABELS.get(name, name))
+        lines.append(f"{escape(label)}: {escape(_display(name, value))}")
+    if view.tags:
+        lines.append(f"{_('Tags')}: {escape(' '.join(view.tags))}")
+    groups = cs.policy().deadline_groups
+    for group, fields in view.missing.items():
+        if fields:
+            names = "、".join(_(FIELD_LABELS.get(f, f)) for f in fields)
+            label = groups[group].label if group in groups else group
+            lines.append("[$warning]" + escape(_("Missing ({group}): {fields}", group=label, fields=names)) + "[/]")
+    if view.incomplete_due:
+        lines.append(_("Complete by {date}", date=f"{view.incomplete_due:%Y-%m-%d}"))
+    if view.credit_measures:
+        m = view.credit_measures
+        lines.append(_("Credit {rating}: limit {limit}, term {days} days, prepayment {pct}%",
+                       rating=m.label, limit=m.credit_limit, days=m.term_days, pct=m.prepayment_pct))
+    if view.risk_measures:
+        lines.append(_("Risk rating: {rating}", rating=view.risk_measures.label))
+    for c in view.consents:
+        state = _("withdrawn") if c.withdrawn_at else _("given")
+        from crm_tui.domain.customers import CONSENT_SCOPES
+
+        scope = _(CONSENT_SCOPES[c.scope]) if c.scope in CONSENT_SCOPES else c.scope
+        lines.append(_("Consent {scope}: {state} {date}", scope=scope, state=state, date=c.given_at.isoformat()))
+    lines.append(_("Created {at} by {who}; updated {uat} by {uwho}", at=f"{view.created_at:%Y-%m-%d %H:%M}",
+                   who=view.created_by, uat=f"{view.updated_at:%Y-%m-%d %H:%M}", uwho=view.updated_by))
+    return "\n".join(lines)
+
+
+KIND_LABELS = {"person": N_("Person"), "org": N_("Organisation")}
+
+
+def _display(name: str, value: object) -> str:
+    p = cs.policy()
+    tables = {"category": p.categories, "source": p.sources, "industry": p.industries, "size": p.sizes,
+              "credit_rating": p.credit_ratings, "risk_rating": p.risk_ratings}
+    if name in tables and str(value) in tables[name]:
+        return tables[name][str(value)].label
+    if name == "gender":
+        from crm_tui.domain.customers import GENDERS
+
+        return _(GENDERS.get(str(value), str(value)))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[no-any-return, attr-defined]
+    return str(value)
+
+
+class RevealDialog(BaseModal[str | None]):
+    """Which masked value to show; the reveal is recorded in the audit trail."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(classes="box dialog"):
+            yield Label(_("Reveal which value? (recorded in the audit trail)"), classes="box-title")
+            yield OptionList(Option(_("ID number"), id="id_number"), Option(_("Phones"), id="phones"),
+                             Option(_("Bank account"), id="bank_account"), id="reveal-choice")
+
+    def on_mount(self) -> None:
+        self.query_one("#reveal-choice").focus()
+
+    def on_option_list_option_selected(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
