@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_tui.i18n import _
+from crm_tui.i18n import N_, _
 
 
 class CrmError(Exception):
@@ -38,7 +38,7 @@ class ValidationErrors(CrmError):
     """Several field errors found at once; nothing was saved."""
 
     def __init__(self, errors: list[ValidationError]) -> None:
-        super().__init__("{count} field(s) need correcting; nothing was saved.", count=len(errors))
+        super().__init__(N_("{count} field(s) need correcting; nothing was saved."), count=len(errors))
         self.errors = errors
 
     def by_field(self) -> dict[str, str]:

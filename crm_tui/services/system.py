@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -205,7 +206,8 @@ def make_demo_place(root: Path | None, use_keyring: bool) -> tuple[Place, bool]:
         ks = os_key_store()
         try:
             ks.check()
-            folder = root or paths.default_data_dir() / "demo"
+            env = os.environ.get("CRM_TUI_DATA_DIR")
+            folder = root or (Path(env) if env else paths.default_data_dir() / "demo")
             return Place(paths.ensure_private_dir(folder), ks), False
         except CrmError:
             pass

@@ -47,16 +47,16 @@ class CrmApp(App[None]):
     COMMANDS = {CrmCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("f1", "help", "Help"),
+        Binding("f1", "help", "Help", priority=True),
         Binding("ctrl+l", "lock", "Lock"),
-        Binding("f10", "home", "Home"),
-        Binding("f2", "open('customers')", "Customers"),
-        Binding("f3", "open('followups')", "Follow-ups"),
-        Binding("f4", "open('complaints')", "Complaints"),
-        Binding("f5", "open('grades')", "Grade changes"),
-        Binding("f6", "open('reports')", "Reports"),
-        Binding("f7", "open('staff')", "Staff"),
-        Binding("f8", "open('audit')", "Audit"),
+        Binding("f10", "home", "Home", priority=True),
+        Binding("f2", "open('customers')", "Customers", priority=True),
+        Binding("f3", "open('followups')", "Follow-ups", priority=True),
+        Binding("f4", "open('complaints')", "Complaints", priority=True),
+        Binding("f5", "open('grades')", "Grade changes", priority=True),
+        Binding("f6", "open('reports')", "Reports", priority=True),
+        Binding("f7", "open('staff')", "Staff", priority=True),
+        Binding("f8", "open('audit')", "Audit", priority=True),
         Binding("ctrl+q", "sign_out", "Sign out"),
     ]
 
@@ -131,6 +131,11 @@ class CrmApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self.last_input = self.monotonic()
+        if isinstance(event, events.Key) and not event.is_forwarded and not getattr(event, "crm_replayed", False):
+            pending = getattr(self.screen, "type_ahead", None)
+            if pending is not None:  # the screen is still being built: keep the key for it (ui/base.py)
+                pending.append(event)
+                return
         await super().on_event(event)
 
     def idle_lock_tick(self) -> None:

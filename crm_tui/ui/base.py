@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TypeVar
 
+from textual import events
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
@@ -28,23 +30,79 @@ def localise_bindings(node: DOMNode) -> None:
     }
 
 
-class BaseScreen(Screen[T]):
+# Tab and Shift+Tab move focus at once, when the key arrives, not after it has travelled through the
+# focused widget: a clerk typing fast (or keys queued while a screen is built) would otherwise see
+# the characters after a Tab land in the field they just left.
+FOCUS_BINDINGS = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+]
+
+
+class _TypeAhead:
+    """Keys typed while a screen is being built are kept and delivered once it is ready.
+
+    A clerk presses Ctrl+N and types the name at once; until the new screen has composed and set
+    its focus, those keys would go nowhere (or to the wrong field). The app puts them in
+    ``type_ahead`` (see ``CrmApp.on_event``) while it is a list; when the screen resumes they are
+    dispatched in order, then ``type_ahead`` becomes None and keys flow normally.
+    """
+
+    type_ahead: list[events.Key] | None
+
+    def _init_type_ahead(self) -> None:
+        self.type_ahead = []
+
+    def on_screen_resume(self) -> None:
+        if self.type_ahead is not None:
+            # after the first refresh, and behind the focus() calls of on_mount (focus is itself
+            # queued on the app), so the keys reach the widget the screen chose
+            self.call_after_refresh(self.app.call_later, self._deliver_type_ahead)  # type: ignore[attr-defined]
+
+    async def _deliver_type_ahead(self) -> None:
+        # Keys arriving meanwhile keep joining the end of ``type_ahead``, so order is kept.
+        app = self.app  # type: ignore[attr-defined]
+        while True:
+            pending = self.type_ahead
+            if not pending:
+                self.type_ahead = None
+                return
+            if app.screen is not self:  # an earlier key opened or closed a screen: the rest follow it
+                self.type_ahead = None
+                target = getattr(app.screen, "type_ahead", None)
+                if target is not None:
+                    target[:0] = pending
+                else:
+                    for event in pending:
+                        app.post_message(events.Key(event.key, event.character))
+                return
+            event = pending.pop(0)
+            key = events.Key(event.key, event.character)
+            key.crm_replayed = True  # type: ignore[attr-defined]
+            await app.on_event(key)
+
+
+class BaseScreen(_TypeAhead, Screen[T]):
     """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette."""
 
     TITLE_MSGID = ""
+    BINDINGS = FOCUS_BINDINGS
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         localise_bindings(self)
+        self._init_type_ahead()
 
     def on_mount(self) -> None:
         if self.TITLE_MSGID:
             self.title = _(self.TITLE_MSGID)
 
 
-class BaseModal(ModalScreen[T]):
+class BaseModal(_TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
+    BINDINGS = FOCUS_BINDINGS
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         localise_bindings(self)
+        self._init_type_ahead()

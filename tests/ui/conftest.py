@@ -105,3 +105,11 @@ async def sign_in(pilot, username: str, password: str = demo.DEMO_PASSWORD) -> N
     await type_text(pilot, password)
     await pilot.press("enter")
     await settle(pilot)
+
+
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No cursor blink in UI tests: a snapshot must not depend on which half-second it was taken in."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)

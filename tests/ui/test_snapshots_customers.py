@@ -26,6 +26,8 @@ async def _list(pilot, query: str = "") -> None:  # type: ignore[no-untyped-def]
     if query:
         await type_text(pilot, query)
         await settle(pilot)
+        await pilot.pause(0.3)  # the newest search's rows and count, not a cancelled one's
+        await settle(pilot)
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
@@ -52,3 +54,19 @@ def test_customer_form_new(ui_services, lang, snap_compare) -> None:  # type: ig
         await settle(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=SMALL, run_before=run_before)
+
+
+def test_customer_form_with_errors(ui_services, lang, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """A bad ID number and a missing phone: the messages sit under their fields; nothing saved."""
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _list(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("tab")
+        await type_text(pilot, "王小明")
+        pilot.app.screen.query_one("#fld-id_number").focus()
+        await type_text(pilot, "110101199003071234")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(make(ui_services), terminal_size=LARGE, run_before=run_before)

@@ -4,6 +4,7 @@ everything or nothing, Esc asks before discarding) and the small contact and han
 from __future__ import annotations
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,6 +31,7 @@ class CustomerFormScreen(BaseScreen[int | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "leave", "Back"),
+        Binding("enter", "enter_next", "Next field", show=False, priority=True),
     ]
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int | None, *, kind: str = "person") -> None:
@@ -108,8 +110,11 @@ class CustomerFormScreen(BaseScreen[int | None]):
             self.initial = values
             self.refresh(recompose=True)
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
+    def action_enter_next(self) -> None:
+        """Enter in a text field moves on at once (a priority binding, so fast typing after Enter
+        lands in the next field); elsewhere Enter does what the widget does (open a list, new line)."""
+        if not isinstance(self.focused, Input):
+            raise SkipAction()
         self.focus_next()
 
     def values(self) -> dict[str, str]:
@@ -136,10 +141,13 @@ class CustomerFormScreen(BaseScreen[int | None]):
     def show_errors(self, errors: dict[str, str]) -> None:
         for err in self.query(".field-error"):
             err.update("")
+            err.remove_class("-shown")
         first = None
         for field, message in errors.items():
             try:
-                self.query_one("#" + _field_id(field) + "-error", Static).update(message)
+                box = self.query_one("#" + _field_id(field) + "-error", Static)
+                box.update(message)
+                box.add_class("-shown")
                 first = first or field
             except Exception:  # noqa: BLE001 - an error for a field not on this form
                 self.query_one("#form-message", Static).update(message)

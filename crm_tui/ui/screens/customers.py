@@ -30,13 +30,13 @@ MAX_ROWS = 1000
 class CustomerListScreen(BaseScreen[None]):
     TITLE_MSGID = "Customer archives"
     BINDINGS = [
-        Binding("ctrl+n", "new", "New"),
+        Binding("ctrl+n", "new", "New", priority=True),
         Binding("enter", "open", "Open", show=False),
-        Binding("ctrl+e", "edit", "Edit"),
-        Binding("ctrl+f", "search", "Search"),
-        Binding("ctrl+t", "filters", "Filters"),
-        Binding("ctrl+x", "export", "Export list"),
-        Binding("ctrl+w", "watch", "Watch lists"),
+        Binding("ctrl+e", "edit", "Edit", priority=True),
+        Binding("ctrl+f", "search", "Search", priority=True),
+        Binding("ctrl+t", "filters", "Filters", priority=True),
+        Binding("ctrl+x", "export", "Export list", priority=True),
+        Binding("ctrl+w", "watch", "Watch lists", priority=True),
         Binding("escape", "app.back", "Back"),
     ]
 
@@ -221,7 +221,7 @@ class CustomerDetailScreen(BaseScreen[None]):
         Binding("ctrl+r", "reveal", "Reveal ID/phone"),
         Binding("ctrl+k", "contact", "Log contact"),
         Binding("ctrl+o", "export_one", "Export data"),
-        Binding("ctrl+i", "informed", "Customer informed", show=False),
+        Binding("ctrl+g", "informed", "Customer informed", show=False),
         Binding("ctrl+d", "erase", "Erase", show=False),
         Binding("escape", "app.back", "Back"),
     ]
