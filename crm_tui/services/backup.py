@@ -351,6 +351,9 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                                details={"taken_at": report.taken_at, "safety_copy": safety, "continuity": continuity,
                                         "entries_only_in_safety_copy": lost, "by_staff_id": actor_id,
                                         "key_changed": report.key_changed})
+        assert restored.key is not None
+        after = store.make_backup(restored.db_file, restored.key, reason="restored", now=now)
+        store.record_verification(after, store.verify_backup(after, restored.key), now)
     finally:
         restored.close()
     return report

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from crm_tui.i18n import N_
 from crm_tui.store import paths
-from crm_tui.store.db import copy_encrypted, integrity_checks, raw_connect
+from crm_tui.store.db import copy_encrypted, raw_connect
 from crm_tui.store.rotation import key_id
 
 
@@ -135,12 +135,14 @@ def verify_backup(info: BackupInfo, key: bytes) -> list[str]:
         return problems + ["open"]
     try:
         try:
-            cipher, plain = integrity_checks(conn)
-        except Exception:  # noqa: BLE001 - a page too damaged to read
-            return problems + ["integrity"]
-        if cipher:
+            if conn.execute("PRAGMA cipher_integrity_check").fetchall():
+                problems.append("cipher_integrity")
+        except Exception:  # noqa: BLE001 - a page too damaged to read is a failed check
             problems.append("cipher_integrity")
-        if plain:
+        try:
+            if [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()] != ["ok"]:
+                problems.append("integrity")
+        except Exception:  # noqa: BLE001
             problems.append("integrity")
         if problems:
             return problems
