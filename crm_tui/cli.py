@@ -599,7 +599,7 @@ def import_customers(
             _out("  " + _("... and {n} more (see --errors-to)", n=len(p.errors) - 50))
         for d in p.duplicates[:50]:
             _out("  " + _("row {row}: {name} is already customer {number} (same {what}); not imported",
-                          row=d.row, name=d.name, number=d.existing_number, what=d.matched))
+                          row=d.row, name=d.name, number=d.existing_number, what=importing.header_label(d.matched)))
         if errors_to:
             _write_report(errors_to, p)
         if dry_run:
@@ -626,7 +626,7 @@ def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
             w.writerow([e.row, e.column, e.reason])
         for d in p.duplicates:
             w.writerow([d.row, "", _("{name} is already customer {number} (same {what}); not imported",
-                                     name=d.name, number=d.existing_number, what=d.matched)])
+                                     name=d.name, number=d.existing_number, what=importing.header_label(d.matched))])
 
 
 @export_app.command("customers")
