@@ -379,12 +379,12 @@ def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
     if all_or_nothing and p.errors:
         raise ImportRefused("{rows} row(s) have errors; nothing was imported. Correct them, or import only the "
                             "valid rows.", rows=p.bad_rows)
-    started = time.monotonic()
     backup_name = None
     if backup and p.ready:
         from crm_tui.services import backup as backup_svc
 
         backup_name = backup_svc.auto_backup(svc, "pre-import").path.name
+    started = time.monotonic()  # rows per second of the import itself, the backup before excluded
     now = svc.now()
     cal = cust._calendar(svc)
     total = len(p.ready)

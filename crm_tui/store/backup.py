@@ -248,26 +248,33 @@ def remove_backup(info: BackupInfo) -> None:
 def to_prune(backups: list[BackupInfo], keep_daily: int, keep_monthly: int) -> list[BackupInfo]:
     """Backups outside the retention: kept are the newest backup of each of the last ``keep_daily``
     days that have one, the newest of each of the last ``keep_monthly`` months, and always the
-    newest backup of all. Safety copies (reason ``pre-...``: before a restore, rotation, import) are
-    kept as long as their day is among the kept days."""
+    newest backup of all. Safety copies (reason ``pre-...``: before a restore, rotation, import) do
+    not stand for their day; they are kept while they fall within the kept days."""
     newest = sorted(backups, key=lambda b: b.manifest.get("taken_at", ""), reverse=True)
     keep: set[Path] = set()
     if newest:
         keep.add(newest[0].path)
+
+    def safety(b: BackupInfo) -> bool:
+        return str(b.manifest.get("reason", "")).startswith("pre-")
+
     days: dict[str, BackupInfo] = {}
     months: dict[str, BackupInfo] = {}
     for b in newest:
+        if safety(b):
+            continue
         t = b.manifest.get("taken_at", "")
         days.setdefault(t[:10], b)
         months.setdefault(t[:7], b)
     kept_days = list(days)[:max(0, keep_daily)]
     for d in kept_days:
         keep.add(days[d].path)
-    for b in newest:  # safety copies (before a restore, rotation, import) live as long as their day
-        if str(b.manifest.get("reason", "")).startswith("pre-") and b.manifest.get("taken_at", "")[:10] in kept_days:
-            keep.add(b.path)
     for b in list(months.values())[:max(0, keep_monthly)]:
         keep.add(b.path)
+    oldest_day = min(kept_days) if kept_days else ""
+    for b in newest:  # safety copies live as long as the daily window they fall in
+        if safety(b) and b.manifest.get("taken_at", "")[:10] >= oldest_day:
+            keep.add(b.path)
     return [b for b in newest if b.path not in keep]
 
 

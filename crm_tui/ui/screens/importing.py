@@ -270,7 +270,7 @@ class ImportScreen(BaseScreen[None]):
                 self._message(_("Importing ... (Esc cancels; nothing stays behind)"))
                 self._write(all_or_nothing)
 
-        self.app.push_screen(ConfirmDialog(summary + "\n\n" + _(
+        self.app.push_screen(ConfirmDialog((summary + "\n\n" if summary else "") + _(
             "Import {n} customers now? A backup is taken first.", n=len(self.plan.ready)),
             yes=_("Import"), no=_("Not now")), answer)
 
