@@ -30,6 +30,7 @@ _REGISTRY: list[Counter] = []
 AREA_MODULES = (
     "crm_tui.services.customers",
     "crm_tui.services.backup",
+    "crm_tui.services.importing",  # registers the import's timeline source
 )
 
 

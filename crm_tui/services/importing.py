@@ -469,3 +469,30 @@ def parse_mapping_args(pairs: Sequence[str]) -> dict[str, str]:
         h, f = pair.split("=", 1)
         out[h.strip()] = f.strip()
     return out
+
+
+# -- the customer's timeline ------------------------------------------------------------------------
+
+@cust.register_timeline_source("import")
+def _import_source(s: Any, customer_id: int, before: Any, limit: int) -> list[cust.TimelineEntry]:
+    """"Imported from <file>" on each imported customer's timeline, read from the import's single
+    audit entry (it records the range of customer ids the import created)."""
+    params: dict[str, Any] = {"c": customer_id}
+    where = ""
+    if before is not None:
+        where = " AND at <= :b"
+        params["b"] = before
+    rows = s.execute(text(
+        "SELECT id, at, actor_name, details FROM audit_log WHERE action = 'customer.import'"
+        " AND json_extract(details, '$.first_id') <= :c AND json_extract(details, '$.last_id') >= :c" + where +
+        " ORDER BY id DESC LIMIT 1"), params).all()
+    out = []
+    for aid, at, actor_name, details in rows:
+        d = json.loads(details)
+        at_ = cust._dt(at)
+        assert at_ is not None
+        out.append(cust.TimelineEntry(at_, "import", _("Imported from {file}", file=d.get("file", "")),
+                                      _("One of {n} customers imported together (audit entry {id}).",
+                                        n=d.get("imported", 0), id=aid), actor_name or "",
+                                      cust.timeline_key(at_, "import", int(aid))))
+    return out

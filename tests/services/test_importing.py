@@ -237,3 +237,13 @@ def test_export_customers_to_xlsx_and_csv_is_audited(crm, tmp_path):
     details = json.loads(crm.svc.store.engine.connect().exec_driver_sql(
         "SELECT details FROM audit_log WHERE action = 'customer.export' ORDER BY id DESC LIMIT 1").scalar_one())
     assert details["rows"] == 3
+
+
+def test_imported_customers_show_the_import_on_their_timeline_R_CUST_14(crm, tmp_path):
+    admin = crm.actor("admin")
+    importing.run(crm.svc, admin, importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "客户.csv", GOOD, "gbk"))))
+    ref = customers.search(crm.svc, crm.manager, "张伟").rows[0]
+    entries = customers.timeline(crm.svc, crm.manager, ref.id)
+    imported = [e for e in entries if e.kind == "import"]
+    assert len(imported) == 1 and imported[0].title == "Imported from 客户.csv" and imported[0].staff == "admin"
+    assert "One of 3 customers" in imported[0].body
