@@ -572,6 +572,7 @@ def import_customers(
     save_mapping: Annotated[Optional[str], typer.Option("--save-mapping", help="Save the mapping used under this name.")] = None,
     valid_only: Annotated[bool, typer.Option("--valid-only", help="Import the valid rows and list the bad ones (default: all or nothing).")] = False,
     errors_to: Annotated[Optional[Path], typer.Option("--errors-to", help="Write the error and duplicate report to this CSV file.")] = None,
+    duplicates: Annotated[str, typer.Option("--duplicates", help="Rows already in the archive: 'list' them for decision (default) or 'fill' the archive's blank fields from them.")] = "list",
 ) -> None:
     """Import customers: automatic column mapping from Chinese/English headers, a dry run with errors
     by row, then every row or nothing (or --valid-only). Duplicates are listed, never overwritten."""
@@ -606,7 +607,7 @@ def import_customers(
             raise typer.Exit(1 if p.errors else 0)
         cancel = threading.Event()
         try:
-            result = importing.run(svc, actor, p, all_or_nothing=not valid_only, cancel=cancel)
+            result = importing.run(svc, actor, p, all_or_nothing=not valid_only, cancel=cancel, duplicates=duplicates)
         except KeyboardInterrupt:
             cancel.set()
             raise
@@ -614,6 +615,8 @@ def import_customers(
         svc.close()
     _out(_("Imported {n} customers in {s:.1f} s ({rate:.0f} rows/s); backup before the import: {backup}.",
            n=result.imported, s=result.seconds, rate=result.rows_per_second, backup=result.backup or "-"))
+    if result.filled:
+        _out(_("Blank fields of {n} existing customers were filled from their rows.", n=result.filled))
 
 
 def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]

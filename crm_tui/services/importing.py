@@ -87,11 +87,16 @@ class RowError:
 
 @dataclass(frozen=True)
 class Duplicate:
+    """A row that is already in the archive. Listed for decision; with ``duplicates="fill"`` the
+    row's values fill the existing archive's *blank* fields (nothing is overwritten)."""
+
     row: int
     name: str
     existing_id: int
     existing_number: str
     matched: str  # id_number | uscc | phone
+    values: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # the row's clean values
+    consent: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass
@@ -131,6 +136,7 @@ class ImportResult:
     skipped_errors: int
     seconds: float
     backup: str | None
+    filled: int = 0  # existing archives whose blank fields the import filled
 
     @property
     def rows_per_second(self) -> float:
@@ -341,12 +347,12 @@ def plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] |
                                        _("Same customer as row {row} of this file", row=in_file[key])))
                 break
             if key[0] != "phone" and key in idents:
-                dup = Duplicate(rownum, str(clean["name"]), *idents[key], key[0])
+                dup = Duplicate(rownum, str(clean["name"]), *idents[key], key[0], clean, consent)
                 break
             if key[0] == "phone" and key[1] in phones_of:
                 cid, number, name = phones_of[key[1]]
                 if cust._similar(clean.get("name"), name):
-                    dup = Duplicate(rownum, str(clean["name"]), cid, number, "phone")
+                    dup = Duplicate(rownum, str(clean["name"]), cid, number, "phone", clean, consent)
                     break
                 errors.append(RowError(rownum, by_field.get("phone", by_field["name"]),
                                        _("The phone {phone} belongs to customer {number}; a shared phone needs a "
@@ -371,11 +377,15 @@ def plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] |
 
 def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
         progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
-        backup: bool = True) -> ImportResult:
+        backup: bool = True, duplicates: str = "list") -> ImportResult:
     """Write the ready rows of a dry run. With ``all_or_nothing`` any bad row refuses the whole
-    import. Duplicates of existing customers are never overwritten: they are listed for decision.
-    A cancel (``cancel`` set) or any failure rolls everything back."""
+    import. Duplicates of existing customers are never overwritten: ``duplicates="list"`` leaves
+    them for decision, ``"fill"`` fills the existing archives' blank fields from the rows (one
+    ``customer.update`` audit entry per archive changed, on its timeline). A cancel (``cancel``
+    set) or any failure rolls everything back, updates included."""
     svc.require(actor, "import.run")
+    if duplicates not in ("list", "fill"):
+        raise ValidationError("duplicates", "Choose one of: {options}", options="list, fill")
     if all_or_nothing and p.errors:
         raise ImportRefused("{rows} row(s) have errors; nothing was imported. Correct them, or import only the "
                             "valid rows.", rows=p.bad_rows)
@@ -439,6 +449,7 @@ def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
             search_index.bulk_insert(tx.session, terms)
             if progress is not None:
                 progress(min(start + CHUNK, total), total)
+        filled = _fill(tx, p.duplicates, cal) if duplicates == "fill" else 0
         if total:
             tx.execute("INSERT INTO customer_number_seq (year, last) VALUES (:y, :l)"
                        " ON CONFLICT(year) DO UPDATE SET last = excluded.last", {"y": now.year, "l": seq})
@@ -447,9 +458,55 @@ def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
         tx.audit("customer.import", entity="import", entity_id=p.table.name,
                  details={"file": p.table.name, "sha256": p.table.sha256, "encoding": p.table.encoding,
                           "rows": p.total, "imported": total, "duplicates": len(p.duplicates),
-                          "bad_rows": p.bad_rows, "mapping": p.mapping, "backup": backup_name,
+                          "bad_rows": p.bad_rows, "mapping": p.mapping, "backup": backup_name, "filled": filled,
                           "first_id": next_id - total if total else None, "last_id": next_id - 1 if total else None})
-    return ImportResult(total, len(p.duplicates), p.bad_rows, time.monotonic() - started, backup_name)
+    return ImportResult(total, len(p.duplicates) - filled, p.bad_rows, time.monotonic() - started, backup_name,
+                        filled)
+
+
+_FILLABLE = tuple(f for f in cust._WRITABLE if f not in ("important",))
+
+
+def _fill(tx: Any, dups: Sequence[Duplicate], cal: Any) -> int:
+    """Blank fields of existing archives filled from duplicate rows; returns archives changed."""
+    from crm_tui.domain.customers import PERSONAL_FIELDS
+    from crm_tui.store.audit import PersonalChange
+
+    changed = 0
+    for d in dups:
+        cur = cust._load_row(tx, d.existing_id)
+        new = {f: d.values[f] for f in _FILLABLE
+               if cur.get(f) in (None, "") and d.values.get(f) not in (None, "") and f in fields_of(cur["kind"])}
+        if not new:
+            continue
+        if needs_sensitive_consent(new) and not d.consent and not cust._has_sensitive_consent(tx, d.existing_id):
+            new.pop("id_number", None)
+            new.pop("bank_account", None)
+            if not new:
+                continue
+        merged = {**cur, **new}
+        phones = len(cust._phones_of(tx, d.existing_id))
+        missing, due = cust._completeness({k: merged.get(k) for k in cust._WRITABLE}, cur["kind"],
+                                          cust._dt(cur["created_at"]), phones, cal)  # type: ignore[arg-type]
+        sets = {**new, "missing_fields": missing, "incomplete_due": due, "updated_at": tx.now,
+                "updated_by_id": tx.actor.staff_id, "last_activity_at": tx.now}
+        tx.execute(f"UPDATE customer SET {', '.join(f'{k} = :{k}' for k in sets)}, version = version + 1"
+                   " WHERE id = :id", {**sets, "id": d.existing_id})
+        if "id_number" in new or "uscc" in new:
+            ph = [r["national"] for r in cust._phones_of(tx, d.existing_id)]
+            search_index.replace_terms(tx.session, d.existing_id, cust._terms(cur, ph), cust._terms(merged, ph))
+        if d.consent and needs_sensitive_consent(new):
+            tx.execute("INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at, recorded_by_id,"
+                       " recorded_at) VALUES (:c, :p, 'sensitive', 'signed_form', :g, :by, :at)",
+                       {"c": d.existing_id, "p": CONSENT_PURPOSE, "g": tx.now.date(), "by": tx.actor.staff_id,
+                        "at": tx.now})
+        tx.audit("customer.update", entity="customer", entity_id=d.existing_id, customer_id=d.existing_id,
+                 details={"number": d.existing_number, "source": "import",
+                          "changes": {f: [None, cust._plain(v)] for f, v in new.items() if f not in PERSONAL_FIELDS}},
+                 personal=[PersonalChange(f, None, cust._personal_text(v)) for f, v in new.items()
+                           if f in PERSONAL_FIELDS])
+        changed += 1
+    return changed
 
 
 def header_label(fname: str) -> str:

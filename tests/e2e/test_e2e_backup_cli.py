@@ -265,3 +265,31 @@ def test_app_start_finishes_an_interrupted_rotation(cli_db, cli_env, run_cli):
     assert run_cli("doctor").returncode == 0
     keyring_text = cli.keyring_file(cli_env).read_text()
     assert "pending" not in keyring_text
+
+
+def test_import_cli_gbk_dry_run_then_import_and_fill(cli_db, run_cli, tmp_path):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows([["客户名称", "手机", "备注"], ["张伟", "13812345678", ""], ["李娜", "1391111222", ""]])
+    path = tmp_path / "客户.csv"
+    path.write_bytes(buf.getvalue().encode("gbk"))
+    dry = _admin(run_cli, "import", "customers", str(path), "--dry-run", "--errors-to", str(tmp_path / "err.csv"))
+    cli.assert_clean_failure(dry)
+    assert "GBK/GB18030" in dry.stdout and "row 3, column 手机: Mobile numbers have 11 digits" in dry.stdout
+    assert "手机" in (tmp_path / "err.csv").read_text(encoding="utf-8-sig")
+    refused = _admin(run_cli, "import", "customers", str(path))
+    assert refused.returncode == 23 and "nothing was imported" in refused.stderr
+    ok = _admin(run_cli, "import", "customers", str(path), "--valid-only", "--save-mapping", "老表")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "Imported 1 customers" in ok.stdout and "pre-import" in ok.stdout
+    buf = io.StringIO()
+    csv.writer(buf).writerows([["客户名称", "手机", "备注"], ["张伟", "13812345678", "补充备注"]])
+    path.write_bytes(buf.getvalue().encode("gbk"))
+    fill = _admin(run_cli, "import", "customers", str(path), "--mapping", "老表", "--duplicates", "fill")
+    assert fill.returncode == 0, fill.stdout + fill.stderr
+    assert "already customer" in fill.stdout and "Blank fields of 1 existing customers" in fill.stdout
+    exp = _admin(run_cli, "export", "customers", "--to", str(tmp_path / "out.xlsx"))
+    cli.assert_clean_failure(exp)
+    assert "export the customer list" in exp.stderr  # administrators import; exporting is for chiefs

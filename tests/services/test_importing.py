@@ -247,3 +247,20 @@ def test_imported_customers_show_the_import_on_their_timeline_R_CUST_14(crm, tmp
     imported = [e for e in entries if e.kind == "import"]
     assert len(imported) == 1 and imported[0].title == "Imported from 客户.csv" and imported[0].staff == "admin"
     assert "One of 3 customers" in imported[0].body
+
+
+def test_duplicates_can_fill_blank_fields_never_overwrite(crm, tmp_path):
+    admin = crm.actor("admin")
+    importing.run(crm.svc, admin, importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "a.csv", GOOD, "utf-8"))))
+    richer = [list(r) for r in GOOD]
+    richer[0][3] = "上海市另一个地址"  # the archive already has an address: kept
+    richer[0][9] = "补充的备注"        # notes were blank: filled
+    plan = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "b.csv", richer, "utf-8")))
+    assert len(plan.duplicates) == 3 and not plan.ready
+    updates = crm.count("audit_log", "action = 'customer.update'")
+    result = importing.run(crm.svc, admin, plan, duplicates="fill")
+    assert result.filled == 1 and result.imported == 0
+    ref = customers.search(crm.svc, crm.manager, "张伟").rows[0]
+    view = customers.get_customer(crm.svc, crm.manager, ref.id)
+    assert view.values["notes"] == "补充的备注" and view.values["address"] == "北京市朝阳区建国路88号"
+    assert crm.count("audit_log", "action = 'customer.update'") == updates + 1
