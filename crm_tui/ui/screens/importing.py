@@ -62,6 +62,7 @@ class ImportScreen(BaseScreen[None]):
         Binding("ctrl+d", "dry_run", "Dry run"),
         Binding("ctrl+s", "import_all", "Import all or nothing"),
         Binding("ctrl+e", "import_valid", "Import valid rows"),
+        Binding("ctrl+u", "toggle_duplicates", "Duplicates: list / fill blanks"),
         Binding("ctrl+k", "save_mapping", "Save mapping"),
         Binding("ctrl+o", "load_mapping", "Saved mappings"),
         Binding("escape", "cancel_or_back", "Back / cancel"),
@@ -78,6 +79,7 @@ class ImportScreen(BaseScreen[None]):
         self.cancel = threading.Event()
         self.running = False
         self.started = 0.0
+        self.duplicates = "list"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -261,7 +263,7 @@ class ImportScreen(BaseScreen[None]):
         if all_or_nothing and self.plan.errors:
             self._message(summary + " " + _("Nothing was imported: correct the file, or import the valid rows (Ctrl+E)."))
             return
-        if not self.plan.ready:
+        if not self.plan.ready and not (self.duplicates == "fill" and self.plan.duplicates):
             self._message(summary + " " + _("Nothing to import."))
             return
 
@@ -273,6 +275,11 @@ class ImportScreen(BaseScreen[None]):
         self.app.push_screen(ConfirmDialog((summary + "\n\n" if summary else "") + _(
             "Import {n} customers now? A backup is taken first.", n=len(self.plan.ready)),
             yes=_("Import"), no=_("Not now")), answer)
+
+    def action_toggle_duplicates(self) -> None:
+        self.duplicates = "fill" if self.duplicates == "list" else "list"
+        self._message(_("Rows already in the archive will fill its blank fields (nothing is overwritten).")
+                      if self.duplicates == "fill" else _("Rows already in the archive are listed, not imported."))
 
     def action_import_all(self) -> None:
         self._import(True)
@@ -295,6 +302,7 @@ class ImportScreen(BaseScreen[None]):
         assert self.plan is not None
         try:
             result = importing.run(self.svc, self.actor, self.plan, all_or_nothing=all_or_nothing, cancel=self.cancel,
+                                   duplicates=self.duplicates,
                                    progress=lambda d, t: self.app.call_from_thread(self._progress, d, t))
             text = _("Imported {n} customers in {s:.1f} s ({rate:.0f} rows/s); backup before the import: {backup}.",
                      n=result.imported, s=result.seconds, rate=result.rows_per_second, backup=result.backup or "-")
