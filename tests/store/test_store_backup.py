@@ -85,3 +85,33 @@ def test_a_second_open_cannot_take_the_exclusive_lock(tmp_data_dir):
         with pytest.raises(lock.DatabaseInUse) as e:
             db.open_store(tmp_data_dir, place.key_store)
         assert "restore or key rotation is running" in str(e.value)
+
+
+def test_verify_finds_a_rewritten_audit_row_even_with_a_matching_checksum_R_SEC_3(tmp_data_dir):
+    """Someone with the key edits an audit row in a backup and fixes the manifest's checksum: the
+    chain check still fails."""
+    import json
+
+    from crm_tui.services import staff
+
+    place = system.Place(tmp_data_dir, MemoryKeyStore())
+    system.init(place, "admin", cli.PASSWORD)
+    key = place.key_store.get(place.db_file)
+    assert key is not None
+    svc = system.open_services(place)
+    try:
+        staff.sign_in(svc, "admin", cli.PASSWORD)
+    finally:
+        svc.close()
+    info = backup_store.make_backup(place.db_file, key, reason="test")
+    assert backup_store.verify_backup(info, key) == []
+    conn = db.raw_connect(info.path, key)
+    try:
+        conn.execute("UPDATE audit_log SET actor_name = 'someone' WHERE id = 1")
+    finally:
+        conn.close()
+    manifest = dict(info.manifest, sha256=backup_store._sha256(info.path), size=info.path.stat().st_size)
+    info.path.with_suffix(".json").write_text(json.dumps(manifest))
+    problems = backup_store.verify_backup(backup_store.read_backup(info.path), key)
+    assert problems == ["audit_chain"]
+    assert backup_store.problem_text("audit_chain") == "its audit chain is broken"
