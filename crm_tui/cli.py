@@ -112,6 +112,7 @@ def _run_app(place=None, *, demo: bool = False, throwaway: bool = False) -> None
 
     place = place or _place()
     svc = system.open_services(place, demo=demo)
+    _daily_backup(svc)
     lang = G.lang or os.environ.get("CRM_TUI_LANG") or svc.setting("ui", "language")
     try:
         make_app(svc, demo=demo, throwaway=throwaway, lang=lang).run()
@@ -380,6 +381,272 @@ def settings_set(key: str, value: str) -> None:
     finally:
         svc.close()
     _out(f"{key} = {new}")
+
+
+# -- backups, restore, key rotation (issue 9) --------------------------------------------------
+
+backup_app = typer.Typer(help="Encrypted backups: make one, list them, verify one (R-SEC-5).",
+                         invoke_without_command=True)
+app.add_typer(backup_app, name="backup")
+
+
+def _daily_backup(svc) -> None:  # type: ignore[no-untyped-def]
+    """The first start of each day takes a backup; a failure is said, and work goes on."""
+    from crm_tui.services import backup as backup_svc
+
+    try:
+        backup_svc.daily_backup_if_due(svc)
+    except (CrmError, OSError) as e:
+        typer.echo(_("Warning: the daily backup failed: {reason}", reason=str(e)), err=True)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MiB" if n >= 1_048_576 else f"{n / 1024:.0f} KiB"
+
+
+def _verified_text(problems) -> str:  # type: ignore[no-untyped-def]
+    from crm_tui.services import backup as backup_svc
+
+    if problems is None:
+        return _("not verified")
+    if not problems:
+        return _("verified")
+    return _("damaged: {what}", what=", ".join(backup_svc.problem_text(p) for p in problems))
+
+
+@backup_app.callback()
+def backup_main(
+    ctx: typer.Context,
+    to: Annotated[Optional[Path], typer.Option("--to", help="Folder for the copy (default: backups/ beside the database).")] = None,
+) -> None:
+    """Make an encrypted, verified copy of the database now (administrators, --user NAME)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from crm_tui.services import backup as backup_svc
+
+    svc, actor = _signed_in()
+    try:
+        row, problems = backup_svc.backup_now(svc, actor, dest=to)
+    finally:
+        svc.close()
+    _out(_("Backup written: {path} ({size}), {result}.", path=str(row.path), size=_size(row.size),
+           result=_verified_text(problems)))
+    if problems:
+        raise typer.Exit(1)
+
+
+@backup_app.command("list")
+def backup_list() -> None:
+    """The backups beside the database, newest first, with their verification."""
+    from crm_tui.services import backup as backup_svc
+
+    svc, actor = _signed_in()
+    try:
+        rows = backup_svc.list_backups(svc, actor)
+    finally:
+        svc.close()
+    if not rows:
+        _out(_("No backup yet: run 'crm-tui backup'."))
+        return
+    for r in rows:
+        _out(f"{_pad(r.name, 44)} {r.taken_at:%Y-%m-%d %H:%M}  {_pad(_size(r.size), 10)} {_pad(r.schema, 6)} "
+             f"{_verified_text(r.problems)}")
+
+
+@backup_app.command("verify")
+def backup_verify(
+    file: Path,
+    recovery_code: Annotated[bool, typer.Option("--recovery-code", help="Read the key's recovery code from standard input.")] = False,
+) -> None:
+    """Open a backup read-only, run both integrity checks and compare it with its manifest."""
+    from crm_tui.services import backup as backup_svc
+
+    place = _place()
+    key = backup_svc.parse_code(_code_text()) if recovery_code else None
+    result = backup_svc.verify_file(place.data_dir, place.key_store, file, key=key)
+    m = result.info.manifest
+    _out(_("{name}: taken {at}, schema {schema}, {customers} customers, audit head {head}.",
+           name=result.info.path.name, at=m.get("taken_at", "-"), schema=m.get("schema_version") or "-",
+           customers=m.get("row_counts", {}).get("customer", 0),
+           head=(m.get("audit_head") or {}).get("id", "-")))
+    _out(_verified_text(result.problems))
+    if result.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def restore(
+    file: Path,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the current database is replaced (a safety copy is kept).")] = False,
+    recovery_code: Annotated[bool, typer.Option("--recovery-code", help="Read the backup key's recovery code from standard input (new machine).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Restore even when the audit trail does not continue this database's.")] = False,
+) -> None:
+    """Restore a backup: verified first, the current database kept as a safety copy, swapped atomically.
+
+    Refused while the app or another command has the database open. With a database in place,
+    give --user NAME (permission backup.restore); on a new machine give --recovery-code."""
+    from crm_tui.services import backup as backup_svc
+
+    if not yes:
+        raise CrmError("Restoring replaces the current database (a safety copy is kept). Add --yes to go ahead.")
+    place = _place()
+    actor_name, actor_id = "system", None
+    if place.db_file.exists():
+        svc, actor = _signed_in()
+        try:
+            backup_svc.check_may(svc, actor, "backup.restore")
+        finally:
+            svc.close()
+        actor_name, actor_id = actor.username, actor.staff_id
+    code = backup_svc.parse_code(_code_text()) if recovery_code else None
+    report = backup_svc.restore(place.data_dir, place.key_store, file, actor_name=actor_name, actor_id=actor_id,
+                                code_key=code, allow_diverged=force)
+    _out(_("Restored {name} (taken {at}).", name=report.restored, at=report.taken_at))
+    if report.safety_copy:
+        _out(_("The database it replaced is kept as {name} in the backups folder.", name=report.safety_copy))
+    _out({"new": _("Audit trail: this folder had no database before."),
+          "continuous": _("Audit trail continues: {n} newer entries are only in the safety copy.", n=report.lost_entries),
+          "ahead": _("Audit trail continues: the backup is newer than the database it replaced."),
+          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")}[report.continuity])
+    if report.key_changed:
+        _out(_("The keyring now holds the backup's key; the previous key is kept as a retired entry."))
+
+
+def _code_text() -> str:
+    if sys.stdin.isatty():
+        _out(_("Type or paste the recovery code, then press Ctrl+D:"))
+    return sys.stdin.read() if not G.password_stdin else "\n".join(_all_stdin())
+
+
+def _all_stdin() -> list[str]:
+    if G._stdin_lines is None:
+        G._stdin_lines = sys.stdin.read().splitlines()
+    lines, G._stdin_lines = G._stdin_lines, []
+    return lines
+
+
+@key_app.command("rotate")
+def key_rotate(
+    finish: Annotated[bool, typer.Option("--finish", help="Complete a rotation that was interrupted.")] = False,
+) -> None:
+    """Re-encrypt the database with a new key, crash-safe (administrator, password again).
+
+    Refused while the app or another command has the database open. Export the new recovery code
+    afterwards: backups made before the rotation open with the old one."""
+    from crm_tui.services import backup as backup_svc
+
+    place = _place()
+    if finish:
+        before = backup_svc.finish_rotation(place.data_dir, place.key_store)
+        _out({"clean": _("No rotation was interrupted; nothing to finish."),
+              "stale_pending": _("The rotation stopped before the database was re-encrypted; it stays on its key."),
+              "unfinished": _("The interrupted rotation is finished: the keyring holds the new key.")}[before])
+        return
+    svc, actor = _signed_in()
+    try:
+        backup_svc.check_may(svc, actor, "key.export", _ask_password(_("Confirm your password: ")))
+    finally:
+        svc.close()
+    r = backup_svc.rotate_key(place.data_dir, place.key_store, actor_name=actor.username, actor_id=actor.staff_id)
+    _out(_("The database is re-encrypted with a new key (id {new}); the old key (id {old}) is kept in the "
+           "keyring as a retired entry for older backups.", new=r.new_id, old=r.old_id))
+    _out(_("Backups: {before} (old key), {after} (new key).", before=r.before, after=r.after))
+    _out(_("Now print the new recovery code and seal it: crm-tui --user {user} key export", user=actor.username))
+
+
+# -- import and export (issue 9) ------------------------------------------------------------------
+
+import_app = typer.Typer(help="Import customers from CSV (UTF-8, GBK) or XLSX spreadsheets (administrators).",
+                         no_args_is_help=True)
+export_app = typer.Typer(help="Export lists to CSV or XLSX (permission customer.export).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+
+@import_app.command("customers")
+def import_customers(
+    file: Path,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")] = False,
+    mapping: Annotated[Optional[str], typer.Option("--mapping", help="Use a saved column mapping by name.")] = None,
+    map_: Annotated[Optional[list[str]], typer.Option("--map", help="Map a column: HEADER=field (repeatable; overrides).")] = None,
+    save_mapping: Annotated[Optional[str], typer.Option("--save-mapping", help="Save the mapping used under this name.")] = None,
+    valid_only: Annotated[bool, typer.Option("--valid-only", help="Import the valid rows and list the bad ones (default: all or nothing).")] = False,
+    errors_to: Annotated[Optional[Path], typer.Option("--errors-to", help="Write the error and duplicate report to this CSV file.")] = None,
+    duplicates: Annotated[str, typer.Option("--duplicates", help="Rows already in the archive: 'list' them for decision (default) or 'fill' the archive's blank fields from them.")] = "list",
+) -> None:
+    """Import customers: automatic column mapping from Chinese/English headers, a dry run with errors
+    by row, then every row or nothing (or --valid-only). Duplicates are listed, never overwritten."""
+    import threading
+
+    from crm_tui.services import importing
+
+    svc, actor = _signed_in()
+    try:
+        table = importing.read_file(file)
+        used = importing.load_mapping(svc, actor, mapping) if mapping else importing.auto_mapping(table.headers)
+        used.update(importing.parse_mapping_args(map_ or []))
+        _out(_("{name}: {rows} rows, {encoding}.", name=table.name, rows=len(table.rows), encoding=table.encoding_label))
+        for h in table.headers:
+            f = used.get(h)
+            _out("  " + _pad(h, 20) + " -> " + (importing.header_label(f) + f" ({f})" if f else _("(not imported)")))
+        p = importing.plan(svc, actor, table, used)
+        if save_mapping:
+            importing.save_mapping(svc, actor, save_mapping, used)
+        _out(_("Dry run: {ready} rows ready, {bad} rows with errors, {dups} duplicates of existing customers.",
+               ready=len(p.ready), bad=p.bad_rows, dups=len(p.duplicates)))
+        for e in p.errors[:50]:
+            _out("  " + _("row {row}, column {column}: {reason}", row=e.row, column=e.column, reason=e.reason))
+        if len(p.errors) > 50:
+            _out("  " + _("... and {n} more (see --errors-to)", n=len(p.errors) - 50))
+        for d in p.duplicates[:50]:
+            _out("  " + _("row {row}: {name} is already customer {number} (same {what}); not imported",
+                          row=d.row, name=d.name, number=d.existing_number, what=importing.header_label(d.matched)))
+        if errors_to:
+            _write_report(errors_to, p)
+        if dry_run:
+            raise typer.Exit(1 if p.errors else 0)
+        cancel = threading.Event()
+        try:
+            result = importing.run(svc, actor, p, all_or_nothing=not valid_only, cancel=cancel, duplicates=duplicates)
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
+    finally:
+        svc.close()
+    _out(_("Imported {n} customers in {s:.1f} s ({rate:.0f} rows/s); backup before the import: {backup}.",
+           n=result.imported, s=result.seconds, rate=result.rows_per_second, backup=result.backup or "-"))
+    if result.filled:
+        _out(_("Blank fields of {n} existing customers were filled from their rows.", n=result.filled))
+
+
+def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([_("Row"), _("Column"), _("Problem")])
+        for e in p.errors:
+            w.writerow([e.row, e.column, e.reason])
+        for d in p.duplicates:
+            w.writerow([d.row, "", _("{name} is already customer {number} (same {what}); not imported",
+                                     name=d.name, number=d.existing_number, what=importing.header_label(d.matched))])
+
+
+@export_app.command("customers")
+def export_customers(
+    to: Annotated[Path, typer.Option("--to", help="Target file, .xlsx or .csv (UTF-8 with BOM for Excel).")],
+    query: Annotated[str, typer.Option("--query", help="Search text, as in the customer list.")] = "",
+) -> None:
+    """The customer list (R-CUST-12) with phones masked; audited."""
+    from crm_tui.services import customers
+
+    fmt = to.suffix.lower().lstrip(".")
+    svc, actor = _signed_in()
+    try:
+        n = customers.export_list(svc, actor, query, customers.SearchFilters(), to, fmt=fmt)
+    finally:
+        svc.close()
+    _out(_("Exported {n} customers to {path}.", n=n, path=str(to)))
 
 
 def main() -> None:

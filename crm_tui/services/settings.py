@@ -15,6 +15,8 @@ _LIMITS = {
     "security.password_max_age_days": (0, 3650),
     "security.password_min_length": (8, 64),
     "security.idle_lock_minutes": (1, 240),
+    "backup.keep_daily": (1, 366),
+    "backup.keep_monthly": (0, 120),
 }
 _CHOICES = {"ui.language": ("zh_CN", "en")}
 

@@ -117,6 +117,15 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
         checks.append(Check(_("key present"), False, _("no key in the keyring for {path}", path=str(db_file))))
         return checks
     checks.append(Check(_("key present"), True, _("for {path}", path=str(db_file))))
+    from crm_tui.services import backup as backup_svc
+    from crm_tui.store import rotation
+
+    state = rotation.state(db_file, ks)
+    if state == "unfinished":
+        checks.append(Check(_("key rotation"), False, _(
+            "a key rotation was interrupted after the database was re-encrypted: finish it with "
+            "'crm-tui key rotate --finish' (starting the app finishes it too)")))
+        return checks
     try:
         conn = db.raw_connect(db_file, key)
     except CrmError as e:
@@ -137,14 +146,17 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
                             _("{current} (newest {head})", current=current or "-", head=head)))
     finally:
         conn.close()
+    if state == "stale_pending":
+        checks.append(Check(_("key rotation"), True, _(
+            "a key rotation stopped before re-encrypting; the database keeps its key (the next start tidies up)")))
     backups = backup_store.list_backups(place.data_dir)
     if not backups:
         checks.append(Check(_("newest backup"), False, _("no backup yet: run 'crm-tui backup'")))
     else:
         newest = backups[-1]
         age_h = (now - newest.taken_at).total_seconds() / 3600
-        problems = backup_store.verify_backup(newest, key)
-        ok = not problems and age_h <= 48
+        problems = backup_svc.verify_file(place.data_dir, ks, newest.path, now=now).problems
+        ok = not problems and age_h <= backup_svc.STALE_HOURS
         detail = _("{name}, {hours:.0f} h old, {result}", name=newest.path.name, hours=age_h,
                    result=_("verified") if not problems else _("damaged: {what}",
                                                                  what=", ".join(backup_store.problem_text(p) for p in problems)))

@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -124,6 +124,8 @@ class Store:
     db_file: Path
     engine: Engine
     key_store_name: str
+    lock: object | None = None  # the shared flock on crm.db.lock (store.lock), released on close
+    key: bytes | None = field(default=None, repr=False)  # for backups of this open database
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -143,6 +145,9 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
         paths.tighten_file_modes(self.db_file)
+        if self.lock is not None:
+            self.lock.release()  # type: ignore[attr-defined]
+            self.lock = None
 
 
 def _new_database(db_file: Path, key: bytes) -> None:
@@ -206,26 +211,41 @@ def load_key(db_file: Path, keys: KeyStore) -> bytes:
 
 def open_store(data_dir: Path, keys: KeyStore, *, migrate: bool = True, pool: str = "queue") -> Store:
     """Open the database in ``data_dir``: key from the keyring, verified, schema upgraded."""
-    db_file = paths.db_path(data_dir)
-    key = load_key(db_file, keys)
-    raw_connect(db_file, key).close()  # verifies the key before anything else runs
-    if migrate:
-        from crm_tui.store.migrate import upgrade
+    from crm_tui.store import lock, rotation
 
-        upgrade(db_file, key)
-    engine = make_engine(db_file, key, pool=pool)
+    db_file = paths.db_path(data_dir)
+    load_key(db_file, keys)  # clear messages for a missing file or key
+    held = lock.shared(db_file)
+    try:
+        key = rotation.resolve_key(db_file, keys)  # current key, or finishes an interrupted rotation
+        if migrate:
+            from crm_tui.store.migrate import upgrade
+
+            upgrade(db_file, key)
+        engine = make_engine(db_file, key, pool=pool)
+    except BaseException:
+        held.release()
+        raise
     paths.tighten_file_modes(db_file)
-    return Store(db_file=db_file, engine=engine, key_store_name=keys.describe())
+    return Store(db_file=db_file, engine=engine, key_store_name=keys.describe(), lock=held, key=key)
 
 
 def open_with_key(db_file: Path, key: bytes, *, migrate: bool = True, pool: str = "queue") -> Store:
     """Open with a key in hand (tests, demo without keyring, restore checks)."""
-    raw_connect(db_file, key).close()
-    if migrate:
-        from crm_tui.store.migrate import upgrade
+    from crm_tui.store import lock
 
-        upgrade(db_file, key)
-    return Store(db_file=Path(db_file).resolve(), engine=make_engine(db_file, key, pool=pool), key_store_name="memory")
+    held = lock.shared(Path(db_file))
+    try:
+        raw_connect(db_file, key).close()
+        if migrate:
+            from crm_tui.store.migrate import upgrade
+
+            upgrade(db_file, key)
+    except BaseException:
+        held.release()
+        raise
+    return Store(db_file=Path(db_file).resolve(), engine=make_engine(db_file, key, pool=pool), key_store_name="memory",
+                 lock=held, key=key)
 
 
 def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:

@@ -77,6 +77,9 @@ class MemoryKeyStore:
     def put(self, db_file: Path, key: bytes) -> None:
         self.keys[str(Path(db_file).resolve())] = key
 
+    def delete(self, db_file: Path) -> None:
+        self.keys.pop(str(Path(db_file).resolve()), None)
+
 
 class OsKeyStore:
     """The operating system's keyring through the ``keyring`` package."""
@@ -166,6 +169,17 @@ class OsKeyStore:
     def put(self, db_file: Path, key: bytes) -> None:
         try:
             self._keyring.set_password(SERVICE, str(Path(db_file).resolve()), key_to_hex(key))
+        except Exception as exc:  # noqa: BLE001
+            raise self._wrap(exc) from None
+
+    def delete(self, db_file: Path) -> None:
+        """Remove an entry (a finished rotation's pending key); a missing entry is not an error."""
+        from keyring import errors as kerr
+
+        try:
+            self._keyring.delete_password(SERVICE, str(Path(db_file).resolve()))
+        except kerr.PasswordDeleteError:
+            return
         except Exception as exc:  # noqa: BLE001
             raise self._wrap(exc) from None
 

@@ -38,7 +38,21 @@ def _areas() -> list[Area]:
         Area("customers", "f2", N_("Customer archives"), "customer.view", CustomerListScreen),
         Area("staff", "f7", N_("Staff accounts"), "staff.manage", StaffScreen),
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
+        Area("backup", "f9", N_("Backups"), "backup.run", _backup_screen),
+        Area("import", "f11", N_("Import customers"), "import.run", _import_screen),
     ]
+
+
+def _backup_screen(svc: Services, actor: Actor) -> Screen:
+    from crm_tui.ui.screens.backup import BackupScreen
+
+    return BackupScreen(svc, actor)
+
+
+def _import_screen(svc: Services, actor: Actor) -> Screen:
+    from crm_tui.ui.screens.importing import ImportScreen
+
+    return ImportScreen(svc, actor)
 
 
 class CrmApp(App[None]):
@@ -58,6 +72,8 @@ class CrmApp(App[None]):
         Binding("f7", "open('staff')", "Staff", priority=True),
         Binding("f8", "open('audit')", "Audit", priority=True),
         Binding("ctrl+q", "sign_out", "Sign out"),
+        Binding("f9", "open('backup')", "Backups"),
+        Binding("f11", "open('import')", "Import"),
     ]
 
     def __init__(self, svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,

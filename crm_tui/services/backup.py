@@ -1,0 +1,426 @@
+"""Backups, their verification, restore and key rotation: the use cases of issue 9 (R-SEC-4, R-SEC-5).
+
+Backups are encrypted with the database key itself (not a separate backup key): one secret to keep,
+and the recovery code printed by ``crm-tui key export`` opens the database *and* every backup made
+with that key, on any machine. After a key rotation, older backups need the older key: it stays in
+the keyring as a retired entry, and the manifest names the key (``key_id``) so the right one is found.
+
+Restore and key rotation swap or re-encrypt the file, so they need every other user out: they take
+the exclusive lock on ``crm.db.lock`` (store.lock) and refuse while the app or another command has
+the database open. Automatic backups are taken at the first start of each day, before a restore
+(the safety copy), before a key rotation and before an import; retention keeps the newest of the last
+``backup.keep_daily`` days and ``backup.keep_monthly`` months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from crm_tui.domain.errors import CrmError, PermissionDenied
+from crm_tui.i18n import N_, _
+from crm_tui.services.context import Actor, Services
+from crm_tui.services.home import WorkItem, register_item
+from crm_tui.store import audit as audit_store
+from crm_tui.store import backup as store
+from crm_tui.store import db, keys, lock, paths, rotation
+
+__all__ = [
+    "BackupFailed", "BackupRow", "NewestBackup", "RestoreRefused", "RestoreReport", "auto_backup", "backup_now",
+    "check_may", "daily_backup_if_due", "list_backups", "newest", "problem_text", "restore", "rotate_key",
+    "verify_file",
+]
+
+problem_text = store.problem_text
+parse_code = keys.parse_recovery_code
+_NO_KEY = N_("The keyring holds no key for this backup. On a new machine give the recovery code "
+             "(--recovery-code, read from standard input); nothing was changed.")
+STALE_HOURS = 48
+
+
+class BackupFailed(CrmError):
+    exit_code = 20
+
+
+class RestoreRefused(CrmError):
+    exit_code = 21
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    name: str
+    path: Path
+    taken_at: datetime
+    reason: str
+    size: int
+    schema: str
+    customers: int
+    verified_at: datetime | None
+    problems: tuple[str, ...] | None  # None: never verified
+
+
+def _row(info: store.BackupInfo) -> BackupRow:
+    v = store.last_verification(info)
+    m = info.manifest
+    return BackupRow(info.path.name, info.path, info.taken_at, str(m.get("reason", "")), int(m.get("size", 0)),
+                     str(m.get("schema_version") or "-"), int(m.get("row_counts", {}).get("customer", 0)),
+                     v[0] if v else None, tuple(v[1]) if v else None)
+
+
+def _key(svc: Services) -> bytes:
+    assert svc.store.key is not None
+    return svc.store.key
+
+
+def _data_dir(svc: Services) -> Path:
+    return svc.store.db_file.parent
+
+
+def _retain(svc: Services) -> list[str]:
+    keep_d, keep_m = int(svc.setting("backup", "keep_daily")), int(svc.setting("backup", "keep_monthly"))
+    removed = []
+    for b in store.to_prune(store.list_backups(_data_dir(svc)), keep_d, keep_m):
+        store.remove_backup(b)
+        removed.append(b.path.name)
+    return removed
+
+
+def _take(svc: Services, actor: Actor, reason: str, dest: Path | None) -> tuple[store.BackupInfo, list[str]]:
+    now = svc.now()
+    try:
+        info = store.make_backup(svc.store.db_file, _key(svc), reason=reason, dest=dest, now=now)
+    except OSError as e:
+        raise BackupFailed("The backup could not be written to {path}: {reason}. Nothing was changed.",
+                           path=str(dest or paths.backups_dir(_data_dir(svc))), reason=e.strerror or type(e).__name__
+                           ) from None
+    problems = store.verify_backup(info, _key(svc))
+    store.record_verification(info, problems, svc.now())
+    removed = _retain(svc) if dest is None else []
+    with svc.write(actor) as tx:
+        tx.audit("backup.create", entity="backup", entity_id=info.path.name,
+                 details={"reason": reason, "size": info.manifest["size"], "problems": problems,
+                          "folder": str(info.path.parent), "pruned": removed})
+    return info, problems
+
+
+def backup_now(svc: Services, actor: Actor, *, dest: Path | str | None = None) -> tuple[BackupRow, list[str]]:
+    """``crm-tui backup [--to DIR]`` and the backup screen: a copy, verified at once, audited.
+    Needs backup.run. Returns the backup and the problems verification found (none, normally)."""
+    svc.require(actor, "backup.run")
+    target = Path(dest).expanduser().resolve() if dest else None
+    if target is not None and target.exists() and not target.is_dir():
+        raise BackupFailed("{path} is not a folder; give a folder for the backup.", path=str(target))
+    info, problems = _take(svc, actor, "manual", target)
+    return _row(info), problems
+
+
+def auto_backup(svc: Services, reason: str) -> store.BackupInfo:
+    """A backup the system takes by itself (daily, before an import ...); audited as the system."""
+    return _take(svc, Actor.system(), reason, None)[0]
+
+
+def daily_backup_if_due(svc: Services) -> store.BackupInfo | None:
+    """At the first start of each day: a backup unless one was already taken today."""
+    today = svc.now().date().isoformat()
+    if any(b.manifest.get("taken_at", "").startswith(today) for b in store.list_backups(_data_dir(svc))):
+        return None
+    return auto_backup(svc, "daily")
+
+
+def list_backups(svc: Services, actor: Actor) -> list[BackupRow]:
+    """Newest first. Needs backup.run."""
+    svc.require(actor, "backup.run")
+    return [_row(b) for b in reversed(store.list_backups(_data_dir(svc)))]
+
+
+def verify_now(svc: Services, actor: Actor, name: str) -> list[str]:
+    """Verify one backup of the default folder again (backup screen). Needs backup.run; audited."""
+    svc.require(actor, "backup.run")
+    path = paths.backups_dir(_data_dir(svc)) / Path(name).name
+    info = store.read_backup(path)
+    problems = store.verify_backup(info, _candidate_key(svc.store.db_file, info, _keyring_less(svc)) or _key(svc))
+    store.record_verification(info, problems, svc.now())
+    with svc.write(actor) as tx:
+        tx.audit("backup.verify", entity="backup", entity_id=path.name, details={"problems": problems})
+    return problems
+
+
+def _keyring_less(svc: Services) -> keys.KeyStore:
+    ks = keys.MemoryKeyStore()
+    ks.put(svc.store.db_file, _key(svc))
+    return ks
+
+
+def _candidate_key(db_file: Path, info: store.BackupInfo, ks: keys.KeyStore) -> bytes | None:
+    """The key a backup was made with: its manifest's key id picks the current, pending or a retired
+    keyring entry; without a match the current key is tried (a verify then says 'does not open')."""
+    kid = info.manifest.get("key_id")
+    try:
+        current = ks.get(db_file)
+    except CrmError:
+        current = None
+    for name in (db_file, rotation.pending_name(db_file), *( [rotation.retired_name(db_file, kid)] if kid else [])):
+        try:
+            k = ks.get(name)
+        except CrmError:
+            k = None
+        if k is not None and (kid is None or rotation.key_id(k) == kid):
+            return k
+    return current
+
+
+@dataclass(frozen=True)
+class Verified:
+    info: store.BackupInfo
+    problems: list[str]
+
+
+def verify_file(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, key: bytes | None = None,
+                now: datetime | None = None) -> Verified:
+    """``crm-tui backup verify FILE``: open the copy read-only with its key (from the keyring by the
+    manifest's key id, or ``key`` from a recovery code), run both integrity checks, compare with the
+    manifest. Changes nothing but the ``.verified.json`` note beside a backup in the data folder."""
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise RestoreRefused("No backup file at {path}.", path=str(path))
+    info = store.read_backup(path)
+    db_file = paths.db_path(data_dir)
+    if key is None:
+        key = _candidate_key(db_file, info, key_store)
+    if key is None:
+        raise RestoreRefused(_NO_KEY)
+    problems = store.verify_backup(info, key)
+    if path.parent == paths.backups_dir(data_dir).resolve():
+        store.record_verification(info, problems, now or datetime.now())
+    return Verified(info, problems)
+
+
+# -- newest backup, for doctor and the administrator's home ------------------------------------------
+
+@dataclass(frozen=True)
+class NewestBackup:
+    name: str
+    taken_at: datetime
+    age_hours: float
+    problems: tuple[str, ...] | None  # None: never verified
+
+    @property
+    def ok(self) -> bool:
+        return self.problems == () and self.age_hours <= STALE_HOURS
+
+
+def newest(data_dir: Path, now: datetime) -> NewestBackup | None:
+    found = store.list_backups(data_dir)
+    if not found:
+        return None
+    b = found[-1]
+    v = store.last_verification(b)
+    return NewestBackup(b.path.name, b.taken_at, (now - b.taken_at).total_seconds() / 3600,
+                        tuple(v[1]) if v else None)
+
+
+@register_item
+def _backup_items(s, actor: Actor, svc: Services) -> list[WorkItem]:  # type: ignore[no-untyped-def]
+    if not actor.can("backup.run"):
+        return []
+    n = newest(_data_dir(svc), svc.now())
+    if n is None:
+        return [WorkItem("backup.none", N_("No backup yet: make one now (F9)"), 0, "open('backup')", True)]
+    items = [WorkItem("backup.age", N_("Hours since the newest backup"), int(n.age_hours), "open('backup')",
+                      n.age_hours > STALE_HOURS)]
+    if n.problems:
+        items.append(WorkItem("backup.damaged", N_("Newest backup failed verification"), len(n.problems),
+                              "open('backup')", True))
+    elif n.problems is None:
+        items.append(WorkItem("backup.unverified", N_("Newest backup not yet verified"), 1, "open('backup')", True))
+    return items
+
+
+# -- permission checks for commands that must close the database first --------------------------
+
+def check_may(svc: Services, actor: Actor, permission: str, password: str | None = None) -> None:
+    """Permission (and, when given, the password again) for restore or key rotation, which run with
+    the database closed; the request itself is audited."""
+    from crm_tui.services import staff
+
+    svc.require(actor, permission)
+    if password is not None and not staff.check_password(svc, actor, password, permission):
+        raise PermissionDenied("The password is wrong; nothing was changed.")
+
+
+# -- restore ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RestoreReport:
+    restored: str
+    taken_at: str
+    safety_copy: str | None
+    continuity: str  # new | continuous | diverged | ahead
+    lost_entries: int
+    key_changed: bool
+
+
+def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
+    """(newest audit id, hash of row ``at_id``) of a database."""
+    conn = db.raw_connect(db_file, key)
+    try:
+        last = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
+        row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (at_id,)).fetchone()
+        return int(last), (row[0] if row else None)
+    finally:
+        conn.close()
+
+
+def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor_name: str = "system",
+            actor_id: int | None = None, code_key: bytes | None = None, allow_diverged: bool = False,
+            now: datetime | None = None) -> RestoreReport:
+    """``crm-tui restore FILE``: verify the copy first, refuse while the database is open elsewhere,
+    keep the current database as a safety copy, check the audit chain continues, swap atomically,
+    make the keyring hold the key that opens the restored file, and record the restore in its audit.
+
+    On a new machine (no database yet) ``code_key`` is the key from the recovery code."""
+    now = now or datetime.now()
+    paths.ensure_private_dir(data_dir)
+    db_file = paths.db_path(data_dir)
+    src = Path(path).expanduser().resolve()
+    if not src.is_file():
+        raise RestoreRefused("No backup file at {path}; nothing was changed.", path=str(src))
+    held = lock.exclusive(db_file)
+    try:
+        info = store.read_backup(src)
+        key = code_key if code_key is not None else _candidate_key(db_file, info, key_store)
+        if key is None:
+            raise RestoreRefused(_NO_KEY)
+        problems = store.verify_backup(info, key)
+        if problems:
+            raise RestoreRefused("The backup {name} failed verification ({problems}); nothing was changed.",
+                                 name=src.name, problems="; ".join(store.problem_text(p) for p in problems))
+        head = info.manifest.get("audit_head") or {"id": 0, "hash": None}
+        live_key: bytes | None = None
+        safety: str | None = None
+        continuity, lost = "new", 0
+        if db_file.exists():
+            try:
+                live_key = rotation.resolve_key(db_file, key_store)
+            except CrmError:
+                live_key = None
+            if live_key is not None:
+                last, at_hash = _head_hash(db_file, live_key, int(head["id"]))
+                if at_hash is not None and at_hash == head["hash"]:
+                    continuity, lost = "continuous", last - int(head["id"])
+                else:
+                    # the backup may be newer than the live file (a restore of a later copy)
+                    conn = db.raw_connect(src, key)
+                    try:
+                        row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (last,)).fetchone()
+                    finally:
+                        conn.close()
+                    live_last_hash = _head_hash(db_file, live_key, last)[1]
+                    continuity = "ahead" if row is not None and row[0] == live_last_hash else "diverged"
+                if continuity == "diverged" and not allow_diverged:
+                    raise RestoreRefused(
+                        "The backup's audit trail does not continue this database's (another database, or a "
+                        "rewritten trail); nothing was changed. Give --force to restore it anyway.")
+                safety = store.make_backup(db_file, live_key, reason="pre-restore", now=now).path.name
+            else:
+                safety = _raw_safety_copy(db_file, now)
+        current = None
+        try:
+            current = key_store.get(db_file)
+        except CrmError:
+            if code_key is None:
+                raise
+        if current != key:
+            key_store.check()
+            if current is not None:
+                key_store.put(rotation.retired_name(db_file, rotation.key_id(current)), current)
+            key_store.put(rotation.pending_name(db_file), key)  # opens the file if the swap happened
+        store.swap_in(db_file, src, key, live_key)
+        if current != key:
+            rotation.finish(db_file, key_store, key)
+    finally:
+        held.release()
+    report = RestoreReport(src.name, str(info.manifest.get("taken_at", "-")), safety, continuity, lost,
+                           current is not None and current != key)
+    restored = db.open_store(data_dir, key_store)  # schema brought up to date (copy taken first)
+    try:
+        with restored.write() as s:
+            audit_store.append(s, at=now, actor_id=None, actor_name=actor_name, action="backup.restore",
+                               entity="backup", entity_id=src.name,
+                               details={"taken_at": report.taken_at, "safety_copy": safety, "continuity": continuity,
+                                        "entries_only_in_safety_copy": lost, "by_staff_id": actor_id,
+                                        "key_changed": report.key_changed})
+        assert restored.key is not None
+        after = store.make_backup(restored.db_file, restored.key, reason="restored", now=now)
+        store.record_verification(after, store.verify_backup(after, restored.key), now)
+    finally:
+        restored.close()
+    return report
+
+
+def _raw_safety_copy(db_file: Path, now: datetime) -> str:
+    """A live file that does not open (damaged, unknown key) is kept byte for byte, side files too."""
+    import shutil
+
+    folder = paths.ensure_private_dir(paths.backups_dir(db_file.parent))
+    name = f"damaged-{now:%Y%m%d-%H%M%S}.db"
+    for suffix in ("", *paths.SIDE_FILES):
+        f = Path(str(db_file) + suffix)
+        if f.exists():
+            shutil.copy2(f, folder / (name + suffix))
+            (folder / (name + suffix)).chmod(0o600)
+    return name
+
+
+# -- key rotation -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RotateReport:
+    old_id: str
+    new_id: str
+    before: str
+    after: str
+
+
+def rotate_key(data_dir: Path, key_store: keys.KeyStore, *, actor_name: str, actor_id: int | None,
+               now: datetime | None = None) -> RotateReport:
+    """``crm-tui key rotate``: a backup with the old key, then the crash-safe rotation (store.rotation),
+    then a backup with the new key and the audit entry. Refuses while the database is open elsewhere."""
+    now = now or datetime.now()
+    db_file = paths.db_path(data_dir)
+    db.load_key(db_file, key_store)
+    key_store.check()
+    held = lock.exclusive(db_file)
+    try:
+        old = rotation.resolve_key(db_file, key_store)
+        before = store.make_backup(db_file, old, reason="pre-rotate", now=now)
+        done = rotation.rotate(db_file, key_store)
+    finally:
+        held.release()
+    st = db.open_store(data_dir, key_store, migrate=False)
+    try:
+        assert st.key is not None
+        after = store.make_backup(st.db_file, st.key, reason="rotated", now=now)
+        store.record_verification(after, store.verify_backup(after, st.key), now)
+        with st.write() as s:
+            audit_store.append(s, at=now, actor_id=actor_id, actor_name=actor_name, action="key.rotate",
+                               details={"old_key": done.old_id, "new_key": done.new_id,
+                                        "backup_before": before.path.name, "backup_after": after.path.name})
+    finally:
+        st.close()
+    return RotateReport(done.old_id, done.new_id, before.path.name, after.path.name)
+
+
+def rotation_state(data_dir: Path, key_store: keys.KeyStore) -> str:
+    return rotation.state(paths.db_path(data_dir), key_store)
+
+
+def finish_rotation(data_dir: Path, key_store: keys.KeyStore) -> str:
+    """``crm-tui key rotate --finish``: complete an interrupted rotation (what opening does too)."""
+    db_file = paths.db_path(data_dir)
+    before = rotation.state(db_file, key_store)
+    with lock.exclusive(db_file):
+        rotation.resolve_key(db_file, key_store)
+    return before
+
