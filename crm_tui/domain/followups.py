@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 CARD_STATUSES: dict[str, str] = {
-    "open": N_("Open"),
+    "open": N_("Following up"),
     "won": N_("Won"),
     "lost": N_("Lost"),
     "void": N_("Void"),

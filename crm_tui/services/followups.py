@@ -51,7 +51,7 @@ PERMISSION_LABELS.update({
 
 QUEUES = {
     "today": N_("Due today"),
-    "overdue": N_("Overdue"),
+    "overdue": N_("Overdue visits"),
     "week": N_("Due this week"),
     "open": N_("All open cards"),
     "review": N_("Waiting for review"),
@@ -1065,7 +1065,9 @@ def export_review(svc: Services, actor: Actor, path: str | Path, week_of: date |
 def _followup_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     items: list[WorkItem] = []
     today = svc.now().date()
-    if actor.can("followup.view") and actor.can("followup.edit") and actor.staff_id is not None:
+    owns = actor.staff_id is not None and s.execute(text(
+        "SELECT 1 FROM followup_card WHERE owner_id = :me AND status = 'open' LIMIT 1"), {"me": actor.staff_id}).first()
+    if actor.can("followup.view") and owns:
         me = {"me": actor.staff_id, "d": today.isoformat(), "sun": week_bounds(today)[1].isoformat()}
 
         def n(cond: str) -> int:

@@ -128,6 +128,7 @@ class CrmApp(App[None]):
             self.pop_screen()
         self.switch_screen(self.home_screen())
         self.refresh_bindings()
+        self.open_due_list_if_overdue()
 
     # -- keys, idle lock ------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -298,6 +299,13 @@ class CrmApp(App[None]):
 
         if self.actor:
             self.push_screen(ChangePasswordScreen(self.svc, self.actor))
+
+    def open_due_list_if_overdue(self) -> None:
+        """Follow-ups (issue 6): a consultant with overdue visits starts on the due list."""
+        from crm_tui.services import followups
+
+        if self.actor and self.check_action("open", ("followups",)) and followups.has_overdue(self.svc, self.actor):
+            self.call_later(self.action_open, "followups")
 
 
 def make_app(svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,

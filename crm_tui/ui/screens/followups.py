@@ -47,7 +47,7 @@ class FollowupsScreen(BaseScreen[None]):
     TITLE_MSGID = "Follow-up cards"
     BINDINGS = [
         Binding("1", "queue('today')", "Due today"),
-        Binding("2", "queue('overdue')", "Overdue"),
+        Binding("2", "queue('overdue')", "Overdue visits"),
         Binding("3", "queue('week')", "This week"),
         Binding("4", "queue('open')", "All open", show=False),
         Binding("5", "queue('review')", "To sign", show=False),
@@ -595,13 +595,14 @@ class VisitForm(BaseModal[dict | None]):
             yield Static("", id="v-next", classes="readonly")
             for fid, label in (("content", _("Content *")), ("participants", _("Participants")),
                                ("feedback", _("Customer feedback")), ("objections", _("Main objections/demands")),
-                               ("next_action", _("Next action")), ("at", _("Time (blank = now)")),
-                               ("next_due", _("Next visit by hand (YYYY-MM-DD)")),
+                               ("next_action", _("Next action")), ("at", _("Visit time")),
+                               ("next_due", _("Next visit by hand")),
                                ("override_reason", _("Reason for the date by hand")),
                                ("lost_reason", _("Reason lost (level F)"))):
                 with Horizontal(classes="field-row"):
                     yield Label(label, classes="field-label")
-                    yield Input(id=f"v-{fid}", max_length=500, compact=True)
+                    yield Input(id=f"v-{fid}", max_length=500, compact=True,
+                                placeholder={"at": _("now"), "next_due": "YYYY-MM-DD"}.get(fid, ""))
                 yield Static("", id=f"v-{fid}-error", classes="field-error")
             yield Static("", id="v-message", classes="message error")
         yield Footer()

@@ -80,7 +80,7 @@ class RegisterScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#reg-matches", OptionList).display = False
-        self.query_one(DataTable).add_columns(_("Time"), _("Name"), _("Phone"), _("Kind"), _("Product of interest"),
+        self.query_one(DataTable).add_columns(_("Time"), _("Name"), _("Phone"), _("Walk-in/call"), _("Product of interest"),
                                               _("Source"), _("Consultant"), _("Trial"), _("Archive"))
         self.query_one("#reg-name", Input).focus()
         self.load()
@@ -142,6 +142,13 @@ class RegisterScreen(BaseScreen[None]):
         self._message(_("Archive {number} {name}, looked after by {owner}", number=row.number, name=row.name,
                         owner=row.owner or "—"))
         self.query_one("#reg-phone", Input).focus()
+
+    @on(Select.Changed, "#reg-kind")
+    @on(Select.Changed, "#reg-source")
+    @on(Select.Changed, "#reg-consultant")
+    def _chosen(self, event: Select.Changed) -> None:
+        if self.focused is event.select and event.value is not Select.NULL:
+            self.focus_next()
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
