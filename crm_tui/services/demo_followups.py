@@ -72,63 +72,69 @@ def seed_followups(svc: Services, seed: int = DEFAULT_SEED, cards: int = 60) -> 
             "SELECT id FROM customer WHERE owner_id = :o AND kind = 'person' AND erased_at IS NULL ORDER BY id"
             " LIMIT 80"), {"o": a.staff_id})] for u, a in consultants.items()}
     order = ["jingli", "jingli2", "jingli", "jingli2", "kezhang"]
-    made = 0
-    try:
-        for i in range(cards):
-            username = order[i % len(order)]
-            actor = consultants[username]
-            if not pool[username]:
-                continue
-            customer_id = pool[username].pop(rnd.randrange(len(pool[username])))
-            # open the card 1-25 working days ago, on a working day
-            start = today
-            for _k in range(rnd.randint(1, 25)):
+    # Plan every card's story first, then replay all steps in time order (the audit trail stays
+    # chronological, as real work would leave it).
+    events: list[tuple[datetime, int, str, int, Actor, dict[str, str]]] = []
+    seq = 0
+
+    def plan(t: datetime, kind: str, card: int, actor: Actor, payload: dict[str, str]) -> None:
+        nonlocal seq
+        seq += 1
+        events.append((t, seq, kind, card, actor, payload))
+
+    for i in range(cards):
+        username = order[i % len(order)]
+        actor = consultants[username]
+        if not pool[username]:
+            continue
+        customer_id = pool[username].pop(rnd.randrange(len(pool[username])))
+        start = today
+        for _k in range(rnd.randint(1, 25)):  # opened 1-25 working days ago
+            start -= timedelta(days=1)
+            while not cal.is_workday(start):
                 start -= timedelta(days=1)
-                while not cal.is_workday(start):
-                    start -= timedelta(days=1)
-            t = _at(start, rnd)
+        level = rnd.choice(levels)
+        plan(_at(start, rnd), "card", i, actor, {
+            "customer_id": str(customer_id), "first_reception_date": start.isoformat(), "intent_level": level,
+            "source": rnd.choice(sources), "product": rnd.choice(_PRODUCTS), "configuration": rnd.choice(_CONFIGS),
+            "budget": rnd.choice(_BUDGETS), "purchase_method": rnd.choice(("full", "instalment", "loan", "undecided")),
+            "intended_use": rnd.choice(_USES), "alternatives": rnd.choice(_ALTS),
+            "first_reception_summary": rnd.choice(_SUMMARIES), "favourable": rnd.choice(_FAVOURABLE),
+            "unfavourable": rnd.choice(_UNFAVOURABLE), "resources_needed": rnd.choice(_RESOURCES),
+            "next_visit_plan": rnd.choice(_NEXT)})
+        due = fd.next_visit_due(cal, start, fd.load_policy().levels[level])
+        while due is not None and due < today:  # a visit on each past due day; some are left overdue
+            if username != "kezhang" and rnd.random() < 0.18:
+                break
+            roll = rnd.random()
+            new_level = "O" if roll < 0.1 else "F" if roll < 0.17 else rnd.choice(levels)
+            payload = {"method": rnd.choice(("call", "call", "store", "wechat", "home", "sms")),
+                       "content": rnd.choice(_VISIT_CONTENT), "participants": rnd.choice(("客户本人", "客户及家人", "")),
+                       "feedback": rnd.choice(_FEEDBACK), "objections": rnd.choice(_OBJECTIONS),
+                       "next_action": rnd.choice(_NEXT), "level": new_level}
+            if new_level == "F":
+                payload["lost_reason"] = rnd.choice(_LOST)
+            plan(_at(due, rnd), "visit", i, actor, payload)
+            due = fd.next_visit_due(cal, due, fd.load_policy().levels[new_level])
+        if i % 5 != 4 and start < today - timedelta(days=4):
+            reviewer = chief if actor.staff_id != chief.staff_id else deputy
+            t = _at(cal.add_workdays(start, rnd.randint(1, 2)), rnd)
+            if t < now:
+                plan(t, "review", i, reviewer, {"comment": rnd.choice(("信息完整，按计划跟进", "注意及时回访",
+                                                                       "预算与车型匹配，抓紧邀约试驾"))})
+    made = 0
+    ids: dict[int, int] = {}
+    try:
+        for t, _seq, kind, card, actor, payload in sorted(events, key=lambda e: (e[0], e[1])):
             svc.clock = lambda t=t: t
-            level = rnd.choice(levels)
-            raw = {"first_reception_date": start.isoformat(), "intent_level": level, "source": rnd.choice(sources),
-                   "product": rnd.choice(_PRODUCTS), "configuration": rnd.choice(_CONFIGS),
-                   "budget": rnd.choice(_BUDGETS), "purchase_method": rnd.choice(("full", "instalment", "loan",
-                                                                                   "undecided")),
-                   "intended_use": rnd.choice(_USES), "alternatives": rnd.choice(_ALTS),
-                   "first_reception_summary": rnd.choice(_SUMMARIES), "favourable": rnd.choice(_FAVOURABLE),
-                   "unfavourable": rnd.choice(_UNFAVOURABLE), "resources_needed": rnd.choice(_RESOURCES),
-                   "next_visit_plan": rnd.choice(_NEXT)}
-            ref = fu.create_card(svc, actor, customer_id, raw)
-            made += 1
-            due = fd.next_visit_due(cal, start, fd.load_policy().levels[level])
-            # visits on (or near) each due day while it lies in the past; some are left overdue
-            while due is not None and due < today:
-                if username != "kezhang" and rnd.random() < 0.18:
-                    break  # this one is left overdue
-                visit_day = due
-                t = _at(visit_day, rnd)
-                svc.clock = lambda t=t: t
-                roll = rnd.random()
-                new_level = rnd.choice(levels)
-                extra: dict[str, str] = {}
-                if roll < 0.1:
-                    new_level = "O"
-                elif roll < 0.17:
-                    new_level = "F"
-                    extra["lost_reason"] = rnd.choice(_LOST)
-                res = fu.log_visit(svc, actor, ref.id, {
-                    "method": rnd.choice(("call", "call", "store", "wechat", "home", "sms")),
-                    "content": rnd.choice(_VISIT_CONTENT), "participants": rnd.choice(("客户本人", "客户及家人", "")),
-                    "feedback": rnd.choice(_FEEDBACK), "objections": rnd.choice(_OBJECTIONS),
-                    "next_action": rnd.choice(_NEXT), "level": new_level, **extra})
-                due = res.next_due
-            if made % 5 != 0 and start < today - timedelta(days=4):
-                reviewer = chief if actor.staff_id != chief.staff_id else deputy
-                t = _at(cal.add_workdays(start, rnd.randint(1, 2)), rnd)
-                if t >= now:
-                    continue
-                svc.clock = lambda t=t: t
-                fu.sign_review(svc, reviewer, ref.id, rnd.choice(("信息完整，按计划跟进", "注意及时回访",
-                                                                  "预算与车型匹配，抓紧邀约试驾")))
+            if kind == "card":
+                raw = dict(payload)
+                ids[card] = fu.create_card(svc, actor, int(raw.pop("customer_id")), raw).id
+                made += 1
+            elif kind == "visit":
+                fu.log_visit(svc, actor, ids[card], payload)
+            else:
+                fu.sign_review(svc, actor, ids[card], payload["comment"])
         # today's register: walk-ins and calls, mostly linked to archives
         svc.clock = real_clock
         morning = datetime.combine(today, time(9, 0))

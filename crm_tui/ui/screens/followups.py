@@ -88,7 +88,7 @@ class FollowupsScreen(BaseScreen[None]):
         super().on_mount()
         table = self.query_one(DataTable)
         table.add_columns(_("Next visit"), _("Card"), _("Customer"), _("Level"), _("Product of interest"),
-                          _("Consultant"), _("Status"), _("Signed"))
+                          _("Consultant"), _("Signed"))
         table.focus()
         self.reload()
 
@@ -147,8 +147,9 @@ class FollowupsScreen(BaseScreen[None]):
                 self.rows = []
             for r in page.rows:
                 self.rows.append(r)
-                table.add_row(_due_text(r.next_due, r.overdue), r.number, r.customer, r.level, r.product, r.owner,
-                              _status_label(r.status), "✓" if r.reviewed else "", key=str(r.id))
+                due = _due_text(r.next_due, r.overdue) if r.status == "open" else _status_label(r.status)
+                table.add_row(due, r.number, r.customer, r.level, r.product, r.owner, "✓" if r.reviewed else "",
+                              key=str(r.id))
             if keep and self.rows:
                 table.move_cursor(row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
@@ -764,8 +765,8 @@ class WeeklyReviewScreen(BaseScreen[None]):
 
     TITLE_MSGID = "Weekly review"
     BINDINGS = [
-        Binding("left", "week(-7)", "Previous week"),
-        Binding("right", "week(7)", "Next week"),
+        Binding("p", "week(-7)", "Previous week"),
+        Binding("n", "week(7)", "Next week"),
         Binding("ctrl+x", "export", "Export XLSX"),
         Binding("escape", "app.back", "Back"),
     ]
