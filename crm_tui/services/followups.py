@@ -37,7 +37,7 @@ from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
-from crm_tui.services.customers import TimelineEntry, register_timeline_source, timeline_key
+from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.audit import PersonalChange
 
@@ -410,6 +410,7 @@ def create_card(svc: Services, actor: Actor, customer_id: int, raw: Mapping[str,
         if register_id is not None:
             tx.execute("UPDATE register_entry SET customer_id = :c WHERE id = :r AND customer_id IS NULL",
                        {"c": customer_id, "r": register_id})
+            _tie_register_values(tx, register_id, customer_id)
         if cust["owner_id"] is None or moved_from is not None:
             tx.execute("UPDATE customer SET owner_id = :o, version = version + 1, updated_at = :now,"
                        " updated_by_id = :by WHERE id = :c",
@@ -871,6 +872,14 @@ def _entry(s: Session | Tx, entry_id: int) -> dict[str, Any]:
     return dict(r)
 
 
+def _tie_register_values(tx: Tx, entry_id: int, customer_id: int) -> None:
+    """Personal values audited with a line typed before it had an archive now belong to that
+    customer, so erasing the customer erases them too (R-CUST-13). Not part of the hash chain."""
+    tx.execute("UPDATE audit_value SET customer_id = :c WHERE customer_id IS NULL AND audit_id IN"
+               " (SELECT id FROM audit_log WHERE entity = 'register_entry' AND entity_id = :e)",
+               {"c": customer_id, "e": str(entry_id)})
+
+
 def mark_departed(svc: Services, actor: Actor, entry_id: int) -> datetime:
     """One key at the front desk: the visitor left now."""
     svc.require(actor, "register.use")
@@ -894,6 +903,7 @@ def link_register(svc: Services, actor: Actor, entry_id: int, customer_id: int) 
         if e["customer_id"] == customer_id:
             return
         tx.execute("UPDATE register_entry SET customer_id = :c WHERE id = :i", {"c": customer_id, "i": entry_id})
+        _tie_register_values(tx, entry_id, customer_id)
         tx.audit("register.link", entity="register_entry", entity_id=entry_id, customer_id=customer_id,
                  details={"customer": cust["number"], "changes": {"customer_id": [e["customer_id"], customer_id]}})
 
@@ -902,7 +912,7 @@ def card_from_register(svc: Services, actor: Actor, entry_id: int, *, level: str
     """From a register line, one key: the archive (created from the line when it has none, owned
     by the line's consultant) and an open card prefilled from the line. A customer who already has
     an open card gets that card back instead of a second one. Needs register.use and
-    followup.edit (and customer.create for a new archive)."""
+    followup.edit (and customer.create for a new archive); the line needs a source and a consultant."""
     svc.require(actor, "register.use")
     svc.require(actor, "followup.edit")
     from crm_tui.domain.customers import PhoneInput
@@ -913,8 +923,13 @@ def card_from_register(svc: Services, actor: Actor, entry_id: int, *, level: str
         consultant = None
         if e["consultant_id"] is not None:
             consultant = s.execute(text("SELECT username FROM staff WHERE id = :i"), {"i": e["consultant_id"]}).scalar()
+    missing = []
     if not e["source"]:
-        raise ValidationErrors([ValidationError("source", "Fill in the information source first")])
+        missing.append(ValidationError("source", "Fill in the information source first"))
+    if consultant is None:
+        missing.append(ValidationError("consultant", "Choose the consultant who follows this customer up"))
+    if missing:
+        raise ValidationErrors(missing)
     customer_id = e["customer_id"]
     if customer_id is None:
         raw = {"name": e["name"], "source": e["source"]}
@@ -1206,3 +1221,18 @@ def preview_next_due(svc: Services, level: str, day: date | None = None) -> date
     if lvl is None:
         return None
     return fd.next_visit_due(calendar(svc), day or svc.now().date(), lvl)
+
+
+@register_erase_hook
+def _erase_followups(tx: Tx, customer_id: int) -> None:
+    """R-CUST-13: an erased customer's cards keep their numbers, levels, dates and outcomes (for
+    statistics); every free text and the register's name, phone and companions are destroyed."""
+    texts = ", ".join(f"{k} = NULL" for k in (*_CARD_TEXT, "status_reason", "review_comment", "next_due_reason"))
+    tx.execute(f"UPDATE followup_card SET {texts} WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("UPDATE followup_visit SET participants = NULL, content = NULL, feedback = NULL, objections = NULL,"
+               " next_action = NULL, next_due_reason = NULL WHERE card_id IN"
+               " (SELECT id FROM followup_card WHERE customer_id = :c)", {"c": customer_id})
+    tx.execute("UPDATE register_entry SET name = '', phone = NULL, companions = NULL, summary = NULL"
+               " WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("UPDATE ownership_claim SET reason = NULL, decision_note = NULL WHERE customer_id = :c",
+               {"c": customer_id})

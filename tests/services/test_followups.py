@@ -371,3 +371,38 @@ def test_audit_chain_verifies_after_followup_work(crm: Crm) -> None:
     fu.close_card(crm.svc, crm.manager, ref.id, "won")
     with crm.svc.store.read() as s:
         assert audit_store.verify(s).first_broken is None
+
+
+def test_r_cust_13_erasure_destroys_followup_text_but_keeps_the_numbers(crm: Crm) -> None:
+    cid = customer(crm)
+    ref = card(crm, cid)
+    fu.log_visit(crm.svc, crm.manager, ref.id, VISIT)
+    fu.add_register(crm.svc, crm.actor("front_desk"), {"name": "张三", "phone": "13800138000", "source": "walk_in",
+                                                        "summary": "看车"}, customer_id=cid)
+    cs.erase_customer(crm.svc, crm.actor("deputy_manager"), cid, "客户要求删除")
+    with crm.svc.store.read() as s:
+        row = s.execute(text("SELECT number, intent_level, product, first_reception_summary FROM followup_card"
+                             " WHERE id = :i"), {"i": ref.id}).one()
+        visit = s.execute(text("SELECT content, objections, method FROM followup_visit")).one()
+        reg = s.execute(text("SELECT name, phone, summary, source FROM register_entry")).one()
+    assert tuple(row) == (ref.number, "A", None, None)
+    assert tuple(visit) == (None, None, "call")
+    assert tuple(reg) == ("", None, None, "walk_in")
+
+
+def test_r_cust_13_register_values_typed_before_the_archive_are_erased_with_it(crm: Crm) -> None:
+    desk = crm.actor("front_desk")
+    rid = fu.add_register(crm.svc, desk, {"name": "周先生", "phone": "13611112222", "source": "walk_in"})
+    with pytest.raises(ValidationErrors) as e:
+        fu.card_from_register(crm.svc, desk, rid)  # no consultant on the line
+    assert set(e.value.by_field()) == {"consultant"}
+    rid = fu.add_register(crm.svc, desk, {"name": "孙小美", "phone": "13512345678", "source": "walk_in"},
+                          consultant="jingli")
+    ref = fu.card_from_register(crm.svc, desk, rid)
+    cid = fu.get_card(crm.svc, crm.manager, ref.id).customer_id
+    cs.erase_customer(crm.svc, crm.actor("deputy_manager"), cid, "客户要求删除")
+    with crm.svc.store.read() as s:
+        left = s.execute(text("SELECT count(*) FROM audit_value WHERE new_value LIKE '%孙小美%'"
+                              " OR new_value LIKE '%13512345678%'")).scalar_one()
+        assert audit_store.verify(s).first_broken is None
+    assert left == 0
