@@ -154,6 +154,10 @@ class RegisterScreen(BaseScreen[None]):
     def _next(self, event: Input.Submitted) -> None:
         if event.input.id == "reg-summary":
             self.action_save()
+        elif event.input.id == "reg-arrived_at":
+            self.query_one("#reg-source", Select).focus()  # walk-in/call keeps its default; Tab reaches it
+        elif event.input.id == "reg-companions":
+            self.query_one("#reg-consultant", Select).focus()
         else:
             self.focus_next()
 
