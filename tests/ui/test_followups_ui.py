@@ -102,3 +102,47 @@ async def test_walk_in_to_card_to_visit_leaves_the_due_list(ui_services, en) -> 
     view = fu.get_card(ui_services, _actor(ui_services, "jingli"), card.id)
     assert view.next_due is not None and view.next_due.isoformat() == "2026-12-03"  # Tue + 7 working days
     assert view.visits[0].content == "电话回访 约周六试驾"
+
+
+async def test_new_card_from_the_archive_search_and_an_ownership_conflict(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """A consultant opens a card for their own customer picked with the archive search; for a
+    colleague's customer the form shows the owner and files a claim instead (信息归属)."""
+    from crm_tui.services import customers as cs
+    from crm_tui.ui.screens.followups import CardFormScreen, CustomerPickerScreen
+    from crm_tui.ui.widgets.dialogs import PromptDialog
+
+    jingli = _actor(ui_services, "jingli")
+    own = cs.create_customer(ui_services, jingli, "person", {"name": "欧阳青"})
+    other = cs.create_customer(ui_services, _actor(ui_services, "jingli2"), "person", {"name": "欧阳红"})
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "jingli")
+        await settle(pilot)
+        assert isinstance(app.screen, FollowupsScreen)
+        for ref, name in ((own, "欧阳青"), (other, "欧阳红")):
+            await pilot.press("ctrl+n")
+            await settle(pilot)
+            assert isinstance(app.screen, CustomerPickerScreen)
+            await type_text(pilot, name)
+            await settle(pilot)
+            await pilot.press("enter", "enter")  # to the results, pick the first
+            await settle(pilot)
+            assert isinstance(app.screen, CardFormScreen) and app.screen.customer_id == ref.id
+            await _choose(pilot, "#fld-source", "referral")
+            await _choose(pilot, "#fld-intent_level", "A")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            if ref is own:
+                assert isinstance(app.screen, CardDetailScreen)
+                assert app.screen.view is not None and app.screen.view.values["intent_level"] == "A"
+                await pilot.press("escape")
+                await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        assert "赵丽华" in app.screen.question
+        await type_text(pilot, "customer asked for me")
+        await pilot.press("enter")
+        await settle(pilot)
+    chief = _actor(ui_services, "kezhang")
+    claims = fu.pending_claims(ui_services, chief)
+    assert [(c.customer_id, c.claimant) for c in claims] == [(other.id, "王建国")]
+    assert fu.customer_cards(ui_services, chief, other.id) == []

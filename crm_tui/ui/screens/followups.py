@@ -425,8 +425,9 @@ class CardFormScreen(BaseScreen[int | None]):
         self.actor = actor
         self.customer_id = customer_id if card is None else card.customer_id
         self.card = card
+        me = {} if "front_desk" in actor.roles else {"owner": str(actor.staff_id)}  # blank: the customer's owner
         self.initial = dict(card.form_values()) if card else {"first_reception_date": svc.now().date().isoformat(),
-                                                              "intent_level": "N", **(initial or {})}
+                                                              "intent_level": "N", **me, **(initial or {})}
         self.saved = dict(self.initial)
 
     def compose(self) -> ComposeResult:
