@@ -656,7 +656,7 @@ def _decode(cursor: str | None) -> tuple[str, int] | None:
 
 _ROW_SQL = ("SELECT {key} AS k, f.id, f.number, f.customer_id, c.name, c.erased_at, f.owner_id, st.display_name,"
             " f.intent_level, f.product, f.next_visit_due, f.status, f.reviewed_at, f.review_due, f.last_visit_at"
-            " FROM followup_card f JOIN customer c ON c.id = f.customer_id JOIN staff st ON st.id = f.owner_id")
+            " FROM followup_card f{idx} JOIN customer c ON c.id = f.customer_id JOIN staff st ON st.id = f.owner_id")
 
 
 def _card_rows(rows: Sequence[Any], today: date) -> list[CardRow]:
@@ -711,7 +711,10 @@ def queue(svc: Services, actor: Actor, which: str, *, owner_id: int | None = Non
         where.append(f"({key}, f.id) {'<' if desc else '>'} (:_k, :_i)")
         params.update(_k=after[0], _i=after[1])
     order = f"{key} DESC, f.id DESC" if desc else f"{key}, f.id"
-    sql = _ROW_SQL.format(key=key) + " WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT :_n"
+    idx = ""
+    if which in ("today", "overdue", "week", "open"):  # walk the partial index of open cards in due order
+        idx = " INDEXED BY ix_followup_card_due" if owner_id is not None else " INDEXED BY ix_followup_card_due_all"
+    sql = _ROW_SQL.format(key=key, idx=idx) + " WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT :_n"
     with svc.store.read() as s:
         rows = s.execute(text(sql), {**params, "_n": limit + 1}).all()
     more = len(rows) > limit
@@ -724,7 +727,7 @@ def customer_cards(svc: Services, actor: Actor, customer_id: int) -> list[CardRo
     """Every card of one customer, newest first (for the archive and the register)."""
     svc.require(actor, "followup.view")
     with svc.store.read() as s:
-        rows = s.execute(text(_ROW_SQL.format(key="f.id") + " WHERE f.customer_id = :c ORDER BY f.id DESC LIMIT 50"),
+        rows = s.execute(text(_ROW_SQL.format(key="f.id", idx="") + " WHERE f.customer_id = :c ORDER BY f.id DESC LIMIT 50"),
                          {"c": customer_id}).all()
     return _card_rows(rows, svc.now().date())
 

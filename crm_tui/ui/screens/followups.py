@@ -219,6 +219,8 @@ class FollowupsScreen(BaseScreen[None]):
     def palette_commands(self) -> list[tuple[str, str, str]]:
         cmds = [(_(fu.QUEUES[k]), _("Follow-up cards"), f"screen.queue('{k}')") for k in QUEUE_KEYS
                 if self.supervisor or k != "review"]
+        if self.actor.can("register.use") or self.actor.can("register.supervise"):
+            cmds.append((_("Front-desk register"), _("Walk-ins and calls, one line each"), "screen.register"))
         if self.supervisor:
             cmds.append((_("Weekly review"), _("By intent level and consultant; conversion by source"),
                          "screen.review"))
