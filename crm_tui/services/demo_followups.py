@@ -116,7 +116,7 @@ def seed_followups(svc: Services, seed: int = DEFAULT_SEED, cards: int = 60) -> 
                 payload["lost_reason"] = rnd.choice(_LOST)
             plan(_at(due, rnd), "visit", i, actor, payload)
             due = fd.next_visit_due(cal, due, fd.load_policy().levels[new_level])
-        if i % 5 != 4 and start < today - timedelta(days=4):
+        if i % 7 != 3 and start < today - timedelta(days=4):  # some cards stay unsigned
             reviewer = chief if actor.staff_id != chief.staff_id else deputy
             t = _at(cal.add_workdays(start, rnd.randint(1, 2)), rnd)
             if t < now:

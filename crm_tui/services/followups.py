@@ -702,7 +702,8 @@ def queue(svc: Services, actor: Actor, which: str, *, owner_id: int | None = Non
         where.append("f.status = 'open' AND f.next_visit_due IS NOT NULL")
     elif which == "review":
         key = "f.review_due"
-        where.append("f.reviewed_at IS NULL AND f.status != 'void'")
+        where.append("f.reviewed_at IS NULL AND f.status != 'void' AND f.owner_id IS NOT :me")  # not one's own
+        params["me"] = actor.staff_id
     else:
         key, desc = "f.closed_at", True
         where.append("f.status != 'open'")
@@ -1100,10 +1101,11 @@ def _followup_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
                      n("next_visit_due > :d AND next_visit_due <= :sun"), "open('followups')"),
         ]
     if actor.can("followup.supervise"):
+        mine = {"d": today.isoformat(), "me": actor.staff_id}
         waiting = int(s.execute(text("SELECT count(*) FROM followup_card WHERE reviewed_at IS NULL AND status != 'void'"
-                                     )).scalar_one())
+                                     " AND owner_id IS NOT :me"), mine).scalar_one())
         late = int(s.execute(text("SELECT count(*) FROM followup_card WHERE reviewed_at IS NULL AND status != 'void'"
-                                  " AND review_due < :d"), {"d": today.isoformat()}).scalar_one())
+                                  " AND owner_id IS NOT :me AND review_due < :d"), mine).scalar_one())
         claims = int(s.execute(text("SELECT count(*) FROM ownership_claim WHERE decided_at IS NULL")).scalar_one())
         items += [
             WorkItem("followup.review", N_("Cards waiting for your signature"), waiting, "open('followups')"),

@@ -218,6 +218,8 @@ def test_supervisor_review_signing_rules(crm: Crm) -> None:
         fu.sign_review(crm.svc, crm.actor("deputy_manager"), ref.id, "again")
     assert fu.queue(crm.svc, chief, "review").rows == []
     own = card(crm, customer(crm, "赵六", "13600136000", "section_chief"), actor="section_chief")
+    assert own.id not in [r.id for r in fu.queue(crm.svc, chief, "review").rows]  # another supervisor signs it
+    assert own.id in [r.id for r in fu.queue(crm.svc, crm.actor("deputy_manager"), "review").rows]
     with pytest.raises(Conflict, match="own"):
         fu.sign_review(crm.svc, chief, own.id, "ok")
 

@@ -10,6 +10,20 @@ from crm_tui.i18n import set_language
 from tests.ui.conftest import make, settle, sign_in, type_text
 
 SMALL = (80, 24)
+
+
+async def _steady(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Finish pending work and stop the text cursors blinking, so the picture is deterministic."""
+    from textual.widgets import Input
+
+    await settle(pilot)
+    await settle(pilot)
+    for screen in pilot.app.screen_stack:
+        for w in screen.query(Input):
+            w.cursor_blink = False
+            w._cursor_visible = w.has_focus
+            w.refresh()
+    await pilot.pause()
 LARGE = (160, 48)
 
 
@@ -24,7 +38,7 @@ async def _queue(pilot) -> None:  # type: ignore[no-untyped-def]
     await sign_in(pilot, "jingli")  # overdue visits in the demo: the app opens on the due list
     await settle(pilot)
     await pilot.press("3")
-    await settle(pilot)
+    await _steady(pilot)
 
 
 @pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x48"])
@@ -36,7 +50,7 @@ def test_followup_card(ui_services, lang, snap_compare) -> None:  # type: ignore
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _queue(pilot)
         await pilot.press("enter")
-        await settle(pilot)
+        await _steady(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=LARGE, run_before=run_before)
 
@@ -45,7 +59,7 @@ def test_followup_visit_form(ui_services, lang, snap_compare) -> None:  # type: 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await _queue(pilot)
         await pilot.press("ctrl+k")
-        await settle(pilot)
+        await _steady(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=(100, 30), run_before=run_before)
 
@@ -57,7 +71,7 @@ def test_front_desk_register(ui_services, lang, size, snap_compare) -> None:  # 
         await pilot.press("f3")
         await settle(pilot)
         await type_text(pilot, "张")
-        await settle(pilot)
+        await _steady(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=size, run_before=run_before)
 
@@ -68,6 +82,6 @@ def test_weekly_review(ui_services, lang, snap_compare) -> None:  # type: ignore
         await pilot.press("f3")
         await settle(pilot)
         await pilot.press("ctrl+w")
-        await settle(pilot)
+        await _steady(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=(120, 30), run_before=run_before)

@@ -470,7 +470,13 @@ class CardFormScreen(BaseScreen[int | None]):
     def on_mount(self) -> None:
         super().on_mount()
         if self.card:
-            self.sub_title = self.card.number
+            self.sub_title = f"{self.card.number} {self.card.customer}"
+        elif self.customer_id is not None:
+            try:
+                view = cs.get_customer(self.svc, self.actor, self.customer_id)
+                self.sub_title = f"{view.number} {view.name}"
+            except CrmError:
+                pass
         self.query("#form-scroll Input, #form-scroll Select").first().focus()
 
     @on(Input.Submitted)
