@@ -1507,6 +1507,17 @@ def export_customer(svc: Services, actor: Actor, customer_id: int, path: str | P
     return target
 
 
+#: (tx, customer_id) -> None: each area empties its own personal text about an erased customer.
+_ERASE_HOOKS: list[Callable[[Tx, int], None]] = []
+
+
+def register_erase_hook(fn: Callable[[Tx, int], None]) -> Callable[[Tx, int], None]:
+    """Areas that keep personal text about a customer (follow-up cards, complaints ...) register
+    a function that empties it inside the erasure's transaction (R-CUST-13)."""
+    _ERASE_HOOKS.append(fn)
+    return fn
+
+
 def erase_customer(svc: Services, actor: Actor, customer_id: int, reason: str) -> None:
     """Destroy the customer's personal data (R-CUST-13): personal fields emptied, phones deleted,
     consent purposes and contact-log texts removed, the personal values in the audit trail and the
@@ -1532,6 +1543,8 @@ def erase_customer(svc: Services, actor: Actor, customer_id: int, reason: str) -
         tx.execute("UPDATE customer_contact SET participants = NULL, summary = NULL, feedback = NULL,"
                    " next_action = NULL WHERE customer_id = :c", {"c": customer_id})
         tx.execute("DELETE FROM audit_value WHERE customer_id = :c", {"c": customer_id})
+        for hook in _ERASE_HOOKS:  # other areas' personal text about this customer
+            hook(tx, customer_id)
         tx.audit("customer.erase", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": cur["number"], "reason": clean_reason, "fields": cleared})
         tx.execute("PRAGMA secure_delete = OFF")

@@ -31,6 +31,7 @@ AREA_MODULES = (
     "crm_tui.services.customers",
     "crm_tui.services.backup",
     "crm_tui.services.importing",  # registers the import's timeline source
+    "crm_tui.services.followups",
 )
 
 

@@ -32,6 +32,7 @@ class Area:
 def _areas() -> list[Area]:
     from crm_tui.ui.screens.audit import AuditScreen
     from crm_tui.ui.screens.customers import CustomerListScreen
+    from crm_tui.ui.screens.followups import followups_area
     from crm_tui.ui.screens.staff import StaffScreen
 
     return [
@@ -40,6 +41,7 @@ def _areas() -> list[Area]:
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
         Area("backup", "f9", N_("Backups"), "backup.run", _backup_screen),
         Area("import", "f11", N_("Import customers"), "import.run", _import_screen),
+        Area("followups", "f3", N_("Follow-up cards"), "followup.view", followups_area),
     ]
 
 
@@ -142,6 +144,7 @@ class CrmApp(App[None]):
             self.pop_screen()
         self.switch_screen(self.home_screen())
         self.refresh_bindings()
+        self.open_due_list_if_overdue()
 
     # -- keys, idle lock ------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -317,6 +320,13 @@ class CrmApp(App[None]):
 
         if self.actor:
             self.push_screen(ChangePasswordScreen(self.svc, self.actor))
+
+    def open_due_list_if_overdue(self) -> None:
+        """Follow-ups (issue 6): a consultant with overdue visits starts on the due list."""
+        from crm_tui.services import followups
+
+        if self.actor and self.check_action("open", ("followups",)) and followups.has_overdue(self.svc, self.actor):
+            self.call_later(self.action_open, "followups")
 
 
 def make_app(svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,

@@ -11,3 +11,4 @@ from crm_tui.store.models import customers  # noqa: F401
 
 metadata = SQLModel.metadata
 from crm_tui.store.models import importing  # noqa: F401
+from crm_tui.store.models import followups  # noqa: E402,F401

@@ -1,0 +1,301 @@
+"""The front-desk register (来店/来电登记表, R-FU-4): the fastest screen in the app.
+
+One line per walk-in or call, typed without leaving the keyboard: the name matches existing
+archives as you type (↓ to pick one), Enter moves to the next field, Ctrl+S writes the line and
+clears the form for the next visitor. Today's lines sit below; Ctrl+O records a departure now,
+Ctrl+G opens (or creates) the archive and the card from the highlighted line. Supervisors switch to
+the lines without an information source or archive with Ctrl+T.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from crm_tui.domain import followups as fd
+from crm_tui.domain.errors import CrmError, ValidationErrors
+from crm_tui.i18n import _
+from crm_tui.services import customers as cs
+from crm_tui.services import followups as fu
+from crm_tui.services.context import Actor, Services
+from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.widgets.dialogs import ConfirmDialog
+
+PAGE = 200
+_TEXT_FIELDS = ("name", "phone", "arrived_at", "companions", "product", "summary")
+
+
+class RegisterScreen(BaseScreen[None]):
+    TITLE_MSGID = "Front-desk register"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save line"),
+        Binding("ctrl+o", "departed", "Left now"),
+        Binding("ctrl+g", "card", "Archive + card"),
+        Binding("ctrl+n", "clear", "New line"),
+        Binding("ctrl+t", "problems", "Missing source/archive", show=False),
+        Binding("escape", "leave", "Back"),
+    ]
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.customer: cs.CustomerRow | None = None
+        self.matches: list[cs.CustomerRow] = []
+        self.rows: list[fu.RegisterRow] = []
+        self.problems = False
+        self.seq = 0
+        self.staff = fu.consultants(svc, actor) if actor.can("followup.view") else []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="reg-form"):
+            with Horizontal(classes="reg-row"):
+                yield Input(placeholder=_("Name *"), id="reg-name", max_length=60, classes="reg-wide")
+                yield Input(placeholder=_("Phone"), id="reg-phone", max_length=20)
+                yield Input(placeholder=_("Arrived HH:MM (now)"), id="reg-arrived_at", max_length=16)
+                yield Select([(_(label), code) for code, label in fd.REGISTER_KINDS.items()], value="walk_in",
+                             allow_blank=False, id="reg-kind", compact=True)
+            yield OptionList(id="reg-matches")
+            with Horizontal(classes="reg-row"):
+                yield Select([(label, code) for code, label in fu.source_choices()], prompt=_("Source *"),
+                             id="reg-source", compact=True)
+                yield Input(placeholder=_("Product of interest"), id="reg-product", max_length=100)
+                yield Input(placeholder=_("Companions"), id="reg-companions", max_length=200)
+            with Horizontal(classes="reg-row"):
+                yield Select([(name, str(sid)) for sid, name in self.staff], prompt=_("Consultant"),
+                             id="reg-consultant", compact=True)
+                yield Checkbox(_("Trial"), id="reg-trial", compact=True)
+                yield Input(placeholder=_("Summary of the conversation"), id="reg-summary", max_length=500,
+                            classes="reg-wide")
+            yield Static("", id="reg-message", classes="message")
+        yield Label("", id="reg-title", classes="section")
+        yield DataTable(id="reg-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#reg-matches", OptionList).display = False
+        self.query_one(DataTable).add_columns(_("Time"), _("Name"), _("Phone"), _("Walk-in/call"), _("Product of interest"),
+                                              _("Source"), _("Consultant"), _("Trial"), _("Archive"))
+        self.query_one("#reg-name", Input).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    # -- the entry line --------------------------------------------------------------------------
+    @on(Input.Changed, "#reg-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        if self.customer and event.value != self.customer.name:
+            self.customer = None
+            self._message("")
+        self.seq += 1
+        text = event.value.strip()
+        if not text or not self.actor.can("customer.view"):
+            self._show_matches([], self.seq)
+            return
+        self._search(text, self.seq)
+
+    @work(thread=True, exclusive=True, group="reg-match")
+    def _search(self, text: str, seq: int) -> None:
+        try:
+            rows = cs.search(self.svc, self.actor, text, limit=5).rows
+        except CrmError:
+            rows = []
+        self.app.call_from_thread(self._show_matches, rows, seq)
+
+    def _show_matches(self, rows: list[cs.CustomerRow], seq: int) -> None:
+        if seq != self.seq:
+            return
+        self.matches = rows
+        ol = self.query_one("#reg-matches", OptionList)
+        ol.clear_options()
+        for r in rows:
+            ol.add_option(Option(f"{r.number}  {r.name}  {r.phone}  {r.owner}", id=str(r.id)))
+        ol.display = bool(rows) and self.customer is None
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.key == "down" and self.focused is self.query_one("#reg-name", Input) and self.matches \
+                and self.customer is None:
+            ol = self.query_one("#reg-matches", OptionList)
+            ol.focus()
+            ol.highlighted = 0
+            event.stop()
+
+    @on(OptionList.OptionSelected, "#reg-matches")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        row = next((r for r in self.matches if str(r.id) == event.option.id), None)
+        if row is None:
+            return
+        self.customer = row
+        name = self.query_one("#reg-name", Input)
+        with name.prevent(Input.Changed):
+            name.value = row.name
+        self.query_one("#reg-matches", OptionList).display = False
+        if row.owner_id is not None and any(sid == row.owner_id for sid, _n in self.staff):
+            self.query_one("#reg-consultant", Select).value = str(row.owner_id)
+        self._message(_("Archive {number} {name}, looked after by {owner}", number=row.number, name=row.name,
+                        owner=row.owner or "—"))
+        self.query_one("#reg-phone", Input).focus()
+
+    @on(Select.Changed, "#reg-kind")
+    @on(Select.Changed, "#reg-source")
+    @on(Select.Changed, "#reg-consultant")
+    def _chosen(self, event: Select.Changed) -> None:
+        if self.focused is event.select and event.value is not Select.NULL:
+            self.focus_next()
+
+    @on(Input.Submitted)
+    def _next(self, event: Input.Submitted) -> None:
+        if event.input.id == "reg-summary":
+            self.action_save()
+        elif event.input.id == "reg-arrived_at":
+            self.query_one("#reg-source", Select).focus()  # walk-in/call keeps its default; Tab reaches it
+        elif event.input.id == "reg-companions":
+            self.query_one("#reg-consultant", Select).focus()
+        else:
+            self.focus_next()
+
+    def _message(self, text: str, error: bool = False) -> None:
+        msg = self.query_one("#reg-message", Static)
+        msg.update(text)
+        msg.set_class(error, "error")
+
+    def values(self) -> dict[str, str]:
+        raw = {f: self.query_one(f"#reg-{f}", Input).value for f in _TEXT_FIELDS}
+        src = self.query_one("#reg-source", Select).value
+        raw["source"] = "" if src is Select.NULL else str(src)
+        raw["kind"] = str(self.query_one("#reg-kind", Select).value)
+        raw["trial"] = "yes" if self.query_one("#reg-trial", Checkbox).value else "no"
+        return raw
+
+    def dirty(self) -> bool:
+        v = self.values()
+        return any(v[f].strip() for f in _TEXT_FIELDS) or bool(v["source"])
+
+    def action_save(self) -> None:
+        raw = self.values()
+        consultant = self.query_one("#reg-consultant", Select).value
+        try:
+            fu.add_register(self.svc, self.actor, raw, consultant="" if consultant is Select.NULL else str(consultant),
+                            customer_id=self.customer.id if self.customer else None)
+        except ValidationErrors as e:
+            fields = e.by_field()
+            self._message(" ".join(fields.values()), error=True)
+            first = next(iter(fields))
+            try:
+                self.query_one(f"#reg-{first}").focus()
+            except Exception:  # noqa: BLE001
+                pass
+            return
+        except CrmError as e:
+            self._message(e.message, error=True)
+            return
+        self.action_clear()
+        self._message(_("Saved: {name}", name=raw["name"].strip()))
+        self.load()
+
+    def action_clear(self) -> None:
+        for f in _TEXT_FIELDS:
+            self.query_one(f"#reg-{f}", Input).value = ""
+        self.query_one("#reg-source", Select).clear()
+        self.query_one("#reg-consultant", Select).clear()
+        self.query_one("#reg-kind", Select).value = "walk_in"
+        self.query_one("#reg-trial", Checkbox).value = False
+        self.customer = None
+        self.matches = []
+        self.query_one("#reg-matches", OptionList).display = False
+        self._message("")
+        self.query_one("#reg-name", Input).focus()
+
+    # -- today's lines ----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="reg-list")
+    def load(self) -> None:
+        try:
+            page = fu.register_page(self.svc, self.actor, problems=self.problems, limit=PAGE)
+        except CrmError as e:
+            self.app.call_from_thread(self._message, e.message, True)
+            return
+        self.app.call_from_thread(self._show_rows, page)
+
+    def _show_rows(self, page: fu.RegisterPage) -> None:
+        self.rows = page.rows
+        title = _("Lines without source or archive") if self.problems else _("Today's lines")
+        self.query_one("#reg-title", Label).update(f"{title} ({len(page.rows)}{'+' if page.next_cursor else ''})")
+        table = self.query_one(DataTable)
+        with self.app.batch_update():
+            table.clear()
+            for r in page.rows:
+                when = f"{r.arrived_at:%H:%M}" + (f"-{r.departed_at:%H:%M}" if r.departed_at else "")
+                if self.problems:
+                    when = f"{r.arrived_at:%m-%d} " + when
+                table.add_row(when, r.name, r.phone, _(fd.REGISTER_KINDS.get(r.kind, r.kind)), r.product,
+                              fu.source_label(r.source) if r.source else "[b red]" + _("missing") + "[/]",
+                              r.consultant, _("yes") if r.trial else "", r.customer_number or "—", key=str(r.id))
+
+    def current(self) -> fu.RegisterRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return None
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    def action_departed(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+        try:
+            at = fu.mark_departed(self.svc, self.actor, row.id)
+        except CrmError as e:
+            self._message(e.message, error=True)
+            return
+        self._message(_("{name} left at {time}", name=row.name, time=f"{at:%H:%M}"))
+        self.load()
+
+    def action_card(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+        try:
+            ref = fu.card_from_register(self.svc, self.actor, row.id)
+        except fu.OwnershipConflict as e:
+            self._message(e.message, error=True)
+            return
+        except ValidationErrors as e:
+            self._message(" ".join(e.by_field().values()), error=True)
+            return
+        except CrmError as e:
+            self._message(e.message, error=True)
+            return
+        from crm_tui.ui.screens.followups import CardDetailScreen
+
+        self.app.push_screen(CardDetailScreen(self.svc, self.actor, ref.id))
+
+    def action_problems(self) -> None:
+        if not self.actor.can("register.supervise"):
+            return
+        self.problems = not self.problems
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "problems":
+            return self.actor.can("register.supervise")
+        if action in ("save", "departed", "card", "clear"):
+            return self.actor.can("register.use")
+        return True
+
+    def action_leave(self) -> None:
+        if not self.dirty():
+            self.app.action_back()
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.app.action_back()
+
+        self.app.push_screen(ConfirmDialog(_("Discard the line being typed?"), yes=_("Discard"), no=_("Keep editing")),
+                             done)
