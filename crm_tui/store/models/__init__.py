@@ -10,3 +10,4 @@ from crm_tui.store.models import core  # noqa: F401
 from crm_tui.store.models import customers  # noqa: F401
 
 metadata = SQLModel.metadata
+from crm_tui.store.models import grades  # noqa: F401
