@@ -32,12 +32,14 @@ class Area:
 def _areas() -> list[Area]:
     from crm_tui.ui.screens.audit import AuditScreen
     from crm_tui.ui.screens.customers import CustomerListScreen
+    from crm_tui.ui.screens.grades import GradesScreen
     from crm_tui.ui.screens.staff import StaffScreen
 
     return [
         Area("customers", "f2", N_("Customer archives"), "customer.view", CustomerListScreen),
         Area("staff", "f7", N_("Staff accounts"), "staff.manage", StaffScreen),
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
+        Area("grades", "f5", N_("Grade changes"), "grade.view", GradesScreen),
     ]
 
 
