@@ -40,12 +40,18 @@ async def _switch_user(pilot, username: str) -> None:  # type: ignore[no-untyped
     await sign_in(pilot, username)
 
 
-async def _open_first(pilot, queue_key: str) -> ApplicationScreen:  # type: ignore[no-untyped-def]
+async def _open(pilot, queue_key: str, app_id: int) -> ApplicationScreen:  # type: ignore[no-untyped-def]
+    """F5, the queue's number key, arrow down to the application (the demo has others), Enter."""
     await pilot.press("f5")
     await settle(pilot)
-    assert isinstance(pilot.app.screen, GradesScreen)
+    queues = pilot.app.screen
+    assert isinstance(queues, GradesScreen)
     await pilot.press(queue_key)
     await settle(pilot)
+    ids = [r.id for r in queues.rows]
+    assert app_id in ids
+    for _i in range(ids.index(app_id)):
+        await pilot.press("down")
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -88,7 +94,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
 
         # 2. the section chief approves with a comment
         await _switch_user(pilot, "kezhang")
-        detail = await _open_first(pilot, "1")
+        detail = await _open(pilot, "1", app_id)
         assert detail.app_id == app_id and detail.view.actions == ("approve_chief", "reject_chief")  # type: ignore[union-attr]
         await pilot.press("ctrl+a")
         await pilot.pause()
@@ -100,7 +106,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
 
         # 3. the deputy manager approves
         await _switch_user(pilot, "fujingli")
-        detail = await _open_first(pilot, "1")
+        detail = await _open(pilot, "1", app_id)
         await pilot.press("ctrl+a")
         await pilot.pause()
         await type_text(pilot, "同意")
@@ -110,7 +116,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
 
         # 4. the section chief applies it
         await _switch_user(pilot, "kezhang")
-        detail = await _open_first(pilot, "2")
+        detail = await _open(pilot, "2", app_id)
         await pilot.press("ctrl+y")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
@@ -120,7 +126,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
 
         # 5. internal control acknowledges the filing
         await _switch_user(pilot, "neiguan")
-        detail = await _open_first(pilot, "3")
+        detail = await _open(pilot, "3", app_id)
         await pilot.press("ctrl+k")
         await pilot.pause()
         await pilot.press("enter")  # no note

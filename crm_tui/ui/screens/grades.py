@@ -120,7 +120,7 @@ class GradesScreen(BaseScreen[None]):
 
     def _show(self, kind: str, page: gs.Page, counts: dict[str, int] | None, std, append: bool,  # type: ignore[no-untyped-def]
               keep: bool) -> None:
-        if kind != self.kind:
+        if kind != self.kind or not self.is_attached:
             return
         if counts is not None:
             parts = []
@@ -296,7 +296,7 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         self.app.call_from_thread(self._found, page.rows, seq)
 
     def _found(self, rows: list[cs.CustomerRow], seq: int) -> None:
-        if seq != self.seq:
+        if seq != self.seq or not self.is_attached:
             return
         self.found = rows
         table = self.query_one("#g-customers", DataTable)
@@ -440,6 +440,8 @@ class ApplicationScreen(BaseScreen[None]):
         self.app.call_from_thread(self._show, view, std)
 
     def _show(self, v: gs.ApplicationView, std) -> None:  # type: ignore[no-untyped-def]
+        if not self.is_attached:
+            return  # left meanwhile (signed out, Esc)
         self.view = v
         self.sub_title = f"#{v.id} {v.customer_number} {v.customer_name}"
         direction = {"up": _("up"), "down": _("down"), "new": _("first grade")}[v.direction]
@@ -743,6 +745,8 @@ class ReviewScreen(BaseScreen[None]):
         self.app.call_from_thread(self._show, periods, page)
 
     def _show(self, periods: list[gs.Period], page: gs.CandidatePage | None) -> None:
+        if not self.is_attached:
+            return
         self.periods = periods
         lines = []
         for p in periods[:3]:
