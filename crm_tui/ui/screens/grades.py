@@ -34,11 +34,11 @@ class GradesScreen(BaseScreen[None]):
 
     TITLE_MSGID = "Grade changes"
     BINDINGS = [
-        Binding("1", "queue('approve')", "To approve"),
-        Binding("2", "queue('apply')", "To apply"),
-        Binding("3", "queue('acknowledge')", "To acknowledge"),
-        Binding("4", "queue('mine')", "Mine"),
-        Binding("5", "queue('all')", "All"),
+        Binding("1", "queue('approve')", "To approve", show=False),
+        Binding("2", "queue('apply')", "To apply", show=False),
+        Binding("3", "queue('acknowledge')", "To acknowledge", show=False),
+        Binding("4", "queue('mine')", "Mine", show=False),
+        Binding("5", "queue('all')", "All", show=False),
         Binding("ctrl+n", "new", "New application"),
         Binding("enter", "open", "Open", show=False),
         Binding("ctrl+g", "standard", "Grade standard"),
@@ -92,7 +92,7 @@ class GradesScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("No."), _("Customer"), _("Name"), _("Change"), _("State"), _("Applicant"), _("Filed"),
+        table.add_columns(_("No."), _("Customer"), _("Name"), _("Change"), _("State"), _("Applicant"), _("Filed on"),
                           _("Apply by"))
         table.focus()
         self.load()
@@ -140,7 +140,8 @@ class GradesScreen(BaseScreen[None]):
             for r in page.rows:
                 self.rows.append(r)
                 change = f"{r.from_grade or '—'} → {r.to_grade}"
-                due = _when(r.apply_due) + (" !" if r.late else "") if r.state == "approved" else ""
+                due = (f"{r.apply_due:%m-%d %H:%M}" + (" !" if r.late else "")) if r.state == "approved" and r.apply_due \
+                    else ""
                 table.add_row(str(r.id), r.customer_number, r.customer_name, change, r.state_label, r.applicant,
                               f"{r.filed_at:%Y-%m-%d}", due, key=str(r.id))
             if keep and self.rows:
@@ -251,18 +252,18 @@ class ApplicationFormScreen(BaseScreen[int | None]):
                         max_length=60)
             yield DataTable(id="g-customers", cursor_type="row")
             yield Static(_("No customer chosen yet: search, then Enter on the customer."), id="g-chosen")
-            yield Static("", id="fld-customer-error", classes="field-error")
+            yield Static("", id="fld-customer-error", classes="g-error")
             with Horizontal(classes="field-row"):
                 yield Label(_("Proposed grade *"), classes="field-label")
                 yield Select([(label, code) for code, label in gs.grade_choices(self.svc)], id="g-to",
                              prompt=_("(choose)"), compact=True)
-            yield Static("", id="fld-to_grade-error", classes="field-error")
+            yield Static("", id="fld-to_grade-error", classes="g-error")
             yield Label(_("Reason for the change *"))
             yield TextArea(id="g-reason", classes="multiline", compact=True)
-            yield Static("", id="fld-reason-error", classes="field-error")
+            yield Static("", id="fld-reason-error", classes="g-error")
             yield Label(_("Evidence notes"))
             yield TextArea(id="g-evidence", classes="multiline", compact=True)
-            yield Static("", id="fld-evidence-error", classes="field-error")
+            yield Static("", id="fld-evidence-error", classes="g-error")
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
@@ -325,7 +326,18 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         self.query_one("#g-chosen", Static).update(
             _("Customer: {number} {name} · current grade: {grade}", number=number, name=name,
               grade=self.std.label(grade)))
-        self.query_one("#fld-customer-error", Static).update("")
+        self.query_one("#fld-customer-error", Static).display = False
+
+    def _error(self, fld: str, message: str) -> None:
+        w = self.query_one(f"#fld-{fld}-error", Static)
+        w.update(message)
+        w.display = True
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        """Down from the search box goes to the results, as Enter does."""
+        if event.key == "down" and self.focused is self.query_one("#g-query", Input) and self.found:
+            self.query_one("#g-customers", DataTable).focus()
+            event.stop()
 
     def dirty(self) -> bool:
         return bool(self.query_one("#g-reason", TextArea).text.strip()
@@ -333,11 +345,12 @@ class ApplicationFormScreen(BaseScreen[int | None]):
                     or self.query_one("#g-to", Select).value is not Select.NULL)
 
     def action_save(self) -> None:
-        for err in self.query(".field-error"):
+        for err in self.query(".g-error"):
             err.update("")
+            err.display = False
         self.query_one("#form-message", Static).update("")
         if self.customer_id is None:
-            self.query_one("#fld-customer-error", Static).update(_("Choose the customer first."))
+            self._error("customer", _("Choose the customer first."))
             self.query_one("#g-query", Input).focus()
             return
         to = self.query_one("#g-to", Select).value
@@ -349,9 +362,9 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         except ValidationErrors as e:
             first = None
             for fld, msg in e.by_field().items():
-                self.query_one(f"#fld-{fld}-error", Static).update(msg)
+                self._error(fld, msg)
                 first = first or fld
-            self.query_one("#form-message", Static).update(e.message)
+            self.query_one("#form-message", Static).update(_("Correct the marked fields; nothing was filed."))
             focus = {"to_grade": "#g-to", "reason": "#g-reason", "evidence": "#g-evidence"}.get(first or "")
             if focus:
                 self.query_one(focus).focus()
@@ -443,6 +456,7 @@ class ApplicationScreen(BaseScreen[None]):
         if not self.is_attached:
             return  # left meanwhile (signed out, Esc)
         self.view = v
+        self.std = std
         self.sub_title = f"#{v.id} {v.customer_number} {v.customer_name}"
         direction = {"up": _("up"), "down": _("down"), "new": _("first grade")}[v.direction]
         lines = [
@@ -513,7 +527,7 @@ class ApplicationScreen(BaseScreen[None]):
 
             self.app.push_screen(ConfirmDialog(_(
                 "Change the grade of {number} {name} to {grade} now? The change is filed with internal control.",
-                number=v.customer_number, name=v.customer_name, grade=v.to_grade)), confirmed)
+                number=v.customer_number, name=v.customer_name, grade=self.std.label(v.to_grade))), confirmed)
             return
         if action == "acknowledge":
             self.app.push_screen(PromptDialog(_("Acknowledge the filing. Note (optional):"), required=False),
@@ -551,12 +565,17 @@ DONE = {
 
 def _criteria_text(c) -> str:  # type: ignore[no-untyped-def]
     parts = []
+    pol = cs.policy()
+
+    def label(table, code: str) -> str:  # type: ignore[no-untyped-def]
+        return table[code].label if code in table else code
+
     if c.categories:
-        parts.append(_("category {values}", values="/".join(c.categories)))
+        parts.append(_("category {values}", values="/".join(label(pol.categories, x) for x in c.categories)))
     if c.min_credit:
         parts.append(_("credit ≥ {value}", value=c.min_credit))
     if c.max_risk:
-        parts.append(_("risk ≤ {value}", value=c.max_risk))
+        parts.append(_("risk ≤ {value}", value=label(pol.risk_ratings, c.max_risk)))
     if c.min_coop_years is not None:
         parts.append(_("{n}+ years", n=c.min_coop_years))
     if c.important:
@@ -651,15 +670,15 @@ class GradeEditDialog(BaseModal[dict | None]):
         with Vertical(classes="box dialog wide"):
             yield Label(_("Grade {code}", code=self.code), classes="box-title")
             yield Label(_("Name (Chinese)"))
-            yield Input(v["name"], id="e-name", max_length=40)
+            yield Input(v["name"], id="e-name", max_length=40, compact=True)
             yield Label(_("Name (English)"))
-            yield Input(v["name_en"], id="e-name_en", max_length=60)
+            yield Input(v["name_en"], id="e-name_en", max_length=60, compact=True)
             yield Label(_("Order (1 = highest)"))
-            yield Input(str(v["rank"]), id="e-rank", max_length=3)
+            yield Input(str(v["rank"]), id="e-rank", max_length=3, compact=True)
             yield Label(_("Contact every (days)"))
-            yield Input(str(v["contact_days"]), id="e-contact_days", max_length=3)
+            yield Input(str(v["contact_days"]), id="e-contact_days", max_length=3, compact=True)
             yield Label(_("Description"))
-            yield Input(v["description"], id="e-description", max_length=500)
+            yield Input(v["description"], id="e-description", max_length=500, compact=True)
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
