@@ -4,12 +4,14 @@ every list is one page fetched by key in a thread worker."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
@@ -22,6 +24,21 @@ from crm_tui.ui.base import BaseModal, BaseScreen
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
 PAGE = 100
+
+
+def _while_shown(method):  # type: ignore[no-untyped-def]
+    """For results a worker posts back: a screen left meanwhile (Esc, sign-out) ignores them."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self.is_attached:
+            return None
+        try:
+            return method(self, *args, **kwargs)
+        except NoMatches:
+            return None
+
+    return wrapper
+
 QUEUE_ORDER = ("approve", "apply", "acknowledge", "mine", "all")
 
 
@@ -118,6 +135,7 @@ class GradesScreen(BaseScreen[None]):
             return
         self.app.call_from_thread(self._show, kind, page, counts, std, cursor is not None, keep)
 
+    @_while_shown
     def _show(self, kind: str, page: gs.Page, counts: dict[str, int] | None, std, append: bool,  # type: ignore[no-untyped-def]
               keep: bool) -> None:
         if kind != self.kind or not self.is_attached:
@@ -296,6 +314,7 @@ class ApplicationFormScreen(BaseScreen[int | None]):
             return
         self.app.call_from_thread(self._found, page.rows, seq)
 
+    @_while_shown
     def _found(self, rows: list[cs.CustomerRow], seq: int) -> None:
         if seq != self.seq or not self.is_attached:
             return
@@ -452,6 +471,7 @@ class ApplicationScreen(BaseScreen[None]):
             return
         self.app.call_from_thread(self._show, view, std)
 
+    @_while_shown
     def _show(self, v: gs.ApplicationView, std) -> None:  # type: ignore[no-untyped-def]
         if not self.is_attached:
             return  # left meanwhile (signed out, Esc)
@@ -763,6 +783,7 @@ class ReviewScreen(BaseScreen[None]):
             return
         self.app.call_from_thread(self._show, periods, page)
 
+    @_while_shown
     def _show(self, periods: list[gs.Period], page: gs.CandidatePage | None) -> None:
         if not self.is_attached:
             return
