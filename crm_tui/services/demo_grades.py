@@ -73,6 +73,13 @@ def seed_grades(svc: Services) -> int:
                 if n >= len(picks):
                     return n
                 row, target = picks[n]
+                if state in ("submitted", "chief_approved") and n > 32:
+                    # a second change for customers graded above: one grade up or down
+                    k = n - 33
+                    row = dict(picks[k][0], grade=picks[k][1])
+                    order = list(std.grades)
+                    i = order.index(row["grade"])
+                    target = order[i - 1] if k % 2 == 0 and i > 0 else order[min(i + 1, len(order) - 1)]
                 if target == row["grade"]:
                     target = "C" if target != "C" else "B"
                 applicant = people["jingli"] if n % 3 else people["jingli2"]
@@ -83,7 +90,7 @@ def seed_grades(svc: Services) -> int:
                 reason = _REASONS[direction][n % len(_REASONS[direction])]
                 at(base + 2 if base + 2 < len(days) else len(days) - 1, 9, 20 + n)
                 if state == "submitted":
-                    svc.clock = lambda m=now - timedelta(hours=5 - n % 3): m
+                    at(0, 16, 10 + n)
                 app = gs.file_application(svc, applicant, row["id"], target, reason, _EVIDENCE[n % len(_EVIDENCE)])
                 n += 1
                 if state == "submitted":
@@ -111,12 +118,21 @@ def seed_grades(svc: Services) -> int:
                     continue
                 at(max(base - 1, 0), 14, 30)
                 gs.acknowledge(svc, people["neiguan"], app, _ACK[n % len(_ACK)])
-        # a review period: last quarter, closed and reviewed
-        at(44, 9, 0)
-        pid = gs.open_period(svc, people["admin"], "2026年第三季度等级评定", "2026-07-01", "2026-09-30")
-        at(40, 17, 0)
+        # a review period: the last quarter, closed after it ended and reviewed within 3 working days
+        q = (now.month - 1) // 3  # this quarter, 0-based
+        year, q = (now.year, q - 1) if q else (now.year - 1, 3)
+        start = datetime(year, q * 3 + 1, 1)
+        end = (datetime(year + (q == 3), 1 if q == 3 else q * 3 + 4, 1) - timedelta(days=1)).date()
+
+        def moment(m: datetime) -> None:
+            svc.clock = lambda: m
+
+        moment(start.replace(hour=9))
+        pid = gs.open_period(svc, people["admin"], f"{year}年第{'一二三四'[q]}季度等级评定", start.date(), end)
+        closing = cal.next_workday(end)
+        moment(datetime.combine(closing, time(17, 0)))
         gs.close_period(svc, people["admin"], pid)
-        at(38, 16, 0)
+        moment(datetime.combine(cal.add_workdays(closing, 2), time(16, 0)))
         gs.mark_reviewed(svc, people["kezhang"], pid)
     finally:
         svc.clock = real_clock

@@ -190,3 +190,81 @@ async def test_r_grd_4_the_customer_form_shows_the_grade_read_only(ui_services, 
         assert isinstance(grade, Static) and not grade.can_focus
         assert "C regular customer" in str(grade.render())
         assert "grade" not in form.values()
+
+
+async def test_r_grd_2_admin_opens_and_closes_a_period_chief_files_in_bulk(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.ui.screens.grades import ReviewScreen
+    from crm_tui.ui.widgets.dialogs import InfoDialog
+
+    svc = ui_services
+    chief = _actor(svc, "kezhang")
+    mine_before = len(gs.queue(svc, chief, "mine").rows)
+    app = make(svc)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "admin")
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("enter")  # the suggested name and dates of this quarter
+        await settle(pilot)
+        await pilot.press("ctrl+w")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        periods = gs.periods(svc, _actor(svc, "admin"))
+        assert periods[0].name == "2026Q4" and periods[0].closed_at is not None and periods[0].reviewed_at is None
+
+        await _switch_user(pilot, "kezhang")
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and review.candidates
+        chosen = [c.customer_id for c in review.candidates[:2]]
+        await pilot.press("space", "space", "ctrl+s")
+        await pilot.pause()
+        await type_text(pilot, "2026年第四季度等级评定")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InfoDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+    mine = gs.queue(svc, chief, "mine").rows
+    assert len(mine) == mine_before + 2 and {r.customer_id for r in mine[:2]} == set(chosen)
+    assert gs.periods(svc, chief)[0].reviewed_at is not None
+
+
+async def test_r_grd_1_admin_changes_the_contact_frequency(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.ui.screens.grades import GradeEditDialog, StandardScreen
+
+    svc = ui_services
+    app = make(svc)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "admin")
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, StandardScreen)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GradeEditDialog)
+        await pilot.press("tab", "tab", "tab", "ctrl+u")
+        await type_text(pilot, "0")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StandardScreen)
+        assert "Contact every 1 to 366 days" in "\n".join(str(n.message) for n in app._notifications)
+        assert gs.contact_days(svc, "B") == 15  # refused, unchanged
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("tab", "tab", "tab", "ctrl+u")
+        await type_text(pilot, "10")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert gs.contact_days(svc, "B") == 10

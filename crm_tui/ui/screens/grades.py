@@ -42,6 +42,12 @@ def _while_shown(method):  # type: ignore[no-untyped-def]
 QUEUE_ORDER = ("approve", "apply", "acknowledge", "mine", "all")
 
 
+def _columns(table: DataTable, *cols: tuple[str, int]) -> None:
+    """Fixed widths: the layout does not depend on which rows arrived first."""
+    for label, width in cols:
+        table.add_column(label, width=width)
+
+
 def _when(v: datetime | None) -> str:
     return f"{v:%Y-%m-%d %H:%M}" if v else "—"
 
@@ -109,8 +115,8 @@ class GradesScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("No."), _("Customer"), _("Name"), _("Change"), _("State"), _("Applicant"), _("Filed on"),
-                          _("Apply by"))
+        _columns(table, (_("No."), 4), (_("Customer"), 13), (_("Name"), 12), (_("Change"), 6), (_("State"), 14),
+                 (_("Applicant"), 8), (_("Filed on"), 10), (_("Apply by"), 13))
         table.focus()
         self.load()
 
@@ -287,7 +293,8 @@ class ApplicationFormScreen(BaseScreen[int | None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#g-customers", DataTable).add_columns(_("Number"), _("Name"), _("Phone"), _("Grade"))
+        _columns(self.query_one("#g-customers", DataTable), (_("Number"), 13), (_("Name"), 24), (_("Phone"), 12),
+                 (_("Grade"), 22))
         if self.customer_id is not None:
             self.choose_by_id(self.customer_id)
             self.query_one("#g-to", Select).focus()
@@ -454,7 +461,7 @@ class ApplicationScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#grade-steps", DataTable)
-        table.add_columns(_("Time"), _("Step"), _("Staff"), _("Comment"))
+        _columns(table, (_("Time"), 16), (_("Step"), 22), (_("Staff"), 8), (_("Comment"), 30))
         table.focus()
         self.load()
 
@@ -629,7 +636,8 @@ class StandardScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(DataTable).add_columns(_("Grade"), _("Order"), _("Contact every (days)"), _("Criteria"))
+        _columns(self.query_one(DataTable), (_("Grade"), 22), (_("Order"), 5), (_("Contact every (days)"), 20),
+                 (_("Criteria"), 60))
         self.query_one(DataTable).focus()
         self.load()
 
@@ -737,6 +745,7 @@ class ReviewScreen(BaseScreen[None]):
     BINDINGS = [
         Binding("space", "mark", "Mark"),
         Binding("ctrl+s", "file", "File for marked"),
+        Binding("ctrl+d", "reviewed", "Review done"),
         Binding("ctrl+n", "open_period", "Open period"),
         Binding("ctrl+w", "close_period", "Close period"),
         Binding("escape", "app.back", "Back"),
@@ -755,6 +764,8 @@ class ReviewScreen(BaseScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("mark", "file"):
             return self.actor.can("grade.review") and self.actor.can("grade.apply")
+        if action == "reviewed":
+            return self.actor.can("grade.review")
         if action in ("open_period", "close_period"):
             return self.actor.can("grade.period_manage")
         return True
@@ -769,7 +780,8 @@ class ReviewScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(DataTable).add_columns("", _("Number"), _("Name"), _("Grade"), _("Suggested"))
+        _columns(self.query_one(DataTable), ("", 1), (_("Number"), 13), (_("Name"), 22), (_("Grade"), 14),
+                 (_("Suggested"), 22))
         self.query_one(DataTable).focus()
         self.load()
 
@@ -853,6 +865,25 @@ class ReviewScreen(BaseScreen[None]):
 
         self.app.push_screen(PromptDialog(_("Reason for these {count} applications (R-GRD-2 review):",
                                             count=len(items))), done)
+
+    def action_reviewed(self) -> None:
+        due = next((p for p in self.periods if not p.is_open and p.reviewed_at is None), None)
+        if due is None:
+            self.notify(_("No closed review period is waiting for its review."), severity="warning")
+            return
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                gs.mark_reviewed(self.svc, self.actor, due.id)
+            except CrmError as e:
+                self.notify(e.message, severity="error")
+                return
+            self.notify(_("Review of {name} recorded.", name=due.name))
+            self.load()
+
+        self.app.push_screen(ConfirmDialog(_("Record that the review of {name} is done?", name=due.name)), done)
 
     def action_open_period(self) -> None:
         today = self.svc.now().date()
