@@ -115,8 +115,8 @@ class GradesScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        _columns(table, (_("No."), 4), (_("Customer"), 13), (_("Name"), 12), (_("Change"), 6), (_("State"), 14),
-                 (_("Applicant"), 8), (_("Filed on"), 10), (_("Apply by"), 13))
+        _columns(table, (_("No."), 4), (_("Customer"), 13), (_("Name"), 9), (_("Change"), 6), (_("State"), 20),
+                 (_("Applicant"), 9), (_("Filed on"), 10), (_("Apply by"), 13))
         table.focus()
         self.load()
 
