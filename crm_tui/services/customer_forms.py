@@ -32,7 +32,7 @@ _SECTIONS: list[tuple[str, tuple[str, ...]]] = [
                                "email", "gender", "birth_date", "id_number", "occupation", "employer",
                                "legal_rep", "uscc", "fax", "registered_capital", "business_scope")),
     (N_("Classification"), ("category", "source", "industry", "size", "coop_since", "credit_rating",
-                            "risk_rating", "important", "tags")),
+                            "risk_rating", "important", "tags", "grade")),
     (N_("Ownership"), ("owner", "staff_contacts")),
     (N_("Relationship"), ("key_decision_makers", "business_needs", "cooperation_history", "credit_status",
                           "family_notes")),
@@ -82,6 +82,9 @@ def form_layout(kind: str, *, phones_editable: bool = True) -> list[tuple[str, l
     for section, names in _SECTIONS:
         fields = []
         for name in names:
+            if name == "grade":  # shown, never edited here: only grade changes change it (R-GRD-4)
+                fields.append(FormField(name, FIELD_LABELS[name], readonly=True))
+                continue
             if name not in allowed:
                 continue
             if name.startswith("phone"):
@@ -100,6 +103,10 @@ def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
     view = cs.get_customer(svc, actor, customer_id)
     values = view.form_values()
     values["number"] = view.number
+    if view.grade:
+        from crm_tui.services import grades
+
+        values["grade"] = grades.standard(svc).label(view.grade)
     values["owner"] = str(view.owner_id or "")
     values["staff_contacts"] = " ".join(str(i) for i, _n in view.staff_contacts)
     for i, phone in enumerate(view.phones[:PHONE_SLOTS], start=1):

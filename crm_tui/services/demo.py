@@ -30,6 +30,9 @@ def seed(svc: Services) -> None:
     from crm_tui.services import demo_followups
 
     demo_followups.seed_followups(svc)
+    from crm_tui.services import demo_grades
+
+    demo_grades.seed_grades(svc)
 
 
 def demo_accounts() -> list[tuple[str, str, list[str]]]:

@@ -32,6 +32,7 @@ AREA_MODULES = (
     "crm_tui.services.backup",
     "crm_tui.services.importing",  # registers the import's timeline source
     "crm_tui.services.followups",
+    "crm_tui.services.grades",
 )
 
 

@@ -33,6 +33,7 @@ def _areas() -> list[Area]:
     from crm_tui.ui.screens.audit import AuditScreen
     from crm_tui.ui.screens.customers import CustomerListScreen
     from crm_tui.ui.screens.followups import followups_area
+    from crm_tui.ui.screens.grades import GradesScreen
     from crm_tui.ui.screens.staff import StaffScreen
 
     return [
@@ -42,6 +43,7 @@ def _areas() -> list[Area]:
         Area("backup", "f9", N_("Backups"), "backup.run", _backup_screen),
         Area("import", "f11", N_("Import customers"), "import.run", _import_screen),
         Area("followups", "f3", N_("Follow-up cards"), "followup.view", followups_area),
+        Area("grades", "f5", N_("Grade changes"), "grade.view", GradesScreen),
     ]
 
 

@@ -12,3 +12,4 @@ from crm_tui.store.models import customers  # noqa: F401
 metadata = SQLModel.metadata
 from crm_tui.store.models import importing  # noqa: F401
 from crm_tui.store.models import followups  # noqa: E402,F401
+from crm_tui.store.models import grades  # noqa: F401
