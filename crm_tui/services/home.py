@@ -29,6 +29,7 @@ _REGISTRY: list[Counter] = []
 # Modules whose import registers their counters; each area adds its services module here.
 AREA_MODULES = (
     "crm_tui.services.customers",
+    "crm_tui.services.complaints",
 )
 
 
