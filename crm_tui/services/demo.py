@@ -27,6 +27,9 @@ def seed(svc: Services) -> None:
     from crm_tui.services import demo_customers
 
     demo_customers.seed_customers(svc)
+    from crm_tui.services import demo_complaints
+
+    demo_complaints.seed_complaints(svc)
 
 
 def demo_accounts() -> list[tuple[str, str, list[str]]]:

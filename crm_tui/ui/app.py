@@ -31,6 +31,7 @@ class Area:
 
 def _areas() -> list[Area]:
     from crm_tui.ui.screens.audit import AuditScreen
+    from crm_tui.ui.screens.complaints import ComplaintListScreen
     from crm_tui.ui.screens.customers import CustomerListScreen
     from crm_tui.ui.screens.staff import StaffScreen
 
@@ -38,6 +39,7 @@ def _areas() -> list[Area]:
         Area("customers", "f2", N_("Customer archives"), "customer.view", CustomerListScreen),
         Area("staff", "f7", N_("Staff accounts"), "staff.manage", StaffScreen),
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
+        Area("complaints", "f4", N_("Complaints"), "complaint.view", ComplaintListScreen),
     ]
 
 
