@@ -205,3 +205,21 @@ async def test_new_ticket_form_refuses_bad_input(ui_services, en) -> None:  # ty
         assert after == before
         assert isinstance(form.query_one("#fld-channel").parent, object)
         assert not isinstance(app.focused, OptionList)
+
+
+async def test_archive_opens_the_customers_feedback_and_shows_complaints_on_its_timeline(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.ui.screens.customers import CustomerDetailScreen
+
+    kezhang = _actor(ui_services, "kezhang")
+    row = cp.queue(ui_services, kezhang, "closed").rows[0]
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "kezhang")
+        await app.push_screen(CustomerDetailScreen(ui_services, app.actor, row.customer_id))
+        await settle(pilot)
+        table = app.screen.query_one("#timeline", DataTable)
+        whats = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert any(row.number in w and "Complaint closed" in w for w in whats)
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert isinstance(app.screen, FeedbackScreen) and app.screen.customer_id == row.customer_id

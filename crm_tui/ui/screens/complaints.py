@@ -85,8 +85,8 @@ class ComplaintListScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Number"), _("Customer"), _("State"), _("Severity"), _("Handler"), _("Received"),
-                          _("Deadline"), _("Time limit"))
+        table.add_columns(_("Number"), _("Customer"), _("State"), _("Severity"), _("Handler"), _("Deadline"),
+                          _("Time limit"))
         table.focus()
         self.load()
 
@@ -144,9 +144,8 @@ class ComplaintListScreen(BaseScreen[None]):
             for r in page.rows:
                 self.rows.append(r)
                 sev = pol.severities[r.severity].label if r.severity in pol.severities else r.severity
-                table.add_row(r.number, f"{r.customer_name}", r.state_label, sev, r.assignee or "—",
-                              _when(r.received_at), _when(r.due_at), _sla_markup(r.sla, r.sla_label),
-                              key=str(r.id))
+                table.add_row(r.number, r.customer_name, r.state_label, sev, r.assignee or "—", _when(r.due_at),
+                              _sla_markup(r.sla, r.sla_label), key=str(r.id))
             if keep and self.rows:
                 table.move_cursor(row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
@@ -222,7 +221,7 @@ class TicketDetailScreen(BaseScreen[None]):
             with VerticalScroll(id="ticket-facts"):
                 yield Static("", id="ticket-text")
             with Vertical(id="ticket-history"):
-                yield Label(_("History"), classes="section")
+                yield Label(_("Handling history"), classes="section")
                 yield DataTable(id="ticket-events", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -338,15 +337,15 @@ def ticket_text(view: cp.TicketView) -> str:
     if ck.status is not None:
         sla = "paused" if ck.status.paused else ck.status.state
         lines.append(_sla_markup(sla, dc.clock_text(ck)))
-        lines.append(_("Used {used} of {total} working minutes", used=ck.status.elapsed_minutes,
-                       total=ck.status.total_minutes))
+        lines.append(_("Used {used} of {total} working hours", used=f"{ck.status.elapsed_minutes / 60:.1f}",
+                       total=f"{ck.status.total_minutes / 60:.1f}"))
     if sev:
         lines.append(_("Respond by {respond} ({rlimit}); resolve by {resolve} ({slimit})",
                        respond=_when(ck.respond_deadline), rlimit=sev.respond.label(),
                        resolve=_when(ck.resolve_deadline), slimit=sev.resolve.label()))
     for flag, label in ((ck.respond_met, N_("Responded in time")), (ck.resolve_met, N_("Fed back in time"))):
         if flag is not None:
-            lines.append(f"{_(label)}: {_('yes') if flag else _('no')}")
+            lines.append(_("{label}: {value}", label=_(label), value=_("yes") if flag else _("no")))
     sections = [
         (N_("Description"), v["description"]), (N_("Customer's demand"), v["demand"]),
         (N_("Solution"), v["solution"]), (N_("Result told to the customer"), v["feedback_result"]),
@@ -358,7 +357,7 @@ def ticket_text(view: cp.TicketView) -> str:
         sections.insert(7, (N_("Satisfaction"), f"{v['satisfaction']}/5"))
     for label, value in sections:
         if value:
-            lines.append(f"[b]{escape(_(label))}[/b]: {escape(str(value))}")
+            lines.append(_("{label}: {value}", label=f"[b]{escape(_(label))}[/b]", value=escape(str(value))))
     if view.allowed:
         lines.append("")
         lines.append(_("Next: {actions}", actions="、".join(_(dc.ACTIONS[a]) for a in view.allowed)))
@@ -764,7 +763,4 @@ class FeedbackScreen(BaseScreen[None]):
         self.app.push_screen(TicketFormScreen(self.svc, self.actor, (self.customer_id, self.customer_label)), saved)
 
 
-def open_feedback(app, svc: Services, actor: Actor, customer_id: int, label: str) -> None:  # type: ignore[no-untyped-def]
-    """Hook for the customer archive screen: the feedback list of one customer."""
-    app.push_screen(FeedbackScreen(svc, actor, customer_id, label))
 
