@@ -40,7 +40,7 @@ from crm_tui.store import audit as audit_store
 
 __all__ = [
     "QUEUES", "FeedbackRow", "TicketEvent", "TicketPage", "TicketRef", "TicketRow", "TicketView", "add_feedback",
-    "assign", "close", "feed_back", "file_complaint", "get_ticket", "grumble_to_ticket", "handlers",
+    "assign", "check_step", "close", "feed_back", "file_complaint", "get_ticket", "grumble_to_ticket", "handlers",
     "list_feedback", "pause", "policy", "queue", "queue_counts", "reopen", "resume", "return_visit", "solve",
 ]
 
@@ -519,6 +519,31 @@ def _require_pauser(svc: Services, actor: Actor, ticket_id: int) -> dict[str, An
         svc.require(actor, "complaint.create", ticket=ticket_id)
     with svc.store.read() as s:
         return _load(s, ticket_id)
+
+
+def check_step(svc: Services, actor: Actor, ticket_id: int, action: str) -> None:
+    """Whether ``actor`` may start ``action`` on the ticket now (permission, handler, workflow state),
+    so the UI can refuse at the key press, before any typing. Writes nothing but the audit entry
+    of a permission refusal; the step itself checks everything again."""
+    if action in ("assign", "reassign"):
+        svc.require(actor, "complaint.assign", ticket=ticket_id)
+        with svc.store.read() as s:
+            row = _load(s, ticket_id)
+        dc.next_state(row["state"], "assign" if row["state"] == dc.REGISTERED else "reassign")
+    elif action == "reopen":
+        if not any(actor.can(p) for p in ("complaint.create", "complaint.handle", "complaint.supervise")):
+            svc.require(actor, "complaint.create", ticket=ticket_id)
+        with svc.store.read() as s:
+            row = _load(s, ticket_id)
+        dc.reopen_allowed(row["state"], row["closed_at"], svc.now(), dc.load_policy().reopen_within_days)
+    elif action in ("pause", "resume"):
+        row = _require_pauser(svc, actor, ticket_id)
+        dc.next_state(row["state"], action)
+    else:
+        with svc.store.read() as s:
+            row = _load(s, ticket_id)
+        dc.next_state(row["state"], action)
+        _require_handler(svc, actor, ticket_id)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -369,3 +369,18 @@ def test_deadline_before_statutory_holiday(crm: Crm) -> None:
     assert view.clock.resolve_deadline == datetime(2026, 10, 9, 17, 30)
     crm.clock.now += timedelta(days=3)  # in the holiday: nothing is used up
     assert cp.get_ticket(crm.svc, crm.manager, ref.id).clock.state == "ok"
+
+
+def test_check_step_refuses_before_any_typing_and_writes_nothing_but_the_refusal(crm: Crm) -> None:
+    ref = _filed(crm)
+    before = _counts(crm)
+    denied = _audits(crm, "permission.denied")
+    with pytest.raises(PermissionDenied):
+        cp.check_step(crm.svc, crm.actor("front_desk"), ref.id, "assign")
+    with pytest.raises(IllegalTransition):
+        cp.check_step(crm.svc, crm.actor("section_chief"), ref.id, "close")
+    with pytest.raises(IllegalTransition):
+        cp.check_step(crm.svc, crm.actor("front_desk"), ref.id, "reopen")
+    cp.check_step(crm.svc, crm.actor("section_chief"), ref.id, "assign")
+    cp.check_step(crm.svc, crm.actor("front_desk"), ref.id, "pause")  # unassigned: the front desk may pause
+    assert _counts(crm) == before and _audits(crm, "permission.denied") == denied + 1

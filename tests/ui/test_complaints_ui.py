@@ -128,14 +128,28 @@ async def test_illegal_step_is_refused_with_a_message(ui_services, en) -> None: 
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, TicketDetailScreen)
-        await pilot.press("c")
+        await pilot.press("c")  # refused at the key press: no form to fill in vain
         await settle(pilot)
-        await _fill_step(pilot, ["原因", "措施"])
-        msg = str(app.screen.query_one("#step-message", Static).render())
-        assert "cannot close the ticket" in msg
-        await pilot.press("escape")
+        assert isinstance(app.screen, TicketDetailScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("'Registered' cannot close the ticket" in m for m in messages), messages
+        assert app.screen.view is not None and app.screen.view.state == "registered"
+
+
+async def test_front_desk_is_refused_assigning_at_the_key_press(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "qiantai")
+        await pilot.press("f4")
         await settle(pilot)
-        assert app.screen.view.state == "registered"  # type: ignore[attr-defined]
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketDetailScreen)
+        assert any("not allowed" in n.message for n in app._notifications)
 
 
 async def test_queues_show_overdue_and_at_risk(ui_services, en) -> None:  # type: ignore[no-untyped-def]

@@ -41,6 +41,12 @@ def _sla_markup(sla: str, label: str) -> str:
     return f"[b {colour}]{escape(label)}[/]" if colour else escape(label)
 
 
+def _say(widget: Static, message: str) -> None:
+    """A field's message under it: shown only when there is one."""
+    widget.update(message)
+    widget.display = bool(message)
+
+
 def _default_queue(actor: Actor) -> str:
     if actor.can("complaint.handle") and not actor.can("complaint.supervise"):
         return "mine"
@@ -265,6 +271,11 @@ class TicketDetailScreen(BaseScreen[None]):
             action = "reassign"
         spec = STEP_FORMS[action]
         tid = self.ticket_id
+        try:
+            cp.check_step(self.svc, self.actor, tid, action)
+        except CrmError as e:
+            self.notify(e.message, severity="error", timeout=8)
+            return
 
         def submit(values: dict[str, str]) -> None:
             spec.call(self.svc, self.actor, tid, values)
@@ -385,7 +396,7 @@ class StepForm(BaseModal[bool]):
                     yield TextArea(id=f"step-{name}", classes="multiline", compact=True)
                 else:
                     yield Input(id=f"step-{name}", max_length=3 if kind == "score" else 200, compact=True)
-                yield Static("", id=f"step-{name}-error", classes="field-error")
+                yield Static("", id=f"step-{name}-error", classes="cmp-error")
             yield Static("", id="step-message", classes="message error")
             yield Label(_("Ctrl+S save · Esc cancel"), classes="hint")
 
@@ -405,20 +416,20 @@ class StepForm(BaseModal[bool]):
         return out
 
     def action_save(self) -> None:
-        for err in self.query(".field-error"):
-            err.update("")  # type: ignore[attr-defined]
+        for err in self.query(".cmp-error"):
+            _say(err, "")  # type: ignore[arg-type]
         try:
             self.submit(self.values())
         except ValidationErrors as e:
             shown = False
             for field, msg in e.by_field().items():
                 try:
-                    self.query_one(f"#step-{field}-error", Static).update(msg)
+                    _say(self.query_one(f"#step-{field}-error", Static), msg)
                     shown = True
                 except Exception:  # noqa: BLE001 - a field this form does not have
                     self.query_one("#step-message", Static).update(msg)
             if shown:
-                self.query_one("#step-message", Static).update(e.message)
+                self.query_one("#step-message", Static).update(_("Correct the marked fields; nothing was saved."))
             return
         except CrmError as e:
             self.query_one("#step-message", Static).update(e.message)
@@ -448,7 +459,9 @@ class AssignDialog(BaseModal[bool]):
             yield Static("", id="assign-message", classes="message error")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        ol = self.query_one(OptionList)
+        ol.highlighted = 0 if ol.option_count else None
+        ol.focus()
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
@@ -567,28 +580,28 @@ class TicketFormScreen(BaseScreen[int | None]):
                 yield Label(_("Customer") + " *", classes="field-label")
                 yield Static(self.customer[1] if self.customer else _("(Ctrl+U to choose)"), id="fld-customer",
                              classes="readonly")
-            yield Static("", id="fld-customer-error", classes="field-error")
+            yield Static("", id="fld-customer-error", classes="cmp-error")
             for name, label, choices, default in (
                 ("channel", N_("Channel"), [(o.label, c) for c, o in pol.channels.items()], "phone"),
-                ("category", N_("Category"), [(o.label, c) for c, o in pol.categories.items()], None),
+                ("category", N_("Complaint category"), [(o.label, c) for c, o in pol.categories.items()], None),
                 ("severity", N_("Severity"), [(o.label, c) for c, o in pol.severities.items()], "normal"),
             ):
                 with Horizontal(classes="field-row"):
                     yield Label(_(label) + " *", classes="field-label")
                     yield Select(choices, value=default if default else Select.NULL, id=f"fld-{name}",
                                  prompt=_("(choose)"), compact=True)
-                yield Static("", id=f"fld-{name}-error", classes="field-error")
+                yield Static("", id=f"fld-{name}-error", classes="cmp-error")
             with Horizontal(classes="field-row"):
                 yield Label(_("Received at") + " *", classes="field-label")
                 yield Input(f"{self.svc.now():%Y-%m-%d %H:%M}", id="fld-received_at", max_length=16, compact=True)
-            yield Static("", id="fld-received_at-error", classes="field-error")
+            yield Static("", id="fld-received_at-error", classes="cmp-error")
             for name, label, required in (("description", N_("Description"), True),
                                           ("demand", N_("Customer's demand"), False)):
                 with Horizontal(classes="field-row"):
                     yield Label(_(label) + (" *" if required else ""), classes="field-label")
                     yield TextArea(self.description if name == "description" else "", id=f"fld-{name}",
                                    classes="multiline", compact=True)
-                yield Static("", id=f"fld-{name}-error", classes="field-error")
+                yield Static("", id=f"fld-{name}-error", classes="cmp-error")
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
@@ -604,7 +617,7 @@ class TicketFormScreen(BaseScreen[int | None]):
             if customer:
                 self.customer = customer
                 self.query_one("#fld-customer", Static).update(customer[1])
-                self.query_one("#fld-customer-error", Static).update("")
+                _say(self.query_one("#fld-customer-error", Static), "")
             self.query_one("#fld-channel", Select).focus()
 
         self.app.push_screen(CustomerPicker(self.svc, self.actor), picked)
@@ -624,11 +637,11 @@ class TicketFormScreen(BaseScreen[int | None]):
         return out
 
     def action_save(self) -> None:
-        for err in self.query(".field-error"):
-            err.update("")  # type: ignore[attr-defined]
+        for err in self.query(".cmp-error"):
+            _say(err, "")  # type: ignore[arg-type]
         self.query_one("#form-message", Static).update("")
         if self.customer is None:
-            self.query_one("#fld-customer-error", Static).update(_("Choose the customer the complaint is about"))
+            _say(self.query_one("#fld-customer-error", Static), _("Choose the customer the complaint is about"))
             return
         try:
             ref = cp.file_complaint(self.svc, self.actor, self.customer[0], self.values())
@@ -636,11 +649,11 @@ class TicketFormScreen(BaseScreen[int | None]):
             first = None
             for field, msg in e.by_field().items():
                 try:
-                    self.query_one(f"#fld-{field}-error", Static).update(msg)
+                    _say(self.query_one(f"#fld-{field}-error", Static), msg)
                     first = first or field
                 except Exception:  # noqa: BLE001 - not a field of this form
                     pass
-            self.query_one("#form-message", Static).update(e.message)
+            self.query_one("#form-message", Static).update(_("Correct the marked fields; nothing was saved."))
             if first and first != "customer":
                 self.query_one(f"#fld-{first}").focus()
             return
