@@ -34,7 +34,7 @@ from crm_tui.domain.roles import all_roles
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
-from crm_tui.services.customers import TimelineEntry, register_timeline_source, timeline_key
+from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import audit as audit_store
 
@@ -803,3 +803,22 @@ def _feedback_source(s: Session, customer_id: int, before: datetime | None, limi
             title += " " + _("(score {score}/5)", score=score)
         out.append(TimelineEntry(at_, "feedback", title, body or "", staff or "", timeline_key(at_, "feedback", fid)))
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Erasure (R-CUST-13)
+# ------------------------------------------------------------------------------------------------
+
+
+@register_erase_hook("complaints")
+def _erase(tx: Tx, customer_id: int) -> list[str]:
+    """The customer's words and what was said to them go; numbers, categories, states, times,
+    satisfaction scores and the branch's cause analyses stay for statistics."""
+    n = tx.execute("UPDATE complaint SET description = NULL, demand = NULL, solution = NULL, feedback_result = NULL,"
+                   " feedback_reasons = NULL, feedback_method = NULL, visit_notes = NULL, visit_method = NULL"
+                   " WHERE customer_id = :c", {"c": customer_id}).rowcount
+    tx.execute("UPDATE complaint_event SET note = NULL WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("UPDATE complaint_pause SET reason = NULL WHERE complaint_id IN"
+               " (SELECT id FROM complaint WHERE customer_id = :c)", {"c": customer_id})
+    f = tx.execute("UPDATE customer_feedback SET text = NULL WHERE customer_id = :c", {"c": customer_id}).rowcount
+    return (["complaints"] if n else []) + (["feedback"] if f else [])

@@ -384,3 +384,19 @@ def test_check_step_refuses_before_any_typing_and_writes_nothing_but_the_refusal
     cp.check_step(crm.svc, crm.actor("section_chief"), ref.id, "assign")
     cp.check_step(crm.svc, crm.actor("front_desk"), ref.id, "pause")  # unassigned: the front desk may pause
     assert _counts(crm) == before and _audits(crm, "permission.denied") == denied + 1
+
+
+def test_r_cust_13_erasing_the_customer_destroys_complaint_and_feedback_texts(crm: Crm) -> None:
+    ref = _filed(crm)
+    _to_visit(crm, ref)
+    cid = cp.get_ticket(crm.svc, crm.manager, ref.id).customer_id
+    cp.add_feedback(crm.svc, crm.actor("front_desk"), cid, "grumble", "停车太贵")
+    cs.erase_customer(crm.svc, crm.actor("deputy_manager"), cid, "客户要求删除")
+    view = cp.get_ticket(crm.svc, crm.actor("section_chief"), ref.id)
+    v = view.values
+    assert v["description"] is None and v["demand"] is None and v["solution"] is None
+    assert v["feedback_result"] is None and v["feedback_reasons"] is None
+    assert all(e.note == "" for e in view.events)
+    assert view.state == "awaiting_visit" and view.number == ref.number  # statistics stay
+    assert crm.count("customer_feedback", "text IS NOT NULL") == 0
+    assert crm.count("complaint_event", "note IS NOT NULL") == 0
