@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ from crm_tui.store import audit as audit_store
 
 __all__ = [
     "QUEUES", "FeedbackRow", "TicketEvent", "TicketPage", "TicketRef", "TicketRow", "TicketView", "add_feedback",
-    "assign", "check_step", "close", "feed_back", "file_complaint", "get_ticket", "grumble_to_ticket", "handlers",
+    "assign", "check_step", "close", "feed_back", "file_complaint", "export_report", "get_ticket", "grumble_to_ticket", "handlers", "report",
     "list_feedback", "pause", "policy", "queue", "queue_counts", "reopen", "resume", "return_visit", "solve",
 ]
 
@@ -822,3 +823,154 @@ def _erase(tx: Tx, customer_id: int) -> list[str]:
                " (SELECT id FROM complaint WHERE customer_id = :c)", {"c": customer_id})
     f = tx.execute("UPDATE customer_feedback SET text = NULL WHERE customer_id = :c", {"c": customer_id}).rowcount
     return (["complaints"] if n else []) + (["feedback"] if f else [])
+
+
+# ------------------------------------------------------------------------------------------------
+# Reports (R-KPI-1, R-CMP-6)
+# ------------------------------------------------------------------------------------------------
+
+PERMISSION_LABELS.setdefault("report.view", N_("view reports"))
+
+
+@dataclass(frozen=True)
+class ComplaintReport:
+    """Tickets received in ``[start, end)``. Counts are (label, count) pairs, largest first
+    (months in order). Hours are working hours, pauses excluded; shares are 0..1 or None."""
+
+    start: datetime
+    end: datetime
+    total: int
+    by_category: list[tuple[str, int]]
+    by_channel: list[tuple[str, int]]
+    by_severity: list[tuple[str, int]]
+    by_month: list[tuple[str, int]]
+    median_respond_hours: float | None
+    median_resolve_hours: float | None
+    respond_within: float | None
+    resolve_within: float | None
+    satisfaction_by_handler: list[tuple[str, float, int]]  # (handler, average 1-5, visits)
+    repeat_customers: list[tuple[str, str, int]]  # (customer number, name, tickets)
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def report(svc: Services, actor: Actor, start: datetime, end: datetime) -> ComplaintReport:
+    """Complaints by category, channel, severity and month; median working hours to respond and to
+    feed back; the share handled within the time limits; satisfaction by handler; customers who
+    complained more than once. Needs report.view."""
+    svc.require(actor, "report.view")
+    if end <= start:
+        raise ValidationErrors([ValidationError("period", "The period must end after it starts")])
+    pol = dc.load_policy()
+    cal = pol.calendar()
+    with svc.store.read() as s:
+        rows = s.execute(text(
+            "SELECT c.id, c.category, c.channel, c.severity, c.received_at, c.responded_at, c.resolve_from,"
+            " c.feedback_at, c.respond_met, c.resolve_met, c.satisfaction, st.display_name, c.customer_id,"
+            " cu.number, cu.name, cu.erased_at FROM complaint c JOIN customer cu ON cu.id = c.customer_id"
+            " LEFT JOIN staff st ON st.id = c.assignee_id WHERE c.received_at >= :a AND c.received_at < :b"
+            " ORDER BY c.id"), {"a": start, "b": end}).all()
+        pauses: dict[int, list[tuple[datetime, datetime | None]]] = {}
+        if rows:
+            ids = ",".join(str(int(r[0])) for r in rows)
+            for cid, a, b in s.execute(text(
+                    f"SELECT complaint_id, start, \"end\" FROM complaint_pause WHERE complaint_id IN ({ids})")):
+                pauses.setdefault(int(cid), []).append((_dt(a), _dt(b)))  # type: ignore[arg-type]
+    cats: dict[str, int] = {}
+    chans: dict[str, int] = {}
+    sevs: dict[str, int] = {}
+    months: dict[str, int] = {}
+    respond_h: list[float] = []
+    resolve_h: list[float] = []
+    rmet: list[bool] = []
+    smet: list[bool] = []
+    sat: dict[str, list[int]] = {}
+    per_customer: dict[int, tuple[str, str, int]] = {}
+    for r in rows:
+        cat = pol.categories[r[1]].label if r[1] in pol.categories else r[1]
+        ch = pol.channels[r[2]].label if r[2] in pol.channels else r[2]
+        sev = pol.severities[r[3]].label if r[3] in pol.severities else r[3]
+        cats[cat] = cats.get(cat, 0) + 1
+        chans[ch] = chans.get(ch, 0) + 1
+        sevs[sev] = sevs.get(sev, 0) + 1
+        received = _dt(r[4])
+        assert received is not None
+        months[f"{received:%Y-%m}"] = months.get(f"{received:%Y-%m}", 0) + 1
+        ps = [(a, b if b is not None else svc.now()) for a, b in pauses.get(int(r[0]), [])]
+        responded, resolve_from, fed = _dt(r[5]), _dt(r[6]), _dt(r[7])
+        if responded is not None:
+            respond_h.append(cal.working_minutes_between(received, responded, ps) / 60)
+        if fed is not None:
+            resolve_h.append(cal.working_minutes_between(resolve_from or received, fed, ps) / 60)
+        if r[8] is not None:
+            rmet.append(bool(r[8]))
+        if r[9] is not None:
+            smet.append(bool(r[9]))
+        if r[10] is not None:
+            sat.setdefault(r[11] or "—", []).append(int(r[10]))
+        name = r[14] if r[15] is None else _("(erased)")
+        num, nm, n = per_customer.get(int(r[12]), (r[13], name, 0))
+        per_customer[int(r[12])] = (num, nm, n + 1)
+    return ComplaintReport(
+        start, end, len(rows), _ranked(cats), _ranked(chans), _ranked(sevs), sorted(months.items()),
+        _median(respond_h), _median(resolve_h),
+        sum(rmet) / len(rmet) if rmet else None, sum(smet) / len(smet) if smet else None,
+        sorted(((h, sum(v) / len(v), len(v)) for h, v in sat.items()), key=lambda t: (-t[1], t[0])),
+        sorted((v for v in per_customer.values() if v[2] > 1), key=lambda t: (-t[2], t[0])),
+    )
+
+
+def export_report(svc: Services, actor: Actor, rep: ComplaintReport, path: str | Path) -> Path:
+    """Write the report to an .xlsx workbook (one sheet per table). Needs report.view; audited."""
+    svc.require(actor, "report.view")
+    from openpyxl import Workbook
+
+    target = Path(path).expanduser()
+    if target.suffix.lower() != ".xlsx":
+        raise ValidationErrors([ValidationError("path", "The report is written as an .xlsx file")])
+    if not target.parent.is_dir():
+        raise ValidationErrors([ValidationError("path", "The folder {folder} does not exist",
+                                                folder=str(target.parent))])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Summary")[:31]
+    period = f"{rep.start:%Y-%m-%d} – {rep.end:%Y-%m-%d}"
+    pct = lambda x: "" if x is None else round(x * 100, 1)  # noqa: E731
+    hours = lambda x: "" if x is None else round(x, 1)  # noqa: E731
+    for line in ((_("Period"), period), (_("Complaints"), rep.total),
+                 (_("Median working hours to respond"), hours(rep.median_respond_hours)),
+                 (_("Median working hours to feed back"), hours(rep.median_resolve_hours)),
+                 (_("Responded within the limit (%)"), pct(rep.respond_within)),
+                 (_("Fed back within the limit (%)"), pct(rep.resolve_within))):
+        ws.append(list(line))
+    for title, header, data in (
+        (_("By category"), [_("Complaint category"), _("Complaints")], rep.by_category),
+        (_("By channel"), [_("Channel"), _("Complaints")], rep.by_channel),
+        (_("By severity"), [_("Severity"), _("Complaints")], rep.by_severity),
+        (_("By month"), [_("Month"), _("Complaints")], rep.by_month),
+        (_("Satisfaction by handler"), [_("Handler"), _("Average satisfaction"), _("Return visits")],
+         [(h, round(a, 2), n) for h, a, n in rep.satisfaction_by_handler]),
+        (_("Repeated complaints"), [_("Number"), _("Customer"), _("Complaints")], rep.repeat_customers),
+    ):
+        sheet = wb.create_sheet(title[:31])
+        sheet.append(header)
+        for row in data:
+            sheet.append(list(row))
+    try:
+        wb.save(target)
+    except OSError as e:
+        raise ValidationErrors([ValidationError("path", "Could not write {path}: {reason}", path=str(target),
+                                                reason=e.strerror or type(e).__name__)]) from None
+    with svc.write(actor) as tx:
+        tx.audit("complaint.report_export", details={"period": period, "tickets": rep.total, "file": target.name})
+    return target

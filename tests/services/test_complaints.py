@@ -400,3 +400,63 @@ def test_r_cust_13_erasing_the_customer_destroys_complaint_and_feedback_texts(cr
     assert view.state == "awaiting_visit" and view.number == ref.number  # statistics stay
     assert crm.count("customer_feedback", "text IS NOT NULL") == 0
     assert crm.count("complaint_event", "note IS NOT NULL") == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# Reports (R-KPI-1, R-CMP-6)
+# ------------------------------------------------------------------------------------------------
+
+
+def _report_data(crm: Crm) -> None:
+    cid = _customer(crm)
+    chief, mgr = crm.actor("section_chief"), crm.manager
+    a = cp.file_complaint(crm.svc, mgr, cid, {**TICKET, "severity": "major", "channel": "email"})
+    b = cp.file_complaint(crm.svc, mgr, cid, {**TICKET, "category": "billing/price"})
+    _other = cp.file_complaint(crm.svc, mgr, _customer(crm, "李四"), TICKET)
+    crm.clock.advance(minutes=30)
+    cp.assign(crm.svc, chief, a.id, "jingli")
+    crm.clock.advance(minutes=30)
+    cp.assign(crm.svc, chief, b.id, "jingli2")
+    cp.solve(crm.svc, mgr, a.id, "方案")
+    crm.clock.advance(minutes=30)
+    cp.feed_back(crm.svc, mgr, a.id, "结果", "理由", "电话")
+    cp.return_visit(crm.svc, mgr, a.id, "电话", "满意", 4)
+
+
+def test_r_kpi_1_complaint_report(crm: Crm) -> None:
+    _report_data(crm)
+    rep = cp.report(crm.svc, crm.actor("section_chief"), datetime(2026, 11, 1), datetime(2026, 12, 1))
+    assert rep.total == 3
+    assert dict(rep.by_category) == {"Service / Waiting too long": 2, "Charges / Price dispute": 1}
+    assert dict(rep.by_channel) == {"Phone": 2, "E-mail": 1}
+    assert dict(rep.by_severity) == {"Normal": 2, "Major": 1}
+    assert rep.by_month == [("2026-11", 3)]
+    assert rep.median_respond_hours == 0.75 and rep.median_resolve_hours == 1.5
+    assert rep.respond_within == 1.0 and rep.resolve_within == 1.0
+    assert rep.satisfaction_by_handler == [("王建国", 4.0, 1)]
+    assert [(n, c) for _num, n, c in rep.repeat_customers] == [("张三丰", 2)]
+
+
+def test_r_kpi_1_report_permissions_and_bad_period(crm: Crm) -> None:
+    for role in ("front_desk", "customer_manager", "admin"):
+        with pytest.raises(PermissionDenied):
+            cp.report(crm.svc, crm.actor(role), datetime(2026, 11, 1), datetime(2026, 12, 1))
+    with pytest.raises(ValidationErrors):
+        cp.report(crm.svc, crm.actor("internal_control"), datetime(2026, 12, 1), datetime(2026, 11, 1))
+
+
+def test_r_kpi_1_report_exports_xlsx(crm: Crm, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    _report_data(crm)
+    chief = crm.actor("section_chief")
+    rep = cp.report(crm.svc, chief, datetime(2026, 11, 1), datetime(2026, 12, 1))
+    path = cp.export_report(crm.svc, chief, rep, tmp_path / "complaints.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames[0] == "Summary" and "Repeated complaints" in wb.sheetnames
+    assert list(wb["By channel"].values) == [("Channel", "Complaints"), ("Phone", 2), ("E-mail", 1)]
+    assert _audits(crm, "complaint.report_export") == 1
+    with pytest.raises(ValidationErrors):
+        cp.export_report(crm.svc, chief, rep, tmp_path / "nope" / "x.xlsx")
+    with pytest.raises(ValidationErrors):
+        cp.export_report(crm.svc, chief, rep, tmp_path / "x.csv")

@@ -237,3 +237,40 @@ async def test_archive_opens_the_customers_feedback_and_shows_complaints_on_its_
         await pilot.press("ctrl+b")
         await settle(pilot)
         assert isinstance(app.screen, FeedbackScreen) and app.screen.customer_id == row.customer_id
+
+
+async def test_report_screen_and_export(ui_services, en, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input as In
+
+    from crm_tui.ui.screens.complaints import ComplaintReportScreen
+
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "kezhang")
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ComplaintReportScreen) and screen.rep is not None
+        assert screen.rep.total >= 14
+        text = str(screen.query_one("#report-text", Static).render())
+        assert "Satisfaction by handler" in text and "Repeated complaints" in text
+        await pilot.press("ctrl+x")
+        await settle(pilot)
+        app.screen.query_one(In).value = str(tmp_path / "r.xlsx")
+        await pilot.press("enter")
+        await settle(pilot)
+    assert (tmp_path / "r.xlsx").exists()
+
+
+async def test_front_desk_has_no_report(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "qiantai")
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, ComplaintListScreen)
+        assert any("not allowed" in n.message for n in app._notifications)

@@ -79,3 +79,14 @@ def test_feedback_list(ui_services, lang, snap_compare) -> None:  # type: ignore
         await settle(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=SIZE, run_before=run_before)
+
+
+def test_complaint_report(ui_services, lang, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await sign_in(pilot, "kezhang")
+        await pilot.press("f4")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+
+    assert snap_compare(make(ui_services), terminal_size=SIZE, run_before=run_before)

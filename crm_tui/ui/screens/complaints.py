@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from rich.markup import escape
 from textual import on, work
@@ -26,6 +27,7 @@ from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.widgets.dialogs import PromptDialog
 
 PAGE = 50
 MAX_ROWS = 500
@@ -68,6 +70,7 @@ class ComplaintListScreen(BaseScreen[None]):
         Binding("ctrl+n", "new", "New complaint"),
         Binding("enter", "open", "Open", show=False),
         Binding("ctrl+b", "feedback", "Feedback"),
+        Binding("ctrl+r", "report", "Report"),
         Binding("escape", "app.back", "Back"),
     ]
 
@@ -185,6 +188,15 @@ class ComplaintListScreen(BaseScreen[None]):
                 self.app.push_screen(TicketDetailScreen(self.svc, self.actor, ticket_id))
 
         self.app.push_screen(TicketFormScreen(self.svc, self.actor), saved)
+
+    def action_report(self) -> None:
+        if not self.actor.can("report.view"):
+            try:
+                self.svc.require(self.actor, "report.view")
+            except CrmError as e:
+                self.notify(e.message, severity="error")
+            return
+        self.app.push_screen(ComplaintReportScreen(self.svc, self.actor))
 
     def action_feedback(self) -> None:
         def picked(customer: tuple[int, str] | None) -> None:
@@ -777,3 +789,114 @@ class FeedbackScreen(BaseScreen[None]):
 
 
 
+
+
+# ------------------------------------------------------------------------------------------------
+# Report (R-KPI-1)
+# ------------------------------------------------------------------------------------------------
+
+
+class ComplaintReportScreen(BaseScreen[None]):
+    """Complaints by category, channel, severity and month, time to respond and feed back, share
+    within limits, satisfaction by handler and repeated complainants; export to XLSX."""
+
+    TITLE_MSGID = "Complaint report"
+    BINDINGS = [
+        Binding("p", "period", "Period"),
+        Binding("ctrl+x", "export", "Export XLSX"),
+        Binding("escape", "app.back", "Back"),
+    ]
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        now = svc.now()
+        self.start = datetime(now.year, 1, 1)
+        self.end = datetime(now.year, now.month, now.day) + timedelta(days=1)
+        self.rep: cp.ComplaintReport | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="report-scroll"):
+            yield Static("", id="report-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#report-scroll").focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="complaint-report")
+    def load(self) -> None:
+        try:
+            rep = cp.report(self.svc, self.actor, self.start, self.end)
+        except CrmError as e:
+            self.app.call_from_thread(self.notify, e.message, severity="error")
+            return
+        self.app.call_from_thread(self._show, rep)
+
+    def _show(self, rep: cp.ComplaintReport) -> None:
+        self.rep = rep
+        self.query_one("#report-text", Static).update(report_text(rep))
+
+    def action_period(self) -> None:
+        def done(value: str | None) -> None:
+            if not value:
+                return
+            try:
+                a, b = value.split()
+                start = datetime.strptime(a, "%Y-%m-%d")
+                end = datetime.strptime(b, "%Y-%m-%d") + timedelta(days=1)
+            except ValueError:
+                self.notify(_("Write the period as two dates: YYYY-MM-DD YYYY-MM-DD"), severity="error")
+                return
+            self.start, self.end = start, end
+            self.load()
+
+        current = f"{self.start:%Y-%m-%d} {self.end - timedelta(days=1):%Y-%m-%d}"
+        self.app.push_screen(PromptDialog(_("Period (first and last day):"), value=current), done)
+
+    def action_export(self) -> None:
+        from pathlib import Path
+
+        def done(path: str | None) -> None:
+            if not path or self.rep is None:
+                return
+            try:
+                target = cp.export_report(self.svc, self.actor, self.rep, path)
+            except CrmError as e:
+                self.notify(e.message, severity="error", timeout=10)
+                return
+            self.notify(_("Exported to {path}", path=str(target)), timeout=10)
+
+        default = str(Path.home() / f"complaints-{self.start:%Y%m%d}-{self.end:%Y%m%d}.xlsx")
+        self.app.push_screen(PromptDialog(_("Export the report to (.xlsx):"), value=default), done)
+
+
+def report_text(rep: cp.ComplaintReport) -> str:
+    def pct(x: float | None) -> str:
+        return "—" if x is None else f"{x * 100:.0f}%"
+
+    def hours(x: float | None) -> str:
+        return "—" if x is None else f"{x:.1f}"
+
+    lines = [f"[b]{escape(_('Period'))}[/b]: {rep.start:%Y-%m-%d} – {rep.end - timedelta(days=1):%Y-%m-%d}   "
+             + escape(_("{count} tickets", count=rep.total)),
+             _("Median working hours to respond: {h}", h=hours(rep.median_respond_hours)),
+             _("Median working hours to feed back: {h}", h=hours(rep.median_resolve_hours)),
+             _("Within the time limit: respond {r}, feed back {f}", r=pct(rep.respond_within),
+               f=pct(rep.resolve_within))]
+    for title, data in ((N_("By category"), rep.by_category), (N_("By channel"), rep.by_channel),
+                        (N_("By severity"), rep.by_severity), (N_("By month"), rep.by_month)):
+        lines.append("")
+        lines.append(f"[b]{escape(_(title))}[/b]")
+        lines.extend(f"  {escape(str(k))}  {n}" for k, n in data)
+    lines.append("")
+    lines.append(f"[b]{escape(_('Satisfaction by handler'))}[/b]")
+    lines.extend(escape(_("  {handler}: {avg} / 5 ({n} return visits)", handler=h, avg=f"{a:.1f}", n=n))
+                 for h, a, n in rep.satisfaction_by_handler)
+    lines.append("")
+    lines.append(f"[b]{escape(_('Repeated complaints'))}[/b]")
+    lines.extend(f"  {escape(num)} {escape(name)}  {n}" for num, name, n in rep.repeat_customers)
+    return "\n".join(lines)
