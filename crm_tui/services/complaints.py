@@ -835,7 +835,8 @@ PERMISSION_LABELS.setdefault("report.view", N_("view reports"))
 @dataclass(frozen=True)
 class ComplaintReport:
     """Tickets received in ``[start, end)``. Counts are (label, count) pairs, largest first
-    (months in order). Hours are working hours, pauses excluded; shares are 0..1 or None."""
+    (months in order). Hours are working hours, pauses excluded; shares are 0..1 or None, and
+    count a limit still running past its deadline as missed."""
 
     start: datetime
     end: datetime
@@ -877,7 +878,7 @@ def report(svc: Services, actor: Actor, start: datetime, end: datetime) -> Compl
         rows = s.execute(text(
             "SELECT c.id, c.category, c.channel, c.severity, c.received_at, c.responded_at, c.resolve_from,"
             " c.feedback_at, c.respond_met, c.resolve_met, c.satisfaction, st.display_name, c.customer_id,"
-            " cu.number, cu.name, cu.erased_at FROM complaint c JOIN customer cu ON cu.id = c.customer_id"
+            " cu.number, cu.name, cu.erased_at, c.due_at FROM complaint c JOIN customer cu ON cu.id = c.customer_id"
             " LEFT JOIN staff st ON st.id = c.assignee_id WHERE c.received_at >= :a AND c.received_at < :b"
             " ORDER BY c.id"), {"a": start, "b": end}).all()
         pauses: dict[int, list[tuple[datetime, datetime | None]]] = {}
@@ -912,10 +913,15 @@ def report(svc: Services, actor: Actor, start: datetime, end: datetime) -> Compl
             respond_h.append(cal.working_minutes_between(received, responded, ps) / 60)
         if fed is not None:
             resolve_h.append(cal.working_minutes_between(resolve_from or received, fed, ps) / 60)
+        late = r[16] is not None and _dt(r[16]) < svc.now()  # type: ignore[operator]
         if r[8] is not None:
             rmet.append(bool(r[8]))
+        elif responded is None and late:
+            rmet.append(False)  # still unanswered past its limit
         if r[9] is not None:
             smet.append(bool(r[9]))
+        elif responded is not None and fed is None and late:
+            smet.append(False)  # still not fed back past its limit
         if r[10] is not None:
             sat.setdefault(r[11] or "—", []).append(int(r[10]))
         name = r[14] if r[15] is None else _("(erased)")

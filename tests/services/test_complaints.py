@@ -460,3 +460,10 @@ def test_r_kpi_1_report_exports_xlsx(crm: Crm, tmp_path) -> None:  # type: ignor
         cp.export_report(crm.svc, chief, rep, tmp_path / "nope" / "x.xlsx")
     with pytest.raises(ValidationErrors):
         cp.export_report(crm.svc, chief, rep, tmp_path / "x.csv")
+
+
+def test_r_kpi_1_a_limit_still_running_past_its_deadline_counts_as_missed(crm: Crm) -> None:
+    _report_data(crm)
+    crm.clock.advance(days=2)  # the unassigned normal ticket passes its 1-working-day respond limit (Tue 17:30)
+    rep = cp.report(crm.svc, crm.actor("section_chief"), datetime(2026, 11, 1), datetime(2026, 12, 1))
+    assert rep.respond_within == pytest.approx(2 / 3)

@@ -94,8 +94,8 @@ class ComplaintListScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Number"), _("Customer"), _("State"), _("Severity"), _("Handler"), _("Deadline"),
-                          _("Time limit"))
+        table.add_columns(_("Number"), _("Customer"), _("Time limit"), _("Deadline"), _("State"), _("Severity"),
+                          _("Handler"))
         table.focus()
         self.load()
 
@@ -153,8 +153,8 @@ class ComplaintListScreen(BaseScreen[None]):
             for r in page.rows:
                 self.rows.append(r)
                 sev = pol.severities[r.severity].label if r.severity in pol.severities else r.severity
-                table.add_row(r.number, r.customer_name, r.state_label, sev, r.assignee or "—", _when(r.due_at),
-                              _sla_markup(r.sla, r.sla_label), key=str(r.id))
+                table.add_row(r.number, r.customer_name, _sla_markup(r.sla, r.sla_label), _when(r.due_at),
+                              r.state_label, sev, r.assignee or "—", key=str(r.id))
             if keep and self.rows:
                 table.move_cursor(row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
@@ -881,7 +881,8 @@ def report_text(rep: cp.ComplaintReport) -> str:
     def hours(x: float | None) -> str:
         return "—" if x is None else f"{x:.1f}"
 
-    lines = [f"[b]{escape(_('Period'))}[/b]: {rep.start:%Y-%m-%d} – {rep.end - timedelta(days=1):%Y-%m-%d}   "
+    period = f"{rep.start:%Y-%m-%d} – {rep.end - timedelta(days=1):%Y-%m-%d}"
+    lines = [_("{label}: {value}", label=f"[b]{escape(_('Period'))}[/b]", value=period) + "   "
              + escape(_("{count} tickets", count=rep.total)),
              _("Median working hours to respond: {h}", h=hours(rep.median_respond_hours)),
              _("Median working hours to feed back: {h}", h=hours(rep.median_resolve_hours)),
