@@ -97,14 +97,21 @@ class ComplaintListScreen(BaseScreen[None]):
         table.add_columns(_("Number"), _("Customer"), _("Time limit"), _("Deadline"), _("State"), _("Severity"),
                           _("Handler"))
         table.focus()
-        self.load()
 
     def on_screen_resume(self) -> None:
-        self.load(keep=True)
+        """First shown, or back from a ticket: (re)load the queue, keeping the cursor when coming back."""
+        self.load(keep=bool(self.rows))
 
     def action_queue(self, name: str) -> None:
         self.queue_name = name
         self.load()
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        cmds = [(_(cp.QUEUES[q]), _("Complaint queue"), f"screen.queue('{q}')") for q in QUEUE_KEYS]
+        cmds += [(_("New complaint"), _("Record a complaint at once"), "screen.new"),
+                 (_("Customer feedback"), _("Praise, suggestion, grumble or survey"), "screen.feedback"),
+                 (_("Complaint report"), _("By category, channel, severity, month, handler"), "screen.report")]
+        return cmds
 
     def load(self, keep: bool = False) -> None:
         self.seq += 1
@@ -155,8 +162,8 @@ class ComplaintListScreen(BaseScreen[None]):
                 sev = pol.severities[r.severity].label if r.severity in pol.severities else r.severity
                 table.add_row(r.number, r.customer_name, _sla_markup(r.sla, r.sla_label), _when(r.due_at),
                               r.state_label, sev, r.assignee or "—", key=str(r.id))
-            if keep and self.rows:
-                table.move_cursor(row=min(before, len(self.rows) - 1))
+        if keep and self.rows:
+            self.call_after_refresh(table.move_cursor, row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
         self.loading_more = False
         status = _("{count} tickets", count=len(self.rows)) if self.rows else _("No tickets in this queue.")
@@ -248,7 +255,6 @@ class TicketDetailScreen(BaseScreen[None]):
         table = self.query_one("#ticket-events", DataTable)
         table.add_columns(_("Time"), _("What"), _("State"), _("Staff"), _("Note"))
         table.focus()
-        self.load()
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -272,6 +278,10 @@ class TicketDetailScreen(BaseScreen[None]):
             for e in view.events:
                 table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.title, dc.state_label(e.to_state), e.staff,
                               e.note.replace("\n", " ")[:80])
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        return [(_(dc.ACTIONS[a]).capitalize(), self.view.number if self.view else "", f"screen.step('{a}')")
+                for a in ("assign", "solve", "feed_back", "visit", "close", "reopen", "pause")]
 
     def action_step(self, action: str) -> None:
         view = self.view
