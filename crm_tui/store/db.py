@@ -169,11 +169,11 @@ def create_database(data_dir: Path, keys: KeyStore) -> Path:
     Refuses when a database file already exists (a new key must never replace the one that opens
     it), and creates nothing when the keyring cannot take the key.
     """
-    paths.ensure_private_dir(data_dir)
     db_file = paths.db_path(data_dir)
     if db_file.exists():
         raise DatabaseExists("A database already exists at {path}; nothing was changed.", path=str(db_file))
     keys.check()
+    paths.ensure_private_dir(data_dir)
     if keys.get(db_file) is not None:
         raise DatabaseExists(
             "The keyring already holds a key for {path} but the file is missing. Restore the file "

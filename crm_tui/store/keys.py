@@ -9,6 +9,7 @@ the database path only.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -85,13 +86,19 @@ class OsKeyStore:
 
         self._keyring = keyring
 
+    def _effective(self) -> object:
+        """The backend that would hold the key: keyring's ChainerBackend writes to its first one."""
+        backend = self._keyring.get_keyring()
+        if type(backend).__name__ == "ChainerBackend" and getattr(backend, "backends", None):
+            return backend.backends[0]
+        return backend
+
     def describe(self) -> str:
         try:
-            backend = self._keyring.get_keyring()
+            backend = self._effective()
         except Exception:  # noqa: BLE001 - a broken backend still needs a name
             return "unknown"
-        name = type(backend).__module__ + "." + type(backend).__name__
-        return name.removeprefix("keyring.backends.")
+        return _backend_name(backend)
 
     def _advice(self) -> dict[str, str]:
         return {"backend": self.describe()}
@@ -131,6 +138,17 @@ class OsKeyStore:
             from keyring.errors import NoKeyringError
 
             raise self._wrap(NoKeyringError()) from None
+        effective = self._effective()
+        if _is_file_backend(effective) and not os.environ.get("PYTHON_KEYRING_BACKEND"):
+            # keyrings.alt's file backends are found automatically when no real keyring answers;
+            # the key would then sit in a plain file beside the database's owner. Only an explicit
+            # choice (PYTHON_KEYRING_BACKEND) may use them.
+            raise KeyringUnavailable(
+                "Only a file keyring ({backend}) was found, which would keep the database key in a plain "
+                "file; crm-tui refuses it. Start a Secret Service such as gnome-keyring (Linux), or use "
+                "macOS Keychain / Windows Credential Locker, then try again.",
+                backend=_backend_name(effective),
+            )
         try:
             self._keyring.get_password(SERVICE, "__crm_tui_probe__")
         except Exception as exc:  # noqa: BLE001
@@ -150,6 +168,15 @@ class OsKeyStore:
             self._keyring.set_password(SERVICE, str(Path(db_file).resolve()), key_to_hex(key))
         except Exception as exc:  # noqa: BLE001
             raise self._wrap(exc) from None
+
+
+def _backend_name(backend: object) -> str:
+    name = type(backend).__module__ + "." + type(backend).__name__
+    return name.removeprefix("keyring.backends.")
+
+
+def _is_file_backend(backend: object) -> bool:
+    return type(backend).__module__.startswith("keyrings.alt")
 
 
 # -- recovery codes ---------------------------------------------------------------------------

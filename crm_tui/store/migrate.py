@@ -15,6 +15,10 @@ from crm_tui.store import paths
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 
+class ForeignKeyViolation(Exception):
+    """A migration left a row pointing at nothing; the whole upgrade is rolled back."""
+
+
 def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
     cfg = Config()
     cfg.set_main_option("script_location", str(_SCRIPTS))
@@ -60,9 +64,15 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
             backup = target
         try:
             with engine.connect() as conn:
+                # SQLite ignores PRAGMA foreign_keys inside a transaction, and Alembic's batch mode
+                # drops and re-creates tables that others reference: switch the checks off before
+                # BEGIN, and check every reference once, before COMMIT, instead.
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
                 conn.execution_options(crm_begin="IMMEDIATE")
                 with conn.begin():
                     command.upgrade(alembic_config(conn), "head")
+                    if conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise ForeignKeyViolation
         except CrmError:
             raise
         except Exception as exc:

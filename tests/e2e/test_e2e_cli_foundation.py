@@ -194,8 +194,6 @@ def test_init_without_usable_keyring_fails_before_creating_the_database(backend,
     assert not cli.keyring_file(cli_env).exists()
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: store/db.py create_database() makes the data folder "
-                   "(paths.ensure_private_dir) before keys.check(), so a failed init leaves an empty folder")
 def test_init_without_usable_keyring_creates_no_folder(cli_env, tmp_data_dir, run_cli):
     cli_env["PYTHON_KEYRING_BACKEND"] = cli.FAIL_BACKEND
     r = run_cli("--password-stdin", "init", input=f"{P}\n{P}\n")
@@ -203,9 +201,6 @@ def test_init_without_usable_keyring_creates_no_folder(cli_env, tmp_data_dir, ru
     assert not tmp_data_dir.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: store/keys.py OsKeyStore.check() accepts whatever keyring "
-                   "auto-detects; with keyrings.alt installed (the [test] extra) and no Secret Service that is "
-                   "PlaintextKeyring, so init writes the raw key to ~/.local/share/python_keyring/keyring_pass.cfg")
 def test_init_refuses_an_auto_detected_plaintext_file_keyring(cli_env, tmp_data_dir, run_cli):
     del cli_env["PYTHON_KEYRING_BACKEND"]  # auto-detection; no D-Bus session in this env, so no Secret Service
     r = run_cli("--password-stdin", "init", input=f"{P}\n{P}\n")

@@ -87,9 +87,7 @@ def test_init_and_doctor_under_gnome_keyring(session_run):
     assert read("open.out") == "" and "Traceback" not in read("doctor2.out") + read("doctor2.err") + err
     assert read("files.before") == read("files.after") != ""
 
-    # Last, so everything above is checked either way: doctor should name the backend that holds
-    # the key. Product bug (store/keys.py OsKeyStore.describe): with keyrings.alt installed too,
-    # keyring picks its ChainerBackend, and doctor/init say "chainer.ChainerBackend".
+    # doctor names the backend that holds the key (with keyrings.alt installed too, keyring picks its
+    # ChainerBackend, whose first backend is the Secret Service).
     backend = _backend_line(read("doctor.out"))
-    if "SecretService" not in backend:
-        pytest.xfail(f"doctor names {backend.split()[-1]!r}, not the SecretService backend that holds the key")
+    assert "SecretService" in backend, backend

@@ -165,10 +165,6 @@ def test_failed_upgrade_on_open_reports_and_keeps_the_file(migrated, scripts_plu
     assert _dump_sha(db_file, key) == dump_before
 
 
-@pytest.mark.xfail(strict=True, raises=db.MigrationFailed,
-                   reason="product bug: store/db.py _configure() turns foreign_keys ON for every connection, "
-                   "and SQLite ignores PRAGMA foreign_keys inside the migration transaction, so Alembic's batch "
-                   "'move and copy' (DROP TABLE of a referenced table) fails with a FOREIGN KEY error")
 def test_batch_recreate_of_a_referenced_table_upgrades(migrated, scripts_plus_one):
     db_file, key = migrated
     store = db.open_with_key(db_file, key, migrate=False)
