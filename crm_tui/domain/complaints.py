@@ -356,6 +356,11 @@ class Clock:
         return self.status.state if self.status else "ok"
 
 
+def _until(pauses: Sequence[Pause], t: datetime) -> list[tuple[datetime, datetime | None]]:
+    """The pauses that began before ``t``, ended at ``t`` at the latest."""
+    return [(a, t if b is None or b > t else b) for a, b in pauses if a < t]
+
+
 def _risk_instant(cal: WorkCalendar, status: LimitStatus, now: datetime, share: float) -> datetime:
     threshold = -(-int(status.total_minutes * share * 1000) // 1000)  # ceil, minutes
     left = threshold - status.elapsed_minutes
@@ -370,14 +375,20 @@ def clock(cal: WorkCalendar, severity: Severity, *, received_at: datetime, now: 
     """The ticket's clock at ``now``. ``resolve_from`` is the start of the resolve limit (receipt,
     or the last reopening); ``pauses`` are (start, end or None while open) pairs."""
     start = resolve_from or received_at
-    respond_deadline = cal.deadline(received_at, severity.respond, pauses, now=max(now, received_at))
-    respond_met = None if responded_at is None else responded_at <= cal.deadline(
-        received_at, severity.respond, pauses, now=max(responded_at, received_at))
+    if responded_at is None:
+        respond_deadline = cal.deadline(received_at, severity.respond, pauses, now=max(now, received_at))
+        respond_met = None
+    else:  # a finished limit: the deadline as it stood when it stopped; later pauses do not move it
+        respond_deadline = cal.deadline(received_at, severity.respond, _until(pauses, responded_at))
+        respond_met = responded_at <= respond_deadline
     resolve_pauses = [(s, e) for s, e in pauses if e is None or e > start]
     ref = max(now, start)
-    resolve_deadline = cal.deadline(start, severity.resolve, resolve_pauses, now=ref)
-    resolve_met = None if resolved_at is None else resolved_at <= cal.deadline(
-        start, severity.resolve, resolve_pauses, now=max(resolved_at, start))
+    if resolved_at is None:
+        resolve_deadline = cal.deadline(start, severity.resolve, resolve_pauses, now=ref)
+        resolve_met = None
+    else:
+        resolve_deadline = cal.deadline(start, severity.resolve, _until(resolve_pauses, resolved_at))
+        resolve_met = resolved_at <= resolve_deadline
     paused = any(e is None for _s, e in pauses)
     running: str | None
     if resolved_at is not None:

@@ -294,3 +294,12 @@ def test_clock_text_lines() -> None:
     ck = c.clock(CAL, MAJOR, received_at=received, now=D(2026, 11, 24, 9, 50), responded_at=None,
                  resolve_from=None, resolved_at=None)
     assert c.clock_text(ck) == "At risk: respond by 11-24 10:00"
+
+
+def test_r_cmp_3_a_finished_limit_keeps_its_deadline_when_paused_later() -> None:
+    received = D(2026, 11, 24, 9, 0)
+    kw = dict(received_at=received, responded_at=D(2026, 11, 24, 9, 30), resolve_from=None, resolved_at=None)
+    before = c.clock(CAL, SERIOUS, now=D(2026, 11, 24, 10, 0), **kw)
+    later = c.clock(CAL, SERIOUS, now=D(2026, 11, 26, 10, 0), pauses=[(D(2026, 11, 24, 10, 0), None)], **kw)
+    assert later.respond_deadline == before.respond_deadline == D(2026, 11, 24, 14, 30)
+    assert later.respond_met is True
