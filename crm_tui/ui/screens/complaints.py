@@ -43,6 +43,19 @@ def _sla_markup(sla: str, label: str) -> str:
     return f"[b {colour}]{escape(label)}[/]" if colour else escape(label)
 
 
+def _fixed_columns(table: DataTable, columns: list) -> None:  # type: ignore[type-arg]
+    """Columns sized for their widest possible value (label, samples; optional cap or width), so the
+    layout never depends on which rows arrived first."""
+    from rich.cells import cell_len
+
+    for spec in columns:
+        label, samples = spec[0], spec[1]
+        width = max([cell_len(label), *(cell_len(v) for v in samples)])
+        if len(spec) > 2:
+            width = min(width, spec[2]) if samples else spec[2]
+        table.add_column(label, width=width)
+
+
 def _say(widget: Static, message: str) -> None:
     """A field's message under it: shown only when there is one."""
     widget.update(message)
@@ -94,8 +107,12 @@ class ComplaintListScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Number"), _("Customer"), _("Time limit"), _("Deadline"), _("State"), _("Severity"),
-                          _("Handler"))
+        pol = dc.load_policy()
+        _fixed_columns(table, [
+            (_("Number"), ["TS202600000"]), (_("Customer"), ["王王王王王"]),
+            (_("Time limit"), [_(v) for v in cp.SLA_LABELS.values()]), (_("Deadline"), ["00-00 00:00"]),
+            (_("State"), [_(v) for v in dc.STATES.values()]), (_("Severity"), [o.label for o in pol.severities.values()]),
+            (_("Handler"), ["王王王王"])])
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -253,7 +270,9 @@ class TicketDetailScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#ticket-events", DataTable)
-        table.add_columns(_("Time"), _("What"), _("State"), _("Staff"), _("Note"))
+        _fixed_columns(table, [
+            (_("Time"), ["2026-00-00 00:00"]), (_("What"), [_(v) for v in cp.EVENT_TITLES.values()], 24),
+            (_("State"), [_(v) for v in dc.STATES.values()]), (_("Staff"), ["王王王王"]), (_("Note"), [], 60)])
         table.focus()
 
     def on_screen_resume(self) -> None:
@@ -739,7 +758,9 @@ class FeedbackScreen(BaseScreen[None]):
         super().on_mount()
         self.sub_title = self.customer_label
         table = self.query_one(DataTable)
-        table.add_columns(_("Time"), _("Kind"), _("Score"), _("Text"), _("Staff"), _("Complaint"))
+        _fixed_columns(table, [
+            (_("Time"), ["2026-00-00 00:00"]), (_("Kind"), [_(v) for v in dc.FEEDBACK_KINDS.values()]),
+            (_("Score"), ["5"]), (_("Text"), [], 40), (_("Staff"), ["王王王王"]), (_("Complaint"), ["TS202600000"])])
         table.focus()
         self.load()
 
