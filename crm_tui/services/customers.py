@@ -958,6 +958,7 @@ def timeline(svc: Services, actor: Actor, customer_id: int, *, before: str | Non
     contacts, consents, handovers and whatever later areas register. Page with
     ``before=<last entry's key>``. Needs customer.view."""
     svc.require(actor, "customer.view")
+    _load_areas()
     limit = max(1, min(limit, 500))
     before_at = _dt(before.split("|", 1)[0]) if before else None
     entries: list[TimelineEntry] = []
@@ -1507,15 +1508,28 @@ def export_customer(svc: Services, actor: Actor, customer_id: int, path: str | P
     return target
 
 
-#: (tx, customer_id) -> None: each area empties its own personal text about an erased customer.
-_ERASE_HOOKS: list[Callable[[Tx, int], None]] = []
+#: Other areas' personal texts about a customer (complaints, feedback, ...), destroyed with the archive:
+#: (tx, customer_id) -> names of what was cleared. Areas register with :func:`register_erase_hook`.
+EraseHook = Callable[[Tx, int], list[str]]
+_ERASE_HOOKS: dict[str, EraseHook] = {}
 
 
-def register_erase_hook(fn: Callable[[Tx, int], None]) -> Callable[[Tx, int], None]:
-    """Areas that keep personal text about a customer (follow-up cards, complaints ...) register
-    a function that empties it inside the erasure's transaction (R-CUST-13)."""
-    _ERASE_HOOKS.append(fn)
-    return fn
+def _load_areas() -> None:
+    """Import every area's services module, so their timeline sources and erase hooks are registered."""
+    import importlib
+
+    from crm_tui.services.home import AREA_MODULES
+
+    for name in AREA_MODULES:
+        importlib.import_module(name)
+
+
+def register_erase_hook(name: str) -> Callable[[EraseHook], EraseHook]:
+    def deco(fn: EraseHook) -> EraseHook:
+        _ERASE_HOOKS[name] = fn
+        return fn
+
+    return deco
 
 
 def erase_customer(svc: Services, actor: Actor, customer_id: int, reason: str) -> None:
@@ -1526,6 +1540,7 @@ def erase_customer(svc: Services, actor: Actor, customer_id: int, reason: str) -
     Deleted bytes may linger in free pages until :func:`vacuum`."""
     svc.require(actor, "customer.erase", customer=customer_id)
     clean_reason = clean_text(reason, "reason", max_len=500, required=True)
+    _load_areas()
     with svc.write(actor) as tx:
         cur = _load_row(tx, customer_id)
         tx.execute("PRAGMA secure_delete = ON")
@@ -1543,8 +1558,8 @@ def erase_customer(svc: Services, actor: Actor, customer_id: int, reason: str) -
         tx.execute("UPDATE customer_contact SET participants = NULL, summary = NULL, feedback = NULL,"
                    " next_action = NULL WHERE customer_id = :c", {"c": customer_id})
         tx.execute("DELETE FROM audit_value WHERE customer_id = :c", {"c": customer_id})
-        for hook in _ERASE_HOOKS:  # other areas' personal text about this customer
-            hook(tx, customer_id)
+        for hook in _ERASE_HOOKS.values():
+            cleared += hook(tx, customer_id)
         tx.audit("customer.erase", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": cur["number"], "reason": clean_reason, "fields": cleared})
         tx.execute("PRAGMA secure_delete = OFF")

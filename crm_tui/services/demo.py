@@ -33,6 +33,9 @@ def seed(svc: Services) -> None:
     from crm_tui.services import demo_grades
 
     demo_grades.seed_grades(svc)
+    from crm_tui.services import demo_complaints
+
+    demo_complaints.seed_complaints(svc)
 
 
 def demo_accounts() -> list[tuple[str, str, list[str]]]:

@@ -1228,8 +1228,8 @@ def preview_next_due(svc: Services, level: str, day: date | None = None) -> date
     return fd.next_visit_due(calendar(svc), day or svc.now().date(), lvl)
 
 
-@register_erase_hook
-def _erase_followups(tx: Tx, customer_id: int) -> None:
+@register_erase_hook("followups")
+def _erase_followups(tx: Tx, customer_id: int) -> list[str]:
     """R-CUST-13: an erased customer's cards keep their numbers, levels, dates and outcomes (for
     statistics); every free text and the register's name, phone and companions are destroyed."""
     texts = ", ".join(f"{k} = NULL" for k in (*_CARD_TEXT, "status_reason", "review_comment", "next_due_reason"))
@@ -1241,3 +1241,4 @@ def _erase_followups(tx: Tx, customer_id: int) -> None:
                " WHERE customer_id = :c", {"c": customer_id})
     tx.execute("UPDATE ownership_claim SET reason = NULL, decision_note = NULL WHERE customer_id = :c",
                {"c": customer_id})
+    return ["followup_card", "followup_visit", "register_entry", "ownership_claim"]

@@ -33,6 +33,7 @@ AREA_MODULES = (
     "crm_tui.services.importing",  # registers the import's timeline source
     "crm_tui.services.followups",
     "crm_tui.services.grades",
+    "crm_tui.services.complaints",
 )
 
 

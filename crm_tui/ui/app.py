@@ -31,6 +31,7 @@ class Area:
 
 def _areas() -> list[Area]:
     from crm_tui.ui.screens.audit import AuditScreen
+    from crm_tui.ui.screens.complaints import ComplaintListScreen
     from crm_tui.ui.screens.customers import CustomerListScreen
     from crm_tui.ui.screens.followups import followups_area
     from crm_tui.ui.screens.grades import GradesScreen
@@ -44,6 +45,7 @@ def _areas() -> list[Area]:
         Area("import", "f11", N_("Import customers"), "import.run", _import_screen),
         Area("followups", "f3", N_("Follow-up cards"), "followup.view", followups_area),
         Area("grades", "f5", N_("Grade changes"), "grade.view", GradesScreen),
+        Area("complaints", "f4", N_("Complaints"), "complaint.view", ComplaintListScreen),
     ]
 
 

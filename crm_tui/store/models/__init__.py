@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 from crm_tui.store.models import core  # noqa: F401
 from crm_tui.store.models import customers  # noqa: F401
+from crm_tui.store.models import complaints  # noqa: F401
 
 metadata = SQLModel.metadata
 from crm_tui.store.models import importing  # noqa: F401

@@ -224,6 +224,7 @@ class CustomerDetailScreen(BaseScreen[None]):
         Binding("ctrl+g", "informed", "Customer informed", show=False),
         Binding("ctrl+d", "erase", "Erase", show=False),
         Binding("escape", "app.back", "Back"),
+        Binding("ctrl+b", "feedback", "Feedback / complaint"),
     ]
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int) -> None:
@@ -354,6 +355,13 @@ class CustomerDetailScreen(BaseScreen[None]):
                   "personal data. This cannot be undone.")), confirmed)
 
         self.app.push_screen(PromptDialog(_("Why is this customer's data erased? (recorded)")), reason_given)
+
+    def action_feedback(self) -> None:
+        """Hook into the complaints area: this customer's praise, suggestions, grumbles, surveys."""
+        from crm_tui.ui.screens.complaints import FeedbackScreen
+
+        label = f"{self.view.number} {self.view.name}" if self.view else str(self.customer_id)
+        self.app.push_screen(FeedbackScreen(self.svc, self.actor, self.customer_id, label))
 
 
 class WatchListScreen(BaseScreen[None]):
