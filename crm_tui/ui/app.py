@@ -78,8 +78,8 @@ class CrmApp(App[None]):
         Binding("f7", "open('staff')", "Staff", priority=True),
         Binding("f8", "open('audit')", "Audit", priority=True),
         Binding("ctrl+q", "sign_out", "Sign out"),
-        Binding("f9", "open('backup')", "Backups"),
-        Binding("f11", "open('import')", "Import"),
+        Binding("f9", "open('backup')", "Backups", priority=True),
+        Binding("f11", "open('import')", "Import", priority=True),
     ]
 
     def __init__(self, svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,
