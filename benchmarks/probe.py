@@ -21,7 +21,29 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 
+def open_db(folder: Path):  # type: ignore[no-untyped-def]
+    """gen.open_db without importing gen (whose imports the app does not need)."""
+    from datetime import datetime
+
+    from crm_tui.services import system
+    from crm_tui.store.keys import MemoryKeyStore
+
+    key = bytes.fromhex((folder / "bench.key").read_text().strip())
+    ks = MemoryKeyStore()
+    place = system.Place(folder / "data", ks)
+    ks.put(place.db_file, key)
+    return system.open_services(place, clock=datetime.now)
+
+
+PASSWORD = "demo1234"
+
+
 def _rss_mib() -> float:
+    """Peak resident set of this process (VmHWM). Not ru_maxrss: Linux carries that over from the
+    parent across exec, so a child of a big parent would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -31,12 +53,9 @@ def _p95(xs: list[float]) -> float:
 
 
 async def start_app(folder: Path) -> None:
-    from datetime import datetime
-
-    import gen
     from crm_tui.ui.app import make_app
 
-    svc = gen.open_db(folder, clock=datetime.now)
+    svc = open_db(folder)
     app = make_app(svc)
     async with app.run_test(size=(120, 40)) as pilot:
         from crm_tui.ui.screens.login import LoginScreen
@@ -123,13 +142,10 @@ async def ui(folder: Path, words: list[str]) -> None:
     result["noop_rss_mib"] = _rss_mib()
 
     # -- the real app ------------------------------------------------------------------------------
-    from datetime import datetime
-
-    import gen
     from crm_tui.ui.app import make_app
     from crm_tui.ui.screens.customers import CustomerListScreen
 
-    svc = gen.open_db(folder, clock=datetime.now)
+    svc = open_db(folder)
     app = make_app(svc)
     key_ms: list[float] = []
     down_ms: list[float] = []
@@ -141,7 +157,7 @@ async def ui(folder: Path, words: list[str]) -> None:
         for ch in "jingli":
             await pilot.press(ch)
         await pilot.press("enter")
-        for ch in gen.PASSWORD:
+        for ch in PASSWORD:
             await pilot.press(ch)
         await pilot.press("enter")
         await settle(pilot)

@@ -115,3 +115,24 @@ def test_R_SEC_3_generated_audit_chain_verifies_like_the_services(generated: Crm
     a, b = (json.loads(d) for d in details)
     assert set(a) == set(b) == {"number", "kind", "changes", "consents", "personal"}
     assert report.first_broken is None
+
+
+@pytest.mark.slow
+def test_benchmark_runner_smoke_at_1k(tmp_path: Path) -> None:
+    """benchmarks/run.py keeps working: a 1k run of the search suite and paging writes its JSON list
+    of {name, value, unit, baseline, ratio, target, met}. Timings are not asserted."""
+    import subprocess
+
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--customers", "1000", "--json",
+                           str(out), "--dir", str(tmp_path / "db"), "--skip", "ui,startup,backup,encryption",
+                           "--passes", "1", "--reps", "1", "--queries", "3", "--no-md"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    figures = json.loads(out.read_text())
+    assert all(set(f) >= {"name", "value", "unit", "baseline", "ratio", "target", "met"} for f in figures)
+    names = [f["name"] for f in figures]
+    assert any(n.startswith("search customer number: p95") for n in names)
+    assert json.loads(out.with_suffix(".meta.json").read_text())["complete"] is True
