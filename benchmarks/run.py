@@ -249,8 +249,10 @@ def paging(svc: Any, actor: Any, raw: Any, n: int) -> list[dict[str, Any]]:
     for _ in range(5):
         cs.search(svc, actor, "", limit=PAGE)
         cs.search(svc, actor, "", cursor=mid, limit=PAGE)
-    first = [timed(lambda: cs.search(svc, actor, "", limit=PAGE)) for _ in range(60)]
-    middle = [timed(lambda: cs.search(svc, actor, "", cursor=mid, limit=PAGE)) for _ in range(60)]
+    first, middle = [], []
+    for _ in range(100):  # interleaved, so a busy moment hits both
+        first.append(timed(lambda: cs.search(svc, actor, "", limit=PAGE)))
+        middle.append(timed(lambda: cs.search(svc, actor, "", cursor=mid, limit=PAGE)))
     rows = cs.search(svc, actor, "", cursor=mid, limit=PAGE).rows
     assert rows and abs(rows[0].id - (max_id - n // 2)) <= 2, "cursor did not land at the middle row"
     raw_first = [timed(lambda: raw.execute(ROWS_SQL.format(ids=",".join(str(r[0]) for r in raw.execute(
