@@ -38,6 +38,13 @@ def open_db(folder: Path):  # type: ignore[no-untyped-def]
 PASSWORD = "demo1234"
 
 
+def _rss_now_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _rss_mib() -> float:
     """Peak resident set of this process (VmHWM). Not ru_maxrss: Linux carries that over from the
     parent across exec, so a child of a big parent would report the parent's peak."""
@@ -194,6 +201,9 @@ async def ui(folder: Path, words: list[str]) -> None:
             down_cpu.append((time.process_time() - c0) * 1000)
             max_rows = max(max_rows, table.row_count)
         result["rows_seen_last"] = screen.rows[-1].number if screen.rows else None
+        pool = svc.store.engine.pool
+        result["pool_connections"] = pool.checkedin() + pool.checkedout()  # type: ignore[attr-defined]
+        result["rss_now_mib"] = _rss_now_mib()
     result.update(
         keys=len(key_ms), key_median=statistics.median(key_ms), key_p95=_p95(key_ms),
         noop_median=statistics.median(noop_ms), noop_p95=_p95(noop_ms),

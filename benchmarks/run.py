@@ -485,7 +485,9 @@ def main() -> None:
                            "about 1,000 or fewer", u["max_rows"] <= 1100))
         figures.append(fig("peak RSS of the app, list open and searched", u["peak_rss_mib"], "MiB",
                            u["noop_rss_mib"], "under 200 MB", u["peak_rss_mib"] * 1.048576 < 200,
-                           note="baseline: the do-nothing Textual app"))
+                           note="baseline: the do-nothing Textual app"
+                                + (f"; {u['pool_connections']} pooled database connections, each with a page cache of up"
+                                   " to 64 MiB" if "pool_connections" in u else "")))
     if "backup" not in skip:
         log("backup")
         figures.append(backup_fig(db_file, key, folder))
