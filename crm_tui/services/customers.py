@@ -355,7 +355,7 @@ def _personal_text(v: Any) -> str | None:
     return str(p)
 
 
-def _sess(s: Session | Tx) -> Session:
+def _sess(s: Session | Tx | Any) -> Session:
     return s.session if isinstance(s, Tx) else s
 
 
@@ -897,7 +897,7 @@ def reveal(svc: Services, actor: Actor, customer_id: int, field: str) -> str:
     return value
 
 
-def _rows(s: Session | Tx, ids: Sequence[int]) -> list[CustomerRow]:
+def _rows(s: Session | Tx | Any, ids: Sequence[int]) -> list[CustomerRow]:
     return [CustomerRow(
         id=r[0], number=r[1], name=r[2] if r[9] is None else _("(erased)"), kind=r[3],
         phone=mask_phone(r[10]) if r[10] else "", category=r[4], grade=r[5], owner=r[6] or "",
@@ -919,10 +919,10 @@ def search(svc: Services, actor: Actor, query: str, filters: SearchFilters = Sea
     svc.require(actor, "customer.view")
     q = search_terms.parse_query(query)
     f = _filters(filters)
-    with svc.store.read() as s:
-        page = search_index.page(s, q, f, cursor, limit)
-        n = search_index.count(s, q, f)
-        rows = _rows(s, page.ids)
+    with search_index.reader(svc.store.engine) as conn:  # one snapshot, no ORM session: per keystroke
+        page = search_index.page(conn, q, f, cursor, limit)
+        n = search_index.count(conn, q, f)
+        rows = _rows(conn, page.ids)
     return SearchPage(rows, page.next_cursor, search_index.count_hint(n))
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain.errors import ValidationError
@@ -193,7 +194,10 @@ def _search_sql(query: Query, filters: Filters, after: tuple[str | None, int] | 
             where.append(check)
             row_needed = row_needed or "c." in check
     where += _filter_sql(filters, params, id_col="st.customer_id")
-    select = "SELECT DISTINCT st.customer_id" if distinct_ids else f"SELECT {cols}"
+    # An exact driver term owns each customer at most once (primary key (term, customer_id)), so
+    # only a prefix range needs DISTINCT: a temp B-tree that costs more than the count itself.
+    distinct = "SELECT DISTINCT st.customer_id" if d.prefix else "SELECT st.customer_id"
+    select = distinct if distinct_ids else f"SELECT {cols}"
     source = "search_term st"
     if row_needed:
         source += " CROSS JOIN customer c ON c.id = st.customer_id"
@@ -227,9 +231,42 @@ def _list_sql(filters: Filters, before: int | None, *, count: bool = False) -> t
 # ------------------------------------------------------------------------------------------------
 
 
-def _raw(session: Session) -> Any:
-    """The DB-API connection under the session's transaction: per-keystroke queries skip the ORM."""
-    return session.connection().connection.driver_connection
+@contextmanager
+def reader(engine: Engine) -> Iterator[Any]:
+    """A read transaction on a pooled DB-API connection, for the per-keystroke search: the same
+    keyed, configured connections as ``Store.read`` and the same ``BEGIN DEFERRED`` snapshot, with
+    none of the ORM session's bookkeeping (about 0.12 ms of a 0.5 ms search). The functions below
+    take it wherever they take a session."""
+    pooled = engine.raw_connection()
+    try:
+        conn = pooled.driver_connection
+        conn.execute("BEGIN DEFERRED")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        pooled.close()
+
+
+def _raw(session: Session | Any) -> Any:
+    """The DB-API connection under the session's transaction: per-keystroke queries skip the ORM.
+    A DB-API connection (from :func:`reader`) is used as it is.
+
+    Looked up once per transaction (kept in ``session.info`` with the transaction it belongs to):
+    the lookup through the session costs about as much as a small query, and a search runs three.
+    A later transaction of the same session may hold another connection, so it looks up again."""
+    if not isinstance(session, Session):
+        return session
+    tx = session.get_transaction()
+    cached = session.info.get("_crm_raw")
+    if tx is not None and cached is not None and cached[0] is tx:
+        return cached[1]
+    conn = session.connection().connection.driver_connection
+    session.info["_crm_raw"] = (session.get_transaction(), conn)
+    return conn
 
 
 def _all(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -1,0 +1,543 @@
+"""Benchmarks: every figure beside its raw baseline, measured in the same run.
+
+    python benchmarks/run.py --customers 100000 --json benchmarks/results/100k.json
+
+Uses (or first generates, with benchmarks/gen.py) the database in ``--dir`` (default
+``/tmp/crmbench/c<N>``), writes the JSON list of ``{"name", "value", "unit", "baseline", "ratio",
+"target", "met"}`` and rewrites ``benchmarks/RESULTS.md`` from every JSON file in
+``benchmarks/results/``. See benchmarks/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import gen  # noqa: E402
+
+ROWS_SQL = (
+    "SELECT c.id, c.number, c.name, c.kind, c.category, c.grade, s.display_name, c.important, c.owner_id,"
+    " c.erased_at, (SELECT ph.national FROM customer_phone ph WHERE ph.customer_id = c.id"
+    " ORDER BY ph.is_primary DESC, ph.id LIMIT 1),"
+    " (SELECT group_concat(tg.tag, char(31)) FROM customer_tag tg WHERE tg.customer_id = c.id)"
+    " FROM customer c LEFT JOIN staff s ON s.id = c.owner_id WHERE c.id IN ({ids})")
+PAGE = 100  # the list screen's page
+CAP = 1001
+QUERY_TYPES = ("1-char Chinese", "2-char Chinese", "3+-char Chinese", "pinyin initials", "full pinyin",
+               "4-digit phone suffix", "customer number")
+
+
+def p95(xs: list[float]) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
+
+
+def fig(name: str, value: float | None, unit: str, baseline: float | None = None, target: str | None = None,
+        met: bool | None = None, note: str | None = None) -> dict[str, Any]:
+    ratio = round(value / baseline, 3) if value is not None and baseline else None
+    out = {"name": name, "value": None if value is None else round(value, 4), "unit": unit,
+           "baseline": None if baseline is None else round(baseline, 4), "ratio": ratio, "target": target,
+           "met": met}
+    if note:
+        out["note"] = note
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Queries drawn from the data
+# ------------------------------------------------------------------------------------------------
+
+
+def pick_queries(conn: Any, n_per_type: int, seed: int = 5) -> dict[str, list[str]]:
+    from crm_tui.domain import search_terms
+
+    rnd = random.Random(seed)
+    max_id = conn.execute("SELECT max(id) FROM customer").fetchone()[0]
+    people: list[tuple[str, str, str]] = []
+    while len(people) < n_per_type * 3:
+        cid = rnd.randrange(1, max_id + 1)
+        r = conn.execute("SELECT c.name, c.number, (SELECT national FROM customer_phone WHERE customer_id = c.id"
+                         " ORDER BY id LIMIT 1) FROM customer c WHERE c.id = ? AND c.kind = 'person'", (cid,)).fetchone()
+        if r:
+            people.append(r)
+    q: dict[str, list[str]] = {t: [] for t in QUERY_TYPES}
+    for name, number, phone in people:
+        forms = search_terms.pinyin_forms(name)
+        syl = len(name) if len(forms) >= 2 * len(name) else 1
+        q["1-char Chinese"].append(name[rnd.randrange(len(name))])
+        q["2-char Chinese"].append(name[:2])
+        if len(name) >= 3:
+            q["3+-char Chinese"].append(name)
+        q["pinyin initials"].append(forms[syl] if syl < len(forms) else forms[-1])
+        q["full pinyin"].append(forms[0])
+        q["4-digit phone suffix"].append(phone[-4:])
+        q["customer number"].append(number)
+    return {t: v[:n_per_type] for t, v in q.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# Raw baseline: a bare sqlcipher3 cursor running the best SQL for the same page
+# ------------------------------------------------------------------------------------------------
+
+
+def raw_search(conn: Any, query: str) -> list[tuple]:
+    """What the list needs for one query (a page of 100 display rows and the capped count), with
+    the best hand-written SQL and no layers. Handles the single-token queries of the suite."""
+    from crm_tui.domain.search_terms import parse_query, upper_bound
+
+    t = parse_query(query).tokens[0]
+    term = t.term
+    if t.prefix:
+        hi = upper_bound(term)
+        ids: list[int] = []
+        seen: set[int] = set()
+        for (cid,) in conn.execute("SELECT customer_id FROM search_term WHERE term >= ? AND term < ?"
+                                   " ORDER BY term, customer_id LIMIT ?", (term, hi, PAGE * 2 + 8)):
+            if cid not in seen:
+                seen.add(cid)
+                ids.append(cid)
+                if len(ids) == PAGE:
+                    break
+        conn.execute("SELECT count(*) FROM (SELECT DISTINCT customer_id FROM search_term WHERE term >= ?"
+                     " AND term < ? LIMIT ?)", (term, hi, CAP)).fetchone()
+    else:
+        if t.verify:  # long name / long pinyin / 5+ phone digits: confirm on the row
+            raise ValueError("raw_search covers the suite's single-token, unverified queries")
+        ids = [r[0] for r in conn.execute("SELECT customer_id FROM search_term WHERE term = ?"
+                                          " ORDER BY customer_id LIMIT ?", (term, PAGE))]
+        conn.execute("SELECT count(*) FROM (SELECT 1 FROM search_term WHERE term = ? LIMIT ?)",
+                     (term, CAP)).fetchone()
+    if not ids:
+        return []
+    return conn.execute(ROWS_SQL.format(ids=",".join(map(str, ids)))).fetchall()
+
+
+#: Latencies are CPU time of the measuring thread (user + system, time.thread_time), not wall
+#: time: the 2 cores are shared with other jobs, and time spent waiting for a core is noise, not
+#: work. Wall-clock figures are kept in the notes and the .meta.json.
+CPU = True
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    return timed2(fn)[1 if CPU else 0]
+
+
+def timed2(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall ms, thread CPU ms) of one call."""
+    c0 = time.thread_time_ns()
+    t0 = time.perf_counter_ns()
+    fn()
+    return (time.perf_counter_ns() - t0) / 1e6, (time.thread_time_ns() - c0) / 1e6
+
+
+def search_suite(svc: Any, actor: Any, raw: Any, queries: dict[str, list[str]], reps: int, n: int,
+                 plain: Any | None, passes: int = 3) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from crm_tui.services import customers as cs
+
+    out = []
+    enc_total = plain_total = 0.0
+    detail: dict[str, Any] = {}
+    for qt in QUERY_TYPES:
+        qs = queries[qt]
+        for q in qs:  # warm both paths the same way
+            cs.search(svc, actor, q, limit=PAGE)
+            raw_search(raw, q)
+            if plain is not None:
+                raw_search(plain, q)
+        # ``passes`` passes; each figure is taken from the pass with the lowest p95 (for the service
+        # and the raw baseline alike): a burst of another job's work lands in one pass, not in all.
+        best: tuple[float, ...] | None = None
+        for _pass in range(passes):
+            svc_ms, raw_ms, plain_ms, svc_wall = [], [], [], []
+            for _r in range(reps):
+                for q in qs:
+                    w, c = timed2(lambda: cs.search(svc, actor, q, limit=PAGE))
+                    svc_ms.append(c if CPU else w)
+                    svc_wall.append(w)
+                    raw_ms.append(timed(lambda: raw_search(raw, q)))
+                    if plain is not None:
+                        plain_ms.append(timed(lambda: raw_search(plain, q)))
+            cand = (p95(svc_ms), statistics.median(svc_ms), p95(raw_ms), statistics.median(raw_ms), p95(svc_wall))
+            best = cand if best is None or cand[0] < best[0] else best
+            rbest = min(rbest, cand[2]) if _pass else cand[2]
+            enc_total += sum(raw_ms) / passes
+            plain_total += sum(plain_ms) / passes
+        assert best is not None
+        p, med, _rp, rmed, wall_p = best
+        rp = rbest
+        limit = max(2 * rp, rp + 0.5)
+        ok = p <= limit and (n < 1_000_000 or p < 5.0)
+        tgt = "p95 <= max(2x raw p95, raw p95 + 0.5 ms)" + (" and < 5 ms" if n >= 1_000_000 else "")
+        out.append(fig(f"search {qt}: median", med, "ms", rmed, None, None))
+        out.append(fig(f"search {qt}: p95", p, "ms", rp, tgt, ok,
+                       note=f"e.g. {qs[0]!r}; {len(svc_ms)} samples x {passes} passes; wall p95 {wall_p:.2f} ms"))
+        detail[qt] = {"queries": qs[:3], "svc_ms": [round(x, 3) for x in sorted(svc_ms)[::max(1, len(svc_ms) // 20)]]}
+        if plain is not None:
+            detail[qt]["plain_median"] = statistics.median(plain_ms)
+    if plain is not None:
+        out.append(fig("encryption cost: raw query suite, SQLCipher vs plain SQLite (total)", enc_total, "ms",
+                       plain_total, "within 1.2x", enc_total <= 1.2 * plain_total,
+                       note="same data, same SQL, same page cache size; warm cache"))
+    return out, detail
+
+
+def cold_suite(enc_file: Path, key: bytes, plain_file: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
+    """The same suite with a new connection (empty page cache) per query: every page read is
+    decrypted (the OS file cache is warm for both)."""
+    import sqlcipher3.dbapi2 as sq
+
+    from crm_tui.store import db
+
+    def run(open_: Callable[[], Any]) -> float:
+        total = 0.0
+        for qt in QUERY_TYPES:
+            for q in queries[qt][:10]:
+                def one() -> None:
+                    c = open_()
+                    raw_search(c, q)
+                    c.close()
+                total += timed(one)
+        return total
+
+    def enc() -> Any:
+        c = db.raw_connect(enc_file, key)
+        db._configure(c)
+        return c
+
+    def plain() -> Any:  # the same steps as db.raw_connect, without the key
+        c = sq.connect(plain_file.resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None)
+        c.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        db._configure(c)
+        return c
+
+    run(enc), run(plain)
+    e = min(run(enc) for _ in range(3))
+    p = min(run(plain) for _ in range(3))
+    return fig("encryption cost: query suite, new connection per query (cold page cache)", e, "ms", p,
+               None, None, note="open + key check + query, every page read decrypted; OS file cache warm")
+
+
+# ------------------------------------------------------------------------------------------------
+# Other figures
+# ------------------------------------------------------------------------------------------------
+
+
+def paging(svc: Any, actor: Any, raw: Any, n: int) -> list[dict[str, Any]]:
+    """First page of the list (empty query) at row 0 and at row n/2 (keyset cursor)."""
+    from crm_tui.services import customers as cs
+    from crm_tui.store.search_index import encode_cursor
+
+    max_id = raw.execute("SELECT max(id) FROM customer").fetchone()[0]
+    mid = encode_cursor("l", None, max_id - n // 2)
+    for _ in range(5):
+        cs.search(svc, actor, "", limit=PAGE)
+        cs.search(svc, actor, "", cursor=mid, limit=PAGE)
+    first, middle = [], []
+    for _ in range(100):  # interleaved, so a busy moment hits both
+        first.append(timed(lambda: cs.search(svc, actor, "", limit=PAGE)))
+        middle.append(timed(lambda: cs.search(svc, actor, "", cursor=mid, limit=PAGE)))
+    rows = cs.search(svc, actor, "", cursor=mid, limit=PAGE).rows
+    assert rows and abs(rows[0].id - (max_id - n // 2)) <= 2, "cursor did not land at the middle row"
+    raw_first = [timed(lambda: raw.execute(ROWS_SQL.format(ids=",".join(str(r[0]) for r in raw.execute(
+        "SELECT id FROM customer WHERE erased_at IS NULL ORDER BY id DESC LIMIT 100")))).fetchall())
+        for _ in range(60)]
+    m0, m1 = statistics.median(first), statistics.median(middle)
+    return [
+        fig("list first page (service, empty query): median", m0, "ms", statistics.median(raw_first),
+            None, None, note="baseline: raw SQL for the same 100 display rows"),
+        fig(f"list page at row {n // 2:,} vs row 0 (service): median", m1, "ms", m0, "within 1.5x", m1 <= 1.5 * m0),
+    ]
+
+
+def backup_fig(db_file: Path, key: bytes, work: Path) -> dict[str, Any]:
+    import sqlcipher3.dbapi2 as sq
+
+    from crm_tui.store import backup, db
+
+    dest = work / "backups"
+    shutil.rmtree(dest, ignore_errors=True)
+    app_w, app_c = timed2(lambda: backup.make_backup(db_file, key, reason="bench", dest=dest))
+    shutil.rmtree(dest, ignore_errors=True)
+    target = work / "export.db"
+    target.unlink(missing_ok=True)
+
+    def export() -> None:
+        c = db.raw_connect(db_file, key)
+        c.execute(f"ATTACH DATABASE '{target}' AS b KEY \"x'{key.hex()}'\"")
+        c.execute("SELECT sqlcipher_export('b')").fetchall()
+        c.execute("DETACH DATABASE b")
+        c.close()
+
+    raw_w, raw_c = timed2(export)
+    target.unlink(missing_ok=True)
+    del sq
+    return fig("backup (store.backup.make_backup: VACUUM INTO + manifest) vs raw sqlcipher_export", app_w / 1000, "s",
+               raw_w / 1000, "report (no target set)", None,
+               note=f"wall time; CPU {app_c / 1000:.1f} s vs {raw_c / 1000:.1f} s")
+
+
+def make_plain_copy(db_file: Path, key: bytes, plain: Path) -> None:
+    from crm_tui.store import db
+
+    plain.unlink(missing_ok=True)
+    c = db.raw_connect(db_file, key)
+    c.execute(f"ATTACH DATABASE '{plain}' AS p KEY ''")
+    c.execute("SELECT sqlcipher_export('p')").fetchall()
+    c.execute("DETACH DATABASE p")
+    c.close()
+
+
+def startup(folder: Path, rounds: int) -> dict[str, Any]:
+    probe = HERE / "probe.py"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+
+    def once(mode: str) -> tuple[float, float]:
+        """(wall ms from spawn to the screen mounted, CPU ms of the whole child process)."""
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.time()
+        out = subprocess.run([sys.executable, str(probe), mode, str(folder)], capture_output=True, text=True,
+                             env=env, timeout=300)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr[-2000:])
+        ready = float(out.stdout.strip().splitlines()[-1])
+        cpu = (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) * 1000
+        return (ready - t0) * 1000, cpu
+
+    once("start-app"), once("start-minimal")  # byte-compile and warm the file cache
+    app, mini = [], []
+    for _ in range(rounds):  # interleaved, so a busy moment hits both
+        app.append(once("start-app"))
+        mini.append(once("start-minimal"))
+    aw, mw = statistics.median(x[0] for x in app), statistics.median(x[0] for x in mini)
+    ac, mc = statistics.median(x[1] for x in app), statistics.median(x[1] for x in mini)
+    a, m = (ac, mc) if CPU else (aw, mw)
+    return fig("cold start to the login screen, database opened (process start -> screen mounted): median",
+               a, "ms", m, "within 1.5x of a minimal Textual app (Header + Footer)", a <= 1.5 * m,
+               note=f"{rounds} runs each, headless; CPU time of the process; wall {aw:.0f} vs {mw:.0f} ms")
+
+
+def ui_probe(folder: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
+    probe = HERE / "probe.py"
+    words = [queries["full pinyin"][0], queries["3+-char Chinese"][0] if queries["3+-char Chinese"] else "张伟",
+             queries["4-digit phone suffix"][0], queries["pinyin initials"][0], queries["2-char Chinese"][1]]
+    out = subprocess.run([sys.executable, str(probe), "ui", str(folder), json.dumps(words)], capture_output=True,
+                         text=True, timeout=1200)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    import sqlcipher3.dbapi2 as sq
+
+    c = sq.connect(":memory:")
+    ver = c.execute("PRAGMA cipher_version").fetchone()
+    c.close()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "python": platform.python_version(),
+            "os": platform.platform(), "sqlite": sq.sqlite_version, "sqlcipher": ver[0] if ver else "?",
+            "load": os.getloadavg()[0]}
+
+
+# ------------------------------------------------------------------------------------------------
+# Main
+# ------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--customers", type=int, required=True)
+    ap.add_argument("--json", type=Path, required=True)
+    ap.add_argument("--dir", type=Path)
+    ap.add_argument("--reps", type=int, default=5, help="repetitions of each search query")
+    ap.add_argument("--queries", type=int, default=20, help="distinct queries per query type")
+    ap.add_argument("--passes", type=int, default=3, help="passes over the search suite (best p95 kept)")
+    ap.add_argument("--skip", default="", help="comma list: ui,startup,backup,encryption")
+    ap.add_argument("--no-md", action="store_true", help="do not rewrite benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    n = args.customers
+    folder = args.dir or Path(f"/tmp/crmbench/c{n}")
+    skip = set(filter(None, args.skip.split(",")))
+    figures: list[dict[str, Any]] = []
+    meta: dict[str, Any] = {"customers": n, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            "machine": machine()}
+    t_start = time.perf_counter()
+
+    def log(msg: str) -> None:
+        print(f"[{time.perf_counter() - t_start:7.1f} s] {msg}", file=sys.stderr, flush=True)
+        save()
+
+    def save() -> None:
+        """Written after every section, so a run cut short still leaves what it measured."""
+        meta["run_s"] = round(time.perf_counter() - t_start, 1)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n")
+        args.json.with_suffix(".meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+
+    if not (folder / "data" / "crm.db").exists():
+        log(f"generating {n:,} customers into {folder}")
+        svc0, _k = gen.create_db(folder)
+        try:
+            secs = gen.generate(svc0, n, progress=True)
+        finally:
+            svc0.close()
+        meta["generated_s"] = round(secs, 1)
+        figures.append(fig("generate (benchmarks/gen.py, bulk, incl. pinyin, terms and audit chain)",
+                           n / secs, "customers/s", None, None, None))
+    from crm_tui.services import customers as cs
+    from crm_tui.services import staff
+    from crm_tui.store import db
+
+    svc = gen.open_db(folder, clock=datetime.now)
+    key = bytes.fromhex((folder / "bench.key").read_text().strip())
+    db_file = folder / "data" / "crm.db"
+    real_n = int(db.scalar(svc.store, "SELECT count(*) FROM customer"))  # type: ignore[arg-type]
+    if real_n != n:
+        log(f"note: the database holds {real_n:,} customers")
+        n = meta["customers"] = real_n
+    size = db_file.stat().st_size
+    figures.append(fig("database size per customer", size / n / 1024, "KiB", None, None, None,
+                       note=f"{size / 2**20:.0f} MiB file for {n:,} customers"))
+    actor = staff.sign_in(svc, "jingli", gen.PASSWORD).actor
+
+    raw = db.raw_connect(db_file, key)
+    db._configure(raw)
+    queries = pick_queries(raw, args.queries)
+    meta["example_queries"] = {k: v[:3] for k, v in queries.items()}
+
+    plain = None
+    plain_file = folder / "plain.db"
+    if "encryption" not in skip:
+        log("plain SQLite copy for the encryption cost")
+        make_plain_copy(db_file, key, plain_file)
+        import sqlcipher3.dbapi2 as sq
+
+        plain = sq.connect(str(plain_file), isolation_level=None)
+        db._configure(plain)
+    log("search suite")
+    sfigs, detail = search_suite(svc, actor, raw, queries, args.reps, n, plain, args.passes)
+    figures += sfigs
+    meta["search_detail"] = detail
+    if plain is not None:
+        plain.close()
+        log("cold-cache encryption cost")
+        figures.append(cold_suite(db_file, key, plain_file, queries))
+        plain_file.unlink(missing_ok=True)
+    log("paging")
+    figures += paging(svc, actor, raw, n)
+    raw.close()
+    svc.close()
+
+    if "startup" not in skip:
+        log("start-up")
+        figures.append(startup(folder, 5))
+    if "ui" not in skip:
+        log("UI probe (Pilot): keystrokes, first page, page-down, memory")
+        u = ui_probe(folder, queries)
+        meta["ui"] = u
+        k = "_cpu" if CPU else ""
+        km, kp, nm, np_ = u[f"key{k}_median"], u[f"key{k}_p95"], u[f"noop{k}_median"], u[f"noop{k}_p95"]
+        wall = (f"wall: median {u['key_median']:.0f} vs {u['noop_median']:.0f} ms, p95 {u['key_p95']:.0f} vs "
+                f"{u['noop_p95']:.0f} ms")
+        figures.append(fig("keystroke to settled results, list screen (Pilot): median", km, "ms", nm,
+                           "within 3x of a do-nothing key handler", km <= 3 * nm,
+                           note=f"{u['keys']} keystrokes, CPU time of the app process; {wall}"))
+        figures.append(fig("keystroke to settled results, list screen (Pilot): p95", kp, "ms", np_,
+                           "within 4x of a do-nothing key handler", kp <= 4 * np_))
+        figures.append(fig("list screen first paint (F2 from home to rows shown)", u[f"open_list{k or '_ms'}"], "ms",
+                           u[f"noop_screen{k or '_ms'}"], None, None,
+                           note=f"baseline: pushing an empty screen with a DataTable; wall {u['open_list_ms']:.0f} ms"))
+        figures.append(fig("page-down in the list (Pilot): median", u[f"pagedown{k}_median"], "ms", nm, None, None,
+                           note=f"{u['pagedowns']} presses from the top; baseline: do-nothing keystroke; wall "
+                                f"{u['pagedown_median']:.0f} ms"))
+        figures.append(fig("table rows held at most (after paging through)", u["max_rows"], "rows", None,
+                           "about 1,000 or fewer", u["max_rows"] <= 1100))
+        figures.append(fig("peak RSS of the app, list open and searched", u["peak_rss_mib"], "MiB",
+                           u["noop_rss_mib"], "under 200 MB", u["peak_rss_mib"] * 1.048576 < 200,
+                           note="baseline: the do-nothing Textual app"
+                                + (f"; {u['pool_connections']} pooled database connections, each with a page cache of up"
+                                   " to 64 MiB" if "pool_connections" in u else "")))
+    if "backup" not in skip:
+        log("backup")
+        figures.append(backup_fig(db_file, key, folder))
+    figures.append(fig("import of customers from CSV", None, "s", None,
+                       "within 1.5x of raw csv -> executemany", None,
+                       note="not measured: the app has no CSV import yet (import.run exists only as a permission)"))
+    meta["complete"] = True
+    save()
+    if not args.no_md:
+        write_results()
+    log(f"done: {args.json}")
+
+
+def write_results() -> None:
+    """benchmarks/RESULTS.md from every results/*.json (with its .meta.json)."""
+    res = HERE / "results"
+    runs = []
+    for f in sorted(res.glob("*.json")):
+        if f.name.endswith(".meta.json"):
+            continue
+        meta_f = f.with_suffix(".meta.json")
+        meta = json.loads(meta_f.read_text()) if meta_f.exists() else {}
+        runs.append((meta.get("customers", 0), f, meta, json.loads(f.read_text())))
+    runs.sort(key=lambda r: r[0])
+    lines = ["# Benchmark results", "",
+             "Written by `benchmarks/run.py` from `benchmarks/results/*.json`; see README.md for what each "
+             "figure means. Every figure stands beside its baseline measured in the same run.", ""]
+    for n, f, meta, figs in runs:
+        m = meta.get("machine", {})
+        lines += [f"## {n:,} customers ({f.name})", "",
+                  f"Date {meta.get('date', '?')}; {m.get('cpu', '?')}, {m.get('cores', '?')} cores (shared, load "
+                  f"{m.get('load', 0):.1f} at start), {m.get('memory', '?')}; Python {m.get('python', '?')}, SQLite "
+                  f"{m.get('sqlite', '?')}, SQLCipher {m.get('sqlcipher', '?')}; run took {meta.get('run_s', '?')} s"
+                  + (f" plus {meta['generated_s']} s generating" if meta.get("generated_s") else "") + "."
+                  + ("" if meta.get("complete") else " **The run was cut short: only the figures below were measured.**"),
+                  "",
+                  "| Figure | Value | Baseline | Ratio | Target | Met |", "|---|---:|---:|---:|---|:---:|"]
+        for x in figs:
+            val = "-" if x["value"] is None else f"{x['value']:,.3f} {x['unit']}".replace(".000 ", " ")
+            base = "-" if x["baseline"] is None else f"{x['baseline']:,.3f} {x['unit']}".replace(".000 ", " ")
+            met = {True: "yes", False: "**no**", None: ""}[x["met"]]
+            name = x["name"] + (f" <br><sub>{x['note']}</sub>" if x.get("note") else "")
+            lines.append(f"| {name} | {val} | {base} | {x['ratio'] if x['ratio'] is not None else '-'} | "
+                         f"{x['target'] or ''} | {met} |")
+        lines.append("")
+    notes = HERE / "results" / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
+    (HERE / "RESULTS.md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
