@@ -38,3 +38,23 @@ def test_english_is_the_source_and_chinese_the_default() -> None:
     finally:
         set_language("zh_CN")
     assert _("Sign in") != "Sign in"
+
+
+def test_no_msgid_has_two_different_chinese_translations() -> None:
+    """Each area keeps its own catalog file; the same English msgid in two files must mean the same
+    thing, or one area's screen would show the other area's word."""
+    import tomllib
+    from collections import defaultdict
+    from pathlib import Path
+
+    seen: dict[str, dict[str, str]] = defaultdict(dict)
+    for path in sorted((Path(__file__).resolve().parent.parent / "crm_tui/i18n/zh_CN").glob("*.toml")):
+        def walk(d: dict, name: str = path.name) -> None:  # type: ignore[type-arg]
+            for k, v in d.items():
+                if isinstance(v, str):
+                    seen[k][name] = v
+                elif isinstance(v, dict):
+                    walk(v)
+        walk(tomllib.loads(path.read_text(encoding="utf-8")))
+    clashes = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
+    assert not clashes, clashes

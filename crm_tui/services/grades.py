@@ -957,7 +957,7 @@ def export_report(svc: Services, actor: Actor, start: date, end: date, path: str
     ws = wb.active
     ws.title = _("Summary")[:31]
     for label, value in ((N_("From"), rep.start.isoformat()), (N_("To"), rep.end.isoformat()),
-                         (N_("Filed"), rep.filed), (N_("Applied"), rep.applied), (N_("Up"), rep.up),
+                         (N_("Applications filed"), rep.filed), (N_("Applied"), rep.applied), (N_("Up"), rep.up),
                          (N_("Down"), rep.down), (N_("First grade"), rep.new), (N_("Rejected"), rep.rejected),
                          (N_("Still open"), rep.open), (N_("Applied late"), rep.applied_late),
                          (N_("Average hours from filing to final approval"),

@@ -39,13 +39,13 @@ def _areas() -> list[Area]:
 
     return [
         Area("customers", "f2", N_("Customer archives"), "customer.view", CustomerListScreen),
+        Area("followups", "f3", N_("Follow-up cards"), "followup.view", followups_area),
+        Area("complaints", "f4", N_("Complaints"), "complaint.view", ComplaintListScreen),
+        Area("grades", "f5", N_("Grade changes"), "grade.view", GradesScreen),
         Area("staff", "f7", N_("Staff accounts"), "staff.manage", StaffScreen),
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
         Area("backup", "f9", N_("Backups"), "backup.run", _backup_screen),
         Area("import", "f11", N_("Import customers"), "import.run", _import_screen),
-        Area("followups", "f3", N_("Follow-up cards"), "followup.view", followups_area),
-        Area("grades", "f5", N_("Grade changes"), "grade.view", GradesScreen),
-        Area("complaints", "f4", N_("Complaints"), "complaint.view", ComplaintListScreen),
     ]
 
 

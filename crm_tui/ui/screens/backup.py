@@ -61,7 +61,7 @@ class BackupScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Taken at"), _("Reason"), _("File size"), _("Customers"), _("Schema"), _("Verification"),
+        table.add_columns(_("Taken at"), _("Occasion"), _("File size"), _("Customers"), _("Schema"), _("Verification"),
                           _("File"))
         table.focus()
         self.load()

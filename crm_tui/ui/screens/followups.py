@@ -51,7 +51,7 @@ class FollowupsScreen(BaseScreen[None]):
         Binding("3", "queue('week')", "This week"),
         Binding("4", "queue('open')", "All open", show=False),
         Binding("5", "queue('review')", "To sign", show=False),
-        Binding("6", "queue('closed')", "Closed", show=False),
+        Binding("6", "queue('closed')", "Closed cards", show=False),
         Binding("enter", "open", "Open", show=False),
         Binding("ctrl+n", "new", "New card"),
         Binding("ctrl+k", "visit", "Log visit"),

@@ -705,7 +705,7 @@ class GradeEditDialog(BaseModal[dict | None]):
             yield Input(str(v["rank"]), id="e-rank", max_length=3, compact=True)
             yield Label(_("Contact every (days)"))
             yield Input(str(v["contact_days"]), id="e-contact_days", max_length=3, compact=True)
-            yield Label(_("Description"))
+            yield Label(_("Grade description"))
             yield Input(v["description"], id="e-description", max_length=500, compact=True)
             yield Static("", id="form-message", classes="message error")
         yield Footer()
