@@ -33,7 +33,7 @@ from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
-from crm_tui.services.customers import TimelineEntry, register_timeline_source, timeline_key
+from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.audit import PersonalChange
 
@@ -974,3 +974,13 @@ def export_report(svc: Services, actor: Actor, start: date, end: date, path: str
         tx.audit("grade.report_export", details={"start": start.isoformat(), "end": end.isoformat(),
                                                  "rows": len(rep.rows)})
     return target
+
+
+@register_erase_hook("grades")
+def _erase_grade_texts(tx: Tx, customer_id: int) -> list[str]:
+    """R-CUST-13: an erased customer's applications keep grades, states, people and times (the
+    internal-control filing stays complete); the free texts about the customer are destroyed."""
+    n = tx.execute("UPDATE grade_application SET reason = '', evidence = NULL, chief_comment = NULL,"
+                   " deputy_comment = NULL, reject_reason = NULL WHERE customer_id = :c",
+                   {"c": customer_id}).rowcount
+    return ["grade_application"] if n else []

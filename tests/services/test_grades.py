@@ -547,3 +547,14 @@ def test_report_and_export(crm: Crm, tmp_path) -> None:  # type: ignore[no-untyp
     assert wb.sheetnames == ["Summary", "Applications"] and wb["Applications"].max_row == 4
     with pytest.raises(PermissionDenied):
         gs.export_report(crm.svc, crm.manager, date(2026, 11, 1), date(2026, 11, 30), tmp_path / "x.xlsx")
+
+
+def test_r_cust_13_erasing_the_customer_destroys_application_texts_but_keeps_the_filing(crm: Crm) -> None:
+    cid = customer(crm)
+    app = to_state(crm, cid, "applied")
+    cs.erase_customer(crm.svc, crm.actor("deputy_manager"), cid, "客户要求删除")
+    with crm.svc.store.read() as s:
+        row = s.execute(text("SELECT reason, evidence, chief_comment, deputy_comment, state, to_grade"
+                             " FROM grade_application WHERE id = :a"), {"a": app}).one()
+    assert tuple(row[:4]) == ("", None, None, None)
+    assert row.state == "applied" and row.to_grade == "B"
