@@ -49,7 +49,10 @@ class AuditScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns("#", _("Time"), _("Staff"), _("Action"), _("Details"))
+        # Fixed widths: auto widths are measured when rows arrive, and a refresh racing the first
+        # page left them at the width of the headers ("custome…"). Details scroll sideways.
+        for label, width in (("#", 6), (_("Time"), 19), (_("Staff"), 9), (_("Action"), 22), (_("Details"), 80)):
+            table.add_column(label, width=width)
         table.focus()
         self.load()
 
