@@ -157,10 +157,10 @@ def contact_methods() -> list[tuple[str, str]]:
 
 
 def grade_choices(svc: Services) -> list[tuple[str, str]]:
-    with svc.store.read() as s:
-        codes = [r[0] for r in s.execute(text("SELECT DISTINCT grade FROM customer WHERE grade IS NOT NULL"
-                                              " ORDER BY grade"))]
-    return [(c, c) for c in codes]
+    """The grades of the standard in force (R-GRD-1), highest first, as "A 重点客户"."""
+    from crm_tui.services import grades
+
+    return [(code, f"{code} {label}") for code, label in grades.grade_choices(svc)]
 
 
 def owner_choices(svc: Services) -> list[tuple[int, str]]:
