@@ -1515,13 +1515,9 @@ _ERASE_HOOKS: dict[str, EraseHook] = {}
 
 
 def _load_areas() -> None:
-    """Import every area's services module, so their timeline sources and erase hooks are registered."""
-    import importlib
+    from crm_tui.services.home import load_areas
 
-    from crm_tui.services.home import AREA_MODULES
-
-    for name in AREA_MODULES:
-        importlib.import_module(name)
+    load_areas()
 
 
 def register_erase_hook(name: str) -> Callable[[EraseHook], EraseHook]:

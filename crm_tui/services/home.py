@@ -42,11 +42,17 @@ def register_item(counter: Counter) -> Counter:
     return counter
 
 
-def today(svc: Services, actor: Actor) -> list[WorkItem]:
+def load_areas() -> None:
+    """Import every area's services module, so their counters, timeline sources and erase hooks
+    are registered (each import runs once)."""
     import importlib
 
     for name in AREA_MODULES:
         importlib.import_module(name)
+
+
+def today(svc: Services, actor: Actor) -> list[WorkItem]:
+    load_areas()
     items: list[WorkItem] = []
     with svc.store.read() as s:
         for counter in _REGISTRY:
