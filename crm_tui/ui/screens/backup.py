@@ -13,6 +13,7 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import backup
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.widgets.columns import DATE_TIME, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import InfoDialog
 
 REASONS = {
@@ -61,8 +62,11 @@ class BackupScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Taken at"), _("Occasion"), _("File size"), _("Customers"), _("Schema"), _("Verification"),
-                          _("File"))
+        # a damaged copy's problems end in '…' here and show in full after Ctrl+V; the file name last
+        fixed_columns(table, (_("Taken at"), DATE_TIME), (_("Occasion"), widest(_(r) for r in REASONS.values())),
+                      (_("File size"), len("123.4 MiB")), (_("Customers"), 6), (_("Schema"), 4),
+                      (_("Verification"), 20),
+                      (_("File"), len("crm-20261123-103000-pre-restore.db")))
         table.focus()
         self.load()
 
@@ -87,8 +91,9 @@ class BackupScreen(BaseScreen[None]):
         with self.app.batch_update():
             table.clear()
             for r in rows:
-                table.add_row(f"{r.taken_at:%Y-%m-%d %H:%M}", _(REASONS.get(r.reason, r.reason)), size_text(r.size),
-                              str(r.customers), r.schema, verified_text(r.problems), r.name, key=r.name)
+                table.add_row(*cells(f"{r.taken_at:%Y-%m-%d %H:%M}", _(REASONS.get(r.reason, r.reason)),
+                                     size_text(r.size), r.customers, r.schema, verified_text(r.problems), r.name),
+                              key=r.name)
         if rows:
             age = (self.svc.now() - rows[0].taken_at).total_seconds() / 3600
             status = _("Newest backup: {when}, {hours:.0f} h ago, {result}. {n} backups kept.",

@@ -21,6 +21,7 @@ from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, DATE_TIME, PERSON, PHONE, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
 PAGE = 100
@@ -69,7 +70,10 @@ class CustomerListScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Number"), _("Name"), _("Phone"), _("Category"), _("Grade"), _("Owner"), _("Tags"))
+        fixed_columns(table, (_("Number"), CUSTOMER_NUMBER), (_("Name"), 20), (_("Phone"), PHONE),
+                      (_("Category"), widest(label for _code, label in cf.category_choices())),
+                      (_("Grade"), 2),
+                      (_("Owner"), PERSON), (_("Tags"), 30))
         self.query_one("#q", Input).focus()
         self.run_search()
 
@@ -137,8 +141,8 @@ class CustomerListScreen(BaseScreen[None]):
                     continue
                 seen.add(r.id)
                 self.rows.append(r)
-                table.add_row(r.number, r.name, r.phone or "", category_label(r.category), r.grade or "",
-                              r.owner or "", " ".join(r.tags), key=str(r.id))
+                table.add_row(*cells(r.number, r.name, r.phone or "", category_label(r.category), r.grade or "",
+                                     r.owner or "", " ".join(r.tags)), key=str(r.id))
             if keep and self.rows:
                 table.move_cursor(row=min(row_before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
@@ -247,7 +251,8 @@ class CustomerDetailScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#timeline", DataTable)
-        table.add_columns(_("Time"), _("What"), _("Details"), _("Staff"))
+        # the details (often a paragraph) last, so the staff member stays on screen
+        fixed_columns(table, (_("Time"), DATE_TIME), (_("What"), 18), (_("Staff"), PERSON), (_("Details"), 160))
         table.focus()
         self.load()
 
@@ -272,7 +277,7 @@ class CustomerDetailScreen(BaseScreen[None]):
         with self.app.batch_update():
             table.clear()
             for e in entries:
-                table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.title, e.body, e.staff or "")
+                table.add_row(*cells(f"{e.at:%Y-%m-%d %H:%M}", e.title, e.staff or "", e.body))
 
     def action_edit(self) -> None:
         from crm_tui.ui.screens.customer_form import CustomerFormScreen
@@ -397,7 +402,7 @@ class WatchListScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Number"), _("Name"), _("Owner"), _("Why"))
+        fixed_columns(table, (_("Number"), CUSTOMER_NUMBER), (_("Name"), 20), (_("Owner"), PERSON), (_("Why"), 60))
         table.focus()
         self.action_show(self.kind)
 
@@ -421,7 +426,7 @@ class WatchListScreen(BaseScreen[None]):
         with self.app.batch_update():
             table.clear()
             for r in rows:
-                table.add_row(r.customer.number, r.customer.name, r.customer.owner or "", r.detail)
+                table.add_row(*cells(r.customer.number, r.customer.name, r.customer.owner or "", r.detail))
 
     def current(self) -> cs.WatchRow | None:
         table = self.query_one(DataTable)

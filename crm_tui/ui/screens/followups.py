@@ -24,6 +24,7 @@ from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, DATE, DATE_TIME, PERSON, PHONE, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 PAGE = 100
@@ -87,8 +88,10 @@ class FollowupsScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("Next visit"), _("Card"), _("Customer"), _("Level"), _("Product of interest"),
-                          _("Consultant"), _("Signed"))
+        due = max(len("! 11-23"), widest(_(label) for label in fd.CARD_STATUSES.values()))
+        # the product (free text) last, so the consultant and the signature stay on screen
+        fixed_columns(table, (_("Next visit"), due), (_("Card"), 11), (_("Customer"), 16), (_("Level"), 2),
+                      (_("Consultant"), PERSON), (_("Signed"), 1), (_("Product of interest"), 30))
         table.focus()
         self.reload()
 
@@ -148,8 +151,8 @@ class FollowupsScreen(BaseScreen[None]):
             for r in page.rows:
                 self.rows.append(r)
                 due = _due_text(r.next_due, r.overdue) if r.status == "open" else _status_label(r.status)
-                table.add_row(due, r.number, r.customer, r.level, r.product, r.owner, "✓" if r.reviewed else "",
-                              key=str(r.id))
+                table.add_row(*cells(due, r.number, r.customer, r.level, r.owner, "✓" if r.reviewed else "",
+                                     r.product), key=str(r.id))
             if keep and self.rows:
                 table.move_cursor(row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
@@ -273,7 +276,10 @@ class CardDetailScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#card-visits", DataTable)
-        table.add_columns(_("Time"), _("Method"), _("Content"), _("Level"), _("Next visit"), _("Staff"))
+        methods = widest(o.label for o in fd.load_policy().visit_methods.values())
+        # the content (a paragraph, with the objections) last, so the other columns stay on screen
+        fixed_columns(table, (_("Time"), DATE_TIME), (_("Method"), methods), (_("Level"), 4), (_("Next visit"), DATE),
+                      (_("Staff"), PERSON), (_("Content"), 120))
         table.focus()
         self.load()
 
@@ -301,8 +307,8 @@ class CardDetailScreen(BaseScreen[None]):
                 if v.objections:
                     content += " / " + _("Objections: {text}", text=v.objections)
                 level = v.level_after if v.level_after == v.level_before else f"{v.level_before}→{v.level_after}"
-                table.add_row(f"{v.at:%Y-%m-%d %H:%M}", fu.method_label(v.method), content, level,
-                              f"{v.next_due:%Y-%m-%d}" if v.next_due else "—", v.staff)
+                table.add_row(*cells(f"{v.at:%Y-%m-%d %H:%M}", fu.method_label(v.method), level,
+                                     f"{v.next_due:%Y-%m-%d}" if v.next_due else "—", v.staff, content))
 
     def action_visit(self) -> None:
         if self.view:
@@ -711,7 +717,8 @@ class CustomerPickerScreen(BaseModal[int | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(_("Number"), _("Name"), _("Phone"), _("Owner"))
+        fixed_columns(self.query_one(DataTable), (_("Number"), CUSTOMER_NUMBER), (_("Name"), 20), (_("Phone"), PHONE),
+                      (_("Owner"), PERSON))
         self.query_one("#pick-q", Input).focus()
         self.search("")
 
@@ -739,7 +746,7 @@ class CustomerPickerScreen(BaseModal[int | None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
-            table.add_row(r.number, r.name, r.phone, r.owner, key=str(r.id))
+            table.add_row(*cells(r.number, r.name, r.phone, r.owner), key=str(r.id))
 
     @on(Input.Submitted, "#pick-q")
     def _to_table(self) -> None:
@@ -819,16 +826,17 @@ class WeeklyReviewScreen(BaseScreen[None]):
             _("Week {start} to {end}", start=review.week_start.isoformat(), end=review.week_end.isoformat()))
         staff = self.query_one("#rv-staff", DataTable)
         staff.clear(columns=True)
-        staff.add_columns(_("Consultant"), *review.levels, _("Open cards"), _("New cards"), _("Visits"), _("Overdue"),
-                          _("Overdue rate"))
+        fixed_columns(staff, (_("Consultant"), PERSON), *((lvl, 3) for lvl in review.levels), (_("Open cards"), 4),
+                      (_("New cards"), 4), (_("Visits"), 4), (_("Overdue"), 4), (_("Overdue rate"), 4))
         for r in review.staff:
-            staff.add_row(r.staff, *(str(r.by_level.get(lvl, 0)) for lvl in review.levels), str(r.open_cards),
-                          str(r.new_cards), str(r.visits), str(r.overdue), f"{r.overdue_rate:.0%}")
+            staff.add_row(*cells(r.staff, *(r.by_level.get(lvl, 0) for lvl in review.levels), r.open_cards,
+                                 r.new_cards, r.visits, r.overdue, f"{r.overdue_rate:.0%}"))
         src = self.query_one("#rv-source", DataTable)
         src.clear(columns=True)
-        src.add_columns(_("Information source"), _("Cards"), _("Won"), _("Lost"), _("Conversion"))
+        fixed_columns(src, (_("Information source"), widest(label for _code, label in fu.source_choices())),
+                      (_("Cards"), 4), (_("Won"), 4), (_("Lost"), 4), (_("Conversion"), 4))
         for s in review.sources:
-            src.add_row(s.source, str(s.cards), str(s.won), str(s.lost), f"{s.conversion:.0%}")
+            src.add_row(*cells(s.source, s.cards, s.won, s.lost, f"{s.conversion:.0%}"))
 
     def action_export(self) -> None:
         def done(path: str | None) -> None:
@@ -869,8 +877,8 @@ class ClaimsScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one(DataTable).add_columns(_("Filed"), _("Customer"), _("Claimed by"), _("Current owner"),
-                                              _("Reason"))
+        fixed_columns(self.query_one(DataTable), (_("Filed"), len("11-23 10:30")), (_("Customer"), 20),
+                      (_("Claimed by"), PERSON), (_("Current owner"), PERSON), (_("Reason"), 60))
         self.query_one(DataTable).focus()
         self.load()
 
@@ -883,7 +891,7 @@ class ClaimsScreen(BaseScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in self.rows:
-            table.add_row(f"{r.created_at:%m-%d %H:%M}", r.customer, r.claimant, r.owner, r.reason, key=str(r.id))
+            table.add_row(*cells(f"{r.created_at:%m-%d %H:%M}", r.customer, r.claimant, r.owner, r.reason), key=str(r.id))
         self.query_one("#claims-status", Static).update("" if self.rows else _("No claims waiting."))
 
     def action_decide(self, grant: bool) -> None:

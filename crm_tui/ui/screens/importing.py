@@ -20,6 +20,7 @@ from crm_tui.i18n import _
 from crm_tui.services import importing
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.widgets.columns import cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 ERRORS_SHOWN = 500
@@ -98,9 +99,11 @@ class ImportScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#import-mapping", DataTable).add_columns(_("Column in the file"), _("Archive field"),
-                                                                 _("First value"))
-        self.query_one("#import-errors", DataTable).add_columns(_("Row"), _("Column"), _("Problem"))
+        fields = [_(label) for label in importing.known_fields().values()] + [_("(not imported)")]
+        fixed_columns(self.query_one("#import-mapping", DataTable), (_("Column in the file"), 16),
+                      (_("Archive field"), widest(fields, cap=24)), (_("First value"), 24))
+        fixed_columns(self.query_one("#import-errors", DataTable), (_("Row"), 6), (_("Column"), 16),
+                      (_("Problem"), 100))
         self.query_one("#import-path", Input).focus()
         if self.initial_path:
             self.open_file(self.initial_path)
@@ -143,7 +146,7 @@ class ImportScreen(BaseScreen[None]):
             for i, h in enumerate(self.table.headers):
                 f = self.mapping.get(h)
                 label = importing.header_label(f) if f and f != "ignore" else _("(not imported)")
-                dt.add_row(h, label, (first[i] if i < len(first) else "")[:24], key=h)
+                dt.add_row(*cells(h, label, first[i] if i < len(first) else ""), key=h)
 
     @on(DataTable.RowSelected, "#import-mapping")
     def change_field(self, event: DataTable.RowSelected) -> None:
@@ -245,11 +248,11 @@ class ImportScreen(BaseScreen[None]):
         with self.app.batch_update():
             errors.clear()
             for e in plan.errors[:ERRORS_SHOWN]:
-                errors.add_row(str(e.row), e.column, e.reason)
+                errors.add_row(*cells(e.row, e.column, e.reason))
             for d in plan.duplicates[:ERRORS_SHOWN]:
-                errors.add_row(str(d.row), "", _("{name} is already customer {number} (same {what}); not imported",
-                                                 name=d.name, number=d.existing_number,
-                                                 what=importing.header_label(d.matched)))
+                errors.add_row(*cells(d.row, "", _("{name} is already customer {number} (same {what}); not imported",
+                                                   name=d.name, number=d.existing_number,
+                                                   what=importing.header_label(d.matched))))
         summary = _("Dry run: {ready} rows ready, {bad} rows with errors, {dups} duplicates of existing customers.",
                     ready=len(plan.ready), bad=plan.bad_rows, dups=len(plan.duplicates))
         self.running = False

@@ -9,6 +9,7 @@ the lines without an information source or archive with Ctrl+T.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +24,7 @@ from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, PERSON, PHONE, cell, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog
 
 PAGE = 200
@@ -80,8 +82,7 @@ class RegisterScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#reg-matches", OptionList).display = False
-        self.query_one(DataTable).add_columns(_("Time"), _("Name"), _("Phone"), _("Walk-in/call"), _("Product of interest"),
-                                              _("Source"), _("Consultant"), _("Trial"), _("Archive"))
+        self._columns()
         self.query_one("#reg-name", Input).focus()
         self.load()
 
@@ -234,9 +235,10 @@ class RegisterScreen(BaseScreen[None]):
                 when = f"{r.arrived_at:%H:%M}" + (f"-{r.departed_at:%H:%M}" if r.departed_at else "")
                 if self.problems:
                     when = f"{r.arrived_at:%m-%d} " + when
-                table.add_row(when, r.name, r.phone, _(fd.REGISTER_KINDS.get(r.kind, r.kind)), r.product,
-                              fu.source_label(r.source) if r.source else "[b red]" + _("missing") + "[/]",
-                              r.consultant, _("yes") if r.trial else "", r.customer_number or "—", key=str(r.id))
+                source = cell(fu.source_label(r.source)) if r.source else Text(_("missing"), style="bold red")
+                table.add_row(*cells(when, r.name, r.phone, _(fd.REGISTER_KINDS.get(r.kind, r.kind))), source,
+                              *cells(r.consultant, _("yes") if r.trial else "", r.customer_number or "—", r.product),
+                              key=str(r.id))
 
     def current(self) -> fu.RegisterRow | None:
         table = self.query_one(DataTable)
@@ -279,7 +281,19 @@ class RegisterScreen(BaseScreen[None]):
         if not self.actor.can("register.supervise"):
             return
         self.problems = not self.problems
+        self._columns()
         self.load()
+
+    def _columns(self) -> None:
+        """Fixed widths; the product (free text) last. Lines of other days show the date too."""
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        when = len("11-23 09:02-10:15") if self.problems else len("09:02-10:15")
+        sources = [label for _code, label in fu.source_choices()] + [_("missing")]
+        fixed_columns(table, (_("Time"), when), (_("Name"), PERSON), (_("Phone"), PHONE),
+                      (_("Walk-in/call"), widest(_(label) for label in fd.REGISTER_KINDS.values())),
+                      (_("Source"), widest(sources)), (_("Consultant"), PERSON), (_("Trial"), widest([_("yes")])),
+                      (_("Archive"), CUSTOMER_NUMBER), (_("Product of interest"), 30))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "problems":

@@ -16,6 +16,7 @@ from crm_tui.i18n import _
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.widgets.columns import DATE_TIME, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog
 
 
@@ -146,7 +147,10 @@ class StaffScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        table.add_columns(_("User name"), _("Name"), _("Roles"), _("State"), _("Last sign-in"))
+        states = (_("disabled"), _("locked"), _("one-time password"), _("active"))
+        # the roles (several may be joined) last, so the state and the last sign-in stay on screen
+        fixed_columns(table, (_("User name"), 12), (_("Name"), 10), (_("State"), widest(states)),
+                      (_("Last sign-in"), DATE_TIME), (_("Roles"), 40))
         table.focus()
         self.load()
 
@@ -172,8 +176,9 @@ class StaffScreen(BaseScreen[None]):
                     state = _("one-time password")
                 else:
                     state = _("active")
-                table.add_row(r.username, r.display_name, "、".join(role_label(x) for x in r.roles), state,
-                              f"{r.last_login_at:%Y-%m-%d %H:%M}" if r.last_login_at else "-", key=r.username)
+                table.add_row(*cells(r.username, r.display_name, state,
+                                     f"{r.last_login_at:%Y-%m-%d %H:%M}" if r.last_login_at else "-",
+                                     "、".join(role_label(x) for x in r.roles)), key=r.username)
             if rows:
                 table.move_cursor(row=min(row_index, len(rows) - 1))
         lines = [_("{absent} → {backup}, {start} to {end}  {note}", absent=c.absent_name, backup=c.backup_name,

@@ -1,0 +1,43 @@
+"""Tables keep their layout whatever rows arrive first, and show typed text as typed.
+
+The customer timeline had auto column widths measured after the first page; a refresh racing it left
+the columns at their header widths ('2026 建立 负责'). Its columns now have fixed widths, the long
+details last. A note with '[/]' in it used to be read as Rich markup and broke the table."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from crm_tui.services import customers as cs
+from crm_tui.services import staff
+from crm_tui.services.context import Actor
+from crm_tui.ui.screens.customers import CustomerDetailScreen
+from tests.ui.conftest import make, settle, sign_in
+
+
+def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
+    row = staff.get_staff(svc, username)
+    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
+
+
+async def test_timeline_has_fixed_columns_and_shows_brackets_as_typed(ui_services, zh) -> None:  # type: ignore[no-untyped-def]
+    desk = _actor(ui_services, "qiantai")
+    customer = cs.search(ui_services, desk, "", cs.SearchFilters(), limit=1).rows[0]
+    summary = "客户说[/]价格[red]再议"
+    cs.add_contact(ui_services, desk, customer.id, "call", summary)
+    app = make(ui_services)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await sign_in(pilot, "qiantai")
+        await app.push_screen(CustomerDetailScreen(ui_services, app.actor, customer.id))
+        await settle(pilot)
+        table = app.screen.query_one("#timeline", DataTable)
+        assert table.row_count > 1
+        widths = [(str(c.label), c.width, c.auto_width) for c in table.ordered_columns]
+        assert [w[0] for w in widths] == ["时间", "事项", "员工", "详情"]
+        assert all(not auto for _label, _w, auto in widths), widths
+        assert widths[0][1] == len("2026-11-23 10:30")
+        bodies = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+        assert summary in bodies, bodies
+        await pilot.pause()
+        drawn = "\n".join(table.render_line(y).text for y in range(table.size.height))
+        assert "客户说[/]价格[red]再议" in drawn, drawn  # drawn as typed, without a MarkupError
