@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from crm_tui.i18n import _
 
@@ -37,6 +41,35 @@ FOCUS_BINDINGS = [
     Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
     Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
 ]
+
+
+# Enter in a one-line field likewise acts when the key arrives. Without it the Input posts Submitted
+# and the focus moves only when that message is handled: 'qiantai⏎demo1234⏎' typed (or scanned, or
+# pasted) at once put part of the password in the user name. A screen that lists ENTER_BINDING
+# defines ``async def action_enter`` that awaits ``enter_in`` with what Enter does in each of its
+# fields; use ``screen.set_focus`` there (``widget.focus()`` is itself deferred).
+ENTER_BINDING = Binding("enter", "enter", "Next field", show=False, priority=True)
+
+
+async def enter_in(screen: Screen, actions: Mapping[str, Callable[[], object]]) -> None:  # type: ignore[type-arg]
+    """Run the action for the focused Input's id; elsewhere (a button, a list) Enter does what the
+    widget does.
+
+    Keys are handed to a widget through its own queue, so characters typed just before Enter may not
+    be in the field yet. The action waits for the field to take them; meanwhile the app holds the
+    keys typed after Enter, which then reach the field (or the screen) the action moved to.
+    """
+    focused = screen.focused
+    action = actions.get(focused.id or "") if isinstance(focused, Input) else None
+    if action is None:
+        raise SkipAction()
+    caught_up = asyncio.Event()
+    if focused.call_later(caught_up.set):  # behind the keys already queued for the field
+        try:
+            await asyncio.wait_for(caught_up.wait(), timeout=2)
+        except asyncio.TimeoutError:  # the field was closed meanwhile: act on what it holds
+            pass
+    action()
 
 
 class _TypeAhead:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -15,7 +15,7 @@ from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
 
 
 class LoginScreen(BaseScreen[None]):
@@ -25,6 +25,7 @@ class LoginScreen(BaseScreen[None]):
     BINDINGS = [
         Binding("ctrl+q", "app.quit", "Quit"),
         Binding("f1", "app.help", "Help"),
+        ENTER_BINDING,
     ]
 
     @dataclass
@@ -61,17 +62,18 @@ class LoginScreen(BaseScreen[None]):
         super().on_mount()
         self.query_one("#username", Input).focus()
 
-    @on(Input.Submitted, "#username")
-    def to_password(self) -> None:
-        self.query_one("#password", Input).focus()
+    async def action_enter(self) -> None:
+        await enter_in(self, {"username": self.to_password, "password": self.submit})
 
-    @on(Input.Submitted, "#password")
+    def to_password(self) -> None:
+        self.set_focus(self.query_one("#password", Input))
+
     def submit(self) -> None:
         username = self.query_one("#username", Input).value.strip()
         password = self.query_one("#password", Input).value
         if not username:
             self.show(_("Type your user name."))
-            self.query_one("#username", Input).focus()
+            self.set_focus(self.query_one("#username", Input))
             return
         self.show(_("Checking ..."), error=False)
         self.check(username, password)
@@ -94,13 +96,13 @@ class LoginScreen(BaseScreen[None]):
         self.show(text)
         pw = self.query_one("#password", Input)
         pw.value = ""
-        pw.focus()
+        self.set_focus(pw)
 
 
 class ChangePasswordScreen(BaseModal[bool]):
     """Change one's password. Forced (no Esc) at first sign-in and when the password is too old."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def __init__(self, svc: Services, actor: Actor, *, reason: str | None = None) -> None:
         super().__init__()
@@ -128,15 +130,11 @@ class ChangePasswordScreen(BaseModal[bool]):
     def on_mount(self) -> None:
         self.query_one("#old", Input).focus()
 
-    @on(Input.Submitted, "#old")
-    def _next1(self) -> None:
-        self.query_one("#new", Input).focus()
+    async def action_enter(self) -> None:
+        await enter_in(self, {"old": lambda: self.set_focus(self.query_one("#new", Input)),
+                        "new": lambda: self.set_focus(self.query_one("#again", Input)),
+                        "again": self.save})
 
-    @on(Input.Submitted, "#new")
-    def _next2(self) -> None:
-        self.query_one("#again", Input).focus()
-
-    @on(Input.Submitted, "#again")
     def save(self) -> None:
         old = self.query_one("#old", Input).value
         new = self.query_one("#new", Input).value
@@ -145,14 +143,14 @@ class ChangePasswordScreen(BaseModal[bool]):
         if new != again:
             msg.update(_("The two new passwords differ."))
             self.query_one("#again", Input).value = ""
-            self.query_one("#again", Input).focus()
+            self.set_focus(self.query_one("#again", Input))
             return
         try:
             staff.change_password(self.svc, self.actor, old, new)
         except CrmError as e:
             msg.update(e.message)
             field = getattr(e, "field", "new")
-            self.query_one("#old" if field == "old_password" else "#new", Input).focus()
+            self.set_focus(self.query_one("#old" if field == "old_password" else "#new", Input))
             return
         self.app.notify(_("Password changed."))
         self.dismiss(True)
@@ -176,7 +174,7 @@ class LockScreen(BaseModal[Unlock]):
     """Covers the whole app. The same user unlocks with the password and finds everything as left;
     a different user may sign in after being told that unsaved input will be discarded."""
 
-    BINDINGS = [Binding("f2", "switch_user", "Sign in as someone else")]
+    BINDINGS = [Binding("f2", "switch_user", "Sign in as someone else"), ENTER_BINDING]
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()
@@ -205,15 +203,14 @@ class LockScreen(BaseModal[Unlock]):
         user = self.query_one("#lock-user", Input)
         user.disabled = False
         user.value = ""
-        user.focus()
+        self.set_focus(user)
         self.query_one("#lock-message", Static).update(
             _("Signing in as someone else discards {name}'s unsaved input.", name=self.actor.display_name))
 
-    @on(Input.Submitted, "#lock-user")
-    def _to_pw(self) -> None:
-        self.query_one("#lock-password", Input).focus()
+    async def action_enter(self) -> None:
+        await enter_in(self, {"lock-user": lambda: self.set_focus(self.query_one("#lock-password", Input)),
+                        "lock-password": self.submit})
 
-    @on(Input.Submitted, "#lock-password")
     def submit(self) -> None:
         username = self.query_one("#lock-user", Input).value.strip()
         password = self.query_one("#lock-password", Input).value

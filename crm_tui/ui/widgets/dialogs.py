@@ -1,15 +1,20 @@
-"""Small modal dialogs: confirm, information (shown once), and a text prompt."""
+"""Small modal dialogs: confirm, information (shown once), and a text prompt.
+
+Enter answers when the key arrives (priority bindings), not when a Button.Pressed or Input.Submitted
+message is handled later: the keys typed right after it then reach the screen below, and cannot
+be taken by a dialog that is about to close (ui/base.py ENTER_BINDING)."""
 
 from __future__ import annotations
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from crm_tui.i18n import _
-from crm_tui.ui.base import BaseModal
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in
 
 
 class ConfirmDialog(BaseModal[bool]):
@@ -26,6 +31,7 @@ class ConfirmDialog(BaseModal[bool]):
     BINDINGS = [
         Binding("escape,n", "answer(False)", "No"),
         Binding("y", "answer(True)", "Yes"),
+        Binding("enter", "press_focused", "OK", show=False, priority=True),
     ]
 
     def __init__(self, question: str, *, yes: str | None = None, no: str | None = None) -> None:
@@ -51,6 +57,12 @@ class ConfirmDialog(BaseModal[bool]):
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
 
+    def action_press_focused(self) -> None:
+        """Enter answers with the focused button (Yes unless Tab moved to No)."""
+        if not isinstance(self.focused, Button):
+            raise SkipAction()
+        self.dismiss(self.focused.id == "yes")
+
 
 class InfoDialog(BaseModal[None]):
     """A message that must be read (a one-time password, a result). Enter or Esc closes."""
@@ -62,7 +74,10 @@ class InfoDialog(BaseModal[None]):
     InfoDialog #title { text-style: bold; margin-bottom: 1; }
     InfoDialog #body { margin-bottom: 1; }
     """
-    BINDINGS = [Binding("escape,enter", "close", "Close")]
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("enter", "close", "Close", show=False, priority=True),
+    ]
 
     def __init__(self, title: str, body: str) -> None:
         super().__init__()
@@ -95,7 +110,7 @@ class PromptDialog(BaseModal[str | None]):
         background: $surface; padding: 1 2; }
     PromptDialog #error { color: $error; height: auto; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def __init__(self, question: str, *, value: str = "", password: bool = False, required: bool = True,
                  max_length: int = 500) -> None:
@@ -112,9 +127,12 @@ class PromptDialog(BaseModal[str | None]):
             yield Input(self.value, password=self.password, max_length=self.max_length, id="answer")
             yield Static("", id="error")
 
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip() if not self.password else event.value
+    async def action_enter(self) -> None:
+        await enter_in(self, {"answer": self.submitted})
+
+    def submitted(self) -> None:
+        value = self.query_one("#answer", Input).value
+        text = value.strip() if not self.password else value
         if self.required and not text:
             self.query_one("#error", Static).update(_("This cannot be left empty."))
             return

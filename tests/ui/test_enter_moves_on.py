@@ -1,0 +1,134 @@
+"""Enter in a one-line field acts when the key arrives, not when a Submitted message is handled later:
+a fast typist (or a barcode scanner, or a paste) sending 'qiantai⏎demo1234⏎' signs in as qiantai,
+and the keys typed after Enter in a dialog reach the screen below, not the field just left."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.app import App, ComposeResult
+from textual.widgets import Input
+
+from crm_tui.services import demo
+from crm_tui.ui.screens.login import LoginScreen
+from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
+from tests.ui.conftest import make, settle
+
+
+def _burst(app: App, keys: list[str]) -> None:  # type: ignore[type-arg]
+    """Every key posted at once, before any of them is handled: nothing waits for the screen."""
+    for key in keys:
+        char = "\r" if key == "enter" else key
+        app.post_message(events.Key(key, char))
+
+
+async def _signed_in(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(50):
+        await settle(pilot)
+        if pilot.app.actor is not None:
+            return
+
+
+async def test_sign_in_typed_as_one_burst_with_pilot(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    app = make(ui_services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"qiantai", "enter", *demo.DEMO_PASSWORD, "enter")
+        await _signed_in(pilot)
+        assert app.actor is not None, app.screen.query_one("#login-message").render()
+        assert app.actor.username == "qiantai"
+        assert not isinstance(app.screen, LoginScreen)
+
+
+async def test_sign_in_posted_all_at_once(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    app = make(ui_services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        _burst(app, [*"jingli", "enter", *demo.DEMO_PASSWORD, "enter"])
+        await _signed_in(pilot)
+        assert app.actor is not None, app.screen.query_one("#login-message").render()
+        assert app.actor.username == "jingli"
+
+
+async def test_empty_user_name_then_enter_stays_on_the_login_screen(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    app = make(ui_services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # to the password
+        await pilot.press("enter")  # submit with no user name
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LoginScreen)
+        assert app.actor is None
+        assert screen.focused is screen.query_one("#username", Input)
+        assert "user name" in str(screen.query_one("#login-message").render())
+
+
+class _Host(App[None]):
+    """A screen with a field under the dialog, to see where the keys after Enter land."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="below")
+
+    def ask(self, dialog) -> None:  # type: ignore[no-untyped-def]
+        self.push_screen(dialog, self.results.append)
+
+
+async def _open(pilot, dialog) -> None:  # type: ignore[no-untyped-def]
+    pilot.app.ask(dialog)
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_prompt_dialog_enter_then_typing_goes_below(en) -> None:  # type: ignore[no-untyped-def]
+    app = _Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, PromptDialog("Why?"))
+        assert isinstance(app.screen, PromptDialog)
+        _burst(app, [*"ab", "enter", *"cd"])
+        await pilot.pause()
+        await pilot.pause()
+        assert app.results == ["ab"]
+        assert not isinstance(app.screen, PromptDialog)
+        assert app.query_one("#below", Input).value == "cd"
+
+
+async def test_prompt_dialog_with_pilot_press(en) -> None:  # type: ignore[no-untyped-def]
+    app = _Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, PromptDialog("Why?"))
+        await pilot.press(*"ab", "enter", *"cd")
+        await pilot.pause()
+        assert app.results == ["ab"]
+        assert app.query_one("#below", Input).value == "cd"
+
+
+async def test_prompt_dialog_required_answer_keeps_the_dialog_and_the_keys(en) -> None:  # type: ignore[no-untyped-def]
+    app = _Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, PromptDialog("Why?"))
+        _burst(app, ["enter", *"cd"])
+        await pilot.pause()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PromptDialog)
+        assert app.results == []
+        assert "empty" in str(dialog.query_one("#error").render())
+        assert dialog.query_one("#answer", Input).value == "cd"
+
+
+@pytest.mark.parametrize(("focus", "expected"), [("yes", True), ("no", False)])
+async def test_confirm_dialog_enter_answers_at_once(en, focus: str, expected: bool) -> None:  # type: ignore[no-untyped-def]
+    app = _Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, ConfirmDialog("Sure?"))
+        if focus == "no":
+            await pilot.press("tab")
+        _burst(app, ["enter", *"cd"])
+        await pilot.pause()
+        await pilot.pause()
+        assert app.results == [expected]
+        assert app.query_one("#below", Input).value == "cd"
