@@ -41,3 +41,23 @@ async def test_timeline_has_fixed_columns_and_shows_brackets_as_typed(ui_service
         await pilot.pause()
         drawn = "\n".join(table.render_line(y).text for y in range(table.size.height))
         assert "客户说[/]价格[red]再议" in drawn, drawn  # drawn as typed, without a MarkupError
+
+
+async def test_timeline_details_are_on_screen_at_80_and_160_columns(ui_services, zh) -> None:  # type: ignore[no-untyped-def]
+    """At 80x24 the profile sits above the timeline (side by side only time and event showed); at
+    160x48 they are side by side. Either way the details column starts on screen."""
+    desk = _actor(ui_services, "qiantai")
+    customer = cs.search(ui_services, desk, "", cs.SearchFilters(), limit=1).rows[0]
+    for size, stacked in (((80, 24), True), ((160, 48), False)):
+        app = make(ui_services)
+        async with app.run_test(size=size) as pilot:
+            await sign_in(pilot, "qiantai")
+            await app.push_screen(CustomerDetailScreen(ui_services, app.actor, customer.id))
+            await settle(pilot)
+            screen = app.screen
+            assert screen.has_class("-narrow") == stacked
+            table = screen.query_one("#timeline", DataTable)
+            profile = screen.query_one("#profile")
+            assert (table.region.y >= profile.region.bottom) == stacked, (table.region, profile.region)
+            before_details = sum(c.get_render_width(table) for c in table.ordered_columns[:-1])
+            assert before_details + 10 <= table.region.width, (size, before_details, table.region)

@@ -21,7 +21,8 @@ from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseModal, BaseScreen
-from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, DATE_TIME, PERSON, PHONE, cells, fixed_columns, widest
+from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
+                                        fixed_columns, widest)
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
 PAGE = 100
@@ -220,6 +221,7 @@ class CustomerDetailScreen(BaseScreen[None]):
     timeline of every change and contact."""
 
     TITLE_MSGID = "Customer archive"
+    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the profile above the timeline
     BINDINGS = [
         Binding("ctrl+e", "edit", "Edit"),
         Binding("ctrl+r", "reveal", "Reveal ID/phone"),
@@ -252,7 +254,7 @@ class CustomerDetailScreen(BaseScreen[None]):
         super().on_mount()
         table = self.query_one("#timeline", DataTable)
         # the details (often a paragraph) last, so the staff member stays on screen
-        fixed_columns(table, (_("Time"), DATE_TIME), (_("What"), 18), (_("Staff"), PERSON), (_("Details"), 160))
+        fixed_columns(table, (_("Time"), DATE_TIME), (_("What"), 22), (_("Staff"), PERSON), (_("Details"), 160))
         table.focus()
         self.load()
 

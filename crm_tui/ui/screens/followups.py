@@ -24,7 +24,8 @@ from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseModal, BaseScreen
-from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, DATE, DATE_TIME, PERSON, PHONE, cells, fixed_columns, widest
+from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
+                                        fixed_columns, widest)
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 PAGE = 100
@@ -246,6 +247,7 @@ class CardDetailScreen(BaseScreen[None]):
     """One card: its fields, next visit, review signature and every visit, newest first."""
 
     TITLE_MSGID = "Follow-up card"
+    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the card above its visits
     BINDINGS = [
         Binding("ctrl+k", "visit", "Log visit"),
         Binding("ctrl+e", "edit", "Edit"),

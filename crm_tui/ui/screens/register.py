@@ -9,6 +9,7 @@ the lines without an information source or archive with Ctrl+T.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +30,10 @@ from crm_tui.ui.widgets.dialogs import ConfirmDialog
 
 PAGE = 200
 _TEXT_FIELDS = ("name", "phone", "arrived_at", "companions", "product", "summary")
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - cell_len(text))
 
 
 class RegisterScreen(BaseScreen[None]):
@@ -117,7 +122,9 @@ class RegisterScreen(BaseScreen[None]):
         ol = self.query_one("#reg-matches", OptionList)
         ol.clear_options()
         for r in rows:
-            ol.add_option(Option(f"{r.number}  {r.name}  {r.phone}  {r.owner}", id=str(r.id)))
+            # names padded to one width (CJK = 2 cells) so the phones line up; plain text, not markup
+            line = f"{r.number}  {_pad(r.name, 12)}  {_pad(r.phone, PHONE)}  {r.owner}"
+            ol.add_option(Option(Text(line), id=str(r.id)))
         ol.display = bool(rows) and self.customer is None
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]

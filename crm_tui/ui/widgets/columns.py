@@ -16,6 +16,11 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
+# A screen with a profile beside a table stacks them below this width (``HORIZONTAL_BREAKPOINTS``
+# and the "-narrow" rules in app.tcss): side by side at 80 columns the table showed only its first
+# two columns.
+SIDE_BY_SIDE = [(0, "-narrow"), (140, "-wide")]
+
 # Common widths, in cells.
 DATE_TIME = 16  # 2026-11-23 10:30
 DATE = 10  # 2026-11-23
