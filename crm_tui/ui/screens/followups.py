@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -106,8 +107,22 @@ class FollowupsScreen(BaseScreen[None]):
             if k not in keys:
                 continue
             label = f"{i} {_(fu.QUEUES[k])}"
-            parts.append(f"[reverse] {label} [/]" if k == self.which else f" {label} ")
-        self.query_one("#fu-queues", Static).update(" ".join(parts))
+            parts.append((f"[reverse] {label} [/]" if k == self.which else f" {label} ", cell_len(label) + 2))
+        # Broken into lines between queues, never inside one ('5' / '待审核签字'): at 80 columns a
+        # supervisor's bar, beside the consultant picker, takes two lines.
+        room = max(20, self.app.size.width - (25 if self.supervisor else 0))
+        lines: list[list[str]] = [[]]
+        used = 0
+        for markup, width in parts:
+            if lines[-1] and used + 1 + width > room:
+                lines.append([])
+                used = 0
+            used += width + (1 if lines[-1] else 0)
+            lines[-1].append(markup)
+        self.query_one("#fu-queues", Static).update("\n".join(" ".join(line) for line in lines))
+
+    def on_resize(self) -> None:
+        self._bar()
 
     def action_queue(self, which: str) -> None:
         if which == "review" and not self.supervisor:
