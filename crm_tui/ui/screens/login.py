@@ -22,6 +22,7 @@ class LoginScreen(BaseScreen[None]):
     """The first screen. In demo mode it lists the demo accounts and their password."""
 
     TITLE_MSGID = "Sign in"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # 24 rows: no margin above the box
     BINDINGS = [
         Binding("ctrl+q", "app.quit", "Quit"),
         Binding("f1", "app.help", "Help"),
@@ -50,11 +51,14 @@ class LoginScreen(BaseScreen[None]):
                 yield Input(id="password", password=True, max_length=128)
                 yield Static(self.notice or "", id="login-message", classes="message")
         if self.demo_accounts:
+            from rich.cells import cell_len
+
             from crm_tui.domain.roles import role_label
 
             lines = [_("Demo accounts (password {password}):", password=self.demo_password)]
             for username, display, roles in self.demo_accounts:
-                lines.append(f"  {username:<10} {display}  {'、'.join(role_label(r) for r in roles)}")
+                pad = " " * max(0, 12 - cell_len(display))  # CJK names are 2 cells a character
+                lines.append(f"  {username:<10} {display}{pad}{'、'.join(role_label(r) for r in roles)}")
             yield Static("\n".join(lines), id="demo-accounts")
         yield Footer()
 
