@@ -132,3 +132,26 @@ async def test_confirm_dialog_enter_answers_at_once(en, focus: str, expected: bo
         await pilot.pause()
         assert app.results == [expected]
         assert app.query_one("#below", Input).value == "cd"
+
+
+async def test_register_line_typed_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """The front desk types a visitor's name, Enter, the phone, Enter without waiting: each lands in
+    its own field and the focus is on the source (the arrival time keeps 'now')."""
+    from textual.widgets import Select
+
+    from crm_tui.ui.screens.register import RegisterScreen
+
+    app = make(ui_services)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press(*"qiantai", "enter", *demo.DEMO_PASSWORD, "enter")
+        await _signed_in(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RegisterScreen)
+        _burst(app, [*"钱多多", "enter", *"13987654321", "enter", "enter", *"途观"])
+        await settle(pilot)
+        assert screen.query_one("#reg-name", Input).value == "钱多多"
+        assert screen.query_one("#reg-phone", Input).value == "13987654321"
+        assert screen.query_one("#reg-arrived_at", Input).value == ""
+        assert screen.focused is screen.query_one("#reg-source", Select)

@@ -20,7 +20,7 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
 from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
                                         fixed_columns, widest)
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
@@ -40,6 +40,7 @@ class CustomerListScreen(BaseScreen[None]):
         Binding("ctrl+x", "export", "Export list", priority=True),
         Binding("ctrl+w", "watch", "Watch lists", priority=True),
         Binding("escape", "app.back", "Back"),
+        ENTER_BINDING,
     ]
 
     def __init__(self, svc: Services, actor: Actor) -> None:
@@ -96,10 +97,14 @@ class CustomerListScreen(BaseScreen[None]):
     def _changed(self) -> None:
         self.run_search()
 
-    @on(Input.Submitted, "#q")
+    async def action_enter(self) -> None:
+        """Enter in the search box goes to the results at once, so Down/Enter typed right after it
+        move in and open the list instead of landing in the box."""
+        await enter_in(self, {"q": self._to_table})
+
     def _to_table(self) -> None:
         if self.rows:
-            self.query_one(DataTable).focus()
+            self.set_focus(self.query_one(DataTable))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         """Down from the search box goes to the results, as Enter does."""

@@ -24,7 +24,7 @@ from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseScreen, enter_in
 from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, PERSON, PHONE, cell, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog
 
@@ -45,6 +45,7 @@ class RegisterScreen(BaseScreen[None]):
         Binding("ctrl+n", "clear", "New line"),
         Binding("ctrl+t", "problems", "Missing source/archive", show=False),
         Binding("escape", "leave", "Back"),
+        ENTER_BINDING,
     ]
 
     def __init__(self, svc: Services, actor: Actor) -> None:
@@ -158,16 +159,16 @@ class RegisterScreen(BaseScreen[None]):
         if self.focused is event.select and event.value is not Select.NULL:
             self.focus_next()
 
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        if event.input.id == "reg-summary":
-            self.action_save()
-        elif event.input.id == "reg-arrived_at":
-            self.query_one("#reg-source", Select).focus()  # walk-in/call keeps its default; Tab reaches it
-        elif event.input.id == "reg-companions":
-            self.query_one("#reg-consultant", Select).focus()
-        else:
-            self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter moves on when the key arrives (a visitor's name, Enter, phone typed at once land in
+        their own fields); in the summary it saves the line."""
+        await enter_in(self, {
+            "reg-name": self.focus_next, "reg-phone": self.focus_next, "reg-product": self.focus_next,
+            # walk-in/call keeps its default; Tab reaches it
+            "reg-arrived_at": lambda: self.set_focus(self.query_one("#reg-source", Select)),
+            "reg-companions": lambda: self.set_focus(self.query_one("#reg-consultant", Select)),
+            "reg-summary": self.action_save,
+        })
 
     def _message(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#reg-message", Static)
@@ -197,7 +198,7 @@ class RegisterScreen(BaseScreen[None]):
             self._message(" ".join(fields.values()), error=True)
             first = next(iter(fields))
             try:
-                self.query_one(f"#reg-{first}").focus()
+                self.set_focus(self.query_one(f"#reg-{first}"))
             except Exception:  # noqa: BLE001
                 pass
             return
@@ -219,7 +220,7 @@ class RegisterScreen(BaseScreen[None]):
         self.matches = []
         self.query_one("#reg-matches", OptionList).display = False
         self._message("")
-        self.query_one("#reg-name", Input).focus()
+        self.set_focus(self.query_one("#reg-name", Input))  # at once: the next visitor's name may follow
 
     # -- today's lines ----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="reg-list")

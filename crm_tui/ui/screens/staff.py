@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,7 +15,7 @@ from crm_tui.domain.roles import all_roles, role_label
 from crm_tui.i18n import _
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
 from crm_tui.ui.widgets.columns import DATE_TIME, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog
 
@@ -23,7 +23,7 @@ from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog
 class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
     """New account: user name, display name, roles, whose approval (R-SEC-1). Ctrl+S saves."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def __init__(self, *, roles: tuple[str, ...] = (), username: str | None = None) -> None:
         super().__init__()
@@ -48,9 +48,8 @@ class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    @on(Input.Submitted)
-    def next_field(self) -> None:
-        self.focus_next()
+    async def action_enter(self) -> None:
+        await enter_in(self, dict.fromkeys(("username", "display", "approval"), self.focus_next))
 
     def action_save(self) -> None:
         roles = list(self.query_one("#roles", SelectionList).selected)
@@ -75,7 +74,7 @@ class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
 class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
     """A/B post: who is away, who covers, from, to, note."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def __init__(self, absent: str, today: date) -> None:
         super().__init__()
@@ -98,9 +97,8 @@ class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    @on(Input.Submitted)
-    def next_field(self) -> None:
-        self.focus_next()
+    async def action_enter(self) -> None:
+        await enter_in(self, dict.fromkeys(("absent", "backup", "start", "end", "note"), self.focus_next))
 
     def action_save(self) -> None:
         v = {i: self.query_one(f"#{i}", Input).value.strip() for i in ("absent", "backup", "start", "end", "note")}
