@@ -335,7 +335,9 @@ def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
             for name, v in zip(names, r[1:]):
                 setattr(row, name, (None if v is None else float(v)) if name in _AVERAGES else int(v or 0))
 
-    fill("SELECT owner_id, count(*), sum(missing_fields IS NULL), sum(incomplete_due < :now) FROM customer"
+    # An archive is complete exactly when it has no maintenance deadline (services.customers keeps
+    # missing_fields and incomplete_due together), so ix_customer_owner_due answers this alone.
+    fill("SELECT owner_id, count(*), sum(incomplete_due IS NULL), sum(incomplete_due < :now) FROM customer"
          " WHERE erased_at IS NULL AND owner_id IS NOT NULL GROUP BY owner_id", "archives", "complete", "past_deadline")
     fill("SELECT created_by_id, count(*) FROM customer WHERE created_at >= :a AND created_at < :b"
          " GROUP BY created_by_id", "new_archives")
@@ -374,18 +376,24 @@ def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
 
 def _ratings(s: Session) -> Ratings:
     pol = customer_policy()
+    # One pass over ix_customer_ratings; the two distributions are summed from its few groups.
+    credit: dict[str | None, int] = {}
+    risk: dict[str | None, int] = {}
+    for c, r, n in s.execute(text("SELECT credit_rating, risk_rating, count(*) FROM customer"
+                                  " WHERE erased_at IS NULL GROUP BY credit_rating, risk_rating")):
+        credit[c] = credit.get(c, 0) + int(n)
+        risk[r] = risk.get(r, 0) + int(n)
 
-    def rows(col: str, policy: Mapping[str, Any]) -> list[RatingRow]:
-        got = {c: int(n) for c, n in s.execute(text(
-            f"SELECT {col}, count(*) FROM customer WHERE erased_at IS NULL GROUP BY {col}"))}
+    def rows(got: dict[str | None, int], policy: Mapping[str, Any]) -> list[RatingRow]:
+        got = dict(got)
         out = [RatingRow(c, r.label, got.pop(c, 0), r.credit_limit, r.term_days, r.prepayment_pct)
                for c, r in policy.items()]
         unrated = got.pop(None, 0)
-        out += [RatingRow(c, c, n, None, None, None) for c, n in sorted(got.items())]  # codes no longer in policy
+        out += [RatingRow(c, c, n, None, None, None) for c, n in sorted(got.items())]  # type: ignore[arg-type]
         out.append(RatingRow(None, _("Not rated"), unrated, None, None, None))
         return out
 
-    return Ratings(rows("credit_rating", pol.credit_ratings), rows("risk_rating", pol.risk_ratings))
+    return Ratings(rows(credit, pol.credit_ratings), rows(risk, pol.risk_ratings))
 
 
 def _complaint_categories(s: Session, period: dr.Period) -> list[tuple[str, int]]:
