@@ -100,6 +100,7 @@ class ReportsScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         self._show_period()
+        self.query_one("#report-summary", DataTable).focus()
         self.load()
 
     def _show_period(self) -> None:
@@ -130,7 +131,13 @@ class ReportsScreen(BaseScreen[None]):
         self.load()
 
     def action_tab(self, tab: str) -> None:
+        """Show a tab and put the keys in its first table, so arrows scroll the figures (on the tab
+        bar they would switch tabs)."""
         self.query_one(TabbedContent).active = tab
+        pane = self.query_one(f"#{tab}", TabPane)
+        target = next(iter(pane.query("DataTable, VerticalScroll")), None)
+        if target is not None:
+            target.focus()
 
     def action_export(self, fmt: str) -> None:
         pack = self.pack
