@@ -22,7 +22,7 @@ from crm_tui.i18n import _
 from crm_tui.services import reports
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseScreen
-from crm_tui.ui.widgets.charts import Chart
+from crm_tui.ui.widgets.charts import Chart, draw_conversion, draw_weeks
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
 
@@ -188,17 +188,5 @@ class ReportsScreen(BaseScreen[None]):
               *reports.ratings_table(pack.ratings.credit, _("Credit rating")), [14, 8, 12, 8, 8])
         _fill(self.query_one("#report-risk", DataTable),
               *reports.ratings_table(pack.ratings.risk, _("Risk rating")), [14, 8, 12, 8, 8])
-        weeks = [f"{w.week:%m-%d}" for w in pack.weeks]
-        self.query_one("#rchart-new", Chart).bars(weeks, [w.new_customers for w in pack.weeks], sparse=True)
-        self.query_one("#rchart-complaints", Chart).stacked(weeks, [
-            (_("Within the time limits"), [w.complaints_within for w in pack.weeks]),
-            (_("Missed or overdue"), [w.complaints - w.complaints_within for w in pack.weeks]),
-        ], sparse=True)
-        self.query_one("#rchart-satisfaction", Chart).lines(weeks, [
-            (_("Complaint handling"), [w.satisfaction for w in pack.weeks]),
-            (_("Satisfaction surveys"), [w.survey for w in pack.weeks]),
-        ], ymin=1, ymax=5)
-        top = pack.sources[:6]
-        self.query_one("#rchart-conversion", Chart).bars(
-            [r.source for r in top], [None if r.conversion is None else round(r.conversion * 100) for r in top],
-            percent=True)
+        draw_weeks(self, "rchart", pack.weeks)
+        draw_conversion(self.query_one("#rchart-conversion", Chart), pack.sources)

@@ -20,8 +20,12 @@ from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from textual.app import RenderResult
+from textual.widget import Widget
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
+
+from crm_tui.i18n import _
+from crm_tui.services.reports import SourceRow, WeekRow
 
 COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
 _MARKUP = {"cyan": "cyan", "orange": "dark_orange", "green": "green", "magenta": "magenta", "blue": "blue",
@@ -189,3 +193,25 @@ class Chart(PlotextPlot):
         if axis is not None and self._labels and axis + 1 < len(lines):
             lines[axis + 1] = label_row(plain[axis], self._labels)
         return Text.from_ansi("\n".join(lines))
+
+
+def draw_weeks(screen: Widget, prefix: str, weeks: Sequence[WeekRow]) -> None:
+    """Fill ``#<prefix>-new``, ``-complaints`` and ``-satisfaction`` with the weekly series (the
+    dashboard and the reports screen show the same three charts)."""
+    labels = [f"{w.week:%m-%d}" for w in weeks]
+    screen.query_one(f"#{prefix}-new", Chart).bars(labels, [w.new_customers for w in weeks], sparse=True)
+    screen.query_one(f"#{prefix}-complaints", Chart).stacked(labels, [
+        (_("Within the time limits"), [w.complaints_within for w in weeks]),
+        (_("Missed or overdue"), [w.complaints - w.complaints_within for w in weeks]),
+    ], sparse=True)
+    screen.query_one(f"#{prefix}-satisfaction", Chart).lines(labels, [
+        (_("Complaint handling"), [w.satisfaction for w in weeks]),
+        (_("Satisfaction surveys"), [w.survey for w in weeks]),
+    ], ymin=1, ymax=5)
+
+
+def draw_conversion(chart: Chart, sources: Sequence[SourceRow], top: int = 6) -> None:
+    """Conversion (%) of the ``top`` sources with the most cards."""
+    rows = list(sources)[:top]
+    chart.bars([r.source for r in rows], [None if r.conversion is None else round(r.conversion * 100) for r in rows],
+               percent=True)
