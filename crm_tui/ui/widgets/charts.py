@@ -181,8 +181,14 @@ class Chart(PlotextPlot):
         plt.xticks(ticks, [" "] * len(ticks))  # the labels are written by render()
         self._labels = names
 
+    def _empty(self) -> bool:
+        return self.spec is None or not any(v for _n, vals in self.spec.series for v in vals)
+
     def render(self) -> RenderResult:
         self._labels: list[str] = []
+        if self._empty():  # an empty frame would read as "all zero"; say there is nothing yet
+            note = "" if self.spec is None else _("No data for this period yet")
+            return Text("\n" * max(0, self.size.height // 2 - 1) + note, justify="center", style="dim")
         self._draw()
         self.plt.theme("clear")
         self.plt.plotsize(self.size.width, self.size.height)
