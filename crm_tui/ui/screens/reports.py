@@ -34,13 +34,13 @@ def _fill(table: DataTable, header: list[str], rows: list[list[Any]], widths: li
         table.add_row(*(_cell(v, i > 0) for i, v in enumerate(r)))
 
 
-def _cell(v: Any, may_be_number: bool) -> Text | str:
+def _cell(v: Any, may_be_number: bool) -> Text:
     """Numbers, percentages and dashes right-aligned, so a column of figures reads at a glance."""
     s = "" if v is None else str(v)
     t = s.rstrip("%").replace(",", "").replace(".", "", 1)
     if may_be_number and (t.isdigit() or s == "—"):
         return Text(s, justify="right")
-    return s
+    return Text(s)  # never markup: names and labels are shown as typed
 
 
 def _explain(e: CrmError) -> str:
