@@ -107,17 +107,34 @@ def main_callback(
 
 
 def _run_app(place=None, *, demo: bool = False, throwaway: bool = False) -> None:  # type: ignore[no-untyped-def]
-    from crm_tui.services import system
+    app = prepare_app(place, demo=demo, throwaway=throwaway)
+    try:
+        app.run()
+    finally:
+        app.svc.close()
+
+
+def prepare_app(place=None, *, demo: bool = False, throwaway: bool = False,  # type: ignore[no-untyped-def]
+                daily_backup: bool = True):
+    """Open the database and build the app, as ``crm-tui`` starts it (benchmarks/probe.py too).
+
+    The file, key, lock and schema are checked here, as before; the services load after the
+    login screen shows (services/startup.py). The daily backup runs before the app, as before."""
+    from crm_tui.services import startup
     from crm_tui.ui.app import make_app
 
-    place = place or _place()
-    svc = system.open_services(place, demo=demo)
-    _daily_backup(svc)
-    lang = G.lang or os.environ.get("CRM_TUI_LANG") or svc.setting("ui", "language")
+    if place is None:
+        svc = startup.open_lazily(G.data_dir, demo=demo)
+    else:
+        svc = startup.open_lazily(place.data_dir, place.key_store, demo=demo)
     try:
-        make_app(svc, demo=demo, throwaway=throwaway, lang=lang).run()
-    finally:
+        if daily_backup and not startup.backup_taken_today(svc):
+            _daily_backup(svc)
+        lang = G.lang or os.environ.get("CRM_TUI_LANG") or startup.stored_setting(svc, "ui", "language")
+        return make_app(svc, demo=demo, throwaway=throwaway, lang=lang)  # type: ignore[arg-type]
+    except BaseException:
         svc.close()
+        raise
 
 
 @app.command()
