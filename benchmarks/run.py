@@ -380,6 +380,36 @@ def import_figs(folder: Path, rows: int) -> list[dict[str, Any]]:
     ]
 
 
+def dashboard_figs(svc: Any, raw: Any, n: int, reps: int = 7) -> list[dict[str, Any]]:
+    """services.reports.dashboard (the home screen's data: queues and chart series, SQL aggregates)
+    for a branch-wide reader (report.view) and for a customer manager (own customers), median of
+    ``reps`` calls after one warm-up call; baseline: a raw ``SELECT count(*) FROM customer``."""
+    try:
+        from crm_tui.services import reports
+    except ImportError:
+        return [fig("dashboard load (services.reports.dashboard)", None, "ms", None, None, None,
+                    note="not measured: services.reports is not in this build")]
+    from crm_tui.services import staff
+
+    def count() -> None:
+        raw.execute("SELECT count(*) FROM customer").fetchone()
+
+    count()
+    base = [timed2(count) for _ in range(reps)]
+    bw, bc = statistics.median(x[0] for x in base), statistics.median(x[1] for x in base)
+    out = []
+    for username, who in (("fujingli", "branch-wide (report.view)"), ("jingli", "a customer manager's own")):
+        actor = staff.sign_in(svc, username, gen.PASSWORD).actor
+        reports.dashboard(svc, actor)  # warm: imports, page cache
+        xs = [timed2(lambda: reports.dashboard(svc, actor)) for _ in range(reps)]
+        w, c = statistics.median(x[0] for x in xs), statistics.median(x[1] for x in xs)
+        v, b = (c, bc) if CPU else (w, bw)
+        out.append(fig(f"dashboard load at {n:,} customers, {who}: median", v, "ms", b, None, None,
+                       note=f"services.reports.dashboard (queues + 12 weeks of chart series), {reps} calls; "
+                            f"CPU; wall {w:.1f} ms; baseline: raw SELECT count(*) FROM customer (wall {bw:.1f} ms)"))
+    return out
+
+
 def ui_probe(folder: Path, queries: dict[str, list[str]]) -> dict[str, Any]:
     probe = HERE / "probe.py"
     words = [queries["full pinyin"][0], queries["3+-char Chinese"][0] if queries["3+-char Chinese"] else "张伟",
@@ -429,10 +459,12 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5, help="repetitions of each search query")
     ap.add_argument("--queries", type=int, default=20, help="distinct queries per query type")
     ap.add_argument("--passes", type=int, default=3, help="passes over the search suite (best p95 kept)")
-    ap.add_argument("--skip", default="", help="comma list: ui,startup,backup,encryption,import")
+    ap.add_argument("--skip", default="", help="comma list: ui,startup,backup,encryption,import,dashboard")
     ap.add_argument("--import-rows", type=int, default=20_000,
                     help="rows of the CSV import figure (the app imports ~1,000 rows/s: 1M would take hours)")
     ap.add_argument("--no-md", action="store_true", help="do not rewrite benchmarks/RESULTS.md")
+    ap.add_argument("--only-dashboard", action="store_true",
+                    help="measure only the dashboard figures and replace them in an existing --json")
     args = ap.parse_args()
     n = args.customers
     folder = args.dir or Path(f"/tmp/crmbench/c{n}")
@@ -481,6 +513,17 @@ def main() -> None:
 
     raw = db.raw_connect(db_file, key)
     db._configure(raw)
+    if args.only_dashboard:
+        old = json.loads(args.json.read_text()) if args.json.exists() else []
+        keep = [f for f in old if not f["name"].startswith("dashboard load")]
+        figures[:] = keep + dashboard_figs(svc, raw, n)
+        raw.close()
+        svc.close()
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n")  # its meta stays
+        if not args.no_md:
+            write_results()
+        print(f"done (dashboard only): {args.json}", file=sys.stderr)
+        return
     queries = pick_queries(raw, args.queries)
     meta["example_queries"] = {k: v[:3] for k, v in queries.items()}
 
@@ -504,6 +547,9 @@ def main() -> None:
         plain_file.unlink(missing_ok=True)
     log("paging")
     figures += paging(svc, actor, raw, n)
+    if "dashboard" not in skip:
+        log("dashboard")
+        figures += dashboard_figs(svc, raw, n)
     raw.close()
     svc.close()
 
