@@ -25,7 +25,10 @@ if TYPE_CHECKING:  # SQLAlchemy is imported when the engine is first needed (see
     from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 30_000
-CACHE_KIB = 65_536  # 64 MiB page cache: the 1M-customer search index stays hot
+# Page cache per pooled connection. Measured at 1M customers (benchmarks/results/NOTES.md): 32 MiB
+# keeps every search type's p95 as with 64 MiB (all under 3.5 ms), while two pooled connections
+# with 64 MiB each put the app at 234 MiB RSS (over the 200 MB target) and with 32 MiB at 168 MiB.
+CACHE_KIB = 32_768
 _log_silenced = threading.Lock()
 _silenced = False
 
