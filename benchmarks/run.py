@@ -589,7 +589,7 @@ def main() -> None:
                            u["noop_rss_mib"], "under 200 MB", u["peak_rss_mib"] * 1.048576 < 200,
                            note="baseline: the do-nothing Textual app"
                                 + (f"; {u['pool_connections']} pooled database connections, each with a page cache of up"
-                                   " to 64 MiB" if "pool_connections" in u else "")))
+                                   f" to {db.CACHE_KIB // 1024} MiB" if "pool_connections" in u else "")))
     if "backup" not in skip:
         log("backup")
         figures.append(backup_fig(db_file, key, folder))
