@@ -673,6 +673,8 @@ def main() -> None:
         sys.exit(rc if isinstance(rc, int) else 0)
     except CrmError as e:
         typer.echo(_("Error: {message}", message=e.message), err=True)
+        for err in getattr(e, "errors", ()):  # ValidationErrors: say what is wrong, not only how much
+            typer.echo(f"  {err.message}", err=True)
         sys.exit(e.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)
@@ -707,3 +709,35 @@ def _crash(exc: BaseException) -> None:
         where = "-"
     typer.echo(_("Unexpected error ({kind}); nothing more was done. Details: {path}", kind=type(exc).__name__, path=where), err=True)
     sys.exit(70)
+
+
+@app.command("report")
+def report_cmd(
+    kind: Annotated[str, typer.Argument(help="week or month")],
+    day: Annotated[Optional[str], typer.Option("--date", help="A day in the period, YYYY-MM-DD (default: today).")] = None,
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="Write the pack to this .xlsx file.")] = None,
+    text_file: Annotated[Optional[Path], typer.Option("--text", help="Write the plain-text pack to this .txt file.")] = None,
+) -> None:
+    """The weekly or monthly review pack (R-FU-5, R-KPI-1/2): printed as text, or written to
+    --xlsx / --text (staff who may view reports, --user NAME)."""
+    from datetime import date as _date
+
+    from crm_tui.services import reports
+
+    if kind not in ("week", "month"):
+        raise CrmError("A report period is a week or a month")
+    try:
+        when = _date.fromisoformat(day) if day else None
+    except ValueError:
+        raise CrmError("Write the date as YYYY-MM-DD") from None
+    svc, actor = _signed_in()
+    try:
+        pack = reports.pack(svc, actor, kind, when)
+        if xlsx is None and text_file is None:
+            _out(reports.pack_text(pack).rstrip())
+        if xlsx is not None:
+            _out(_("Exported to {path}", path=str(reports.export_xlsx(svc, actor, pack, xlsx))))
+        if text_file is not None:
+            _out(_("Exported to {path}", path=str(reports.export_text(svc, actor, pack, text_file))))
+    finally:
+        svc.close()

@@ -59,11 +59,18 @@ def _areas() -> list[Area]:
         Area("followups", "f3", N_("Follow-up cards"), "followup.view", followups_area),
         Area("complaints", "f4", N_("Complaints"), "complaint.view", ComplaintListScreen),
         Area("grades", "f5", N_("Grade changes"), "grade.view", GradesScreen),
+        Area("reports", "f6", N_("Reports"), "report.view", _reports_screen),
         Area("staff", "f7", N_("Staff accounts"), "staff.manage", StaffScreen),
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
         Area("backup", "f9", N_("Backups"), "backup.run", _backup_screen),
         Area("import", "f11", N_("Import customers"), "import.run", _import_screen),
     ]
+
+
+def _reports_screen(svc: Services, actor: Actor) -> Screen:
+    from crm_tui.ui.screens.reports import ReportsScreen
+
+    return ReportsScreen(svc, actor)
 
 
 def _backup_screen(svc: Services, actor: Actor) -> Screen:

@@ -22,6 +22,8 @@ class Complaint(SQLModel, table=True):
         Index("ix_complaint_assignee", "assignee_id", "state", "id"),
         Index("ix_complaint_due", "due_at", "id", sqlite_where=text("due_at IS NOT NULL")),
         Index("ix_complaint_risk", "risk_at", "id", sqlite_where=text("risk_at IS NOT NULL")),
+        Index("ix_complaint_received", "received_at"),  # reports: complaints per week
+        Index("ix_complaint_visit", "visit_at", sqlite_where=text("visit_at IS NOT NULL")),  # satisfaction trend
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(sa_column=Column(String(20), nullable=False, unique=True))

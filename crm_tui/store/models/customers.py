@@ -32,6 +32,12 @@ class Customer(SQLModel, table=True):
         Index("ix_customer_important", "id", sqlite_where=text("important = 1 AND erased_at IS NULL")),
         Index("ix_customer_informing", "owner_id", "id", sqlite_where=text("needs_informing = 1")),
         Index("ix_customer_activity", "last_activity_at", "id", sqlite_where=text("erased_at IS NULL")),
+        # Reports (services/reports.py): new customers per week; the category x grade distribution
+        # is a scan of this narrow index, not of the wide table.
+        Index("ix_customer_created", "created_at"),
+        Index("ix_customer_category_grade", "category", "grade", sqlite_where=text("erased_at IS NULL")),
+        Index("ix_customer_owner_due", "owner_id", "incomplete_due", sqlite_where=text("erased_at IS NULL")),
+        Index("ix_customer_ratings", "credit_rating", "risk_rating", sqlite_where=text("erased_at IS NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(sa_column=Column(String(20), nullable=False, unique=True))

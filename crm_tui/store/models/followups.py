@@ -29,6 +29,7 @@ class FollowupCard(SQLModel, table=True):
         Index("ix_followup_card_customer", "customer_id", "id"),
         Index("ix_followup_card_review", "review_due", "id", sqlite_where=text("reviewed_at IS NULL")),
         Index("ix_followup_card_status", "status", "id"),
+        Index("ix_followup_card_date", "card_date"),  # reports: conversion of the cards opened in a period
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(sa_column=Column(String(20), nullable=False, unique=True))

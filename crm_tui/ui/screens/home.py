@@ -1,25 +1,34 @@
-"""Home: who is signed in, today's work (each area adds its queues), and the areas one key away."""
+"""Home, the dashboard: who is signed in, today's work (each area adds its queues), this week's
+figures, the charts of the last twelve weeks, and the areas one key away."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from crm_tui.domain import reports as dr
 from crm_tui.domain.roles import role_label
 from crm_tui.i18n import _
-from crm_tui.services import home
+from crm_tui.services import home, reports
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.widgets.charts import Chart
 
 
 class HomeScreen(BaseScreen[None]):
+    """Today's queues for this person, this week's figures and the charts of the last twelve weeks
+    (branch-wide for those who may view reports, else their own customers, cards and tickets)."""
+
     TITLE_MSGID = "Home"
     BINDINGS = [
         Binding("r", "refresh", "Refresh"),
+        Binding("c", "charts", "Charts"),
     ]
 
     def __init__(self, svc: Services, actor: Actor, areas: list[tuple[str, str, str]]) -> None:
@@ -29,6 +38,7 @@ class HomeScreen(BaseScreen[None]):
         self.actor = actor
         self.areas = areas
         self.items: list[home.WorkItem] = []
+        self.dash: reports.Dashboard | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -42,9 +52,20 @@ class HomeScreen(BaseScreen[None]):
             with Vertical(id="home-today"):
                 yield Label(_("Today's work"), classes="section")
                 yield OptionList(id="today-list")
+            with Vertical(id="home-week"):
+                yield Label(_("This week"), classes="section", id="home-week-title")
+                yield Static("", id="home-week-figures")
             with Vertical(id="home-areas"):
                 yield Label(_("Areas"), classes="section")
                 yield Static("\n".join(f"{key:<4} {label}" for key, label, _a in self.areas), id="areas-list")
+        with VerticalScroll(id="home-charts"):
+            with Grid(id="chart-grid"):
+                yield Chart(_("New customers per week"), id="chart-new")
+                yield Chart(_("Complaints per week"), id="chart-complaints")
+                yield Chart(_("Satisfaction trend (1-5)"), id="chart-satisfaction")
+                yield Chart(_("Customers by category and grade"), id="chart-distribution")
+                yield Chart(_("Follow-up conversion by source (%)"), id="chart-conversion")
+                yield Chart(_("Customers by grade"), id="chart-grades")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -52,30 +73,85 @@ class HomeScreen(BaseScreen[None]):
         self.query_one("#today-list", OptionList).focus()
         self.load()
 
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        wide = self.size.width >= 150
+        self.query_one("#chart-grid", Grid).styles.grid_size_columns = 3 if wide else 2
+        self.query_one("#home-areas").display = self.size.width >= 100
+
     def on_screen_resume(self) -> None:
         self.load()
 
     def action_refresh(self) -> None:
         self.load()
 
+    def action_charts(self) -> None:
+        self.query_one("#home-charts", VerticalScroll).focus()
+
     @work(thread=True, exclusive=True, group="home")
     def load(self) -> None:
-        items = home.today(self.svc, self.actor)
-        self.app.call_from_thread(self._show, items)
+        dash = reports.dashboard(self.svc, self.actor)
+        self.app.call_from_thread(self._show, dash)
 
-    def _show(self, items: list[home.WorkItem]) -> None:
+    def _show(self, dash: reports.Dashboard) -> None:
+        self.dash = dash
+        items = dash.items
         self.items = items
         ol = self.query_one("#today-list", OptionList)
         highlighted = ol.highlighted
         ol.clear_options()
         if not items:
             ol.add_option(Option(_("Nothing waiting for you."), id="none", disabled=True))
-            return
-        for item in items:
-            mark = "!" if item.urgent and item.count else " "
-            ol.add_option(Option(f"{mark} {item.count:>5}  {_(item.label)}", id=item.key))
-        if highlighted is not None and highlighted < len(items):
-            ol.highlighted = highlighted
+        else:
+            for item in items:
+                mark = "!" if item.urgent and item.count else " "
+                ol.add_option(Option(f"{mark} {item.count:>5}  {_(item.label)}", id=item.key))
+            if highlighted is not None and highlighted < len(items):
+                ol.highlighted = highlighted
+        self._show_week(dash)
+        self._show_charts(dash)
+
+    def _show_week(self, dash: reports.Dashboard) -> None:
+        w = dash.week
+        title = _("This week (mine)") if dash.scope_own else _("This week")
+        self.query_one("#home-week-title", Label).update(f"{title} {w.period.start:%m-%d}–{w.period.end:%m-%d}")
+        lines = [
+            (_("New customers"), str(w.new_customers)),
+            (_("Complaints received"), str(w.complaints)),
+            (_("Within the time limits"), dr.pct(w.within_share)),
+            (_("Handling satisfaction"), dr.num(w.satisfaction, 2)),
+            (_("Follow-up visits"), str(w.visits)),
+            (_("Cards opened/won/lost"), f"{w.cards_opened}/{w.cards_won}/{w.cards_lost}"),
+            (_("Grade changes applied"), str(w.grade_changes)),
+        ]
+        width = max(cell_len(k) for k, _v in lines)
+        self.query_one("#home-week-figures", Static).update(
+            "\n".join(f"{escape(k)}{' ' * (width - cell_len(k))}  [b]{escape(v)}[/b]" for k, v in lines))
+
+    def _show_charts(self, dash: reports.Dashboard) -> None:
+        weeks = [f"{w.week:%m-%d}" for w in dash.weeks]
+        self.query_one("#chart-new", Chart).bars(weeks, [w.new_customers for w in dash.weeks], sparse=True)
+        self.query_one("#chart-complaints", Chart).stacked(weeks, [
+            (_("Within the time limits"), [w.complaints_within for w in dash.weeks]),
+            (_("Missed or overdue"), [w.complaints - w.complaints_within for w in dash.weeks]),
+        ], sparse=True)
+        self.query_one("#chart-satisfaction", Chart).lines(weeks, [
+            (_("Complaint handling"), [w.satisfaction for w in dash.weeks]),
+            (_("Satisfaction surveys"), [w.survey for w in dash.weeks]),
+        ], ymin=1, ymax=5)
+        dist = dash.distribution
+        grades = [g for g, n in dist.by_grade() if n]
+        self.query_one("#chart-distribution", Chart).stacked(
+            [c for c, _n in dist.by_category()],
+            [(g, [dist.counts.get((c, g), 0) for c, _n in dist.by_category()]) for g in grades])
+        top = dash.sources[:6]
+        self.query_one("#chart-conversion", Chart).bars(
+            [r.source for r in top], [None if r.conversion is None else round(r.conversion * 100) for r in top],
+            percent=True)
+        self.query_one("#chart-grades", Chart).bars([g for g, _n in dist.by_grade()],
+                                                    [n for _g, n in dist.by_grade()])
 
     @on(OptionList.OptionSelected, "#today-list")
     def open_item(self, event: OptionList.OptionSelected) -> None:

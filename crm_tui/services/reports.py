@@ -1,0 +1,689 @@
+"""Dashboard, staff metrics and the periodic review pack (R-KPI-1, R-KPI-2, R-FU-5, R-CMP-6).
+
+Every figure is a SQL aggregate (GROUP BY over indexed ranges); Python only arranges the few
+grouped rows. Definitions, so a number can be checked by hand:
+
+- New customers: archives created in the week (erased ones still count: anonymous statistics).
+- Complaints within limits: of the tickets received in the week, those whose respond and resolve
+  limits were not missed and are not running past their deadline now.
+- Satisfaction: average 1-5 score of complaint return visits made in the week (R-CMP-6), and of
+  satisfaction surveys recorded in the week (R-CUST-15).
+- Follow-up conversion by source: cards opened (card date) in the window, not void; won / cards.
+- Archive completeness: the staff member's active customers with no required field missing;
+  past deadline: incomplete archives whose maintenance deadline has passed (R-CUST-9).
+- Visits on time: visits in the period that had a due date (set by the previous visit) and were
+  made on or before it (R-FU-3). A card's first visit has no earlier due date and is not counted.
+- Response / resolution hours: clock hours from receipt to assignment and from (re)opening to the
+  result fed back, averaged over tickets received in the period; the within-limit shares use the
+  working-hour limits the complaint service keeps (respond_met / resolve_met).
+
+Branch figures need ``report.view``; without it the dashboard shows the actor's own customers,
+cards and tickets only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from crm_tui.domain import reports as dr
+from crm_tui.domain.customers import load_policy as customer_policy
+from crm_tui.domain.errors import ValidationError, ValidationErrors
+from crm_tui.i18n import N_, _
+from crm_tui.services import home
+from crm_tui.services.context import PERMISSION_LABELS, Actor, Services
+
+PERMISSION_LABELS.setdefault("report.view", N_("view reports"))
+WEEKS = 12  # weeks of history in the dashboard charts
+_AVERAGES = frozenset({"respond_hours", "resolve_hours", "satisfaction"})
+_WEEK = "date({col}, 'weekday 0', '-6 days')"  # the Monday of the row's week, as 'YYYY-MM-DD'
+
+
+def _ts(d: datetime | date) -> str:
+    if isinstance(d, datetime):
+        return d.isoformat(sep=" ")
+    return d.isoformat()
+
+
+# ------------------------------------------------------------------------------------------------
+# Results
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    week: date  # Monday
+    new_customers: int
+    complaints: int
+    complaints_within: int
+    satisfaction: float | None  # complaint return visits
+    satisfaction_n: int
+    survey: float | None  # satisfaction surveys (R-CUST-15)
+    survey_n: int
+
+    @property
+    def within_share(self) -> float | None:
+        return dr.share(self.complaints_within, self.complaints)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    source: str  # label
+    cards: int
+    won: int
+    lost: int
+
+    @property
+    def conversion(self) -> float | None:
+        return dr.share(self.won, self.cards)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Active customers by category (rows) and grade (columns), labels in the UI language."""
+
+    categories: list[str]
+    grades: list[str]
+    counts: dict[tuple[str, str], int]
+
+    def by_category(self) -> list[tuple[str, int]]:
+        return [(c, sum(self.counts.get((c, g), 0) for g in self.grades)) for c in self.categories]
+
+    def by_grade(self) -> list[tuple[str, int]]:
+        return [(g, sum(self.counts.get((c, g), 0) for c in self.categories)) for g in self.grades]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline figures of one period."""
+
+    period: dr.Period
+    new_customers: int
+    complaints: int
+    complaints_within: int
+    complaints_closed: int
+    satisfaction: float | None
+    visits: int
+    cards_opened: int
+    cards_won: int
+    cards_lost: int
+    grade_changes: int
+
+    @property
+    def within_share(self) -> float | None:
+        return dr.share(self.complaints_within, self.complaints)
+
+
+@dataclass
+class StaffRow:
+    staff_id: int
+    name: str
+    archives: int = 0
+    complete: int = 0
+    past_deadline: int = 0
+    new_archives: int = 0
+    register_lines: int = 0
+    register_with_source: int = 0
+    visits: int = 0
+    visits_due: int = 0
+    visits_on_time: int = 0
+    cards_overdue: int = 0
+    tickets: int = 0
+    respond_decided: int = 0
+    respond_met: int = 0
+    resolve_decided: int = 0
+    resolve_met: int = 0
+    respond_hours: float | None = None
+    resolve_hours: float | None = None
+    satisfaction: float | None = None
+    satisfaction_n: int = 0
+    grade_filed: int = 0
+    grade_approved: int = 0
+    grade_applied: int = 0
+
+    @property
+    def completeness(self) -> float | None:
+        return dr.share(self.complete, self.archives)
+
+    @property
+    def source_share(self) -> float | None:
+        return dr.share(self.register_with_source, self.register_lines)
+
+    @property
+    def on_time_share(self) -> float | None:
+        return dr.share(self.visits_on_time, self.visits_due)
+
+    @property
+    def respond_share(self) -> float | None:
+        return dr.share(self.respond_met, self.respond_decided)
+
+    @property
+    def resolve_share(self) -> float | None:
+        return dr.share(self.resolve_met, self.resolve_decided)
+
+    @property
+    def grade_handled(self) -> int:
+        return self.grade_filed + self.grade_approved + self.grade_applied
+
+    def empty(self) -> bool:
+        return not any((self.archives, self.new_archives, self.register_lines, self.visits, self.cards_overdue,
+                        self.tickets, self.satisfaction_n, self.grade_handled))
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    code: str | None  # None: not rated yet
+    label: str
+    customers: int
+    credit_limit: int | None
+    term_days: int | None
+    prepayment_pct: int | None
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """R-KPI-2: active customers by credit rating and by risk rating, with the measures each implies."""
+
+    credit: list[RatingRow]
+    risk: list[RatingRow]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: date
+    scope_own: bool  # True: the actor's own customers/cards/tickets only
+    items: list[home.WorkItem]
+    week: Summary
+    weeks: list[WeekRow]
+    distribution: Distribution
+    sources: list[SourceRow]
+
+
+@dataclass(frozen=True)
+class Pack:
+    """The weekly or monthly review pack (定期盘点): the tables and charts above for one period."""
+
+    period: dr.Period
+    made_at: datetime
+    summary: Summary
+    previous: Summary
+    weeks: list[WeekRow]
+    distribution: Distribution
+    sources: list[SourceRow]
+    staff: list[StaffRow]
+    ratings: Ratings
+    complaint_categories: list[tuple[str, int]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------
+# Queries
+# ------------------------------------------------------------------------------------------------
+
+
+def _weeks(s: Session, mondays: list[date], now: datetime, owner: int | None) -> list[WeekRow]:
+    a = _ts(mondays[0])
+    b = _ts(mondays[-1] + timedelta(days=7))
+    p: dict[str, Any] = {"a": a, "b": b, "now": _ts(now), "me": owner}
+    own_c = " AND owner_id = :me" if owner is not None else ""
+    own_t = " AND assignee_id = :me" if owner is not None else ""
+    own_f = " AND customer_id IN (SELECT id FROM customer WHERE owner_id = :me)" if owner is not None else ""
+    new = dict(s.execute(text(
+        f"SELECT {_WEEK.format(col='created_at')} w, count(*) FROM customer"
+        f" WHERE created_at >= :a AND created_at < :b{own_c} GROUP BY w"), p).all())
+    cmp = {w: (int(n), int(ok or 0)) for w, n, ok in s.execute(text(
+        f"SELECT {_WEEK.format(col='received_at')} w, count(*),"
+        " sum(CASE WHEN coalesce(respond_met, 1) = 1 AND coalesce(resolve_met, 1) = 1"
+        "  AND NOT (due_at IS NOT NULL AND due_at < :now) THEN 1 ELSE 0 END)"
+        f" FROM complaint WHERE received_at >= :a AND received_at < :b{own_t} GROUP BY w"), p)}
+    sat = {w: (float(v), int(n)) for w, v, n in s.execute(text(
+        f"SELECT {_WEEK.format(col='visit_at')} w, avg(satisfaction), count(satisfaction) FROM complaint"
+        f" WHERE visit_at >= :a AND visit_at < :b AND satisfaction IS NOT NULL{own_t} GROUP BY w"), p)}
+    srv = {w: (float(v), int(n)) for w, v, n in s.execute(text(
+        f"SELECT {_WEEK.format(col='at')} w, avg(score), count(score) FROM customer_feedback"
+        f" WHERE kind = 'survey' AND at >= :a AND at < :b AND score IS NOT NULL{own_f} GROUP BY w"), p)}
+    out = []
+    for m in mondays:
+        k = m.isoformat()
+        n, ok = cmp.get(k, (0, 0))
+        sv, sn = sat.get(k, (None, 0))
+        qv, qn = srv.get(k, (None, 0))
+        out.append(WeekRow(m, int(new.get(k, 0)), n, ok, sv, sn, qv, qn))
+    return out
+
+
+def _distribution(s: Session, svc: Services, owner: int | None) -> Distribution:
+    from crm_tui.services import grades as gs
+
+    pol = customer_policy()
+    sql = "SELECT category, grade, count(*) FROM customer WHERE erased_at IS NULL"
+    sql += " AND owner_id = :me" if owner is not None else ""
+    rows = s.execute(text(sql + " GROUP BY category, grade"), {"me": owner}).all()
+    none = _("(none)")
+    cat_label = {c: o.label for c, o in pol.categories.items()}
+    grade_label = dict(gs.grade_choices(svc))
+    cats = [o.label for o in pol.categories.values()]
+    grs = list(grade_label.values())
+    counts: dict[tuple[str, str], int] = {}
+    for c, g, n in rows:
+        cl = cat_label.get(c, c) if c else none
+        gl = grade_label.get(g, g) if g else none
+        if cl not in cats:
+            cats.append(cl)
+        if gl not in grs:
+            grs.append(gl)
+        counts[(cl, gl)] = counts.get((cl, gl), 0) + int(n)
+    return Distribution(cats, grs, counts)
+
+
+def _sources(s: Session, start: date, end: date, owner: int | None) -> list[SourceRow]:
+    sql = ("SELECT source, count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
+           " WHERE card_date >= :a AND card_date <= :b AND status != 'void'")
+    sql += " AND owner_id = :me" if owner is not None else ""
+    rows = s.execute(text(sql + " GROUP BY source ORDER BY count(*) DESC, source"),
+                     {"a": _ts(start), "b": _ts(end), "me": owner}).all()
+    labels = {c: o.label for c, o in customer_policy().sources.items()}
+    return [SourceRow(labels.get(c, c or "—"), int(n), int(w or 0), int(lo or 0)) for c, n, w, lo in rows]
+
+
+def _summary(s: Session, period: dr.Period, now: datetime, owner: int | None) -> Summary:
+    a, b = (_ts(x) for x in period.bounds)
+    p: dict[str, Any] = {"a": a, "b": b, "now": _ts(now), "me": owner, "da": _ts(period.start), "db": _ts(period.end)}
+    own_c = " AND owner_id = :me" if owner is not None else ""
+    own_t = " AND assignee_id = :me" if owner is not None else ""
+    own_v = " AND staff_id = :me" if owner is not None else ""
+
+    def one(sql: str) -> Any:
+        return s.execute(text(sql), p).one()
+
+    new = one(f"SELECT count(*) FROM customer WHERE created_at >= :a AND created_at < :b{own_c}")[0]
+    n, ok = one("SELECT count(*), sum(CASE WHEN coalesce(respond_met, 1) = 1 AND coalesce(resolve_met, 1) = 1"
+                " AND NOT (due_at IS NOT NULL AND due_at < :now) THEN 1 ELSE 0 END) FROM complaint"
+                f" WHERE received_at >= :a AND received_at < :b{own_t}")
+    closed = one(f"SELECT count(*) FROM complaint WHERE closed_at >= :a AND closed_at < :b{own_t}")[0]
+    sat = one("SELECT avg(satisfaction) FROM complaint WHERE visit_at >= :a AND visit_at < :b"
+              f" AND satisfaction IS NOT NULL{own_t}")[0]
+    visits = one(f"SELECT count(*) FROM followup_visit WHERE at >= :a AND at < :b{own_v}")[0]
+    cards, won, lost = one("SELECT count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
+                           f" WHERE card_date >= :da AND card_date <= :db AND status != 'void'{own_c}")
+    grade = one("SELECT count(*) FROM grade_history WHERE changed_at >= :a AND changed_at < :b"
+                + (" AND customer_id IN (SELECT id FROM customer WHERE owner_id = :me)" if owner is not None else ""))[0]
+    return Summary(period, int(new), int(n), int(ok or 0), int(closed), None if sat is None else float(sat),
+                   int(visits), int(cards), int(won or 0), int(lost or 0), int(grade))
+
+
+def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
+    a, b = (_ts(x) for x in period.bounds)
+    p = {"a": a, "b": b, "now": _ts(now), "today": _ts(now.date())}
+    rows: dict[int, StaffRow] = {int(i): StaffRow(int(i), n) for i, n in s.execute(text(
+        "SELECT id, display_name FROM staff ORDER BY id"))}
+
+    def fill(sql: str, *names: str) -> None:
+        for r in s.execute(text(sql), p):
+            row = rows.get(int(r[0])) if r[0] is not None else None
+            if row is None:
+                continue
+            for name, v in zip(names, r[1:]):
+                setattr(row, name, (None if v is None else float(v)) if name in _AVERAGES else int(v or 0))
+
+    # An archive is complete exactly when it has no maintenance deadline (services.customers keeps
+    # missing_fields and incomplete_due together), so ix_customer_owner_due answers this alone.
+    fill("SELECT owner_id, count(*), sum(incomplete_due IS NULL), sum(incomplete_due < :now) FROM customer"
+         " WHERE erased_at IS NULL AND owner_id IS NOT NULL GROUP BY owner_id", "archives", "complete", "past_deadline")
+    fill("SELECT created_by_id, count(*) FROM customer WHERE created_at >= :a AND created_at < :b"
+         " GROUP BY created_by_id", "new_archives")
+    fill("SELECT created_by_id, count(*), sum(source IS NOT NULL) FROM register_entry"
+         " WHERE arrived_at >= :a AND arrived_at < :b GROUP BY created_by_id", "register_lines", "register_with_source")
+    # The due date a visit answered is the one the card's previous visit set (R-FU-3).
+    fill("SELECT staff_id, count(*), count(due), sum(date(at) <= due) FROM ("
+         " SELECT staff_id, at, lag(next_due) OVER (PARTITION BY card_id ORDER BY at, id) due FROM followup_visit"
+         " WHERE card_id IN (SELECT card_id FROM followup_visit WHERE at >= :a AND at < :b))"
+         " WHERE at >= :a AND at < :b GROUP BY staff_id", "visits", "visits_due", "visits_on_time")
+    fill("SELECT owner_id, count(*) FROM followup_card WHERE status = 'open' AND next_visit_due < :today"
+         " GROUP BY owner_id", "cards_overdue")
+    fill("SELECT assignee_id, count(*),"
+         " count(respond_met) + coalesce(sum(respond_met IS NULL AND responded_at IS NULL AND due_at < :now), 0),"
+         " sum(respond_met = 1),"
+         " count(resolve_met) + coalesce(sum(resolve_met IS NULL AND responded_at IS NOT NULL"
+         "  AND feedback_at IS NULL AND due_at < :now), 0),"
+         " sum(resolve_met = 1),"
+         " avg((julianday(responded_at) - julianday(received_at)) * 24),"
+         " avg((julianday(feedback_at) - julianday(resolve_from)) * 24)"
+         " FROM complaint WHERE received_at >= :a AND received_at < :b GROUP BY assignee_id",
+         "tickets", "respond_decided", "respond_met", "resolve_decided", "resolve_met", "respond_hours",
+         "resolve_hours")
+    fill("SELECT assignee_id, avg(satisfaction), count(satisfaction) FROM complaint"
+         " WHERE visit_at >= :a AND visit_at < :b AND satisfaction IS NOT NULL GROUP BY assignee_id",
+         "satisfaction", "satisfaction_n")
+    fill("SELECT applicant_id, count(*) FROM grade_application WHERE filed_at >= :a AND filed_at < :b"
+         " GROUP BY applicant_id", "grade_filed")
+    fill("SELECT who, count(*) FROM (SELECT chief_id who FROM grade_application WHERE chief_at >= :a AND chief_at < :b"
+         " UNION ALL SELECT deputy_id FROM grade_application WHERE deputy_at >= :a AND deputy_at < :b)"
+         " GROUP BY who", "grade_approved")
+    fill("SELECT applied_by_id, count(*) FROM grade_application WHERE applied_at >= :a AND applied_at < :b"
+         " GROUP BY applied_by_id", "grade_applied")
+    return [r for r in rows.values() if not r.empty()]
+
+
+def _ratings(s: Session) -> Ratings:
+    pol = customer_policy()
+    # One pass over ix_customer_ratings; the two distributions are summed from its few groups.
+    credit: dict[str | None, int] = {}
+    risk: dict[str | None, int] = {}
+    for c, r, n in s.execute(text("SELECT credit_rating, risk_rating, count(*) FROM customer"
+                                  " WHERE erased_at IS NULL GROUP BY credit_rating, risk_rating")):
+        credit[c] = credit.get(c, 0) + int(n)
+        risk[r] = risk.get(r, 0) + int(n)
+
+    def rows(got: dict[str | None, int], policy: Mapping[str, Any]) -> list[RatingRow]:
+        got = dict(got)
+        out = [RatingRow(c, r.label, got.pop(c, 0), r.credit_limit, r.term_days, r.prepayment_pct)
+               for c, r in policy.items()]
+        unrated = got.pop(None, 0)
+        out += [RatingRow(c, c, n, None, None, None) for c, n in sorted(got.items())]  # type: ignore[arg-type]
+        out.append(RatingRow(None, _("Not rated"), unrated, None, None, None))
+        return out
+
+    return Ratings(rows(credit, pol.credit_ratings), rows(risk, pol.risk_ratings))
+
+
+def _complaint_categories(s: Session, period: dr.Period) -> list[tuple[str, int]]:
+    from crm_tui.domain import complaints as dc
+
+    a, b = (_ts(x) for x in period.bounds)
+    cats = dc.load_policy().categories
+    return [(cats[c].label if c in cats else c, int(n)) for c, n in s.execute(text(
+        "SELECT category, count(*) FROM complaint WHERE received_at >= :a AND received_at < :b"
+        " GROUP BY category ORDER BY count(*) DESC, category"), {"a": a, "b": b})]
+
+
+# ------------------------------------------------------------------------------------------------
+# Entry points
+# ------------------------------------------------------------------------------------------------
+
+
+def dashboard(svc: Services, actor: Actor, *, items: bool = True) -> Dashboard:
+    """What the home screen shows: today's queues for this actor, this week's headline figures and
+    the chart series of the last twelve weeks. Branch-wide with report.view, else the actor's own."""
+    now = svc.now()
+    today = now.date()
+    owner = None if actor.can("report.view") else (actor.staff_id if actor.staff_id is not None else -1)
+    work = home.today(svc, actor) if items else []
+    mondays = dr.weeks_ending(today, WEEKS)
+    with svc.store.read() as s:
+        week = _summary(s, dr.Period.of("week", today), now, owner)
+        weeks = _weeks(s, mondays, now, owner)
+        dist = _distribution(s, svc, owner)
+        sources = _sources(s, mondays[0], today, owner)
+    return Dashboard(today, owner is not None, work, week, weeks, dist, sources)
+
+
+def staff_metrics(svc: Services, actor: Actor, period: dr.Period) -> list[StaffRow]:
+    """R-KPI-1 per staff member for one period (only staff with something to show). report.view."""
+    svc.require(actor, "report.view")
+    with svc.store.read() as s:
+        return _staff(s, period, svc.now())
+
+
+def ratings(svc: Services, actor: Actor) -> Ratings:
+    svc.require(actor, "report.view")
+    with svc.store.read() as s:
+        return _ratings(s)
+
+
+def pack(svc: Services, actor: Actor, kind: str, day: date | None = None) -> Pack:
+    """The weekly or monthly review pack for the period containing ``day`` (default today)."""
+    svc.require(actor, "report.view")
+    now = svc.now()
+    period = dr.Period.of(kind, day or now.date())
+    if period.start > now.date():
+        raise ValidationErrors([ValidationError("period", "The period has not started yet")])
+    today = now.date()
+    mondays = ([m for m in period.weeks if m <= today] if kind == "month"
+               else dr.weeks_ending(min(period.end, today), WEEKS))
+    with svc.store.read() as s:
+        return Pack(
+            period=period, made_at=now,
+            summary=_summary(s, period, now, None),
+            previous=_summary(s, period.shifted(-1), now, None),
+            weeks=_weeks(s, mondays, now, None),
+            distribution=_distribution(s, svc, None),
+            sources=_sources(s, mondays[0] if kind == "week" else period.start, period.end, None),
+            staff=_staff(s, period, now),
+            ratings=_ratings(s),
+            complaint_categories=_complaint_categories(s, period),
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# The pack as tables (shared by the XLSX and the text versions)
+# ------------------------------------------------------------------------------------------------
+
+
+def _h(x: float | None) -> str:
+    return dr.num(x, 1)
+
+
+def summary_table(p: Pack) -> tuple[list[str], list[list[Any]]]:
+    cur, prev = p.summary, p.previous
+    rows = [
+        [_("New customers"), cur.new_customers, prev.new_customers],
+        [_("Complaints received"), cur.complaints, prev.complaints],
+        [_("Complaints within the time limits"), dr.pct(cur.within_share), dr.pct(prev.within_share)],
+        [_("Complaints closed"), cur.complaints_closed, prev.complaints_closed],
+        [_("Average handling satisfaction (1-5)"), dr.num(cur.satisfaction, 2), dr.num(prev.satisfaction, 2)],
+        [_("Follow-up visits"), cur.visits, prev.visits],
+        [_("Follow-up cards opened"), cur.cards_opened, prev.cards_opened],
+        [_("Cards won"), cur.cards_won, prev.cards_won],
+        [_("Cards lost"), cur.cards_lost, prev.cards_lost],
+        [_("Grade changes applied"), cur.grade_changes, prev.grade_changes],
+    ]
+    return [_("Figure"), _("This period"), _("Previous period")], rows
+
+
+def weeks_table(p: Pack | Dashboard) -> tuple[list[str], list[list[Any]]]:
+    return ([_("Week of"), _("New customers"), _("Complaints"), _("Within limits"), _("Satisfaction"),
+             _("Survey score")],
+            [[f"{w.week:%m-%d}", w.new_customers, w.complaints, dr.pct(w.within_share), dr.num(w.satisfaction, 2),
+              dr.num(w.survey, 2)] for w in p.weeks])
+
+
+def distribution_table(d: Distribution) -> tuple[list[str], list[list[Any]]]:
+    return ([_("Category"), *d.grades, _("Total")],
+            [[c, *(d.counts.get((c, g), 0) for g in d.grades), n] for c, n in d.by_category()]
+            + [[_("Total"), *(n for _g, n in d.by_grade()), d.total]])
+
+
+def sources_table(rows: Iterable[SourceRow]) -> tuple[list[str], list[list[Any]]]:
+    return ([_("Information source"), _("Cards"), _("Won"), _("Lost"), _("Conversion")],
+            [[r.source, r.cards, r.won, r.lost, dr.pct(r.conversion)] for r in rows])
+
+
+def staff_table(rows: Iterable[StaffRow]) -> tuple[list[str], list[list[Any]]]:
+    return ([_("Staff"), _("Archives"), _("Complete"), _("Past deadline"), _("New archives"), _("Register lines"),
+             _("Source filled"), _("Visits"), _("Visits on time"), _("Overdue cards"), _("Tickets"),
+             _("Responded in limit"), _("Fed back in limit"), _("Hours to respond"), _("Hours to feed back"),
+             _("Satisfaction"), _("Grade applications handled")],
+            [[r.name, r.archives, dr.pct(r.completeness), r.past_deadline, r.new_archives, r.register_lines,
+              dr.pct(r.source_share), r.visits, dr.pct(r.on_time_share), r.cards_overdue, r.tickets,
+              dr.pct(r.respond_share), dr.pct(r.resolve_share), _h(r.respond_hours), _h(r.resolve_hours),
+              dr.num(r.satisfaction, 2), r.grade_handled] for r in rows])
+
+
+def ratings_table(rows: Iterable[RatingRow], title: str) -> tuple[list[str], list[list[Any]]]:
+    return ([title, _("Customers"), _("Credit limit (yuan)"), _("Payment term (days)"), _("Prepayment")],
+            [[r.label, r.customers, "—" if r.credit_limit is None else f"{r.credit_limit:,}",
+              "—" if r.term_days is None else r.term_days,
+              "—" if r.prepayment_pct is None else f"{r.prepayment_pct}%"] for r in rows])
+
+
+def _title(p: Pack) -> str:
+    kind = _("Weekly review") if p.period.kind == "week" else _("Monthly review")
+    return f"{kind} {p.period.label()}"
+
+
+def pack_text(p: Pack) -> str:
+    """The pack as plain text that prints well: aligned tables (Chinese takes two columns) and
+    '#' bar charts, sections separated by blank lines; no colours, no box-drawing characters."""
+    out = [_title(p), _("Made {at}", at=f"{p.made_at:%Y-%m-%d %H:%M}"), ""]
+
+    def section(title: str, lines: list[str]) -> None:
+        out.extend([title, "=" * max(8, len(title) * 2), *lines, ""])
+
+    section(_("Summary"), dr.text_table(*summary_table(p)))
+    section(_("By week"), dr.text_table(*weeks_table(p)))
+    section(_("New customers per week"), dr.text_bars([(f"{w.week:%m-%d}", w.new_customers) for w in p.weeks]))
+    section(_("Complaints within the time limits per week"),
+            dr.text_bars([(f"{w.week:%m-%d}", None if w.within_share is None else round(w.within_share * 100))
+                          for w in p.weeks], fmt="{}%"))
+    section(_("Complaints by category"), dr.text_table([_("Complaint category"), _("Complaints")],
+                                                      [list(r) for r in p.complaint_categories]))
+    section(_("Customers by category and grade"), dr.text_table(*distribution_table(p.distribution)))
+    section(_("Follow-up conversion by source"), dr.text_table(*sources_table(p.sources)))
+    section(_("Staff metrics"), dr.text_table(*staff_table(p.staff)))
+    section(_("Credit rating"), dr.text_table(*ratings_table(p.ratings.credit, _("Credit rating"))))
+    section(_("Risk rating"), dr.text_table(*ratings_table(p.ratings.risk, _("Risk rating"))))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _target(path: str | Path, suffix: str) -> Path:
+    target = Path(path).expanduser()
+    if target.suffix.lower() != suffix:
+        raise ValidationErrors([ValidationError("path", "The file name must end in {suffix}", suffix=suffix)])
+    if not target.parent.is_dir():
+        raise ValidationErrors([ValidationError("path", "The folder {folder} does not exist",
+                                                folder=str(target.parent))])
+    return target
+
+
+def _write_error(target: Path, e: OSError) -> ValidationErrors:
+    return ValidationErrors([ValidationError("path", "Could not write {path}: {reason}", path=str(target),
+                                             reason=e.strerror or type(e).__name__)])
+
+
+def export_text(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
+    svc.require(actor, "report.view")
+    target = _target(path, ".txt")
+    body = pack_text(p)
+    try:
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_text(body, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as e:
+        raise _write_error(target, e) from None
+    with svc.write(actor) as tx:
+        tx.audit("report.export", details={"kind": p.period.kind, "period": p.period.label(), "format": "txt",
+                                           "file": target.name})
+    return target
+
+
+def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
+    """The pack as an XLSX workbook: a summary sheet, one sheet per table, native Excel charts for
+    the weekly series, the category/grade distribution and the conversion by source. Audited."""
+    svc.require(actor, "report.view")
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.styles import Font
+
+    target = _target(path, ".xlsx")
+    wb = Workbook()
+    bold = Font(bold=True)
+
+    def sheet(title: str, table: tuple[list[str], list[list[Any]]], first: bool = False) -> Any:
+        ws = wb.active if first else wb.create_sheet()
+        ws.title = title[:31]
+        header, rows = table
+        ws.append(header)
+        for c in ws[1]:
+            c.font = bold
+        for r in rows:
+            ws.append([_cell(v) for v in r])
+        for i, h in enumerate(header, start=1):
+            width = max([len(str(h)) * 2] + [len(str(r[i - 1])) + 2 for r in rows]) if rows else len(str(h)) * 2
+            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(40, max(8, width))
+        return ws
+
+    ws = sheet(_("Summary"), summary_table(p), first=True)
+    ws.insert_rows(1, 2)
+    ws["A1"] = _title(p)
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = _("Made {at}", at=f"{p.made_at:%Y-%m-%d %H:%M}")
+
+    # Weekly series with numbers (not percentage strings) so the charts can plot them.
+    wk = wb.create_sheet(_("By week")[:31])
+    wk.append([_("Week of"), _("New customers"), _("Complaints"), _("Within limits (%)"), _("Satisfaction"),
+               _("Survey score")])
+    for c in wk[1]:
+        c.font = bold
+    for w in p.weeks:
+        wk.append([f"{w.week:%m-%d}", w.new_customers, w.complaints,
+                   None if w.within_share is None else round(w.within_share * 100, 1),
+                   None if w.satisfaction is None else round(w.satisfaction, 2),
+                   None if w.survey is None else round(w.survey, 2)])
+    n = len(p.weeks) + 1
+    cats = Reference(wk, min_col=1, min_row=2, max_row=n)
+    for col, title, anchor, kind in ((2, _("New customers per week"), "H2", "bar"),
+                                     (3, _("Complaints per week"), "H18", "bar"),
+                                     (4, _("Complaints within the time limits per week"), "H34", "line"),
+                                     (5, _("Satisfaction trend"), "H50", "line")):
+        chart = BarChart() if kind == "bar" else LineChart()
+        chart.title = title
+        chart.add_data(Reference(wk, min_col=col, min_row=1, max_row=n), titles_from_data=True)
+        chart.set_categories(cats)
+        chart.height, chart.width = 7.5, 16
+        wk.add_chart(chart, anchor)
+
+    cw = wb.create_sheet(_("Complaints by category")[:31])
+    cw.append([_("Complaint category"), _("Complaints")])
+    for r in p.complaint_categories:
+        cw.append(list(r))
+
+    dist = sheet(_("Category and grade"), distribution_table(p.distribution))
+    if p.distribution.categories and p.distribution.grades:
+        chart = BarChart()
+        chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+        chart.title = _("Customers by category and grade")
+        rows_n = len(p.distribution.categories) + 1
+        chart.add_data(Reference(dist, min_col=2, max_col=1 + len(p.distribution.grades), min_row=1, max_row=rows_n),
+                       titles_from_data=True)
+        chart.set_categories(Reference(dist, min_col=1, min_row=2, max_row=rows_n))
+        dist.add_chart(chart, f"A{rows_n + 4}")
+
+    src = wb.create_sheet(_("Conversion by source")[:31])
+    src.append([_("Information source"), _("Cards"), _("Won"), _("Lost"), _("Conversion (%)")])
+    for r in p.sources:
+        src.append([r.source, r.cards, r.won, r.lost, None if r.conversion is None else round(r.conversion * 100, 1)])
+    if p.sources:
+        chart = BarChart()
+        chart.title = _("Follow-up conversion by source")
+        chart.add_data(Reference(src, min_col=5, min_row=1, max_row=len(p.sources) + 1), titles_from_data=True)
+        chart.set_categories(Reference(src, min_col=1, min_row=2, max_row=len(p.sources) + 1))
+        src.add_chart(chart, "G2")
+
+    sheet(_("Staff metrics"), staff_table(p.staff))
+    sheet(_("Credit rating"), ratings_table(p.ratings.credit, _("Credit rating")))
+    sheet(_("Risk rating"), ratings_table(p.ratings.risk, _("Risk rating")))
+    try:
+        tmp = target.with_name(target.name + ".part")
+        wb.save(tmp)
+        tmp.replace(target)
+    except OSError as e:
+        raise _write_error(target, e) from None
+    with svc.write(actor) as tx:
+        tx.audit("report.export", details={"kind": p.period.kind, "period": p.period.label(), "format": "xlsx",
+                                           "file": target.name})
+    return target
+
+
+def _cell(v: Any) -> Any:
+    """Percentages and dashes stay text in the tables; plain numbers stay numbers."""
+    return None if v == "—" else v
