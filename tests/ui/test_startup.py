@@ -13,6 +13,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from tests.e2e.test_e2e_cli_foundation import CASES
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent('''
@@ -68,3 +72,30 @@ def test_login_screen_before_the_services_then_sign_in(_demo_template, tmp_path:
                           timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "signed in" in proc.stdout
+
+
+def test_bare_start_arguments() -> None:
+    """Only `crm-tui [--data-dir D] [--lang L]` skips typer; anything else goes through it."""
+    from crm_tui.cli import _bare_start
+
+    assert _bare_start([]) == (None, None)
+    assert _bare_start(["--lang", "en"]) == (None, "en")
+    assert _bare_start(["--lang=en", "--data-dir", "/x"]) == ("/x", "en")
+    for argv in (["demo"], ["--user", "a"], ["--help"], ["--lang"], ["--lang", "en", "--lang", "zh_CN"],
+                 ["--data-dir", ""], ["--lang", "--data-dir"], ["--data-dir", "/x", "backup"]):
+        assert _bare_start(argv) is None, argv
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bare_start_failures_match_the_commands(case, cli_db, cli_env, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """Each start failure of the e2e suite through bare `crm-tui --data-dir D` (the typer-free
+    start): the same exit code and the same one line as a command that opens the database, and
+    nothing changed."""
+    from tests.helpers import cli
+
+    setup, code, _check, message = CASES[case]
+    setup(cli_env, cli_db)
+    before = cli.snapshot(cli_db.parent, cli.keyring_file(cli_env))
+    r = run_cli("--data-dir", str(cli_db.parent), timeout=60)
+    assert (r.returncode, r.stdout, r.stderr) == (code, "", f"Error: {message.format(db=cli_db)}\n")
+    assert cli.snapshot(cli_db.parent, cli.keyring_file(cli_env)) == before
