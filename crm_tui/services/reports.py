@@ -236,7 +236,8 @@ def _weeks(s: Session, mondays: list[date], now: datetime, owner: int | None) ->
     p: dict[str, Any] = {"a": a, "b": b, "now": _ts(now), "me": owner}
     own_c = " AND owner_id = :me" if owner is not None else ""
     own_t = " AND assignee_id = :me" if owner is not None else ""
-    own_f = " AND customer_id IN (SELECT id FROM customer WHERE owner_id = :me)" if owner is not None else ""
+    # Own scope joins the customer from the (few) feedback rows, never lists the owner's customers.
+    own_f = " AND EXISTS (SELECT 1 FROM customer c WHERE c.id = customer_id AND c.owner_id = :me)" if owner is not None else ""
     new = dict(s.execute(text(
         f"SELECT {_WEEK.format(col='created_at')} w, count(*) FROM customer"
         f" WHERE created_at >= :a AND created_at < :b{own_c} GROUP BY w"), p).all())
@@ -315,8 +316,9 @@ def _summary(s: Session, period: dr.Period, now: datetime, owner: int | None) ->
     visits = one(f"SELECT count(*) FROM followup_visit WHERE at >= :a AND at < :b{own_v}")[0]
     cards, won, lost = one("SELECT count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
                            f" WHERE card_date >= :da AND card_date <= :db AND status != 'void'{own_c}")
-    grade = one("SELECT count(*) FROM grade_history WHERE changed_at >= :a AND changed_at < :b"
-                + (" AND customer_id IN (SELECT id FROM customer WHERE owner_id = :me)" if owner is not None else ""))[0]
+    grade = one("SELECT count(*) FROM grade_history g WHERE g.changed_at >= :a AND g.changed_at < :b"
+                + (" AND EXISTS (SELECT 1 FROM customer c WHERE c.id = g.customer_id AND c.owner_id = :me)"
+                   if owner is not None else ""))[0]
     return Summary(period, int(new), int(n), int(ok or 0), int(closed), None if sat is None else float(sat),
                    int(visits), int(cards), int(won or 0), int(lost or 0), int(grade))
 

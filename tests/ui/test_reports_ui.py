@@ -141,6 +141,7 @@ async def test_charts_draw_empty_and_zero_data(en) -> None:  # type: ignore[no-u
             assert c.render() is not None
         d = str(app.query_one("#d", Chart).render())
         assert "潜在" in d and "签约" in d
+        assert "No data for this period yet" in str(app.query_one("#c", Chart).render())
 
 
 def test_label_row_centres_labels_under_ticks_and_keeps_the_latest() -> None:

@@ -29,15 +29,19 @@ class Customer(SQLModel, table=True):
         Index("ix_customer_incomplete", "incomplete_due", "id", sqlite_where=text("incomplete_due IS NOT NULL")),
         Index("ix_customer_phone_changes", "phone_changed_prev_at", "id",
               sqlite_where=text("phone_changed_prev_at IS NOT NULL")),
-        Index("ix_customer_important", "id", sqlite_where=text("important = 1 AND erased_at IS NULL")),
+        # Covering for the "fewer than two staff in contact" list and count (owner_id read too).
+        Index("ix_customer_important", "id", "owner_id", sqlite_where=text("important = 1 AND erased_at IS NULL")),
         Index("ix_customer_informing", "owner_id", "id", sqlite_where=text("needs_informing = 1")),
         Index("ix_customer_activity", "last_activity_at", "id", sqlite_where=text("erased_at IS NULL")),
-        # Reports (services/reports.py): new customers per week; the category x grade distribution
-        # is a scan of this narrow index, not of the wide table.
+        # Reports (services/reports.py): each aggregate is answered by one narrow covering index,
+        # branch-wide and per owner. Not partial on erased_at: a partial index on that condition
+        # alone drew unrelated queries (the planner scanned 1M rows through it, see 1002).
         Index("ix_customer_created", "created_at"),
-        Index("ix_customer_category_grade", "category", "grade", sqlite_where=text("erased_at IS NULL")),
-        Index("ix_customer_owner_due", "owner_id", "incomplete_due", sqlite_where=text("erased_at IS NULL")),
-        Index("ix_customer_ratings", "credit_rating", "risk_rating", sqlite_where=text("erased_at IS NULL")),
+        Index("ix_customer_owner_created", "owner_id", "created_at"),
+        Index("ix_customer_category_grade", "category", "grade", "erased_at"),
+        Index("ix_customer_owner_category", "owner_id", "erased_at", "category", "grade"),
+        Index("ix_customer_owner_due", "owner_id", "incomplete_due", "erased_at"),
+        Index("ix_customer_ratings", "credit_rating", "risk_rating", "erased_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(sa_column=Column(String(20), nullable=False, unique=True))

@@ -18,7 +18,7 @@ from crm_tui.i18n import _
 from crm_tui.services import home, reports
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseScreen
-from crm_tui.ui.widgets.charts import Chart
+from crm_tui.ui.widgets.charts import Chart, draw_conversion, draw_weeks
 
 
 class HomeScreen(BaseScreen[None]):
@@ -131,25 +131,13 @@ class HomeScreen(BaseScreen[None]):
             "\n".join(f"{escape(k)}{' ' * (width - cell_len(k))}  [b]{escape(v)}[/b]" for k, v in lines))
 
     def _show_charts(self, dash: reports.Dashboard) -> None:
-        weeks = [f"{w.week:%m-%d}" for w in dash.weeks]
-        self.query_one("#chart-new", Chart).bars(weeks, [w.new_customers for w in dash.weeks], sparse=True)
-        self.query_one("#chart-complaints", Chart).stacked(weeks, [
-            (_("Within the time limits"), [w.complaints_within for w in dash.weeks]),
-            (_("Missed or overdue"), [w.complaints - w.complaints_within for w in dash.weeks]),
-        ], sparse=True)
-        self.query_one("#chart-satisfaction", Chart).lines(weeks, [
-            (_("Complaint handling"), [w.satisfaction for w in dash.weeks]),
-            (_("Satisfaction surveys"), [w.survey for w in dash.weeks]),
-        ], ymin=1, ymax=5)
+        draw_weeks(self, "chart", dash.weeks)
+        draw_conversion(self.query_one("#chart-conversion", Chart), dash.sources)
         dist = dash.distribution
         grades = [g for g, n in dist.by_grade() if n]
         self.query_one("#chart-distribution", Chart).stacked(
             [c for c, _n in dist.by_category()],
             [(g, [dist.counts.get((c, g), 0) for c, _n in dist.by_category()]) for g in grades])
-        top = dash.sources[:6]
-        self.query_one("#chart-conversion", Chart).bars(
-            [r.source for r in top], [None if r.conversion is None else round(r.conversion * 100) for r in top],
-            percent=True)
         self.query_one("#chart-grades", Chart).bars([g for g, _n in dist.by_grade()],
                                                     [n for _g, n in dist.by_grade()])
 

@@ -22,7 +22,7 @@ from crm_tui.i18n import _
 from crm_tui.services import reports
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import BaseScreen
-from crm_tui.ui.widgets.charts import Chart
+from crm_tui.ui.widgets.charts import Chart, draw_conversion, draw_weeks
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
 
@@ -100,6 +100,7 @@ class ReportsScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         self._show_period()
+        self.query_one("#report-summary", DataTable).focus()
         self.load()
 
     def _show_period(self) -> None:
@@ -130,7 +131,13 @@ class ReportsScreen(BaseScreen[None]):
         self.load()
 
     def action_tab(self, tab: str) -> None:
+        """Show a tab and put the keys in its first table, so arrows scroll the figures (on the tab
+        bar they would switch tabs)."""
         self.query_one(TabbedContent).active = tab
+        pane = self.query_one(f"#{tab}", TabPane)
+        target = next(iter(pane.query("DataTable, VerticalScroll")), None)
+        if target is not None:
+            target.focus()
 
     def action_export(self, fmt: str) -> None:
         pack = self.pack
@@ -181,17 +188,5 @@ class ReportsScreen(BaseScreen[None]):
               *reports.ratings_table(pack.ratings.credit, _("Credit rating")), [14, 8, 12, 8, 8])
         _fill(self.query_one("#report-risk", DataTable),
               *reports.ratings_table(pack.ratings.risk, _("Risk rating")), [14, 8, 12, 8, 8])
-        weeks = [f"{w.week:%m-%d}" for w in pack.weeks]
-        self.query_one("#rchart-new", Chart).bars(weeks, [w.new_customers for w in pack.weeks], sparse=True)
-        self.query_one("#rchart-complaints", Chart).stacked(weeks, [
-            (_("Within the time limits"), [w.complaints_within for w in pack.weeks]),
-            (_("Missed or overdue"), [w.complaints - w.complaints_within for w in pack.weeks]),
-        ], sparse=True)
-        self.query_one("#rchart-satisfaction", Chart).lines(weeks, [
-            (_("Complaint handling"), [w.satisfaction for w in pack.weeks]),
-            (_("Satisfaction surveys"), [w.survey for w in pack.weeks]),
-        ], ymin=1, ymax=5)
-        top = pack.sources[:6]
-        self.query_one("#rchart-conversion", Chart).bars(
-            [r.source for r in top], [None if r.conversion is None else round(r.conversion * 100) for r in top],
-            percent=True)
+        draw_weeks(self, "rchart", pack.weeks)
+        draw_conversion(self.query_one("#rchart-conversion", Chart), pack.sources)

@@ -20,8 +20,12 @@ from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
 from textual.app import RenderResult
+from textual.widget import Widget
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
+
+from crm_tui.i18n import _
+from crm_tui.services.reports import SourceRow, WeekRow
 
 COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
 _MARKUP = {"cyan": "cyan", "orange": "dark_orange", "green": "green", "magenta": "magenta", "blue": "blue",
@@ -177,8 +181,14 @@ class Chart(PlotextPlot):
         plt.xticks(ticks, [" "] * len(ticks))  # the labels are written by render()
         self._labels = names
 
+    def _empty(self) -> bool:
+        return self.spec is None or not any(v for _n, vals in self.spec.series for v in vals)
+
     def render(self) -> RenderResult:
         self._labels: list[str] = []
+        if self._empty():  # an empty frame would read as "all zero"; say there is nothing yet
+            note = "" if self.spec is None else _("No data for this period yet")
+            return Text("\n" * max(0, self.size.height // 2 - 1) + note, justify="center", style="dim")
         self._draw()
         self.plt.theme("clear")
         self.plt.plotsize(self.size.width, self.size.height)
@@ -189,3 +199,25 @@ class Chart(PlotextPlot):
         if axis is not None and self._labels and axis + 1 < len(lines):
             lines[axis + 1] = label_row(plain[axis], self._labels)
         return Text.from_ansi("\n".join(lines))
+
+
+def draw_weeks(screen: Widget, prefix: str, weeks: Sequence[WeekRow]) -> None:
+    """Fill ``#<prefix>-new``, ``-complaints`` and ``-satisfaction`` with the weekly series (the
+    dashboard and the reports screen show the same three charts)."""
+    labels = [f"{w.week:%m-%d}" for w in weeks]
+    screen.query_one(f"#{prefix}-new", Chart).bars(labels, [w.new_customers for w in weeks], sparse=True)
+    screen.query_one(f"#{prefix}-complaints", Chart).stacked(labels, [
+        (_("Within the time limits"), [w.complaints_within for w in weeks]),
+        (_("Missed or overdue"), [w.complaints - w.complaints_within for w in weeks]),
+    ], sparse=True)
+    screen.query_one(f"#{prefix}-satisfaction", Chart).lines(labels, [
+        (_("Complaint handling"), [w.satisfaction for w in weeks]),
+        (_("Satisfaction surveys"), [w.survey for w in weeks]),
+    ], ymin=1, ymax=5)
+
+
+def draw_conversion(chart: Chart, sources: Sequence[SourceRow], top: int = 6) -> None:
+    """Conversion (%) of the ``top`` sources with the most cards."""
+    rows = list(sources)[:top]
+    chart.bars([r.source for r in rows], [None if r.conversion is None else round(r.conversion * 100) for r in rows],
+               percent=True)
