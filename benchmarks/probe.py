@@ -1,6 +1,7 @@
 """Child processes of run.py (each measurement in a fresh interpreter).
 
     probe.py start-app <dir>      print time.time() when the login screen is mounted (database opened)
+    probe.py start-ready <dir>    ... and the services loaded (sign-in can run)
     probe.py start-minimal <dir>  the same for a minimal Textual app (Header + Footer)
     probe.py ui <dir> <json words> the real app under Pilot: sign in, F2, type, page down; JSON out
 """
@@ -59,18 +60,35 @@ def _p95(xs: list[float]) -> float:
     return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
 
 
-async def start_app(folder: Path) -> None:
-    from crm_tui.ui.app import make_app
+async def start_app(folder: Path, ready: bool = False) -> None:
+    """The real start (cli.prepare_app: database file, key, lock and schema checked, app built),
+    without the once-a-day backup. ``ready``: then type one key and wait until the services have
+    loaded (the app loads them in a worker at the first key, or 2 s after the login screen
+    shows), i.e. until sign-in can run. Prints the wall time and this process's CPU ms so far."""
+    from types import SimpleNamespace
 
-    svc = open_db(folder)
-    app = make_app(svc)
+    from crm_tui.cli import prepare_app
+    from crm_tui.store import paths
+    from crm_tui.store.keys import MemoryKeyStore
+
+    ks = MemoryKeyStore()
+    data = folder / "data"
+    ks.put(paths.db_path(data), bytes.fromhex((folder / "bench.key").read_text().strip()))
+    app = prepare_app(SimpleNamespace(data_dir=data, key_store=ks), daily_backup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         from crm_tui.ui.screens.login import LoginScreen
 
         while not (isinstance(app.screen, LoginScreen) and app.screen.is_mounted):
             await pilot.pause()
         await pilot.pause()
-        print(time.time(), flush=True)
+        if ready:  # the user starts typing the user name: the services load (ui/app.py)
+            await pilot.press("a")
+            while getattr(app.svc, "lazy_pending", False):
+                await pilot.pause(0.005)
+        print(time.time(), time.process_time() * 1000, flush=True)
+        if os.environ.get("PROBE_MODULES"):  # what was imported by then (diagnosis)
+            print(sorted(m for m in sys.modules if m.split(".")[0] in ("crm_tui", "sqlalchemy", "alembic")),
+                  file=sys.stderr)
         os._exit(0)
 
 
@@ -92,7 +110,10 @@ async def start_minimal() -> None:
         while not app.screen.is_mounted:
             await pilot.pause()
         await pilot.pause()
-        print(time.time(), flush=True)
+        print(time.time(), time.process_time() * 1000, flush=True)
+        if os.environ.get("PROBE_MODULES"):  # what was imported by then (diagnosis)
+            print(sorted(m for m in sys.modules if m.split(".")[0] in ("crm_tui", "sqlalchemy", "alembic")),
+                  file=sys.stderr)
         os._exit(0)
 
 
@@ -216,10 +237,92 @@ async def ui(folder: Path, words: list[str]) -> None:
     os._exit(0)
 
 
+IMPORT_TABLES = ("customer", "customer_phone", "customer_tag", "customer_staff", "customer_consent", "search_term")
+
+
+def _import_db(folder: Path):  # type: ignore[no-untyped-def]
+    """A new empty database with one administrator (the importing account)."""
+    from crm_tui.services import staff, system
+    from crm_tui.services.context import Actor
+    from crm_tui.store.keys import MemoryKeyStore
+
+    place = system.Place(folder, MemoryKeyStore())
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    system.create_empty(place)
+    svc = system.open_services(place)
+    sid = staff.create_first_admin(svc, "admin", "Boss-pass-2026", "管理员")
+    return svc, Actor(sid, "admin", "管理员", frozenset({"admin"}))
+
+
+def import_app(work: Path, csv_file: Path) -> None:
+    """services.importing as the import screen runs it: read + decode, dry run (validation,
+    duplicate checks), write (customers, phones, tags, pinyin search terms, audit); no backup
+    before it. Then dumps the written rows for import_raw (untimed). JSON out."""
+    import pickle
+
+    from crm_tui.services import importing
+
+    svc, admin = _import_db(work / "app")
+    t0, c0 = time.perf_counter(), time.process_time()
+    table = importing.read_file(csv_file)
+    p = importing.plan(svc, admin, table)
+    result = importing.run(svc, admin, p, backup=False)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    raw = svc.store.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        dump = {}
+        for t in IMPORT_TABLES:
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_info({t})").fetchall()]
+            dump[t] = (cols, conn.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall())
+    finally:
+        raw.close()
+    svc.close()
+    (work / "rows.pickle").write_bytes(pickle.dumps(dump))
+    print(json.dumps({"cpu_s": cpu, "wall_s": wall, "rss_mib": _rss_mib(), "imported": result.imported,
+                      "errors": p.bad_rows, "duplicates": len(p.duplicates)}))
+
+
+def import_raw(work: Path, csv_file: Path) -> None:
+    """The raw pipeline: csv.reader over the same file, then one executemany per table into a new
+    database with the same schema and indexes, writing the same rows the app wrote (taken from
+    its dump before the clock starts: no validation, no pinyin, no audit). JSON out."""
+    import csv
+    import io
+    import pickle
+
+    from crm_tui.store.db import raw_connect
+
+    svc, _admin = _import_db(work / "raw")
+    db_file, key = svc.store.db_file, svc.store.key
+    svc.close()
+    dump = pickle.loads((work / "rows.pickle").read_bytes())
+    conn = raw_connect(db_file, key)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")  # as the app's connections
+    t0, c0 = time.perf_counter(), time.process_time()
+    rows = list(csv.reader(io.StringIO(csv_file.read_bytes().decode("gbk"), newline="")))
+    conn.execute("BEGIN IMMEDIATE")
+    for table, (cols, data) in dump.items():
+        if data:
+            conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                             sorted(data) if table == "search_term" else data)
+    conn.execute("COMMIT")
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    conn.close()
+    print(json.dumps({"cpu_s": cpu, "wall_s": wall, "rss_mib": _rss_mib(), "csv_rows": len(rows) - 1}))
+
+
 def main() -> None:
     mode, folder = sys.argv[1], Path(sys.argv[2])
     if mode == "start-app":
         asyncio.run(start_app(folder))
+    elif mode == "import-app":
+        import_app(folder, Path(sys.argv[3]))
+    elif mode == "import-raw":
+        import_raw(folder, Path(sys.argv[3]))
+    elif mode == "start-ready":
+        asyncio.run(start_app(folder, ready=True))
     elif mode == "start-minimal":
         asyncio.run(start_minimal())
     elif mode == "ui":

@@ -96,28 +96,72 @@ def main_callback(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read passwords from standard input, one per line.")] = False,
     lang: Annotated[Optional[str], typer.Option("--lang", help="UI language: zh_CN (default) or en.")] = None,
 ) -> None:
+    _set_globals(data_dir, user, password_stdin, lang)
+    if ctx.invoked_subcommand is None:
+        _run_app()
+
+
+def _set_globals(data_dir: Optional[Path], user: Optional[str], password_stdin: bool, lang: Optional[str]) -> None:
     G.data_dir, G.user, G.password_stdin, G.lang = data_dir, user, password_stdin, lang
     if lang:
         try:
             set_language(lang)
         except ValueError:
             raise CrmError("Unknown language '{lang}': use zh_CN or en.", lang=lang) from None
-    if ctx.invoked_subcommand is None:
-        _run_app()
+
+
+def _bare_start(argv: list[str]) -> Optional[tuple[Optional[str], Optional[str]]]:
+    """(data dir, language) when the command line only starts the app - no command, nothing but
+    --data-dir and --lang, each once with a value - else None and typer parses it as always.
+    Typer builds every command and imports pydantic before it calls anything: ~0.1-0.2 s of CPU
+    that a plain start of the app (benchmarks: cold start) does not need."""
+    opts: dict[str, Optional[str]] = {"--data-dir": None, "--lang": None}
+    i = 0
+    while i < len(argv):
+        name, eq, value = argv[i].partition("=")
+        if name not in opts or opts[name] is not None:
+            return None
+        if not eq:
+            if i + 1 >= len(argv):
+                return None
+            i += 1
+            value = argv[i]
+        if not value or value.startswith("-"):
+            return None
+        opts[name] = value
+        i += 1
+    return opts["--data-dir"], opts["--lang"]
 
 
 def _run_app(place=None, *, demo: bool = False, throwaway: bool = False) -> None:  # type: ignore[no-untyped-def]
-    from crm_tui.services import system
+    app = prepare_app(place, demo=demo, throwaway=throwaway)
+    try:
+        app.run()
+    finally:
+        app.svc.close()
+
+
+def prepare_app(place=None, *, demo: bool = False, throwaway: bool = False,  # type: ignore[no-untyped-def]
+                daily_backup: bool = True):
+    """Open the database and build the app, as ``crm-tui`` starts it (benchmarks/probe.py too).
+
+    The file, key, lock and schema are checked here, as before; the services load after the
+    login screen shows (services/startup.py). The daily backup runs before the app, as before."""
+    from crm_tui.services import startup
     from crm_tui.ui.app import make_app
 
-    place = place or _place()
-    svc = system.open_services(place, demo=demo)
-    _daily_backup(svc)
-    lang = G.lang or os.environ.get("CRM_TUI_LANG") or svc.setting("ui", "language")
+    if place is None:
+        svc = startup.open_lazily(G.data_dir, demo=demo)
+    else:
+        svc = startup.open_lazily(place.data_dir, place.key_store, demo=demo)
     try:
-        make_app(svc, demo=demo, throwaway=throwaway, lang=lang).run()
-    finally:
+        if daily_backup and not startup.backup_taken_today(svc):
+            _daily_backup(svc)
+        lang = G.lang or os.environ.get("CRM_TUI_LANG") or startup.stored_setting(svc, "ui", "language")
+        return make_app(svc, demo=demo, throwaway=throwaway, lang=lang)  # type: ignore[arg-type]
+    except BaseException:
         svc.close()
+        raise
 
 
 @app.command()
@@ -652,6 +696,11 @@ def export_customers(
 def main() -> None:
     """Entry point: one clear line and a non-zero exit for every error the user can act on."""
     try:
+        bare = _bare_start(sys.argv[1:])
+        if bare is not None:  # `crm-tui [--data-dir D] [--lang L]`: what main_callback does, without typer
+            _set_globals(Path(bare[0]) if bare[0] else None, None, False, bare[1])
+            _run_app()
+            sys.exit(0)
         rc = app(standalone_mode=False)  # click returns the code of a typer.Exit here
         sys.exit(rc if isinstance(rc, int) else 0)
     except CrmError as e:

@@ -51,11 +51,18 @@ def load_areas() -> None:
         importlib.import_module(name)
 
 
+def _area_order(counter: Counter) -> int:
+    """The home screen's own items first, then the areas in AREA_MODULES order: the registry
+    fills in import order, which depends on which screen or service was used first."""
+    mod = counter.__module__
+    return AREA_MODULES.index(mod) + 1 if mod in AREA_MODULES else 0
+
+
 def today(svc: Services, actor: Actor) -> list[WorkItem]:
     load_areas()
     items: list[WorkItem] = []
     with svc.store.read() as s:
-        for counter in _REGISTRY:
+        for counter in sorted(_REGISTRY, key=_area_order):  # stable: a module's own order stays
             items.extend(counter(s, actor, svc))
     return items
 

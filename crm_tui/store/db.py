@@ -10,21 +10,25 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool, QueuePool
 
 from crm_tui.domain.errors import CrmError
 from crm_tui.store import paths
 from crm_tui.store.keys import KeyMissing, KeyStore, new_key
 
+if TYPE_CHECKING:  # SQLAlchemy is imported when the engine is first needed (see Store.engine)
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
 BUSY_TIMEOUT_MS = 30_000
-CACHE_KIB = 65_536  # 64 MiB page cache: the 1M-customer search index stays hot
+# Page cache per pooled connection. Measured at 1M customers (benchmarks/results/NOTES.md): 32 MiB
+# keeps every search type's p95 as with 64 MiB (all under 3.5 ms), while two pooled connections
+# with 64 MiB each put the app at 234 MiB RSS (over the 200 MB target) and with 32 MiB at 168 MiB.
+CACHE_KIB = 32_768
 _log_silenced = threading.Lock()
 _silenced = False
 
@@ -94,6 +98,9 @@ def _configure(conn: sqlcipher.Connection) -> None:
 
 def make_engine(db_file: Path, key: bytes, *, pool: str = "queue") -> Engine:
     """An engine whose every connection is keyed, verified and configured before first use."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool, QueuePool
+
     db_file = Path(db_file).resolve()
 
     def creator() -> sqlcipher.Connection:
@@ -119,18 +126,45 @@ def make_engine(db_file: Path, key: bytes, *, pool: str = "queue") -> Engine:
     return engine
 
 
-@dataclass
 class Store:
-    """An open database: the engine and the ways to use it. Services own transactions through it."""
+    """An open database: the engine and the ways to use it. Services own transactions through it.
 
-    db_file: Path
-    engine: Engine
-    key_store_name: str
-    lock: object | None = None  # the shared flock on crm.db.lock (store.lock), released on close
-    key: bytes | None = field(default=None, repr=False)  # for backups of this open database
+    Opening (``open_store``) checks the key, the lock and the schema with plain sqlcipher3
+    connections; the SQLAlchemy engine is made on first use, so the app can show its login
+    screen before importing SQLAlchemy (~0.25 s of CPU, most of a cold start)."""
+
+    def __init__(self, db_file: Path, engine: Engine | None = None, key_store_name: str = "",
+                 lock: object | None = None, key: bytes | None = None, *, pool: str = "queue") -> None:
+        self.db_file = db_file
+        self._engine = engine
+        self.key_store_name = key_store_name
+        self.lock = lock  # the shared flock on crm.db.lock (store.lock), released on close
+        self.key = key  # for backups of this open database
+        self._pool = pool
+        self._engine_lock = threading.Lock()
+        if engine is None and key is None:
+            raise ValueError("a Store needs an engine or the key to make one")
+
+    def __repr__(self) -> str:
+        return f"Store(db_file={self.db_file!r}, key_store_name={self.key_store_name!r})"
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    assert self.key is not None
+                    self._engine = make_engine(self.db_file, self.key, pool=self._pool)
+        return self._engine
+
+    @engine.setter
+    def engine(self, value: Engine) -> None:
+        self._engine = value
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        from sqlalchemy.orm import Session
+
         with Session(self.engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
@@ -138,6 +172,8 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction, BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+        from sqlalchemy.orm import Session
+
         with self.engine.connect() as conn:
             conn.execution_options(crm_begin="IMMEDIATE")
             with Session(bind=conn, expire_on_commit=False) as session:
@@ -145,7 +181,8 @@ class Store:
                     yield session
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
         paths.tighten_file_modes(self.db_file)
         if self.lock is not None:
             self.lock.release()  # type: ignore[attr-defined]
@@ -224,12 +261,11 @@ def open_store(data_dir: Path, keys: KeyStore, *, migrate: bool = True, pool: st
             from crm_tui.store.migrate import upgrade
 
             upgrade(db_file, key)
-        engine = make_engine(db_file, key, pool=pool)
     except BaseException:
         held.release()
         raise
     paths.tighten_file_modes(db_file)
-    return Store(db_file=db_file, engine=engine, key_store_name=keys.describe(), lock=held, key=key)
+    return Store(db_file=db_file, key_store_name=keys.describe(), lock=held, key=key, pool=pool)
 
 
 def open_with_key(db_file: Path, key: bytes, *, migrate: bool = True, pool: str = "queue") -> Store:
@@ -246,8 +282,7 @@ def open_with_key(db_file: Path, key: bytes, *, migrate: bool = True, pool: str 
     except BaseException:
         held.release()
         raise
-    return Store(db_file=Path(db_file).resolve(), engine=make_engine(db_file, key, pool=pool), key_store_name="memory",
-                 lock=held, key=key)
+    return Store(db_file=Path(db_file).resolve(), key_store_name="memory", lock=held, key=key, pool=pool)
 
 
 def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:
@@ -279,5 +314,7 @@ def integrity_checks(conn: sqlcipher.Connection) -> tuple[list[str], list[str]]:
 
 
 def scalar(store: Store, sql: str, **params: object) -> object:
+    from sqlalchemy import text
+
     with store.engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -12,10 +13,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from crm_tui.i18n import N_, _, get_language, set_language
-from crm_tui.services import staff
-from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import localise_bindings
 from crm_tui.ui.commands import CrmCommands
+
+if TYPE_CHECKING:  # the services (and SQLAlchemy) load after the login screen shows: see on_mount
+    from crm_tui.services import staff
+    from crm_tui.services.context import Actor, Services
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,27 @@ class Area:
     build: Callable[[Services, Actor], Screen]
 
 
+def _lazy(module: str, name: str) -> Callable[[Services, Actor], Screen]:
+    """An area's screen builder that imports its module when the area is first opened: importing
+    every area (and its services, phonenumbers, pypinyin...) before the login screen doubled the
+    cold start."""
+
+    def build(svc: Services, actor: Actor) -> Screen:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(svc, actor)  # type: ignore[no-any-return]
+
+    build.__qualname__ = name
+    return build
+
+
 def _areas() -> list[Area]:
-    from crm_tui.ui.screens.audit import AuditScreen
-    from crm_tui.ui.screens.complaints import ComplaintListScreen
-    from crm_tui.ui.screens.customers import CustomerListScreen
-    from crm_tui.ui.screens.followups import followups_area
-    from crm_tui.ui.screens.grades import GradesScreen
-    from crm_tui.ui.screens.staff import StaffScreen
+    AuditScreen = _lazy("crm_tui.ui.screens.audit", "AuditScreen")
+    ComplaintListScreen = _lazy("crm_tui.ui.screens.complaints", "ComplaintListScreen")
+    CustomerListScreen = _lazy("crm_tui.ui.screens.customers", "CustomerListScreen")
+    followups_area = _lazy("crm_tui.ui.screens.followups", "followups_area")
+    GradesScreen = _lazy("crm_tui.ui.screens.grades", "GradesScreen")
+    StaffScreen = _lazy("crm_tui.ui.screens.staff", "StaffScreen")
 
     return [
         Area("customers", "f2", N_("Customer archives"), "customer.view", CustomerListScreen),
@@ -109,17 +126,23 @@ class CrmApp(App[None]):
     # -- life cycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.theme = "textual-dark"
-        if self.idle_seconds is None:
-            self.idle_seconds = float(self.svc.setting("security", "idle_lock_minutes")) * 60
         self.set_interval(1.0, self.idle_lock_tick, name="idle-lock")
         self.show_login()
+        if getattr(self.svc, "lazy_pending", False):  # cli: load the services while the user types
+            self.set_timer(2.0, self._load_services)  # or at the first key (on_event), if sooner
+
+    def _load_services(self) -> None:
+        if getattr(self.svc, "lazy_pending", False) and not getattr(self, "_services_loading", False):
+            self._services_loading = True
+            self.run_worker(self.svc.lazy_resolve, thread=True, name="load-services")
 
     def login_screen(self, notice: str | None = None) -> Screen:
-        from crm_tui.services import demo as demo_svc
         from crm_tui.ui.screens.login import LoginScreen
 
         notice = notice or (_("Demo: a throwaway database, deleted when the app exits.") if self.throwaway else None)
         if self.demo:
+            from crm_tui.services import demo as demo_svc
+
             return LoginScreen(self.svc, demo_accounts=demo_svc.demo_accounts(), demo_password=demo_svc.DEMO_PASSWORD,
                                notice=notice)
         return LoginScreen(self.svc, notice=notice)
@@ -161,6 +184,8 @@ class CrmApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self.last_input = self.monotonic()
+            if getattr(self.svc, "lazy_pending", False):
+                self._load_services()
         if isinstance(event, events.Key) and not event.is_forwarded and not getattr(event, "crm_replayed", False):
             pending = getattr(self.screen, "type_ahead", None)
             if pending is not None:  # the screen is still being built: keep the key for it (ui/base.py)
@@ -169,11 +194,14 @@ class CrmApp(App[None]):
         await super().on_event(event)
 
     def idle_lock_tick(self) -> None:
+        if self.actor and self.idle_seconds is None:  # read once signed in (the services are loaded)
+            self.idle_seconds = float(self.svc.setting("security", "idle_lock_minutes")) * 60
         if self.actor and not self.locked and self.idle_seconds and \
                 self.monotonic() - self.last_input >= self.idle_seconds:
             self.action_lock(reason="idle")
 
     def action_lock(self, reason: str = "key") -> None:
+        from crm_tui.services import staff
         from crm_tui.ui.screens.login import LockScreen, Unlock
 
         if not self.actor or self.locked:
@@ -237,6 +265,7 @@ class CrmApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     def action_sign_out(self) -> None:
+        from crm_tui.services import staff
         from crm_tui.ui.widgets.dialogs import ConfirmDialog
 
         if not self.actor:
@@ -256,6 +285,8 @@ class CrmApp(App[None]):
                                        yes=_("Sign out"), no=_("Stay")), done)
 
     def action_quit_app(self) -> None:
+        from crm_tui.services import staff
+
         if self.actor:
             staff.record_event(self.svc, self.actor, "auth.logout", reason="quit")
         self.exit()
@@ -273,6 +304,8 @@ class CrmApp(App[None]):
 
     def action_cover(self) -> None:
         """A/B post: start working as cover for an absent colleague."""
+        from crm_tui.services import staff
+
         if not self.actor:
             return
         covers = staff.covers(self.svc, on=self.svc.now().date(), backup_id=self.actor.staff_id)

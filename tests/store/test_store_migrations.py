@@ -181,3 +181,19 @@ def test_batch_recreate_of_a_referenced_table_upgrades(migrated, scripts_plus_on
                       '        b.alter_column("display_name", type_=sa.String(60))')
     migrate.upgrade(db_file, key)
     assert _revision(db_file, key) == TEST_REV
+
+
+def test_quick_head_is_alembics_head(scripts_plus_one):
+    """The start-up check reads the head from the scripts without importing Alembic; it must name
+    the same revision Alembic does, for the real scripts and with a revision added on top."""
+    real_head = migrate.head_revision()
+    assert migrate.quick_head() == real_head
+    scripts_plus_one("pass")
+    assert migrate.quick_head() == migrate.head_revision() == TEST_REV
+
+
+def test_up_to_date_file_is_recognised_without_alembic(migrated, scripts_plus_one):
+    db_file, key = migrated
+    assert migrate.is_current(db_file, key)
+    scripts_plus_one("pass")
+    assert not migrate.is_current(db_file, key)

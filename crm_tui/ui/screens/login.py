@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -13,9 +14,11 @@ from textual.widgets import Footer, Input, Label, Static
 
 from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
-from crm_tui.services import staff
-from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+
+if TYPE_CHECKING:  # imported where used: the login screen shows before the services load (ui/app.py)
+    from crm_tui.services import staff
+    from crm_tui.services.context import Actor, Services
 
 
 class LoginScreen(BaseScreen[None]):
@@ -89,6 +92,8 @@ class LoginScreen(BaseScreen[None]):
 
     @work(thread=True, exclusive=True, group="signin")
     def check(self, username: str, password: str) -> None:
+        from crm_tui.services import staff
+
         try:
             result = staff.sign_in(self.svc, username, password)
         except CrmError as e:
@@ -140,6 +145,8 @@ class ChangePasswordScreen(BaseModal[bool]):
                         "again": self.save})
 
     def save(self) -> None:
+        from crm_tui.services import staff
+
         old = self.query_one("#old", Input).value
         new = self.query_one("#new", Input).value
         again = self.query_one("#again", Input).value
@@ -216,6 +223,8 @@ class LockScreen(BaseModal[Unlock]):
                         "lock-password": self.submit})
 
     def submit(self) -> None:
+        from crm_tui.services import staff
+
         username = self.query_one("#lock-user", Input).value.strip()
         password = self.query_one("#lock-password", Input).value
         self.query_one("#lock-password", Input).value = ""

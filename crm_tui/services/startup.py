@@ -1,0 +1,91 @@
+"""The app's start: open the database without loading the services, load them while the user types.
+
+``crm-tui`` checks the file, key, lock and schema with plain sqlcipher3 connections (store.db,
+store.migrate) and shows the login screen; the services - and SQLAlchemy, ~0.3 s of CPU, most of
+a cold start - load in a worker when the user starts typing (ui/app.py). This module must stay
+light to import: no services.context, no SQLAlchemy at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crm_tui.store import db, keys, paths
+
+if TYPE_CHECKING:
+    from crm_tui.services.context import Services
+
+
+class LazyServices:
+    """The app's services, made on first use; every attribute is the real ``Services``' one."""
+
+    def __init__(self, store: db.Store, *, demo: bool = False) -> None:
+        object.__setattr__(self, "_lazy_store", store)
+        object.__setattr__(self, "_lazy_demo", demo)
+        object.__setattr__(self, "_lazy_real", None)
+        object.__setattr__(self, "_lazy_lock", threading.Lock())
+
+    @property
+    def lazy_pending(self) -> bool:
+        return self._lazy_real is None
+
+    def lazy_resolve(self) -> Services:
+        if self._lazy_real is None:
+            with self._lazy_lock:
+                if self._lazy_real is None:
+                    from crm_tui.services import staff  # noqa: F401 - sign-in's module, warm
+                    from crm_tui.services.context import Services
+
+                    svc = Services(store=self._lazy_store, demo=self._lazy_demo)
+                    svc.reload_settings()  # the first query: the engine and a pooled connection ready
+                    object.__setattr__(self, "_lazy_real", svc)
+        return self._lazy_real  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self._lazy_real is not None:
+            self._lazy_real.close()
+        else:
+            self._lazy_store.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.lazy_resolve(), name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        setattr(self.lazy_resolve(), name, value)
+
+
+def open_lazily(data_dir: Path | str | None, key_store: keys.KeyStore | None = None, *,
+                demo: bool = False) -> LazyServices:
+    """``system.open_services(system.resolve(data_dir, key_store), demo=demo)`` with the services
+    made on first use: the same checks (file, key, interrupted rotation, lock, schema upgrade)."""
+    store = db.open_store(paths.resolve_data_dir(data_dir), key_store or keys.OsKeyStore())
+    return LazyServices(store, demo=demo)
+
+
+def stored_setting(svc: LazyServices, section: str, name: str) -> Any:
+    """``Services.setting`` (the stored value over the default) with one plain query."""
+    from crm_tui.domain import config
+
+    if not svc.lazy_pending:
+        return svc.setting(section, name)
+    store = svc._lazy_store
+    value = config.load("settings.toml")[section][name]
+    conn = db.raw_connect(store.db_file, store.key)
+    try:
+        row = conn.execute("SELECT value FROM app_setting WHERE key = ?", (f"{section}.{name}",)).fetchone()
+    finally:
+        conn.close()
+    return json.loads(row[0]) if row else value
+
+
+def backup_taken_today(svc: LazyServices) -> bool:
+    """``services.backup.daily_backup_if_due``'s test (a backup taken today?) without the services."""
+    from crm_tui.store import backup as backup_store
+
+    today = datetime.now().date().isoformat()
+    return any(b.manifest.get("taken_at", "").startswith(today)
+               for b in backup_store.list_backups(svc._lazy_store.db_file.parent))
