@@ -93,8 +93,17 @@ async def type_text(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Until no worker runs. A worker cancelled because a newer one of its exclusive group replaced
+    it (a queue refetched as keys arrive) is normal, not a failure: wait for the rest."""
+    from textual.worker import WorkerCancelled
+
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    for _ in range(20):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await pilot.pause()
     await pilot.pause()
 
 
