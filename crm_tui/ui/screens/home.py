@@ -21,6 +21,11 @@ from crm_tui.ui.base import BaseScreen
 from crm_tui.ui.widgets.charts import Chart, draw_conversion, draw_weeks
 
 
+def _short(grade_label: str) -> str:
+    """'A 重点客户' -> 'A': the chart has room for the grade's code, not its name."""
+    return grade_label.split(" ", 1)[0]
+
+
 class HomeScreen(BaseScreen[None]):
     """Today's queues for this person, this week's figures and the charts of the last twelve weeks
     (branch-wide for those who may view reports, else their own customers, cards and tickets)."""
@@ -137,8 +142,8 @@ class HomeScreen(BaseScreen[None]):
         grades = [g for g, n in dist.by_grade() if n]
         self.query_one("#chart-distribution", Chart).stacked(
             [c for c, _n in dist.by_category()],
-            [(g, [dist.counts.get((c, g), 0) for c, _n in dist.by_category()]) for g in grades])
-        self.query_one("#chart-grades", Chart).bars([g for g, _n in dist.by_grade()],
+            [(_short(g), [dist.counts.get((c, g), 0) for c, _n in dist.by_category()]) for g in grades])
+        self.query_one("#chart-grades", Chart).bars([_short(g) for g, _n in dist.by_grade()],
                                                     [n for _g, n in dist.by_grade()])
 
     @on(OptionList.OptionSelected, "#today-list")
