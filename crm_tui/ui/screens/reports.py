@@ -28,8 +28,8 @@ from crm_tui.ui.widgets.dialogs import PromptDialog
 
 def _fill(table: DataTable, header: list[str], rows: list[list[Any]], widths: list[int] | None = None) -> None:
     table.clear(columns=True)
-    for i, h in enumerate(header):
-        table.add_column(h, width=None if widths is None else widths[i])
+    for i, h in enumerate(header):  # never narrower than its heading in the current language
+        table.add_column(h, width=None if widths is None else max(widths[i], cell_len(h)))
     for r in rows:
         table.add_row(*(_cell(v, i > 0) for i, v in enumerate(r)))
 
