@@ -25,6 +25,10 @@ class CrmError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def explain(self) -> str:
+        """What to show a user: the message, or for several field errors each of them."""
+        return self.message
+
 
 class ValidationError(CrmError):
     """Bad input for one field. ``field`` names the form field the message belongs next to."""
@@ -43,6 +47,9 @@ class ValidationErrors(CrmError):
 
     def by_field(self) -> dict[str, str]:
         return {e.field: e.message for e in self.errors}
+
+    def explain(self) -> str:
+        return "\n".join(e.message for e in self.errors)
 
 
 class PermissionDenied(CrmError):

@@ -93,7 +93,7 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[
     columns left, numbers right; two spaces between columns; a rule under the header."""
     cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in r] for r in rows]
     widths = [max(cell_len(r[i]) for r in cells) for i in range(len(header))]
-    numeric = [all(_numberish(r[i]) for r in cells[1:]) and len(cells) > 1 for i in range(len(header))]
+    numeric = [all(is_figure(r[i]) for r in cells[1:]) and len(cells) > 1 for i in range(len(header))]
     out = []
     for n, r in enumerate(cells):
         out.append("  ".join(_pad(c, widths[i], numeric[i]) for i, c in enumerate(r)).rstrip())
@@ -102,8 +102,9 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[
     return out
 
 
-def _numberish(s: str) -> bool:
-    t = s.rstrip("%").replace(".", "", 1).replace("-", "", 1)
+def is_figure(s: str) -> bool:
+    """A number, percentage, week label or dash: right-aligned in tables (text and screen)."""
+    t = s.rstrip("%").replace(",", "").replace(".", "", 1).replace("-", "", 1)
     return t.isdigit() or s in ("—", "")
 
 

@@ -471,10 +471,6 @@ def pack(svc: Services, actor: Actor, kind: str, day: date | None = None) -> Pac
 # ------------------------------------------------------------------------------------------------
 
 
-def _h(x: float | None) -> str:
-    return dr.num(x, 1)
-
-
 def summary_table(p: Pack) -> tuple[list[str], list[list[Any]]]:
     cur, prev = p.summary, p.previous
     rows = [
@@ -517,7 +513,7 @@ def staff_table(rows: Iterable[StaffRow]) -> tuple[list[str], list[list[Any]]]:
              _("Satisfaction"), _("Grade applications handled")],
             [[r.name, r.archives, dr.pct(r.completeness), r.past_deadline, r.new_archives, r.register_lines,
               dr.pct(r.source_share), r.visits, dr.pct(r.on_time_share), r.cards_overdue, r.tickets,
-              dr.pct(r.respond_share), dr.pct(r.resolve_share), _h(r.respond_hours), _h(r.resolve_hours),
+              dr.pct(r.respond_share), dr.pct(r.resolve_share), dr.num(r.respond_hours), dr.num(r.resolve_hours),
               dr.num(r.satisfaction, 2), r.grade_handled] for r in rows])
 
 

@@ -76,7 +76,6 @@ class HomeScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#today-list", OptionList).focus()
-        self.load()
 
     def on_resize(self) -> None:
         self._layout()
@@ -87,6 +86,7 @@ class HomeScreen(BaseScreen[None]):
         self.query_one("#home-areas").display = self.size.width >= 100
 
     def on_screen_resume(self) -> None:
+        """Also the first showing: loading here and in on_mount ran the dashboard twice."""
         self.load()
 
     def action_refresh(self) -> None:

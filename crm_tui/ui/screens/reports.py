@@ -17,7 +17,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from crm_tui.domain import reports as dr
-from crm_tui.domain.errors import CrmError, ValidationErrors
+from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import reports
 from crm_tui.services.context import Actor, Services
@@ -37,17 +37,9 @@ def _fill(table: DataTable, header: list[str], rows: list[list[Any]], widths: li
 def _cell(v: Any, may_be_number: bool) -> Text:
     """Numbers, percentages and dashes right-aligned, so a column of figures reads at a glance."""
     s = "" if v is None else str(v)
-    t = s.rstrip("%").replace(",", "").replace(".", "", 1)
-    if may_be_number and (t.isdigit() or s == "—"):
+    if may_be_number and s and dr.is_figure(s):
         return Text(s, justify="right")
     return Text(s)  # never markup: names and labels are shown as typed
-
-
-def _explain(e: CrmError) -> str:
-    """The field messages themselves, not only how many there are."""
-    if isinstance(e, ValidationErrors):
-        return "\n".join(err.message for err in e.errors)
-    return e.message
 
 
 class ReportsScreen(BaseScreen[None]):
@@ -155,7 +147,7 @@ class ReportsScreen(BaseScreen[None]):
                 else:
                     target = reports.export_text(self.svc, self.actor, pack, path)
             except CrmError as e:
-                self.notify(_explain(e), severity="error", timeout=10)
+                self.notify(e.explain(), severity="error", timeout=10)
                 return
             self.notify(_("Exported to {path}", path=str(target)), timeout=10)
 
@@ -168,7 +160,7 @@ class ReportsScreen(BaseScreen[None]):
         try:
             pack = reports.pack(self.svc, self.actor, self.period.kind, self.period.start)
         except CrmError as e:
-            self.app.call_from_thread(self.notify, _explain(e), severity="error")
+            self.app.call_from_thread(self.notify, e.explain(), severity="error")
             return
         self.app.call_from_thread(self._show, pack)
 

@@ -104,6 +104,7 @@ class Chart(PlotextPlot):
         super().__init__(id=id, classes=classes)
         self.border_title = escape(title)
         self.spec: _Spec | None = None
+        self._labels: list[str] = []  # x labels of the last draw, written by render()
 
     # -- data ------------------------------------------------------------------------------------
     def bars(self, labels: Sequence[str], values: Sequence[float | None], *, percent: bool = False,
@@ -185,7 +186,7 @@ class Chart(PlotextPlot):
         return self.spec is None or not any(v for _n, vals in self.spec.series for v in vals)
 
     def render(self) -> RenderResult:
-        self._labels: list[str] = []
+        self._labels = []
         if self._empty():  # an empty frame would read as "all zero"; say there is nothing yet
             note = "" if self.spec is None else _("No data for this period yet")
             return Text("\n" * max(0, self.size.height // 2 - 1) + note, justify="center", style="dim")
