@@ -690,9 +690,10 @@ class Areas:
                            f" ({', '.join('?' * (len(vcols) + 2))})",
                            [(v.id, v.card.id, *(_sql(v.row[k]) for k in vcols)) for v in visits])
             tcols = tuple(k for k in tickets[0].row) if tickets else ()
-            cw.executemany(f"INSERT INTO complaint (id, number, customer_id, {', '.join(tcols)}) VALUES"
-                           f" ({', '.join('?' * (len(tcols) + 3))})",
-                           [(t.id, t.number, t.c.id, *(_sql(t.row[k]) for k in tcols)) for t in tickets])
+            if tickets:  # (no columns to name without a ticket)
+                cw.executemany(f"INSERT INTO complaint (id, number, customer_id, {', '.join(tcols)}) VALUES"
+                               f" ({', '.join('?' * (len(tcols) + 3))})",
+                               [(t.id, t.number, t.c.id, *(_sql(t.row[k]) for k in tcols)) for t in tickets])
             ev_rows, pause_rows = [], []
             for t in tickets:
                 for at, actor, action, frm, to, note in t.events:
@@ -708,9 +709,10 @@ class Areas:
             cw.executemany("INSERT INTO complaint_pause (complaint_id, start, \"end\", reason) VALUES (?, ?, ?, ?)",
                            sorted(pause_rows, key=lambda r: r[1]))
             acols = tuple(k for k in apps[0].row) if apps else ()
-            cw.executemany(f"INSERT INTO grade_application (id, customer_id, {', '.join(acols)}) VALUES"
-                           f" ({', '.join('?' * (len(acols) + 2))})",
-                           [(a.id, a.c.id, *(_sql(a.row[k]) for k in acols)) for a in apps])
+            if apps:
+                cw.executemany(f"INSERT INTO grade_application (id, customer_id, {', '.join(acols)}) VALUES"
+                               f" ({', '.join('?' * (len(acols) + 2))})",
+                               [(a.id, a.c.id, *(_sql(a.row[k]) for k in acols)) for a in apps])
             hist = []
             for f in filings:
                 r = f.row
