@@ -650,7 +650,8 @@ def generate(svc: Any, n: int, seed: int = DEFAULT_SEED, *, batch: int = 20_000,
 
 
 def generate_areas(svc: Any, seed: int = DEFAULT_SEED, *, batch: int = 20_000, progress: bool = False,
-                   cache_mib: int = DEFAULT_CACHE_MIB) -> dict[str, float]:
+                   cache_mib: int = DEFAULT_CACHE_MIB, resume: bool = False,
+                   upto: int | None = None) -> dict[str, float]:
     """Follow-up cards, visits, complaints and grade changes for the customers in the file
     (benchmarks/gen_areas.py). Returns row counts and seconds."""
     here = str(Path(__file__).resolve().parent)
@@ -658,7 +659,8 @@ def generate_areas(svc: Any, seed: int = DEFAULT_SEED, *, batch: int = 20_000, p
         sys.path.insert(0, here)
     import gen_areas
 
-    return gen_areas.generate_areas(svc, seed, NOW, batch=batch, progress=progress, cache_mib=cache_mib)
+    return gen_areas.generate_areas(svc, seed, NOW, batch=batch, progress=progress, cache_mib=cache_mib,
+                                    resume=resume, upto=upto)
 
 
 def main() -> None:
@@ -667,9 +669,11 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, required=True, help="a new folder for the database")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--batch", type=int, default=20_000)
-    ap.add_argument("--upto", type=int, default=None, help="stop after this many (resume later)")
+    ap.add_argument("--upto", type=int, default=None,
+                    help="stop after this many customers (with --areas-only: after the area rows of this many)")
     ap.add_argument("--resume", action="store_true",
-                    help="continue a file made with the same --customers, --seed and --batch")
+                    help="continue a file made with the same --customers, --seed and --batch (with --areas-only: "
+                         "continue an areas pass made with the same --seed and --batch)")
     ap.add_argument("--areas-only", action="store_true",
                     help="add follow-up cards, visits, complaints and grade changes to the customers of an "
                          "existing generated file (which has none yet)")
@@ -682,7 +686,8 @@ def main() -> None:
             sys.exit(f"{args.dir}/data/crm.db does not exist: --areas-only fills an existing file")
         svc = open_db(args.dir)
         try:
-            k = generate_areas(svc, args.seed, batch=args.batch, progress=True, cache_mib=args.cache_mib)
+            k = generate_areas(svc, args.seed, batch=args.batch, progress=True, cache_mib=args.cache_mib,
+                               resume=args.resume, upto=args.upto)
         finally:
             svc.close()
         _report_areas(k)
@@ -699,7 +704,8 @@ def main() -> None:
         secs = generate(svc, args.customers, args.seed, batch=args.batch, progress=True, upto=args.upto,
                         resume=args.resume, cache_mib=args.cache_mib)
         if not args.no_areas and (args.upto is None or args.upto >= args.customers):
-            k = generate_areas(svc, args.seed, batch=args.batch, progress=True, cache_mib=args.cache_mib)
+            k = generate_areas(svc, args.seed, batch=args.batch, progress=True, cache_mib=args.cache_mib,
+                               resume=args.resume)
     finally:
         svc.close()
     size = (args.dir / "data" / "crm.db").stat().st_size

@@ -206,7 +206,7 @@ class Areas:
 
     def __init__(self, writer: Any, seed: int) -> None:
         self.w = writer  # gen.AuditWriter: connection, audit chain, staff names
-        self.rnd = random.Random(seed ^ SEED_XOR)
+        self.rnd = random.Random(seed ^ SEED_XOR)  # replaced per batch (see _generate)
         self.cal = WorkCalendar()
         self.cpol = dc.load_policy()
         self.ccal = self.cpol.calendar()
@@ -775,7 +775,7 @@ class AuditWriter:
     def __init__(self, svc: Any, seed: int, now: datetime, cache_mib: int = 1024) -> None:
         self.svc = svc
         self.now = now
-        self.salt_rnd = random.Random(seed ^ SEED_XOR ^ 0x5A17)
+        self.salt_rnd = random.Random(seed ^ SEED_XOR ^ 0x5A17)  # replaced per batch (see _generate)
         self.raw = svc.store.engine.raw_connection()
         self.conn = self.raw.driver_connection
         self.conn.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
@@ -832,30 +832,57 @@ def read_customers(conn: Any, after: int, limit: int) -> list[Customer]:
 
 
 def generate_areas(svc: Any, seed: int, now: datetime, *, batch: int = 20_000, progress: bool = False,
-                   cache_mib: int = 1024) -> dict[str, float]:
-    """Add the area rows for every customer in the file (see the module docstring). Returns the
-    row counts and the seconds taken."""
+                   cache_mib: int = 1024, resume: bool = False, upto: int | None = None) -> dict[str, float]:
+    """Add the area rows for every customer in the file (see the module docstring), one
+    transaction per ``batch`` customers. ``upto`` stops after about that many customers (whole
+    batches); ``resume`` continues a pass that stopped (interrupted or ``upto``) with the same seed
+    and batch - the result equals a pass made in one go. Returns the row counts and seconds."""
     writer = AuditWriter(svc, seed, now, cache_mib)
     try:
-        return _generate(writer, seed, batch, progress)
+        return _generate(writer, seed, batch, progress, resume, upto)
     finally:
         writer.close()
 
 
-def _generate(writer: AuditWriter, seed: int, batch: int, progress: bool) -> dict[str, float]:
+def _chunk_end(conn: Any, after: int, batch: int) -> int | None:
+    r = conn.execute("SELECT id FROM customer WHERE id > ? AND erased_at IS NULL ORDER BY id LIMIT 1 OFFSET ?",
+                     (after, batch - 1)).fetchone()
+    if r is None:
+        r = conn.execute("SELECT max(id) FROM customer WHERE id > ? AND erased_at IS NULL", (after,)).fetchone()
+    return None if r is None or r[0] is None else int(r[0])
+
+
+def _generate(writer: AuditWriter, seed: int, batch: int, progress: bool, resume: bool,
+              upto: int | None) -> dict[str, float]:
     t0 = time.perf_counter()
     areas = Areas(writer, seed)
-    if writer.conn.execute("SELECT 1 FROM followup_card LIMIT 1").fetchone() is not None or \
-            writer.conn.execute("SELECT 1 FROM complaint LIMIT 1").fetchone() is not None or \
-            writer.conn.execute("SELECT 1 FROM grade_application LIMIT 1").fetchone() is not None:
+    conn = writer.conn
+    done_upto = max(conn.execute(f"SELECT coalesce(max(customer_id), 0) FROM {t}").fetchone()[0]
+                    for t in ("followup_card", "complaint", "grade_application"))
+    if done_upto and not resume:
         raise SystemExit("the file already has follow-up cards, complaints or grade changes: the areas pass adds "
-                         "them only to a file without any")
+                         "them to a file without any, or continues an interrupted pass with --resume")
     last = 0
     done = 0
-    while True:
-        customers = read_customers(writer.conn, last, batch)
+    while last < done_upto:  # resuming: skip the batches already written (each was one transaction)
+        end = _chunk_end(conn, last, batch)
+        if end is None:
+            break
+        done += conn.execute("SELECT count(*) FROM customer WHERE id > ? AND id <= ? AND erased_at IS NULL",
+                             (last, end)).fetchone()[0]
+        last = end
+    if done and progress:
+        print(f"  {done:>9,} customers already have their area rows (resuming after customer #{last})",
+              file=sys.stderr, flush=True)
+    skipped = done
+    while upto is None or done < upto:
+        customers = read_customers(conn, last, batch)
         if not customers:
             break
+        # each batch draws from its own streams (seed + its first customer): a resumed pass
+        # writes what one pass in one go writes
+        areas.rnd = random.Random(f"areas:{seed}:{customers[0].id}")
+        writer.salt_rnd = random.Random(f"salts:{seed}:{customers[0].id}")
         areas.write(customers)
         last = customers[-1].id
         done += len(customers)
@@ -864,5 +891,5 @@ def _generate(writer: AuditWriter, seed: int, batch: int, progress: bool) -> dic
             k = areas.counts
             print(f"  {done:>9,} customers  {el:7.1f} s  cards {k['cards']:,}  visits {k['visits']:,}  complaints "
                   f"{k['complaints']:,}  grade changes {k['grade_applications']:,}  audit {k['audit']:,}"
-                  f"  ({done / el:,.0f} customers/s)", file=sys.stderr, flush=True)
-    return {**areas.counts, "customers": done, "seconds": time.perf_counter() - t0}
+                  f"  ({(done - skipped) / el:,.0f} customers/s)", file=sys.stderr, flush=True)
+    return {**areas.counts, "customers": done - skipped, "seconds": time.perf_counter() - t0}
