@@ -721,6 +721,7 @@ def _report_areas(k: dict[str, float]) -> None:
           f"{k['cards']:,} follow-up cards, {k['visits']:,} visits, {k['complaints']:,} complaints "
           f"({k['complaint_events']:,} events), {k['grade_applications']:,} grade change applications, "
           f"{k['audit']:,} audit entries")
+    print("  seconds: " + ", ".join(f"{n[2:]} {v:.1f}" for n, v in k.items() if n.startswith("s_")))
 
 
 if __name__ == "__main__":

@@ -233,6 +233,9 @@ class Areas:
         self.counts = {"cards": 0, "visits": 0, "complaints": 0, "complaint_events": 0, "grade_applications": 0,
                        "audit": 0}
         self.now = writer.now
+        #: seconds spent drawing each area's stories (deadlines included); "audit" = hashing and
+        #: commitments, "write" = the inserts and updates (all areas)
+        self.cpu = {"cards": 0.0, "complaints": 0.0, "grades": 0.0, "audit": 0.0, "write": 0.0}
 
     # --------------------------------------------------------------------------------------------
     # helpers
@@ -625,14 +628,21 @@ class Areas:
         out: list[Any] = []
         events: list[Event] = []
         rnd = self.rnd
+        clock, cpu = time.perf_counter, self.cpu
         for c in customers:
             a, b, g = rnd.random(), rnd.random(), rnd.random()
             if a < CARD_SHARE:
+                t = clock()
                 self.card(c, out, events)
+                cpu["cards"] += clock() - t
             if b < COMPLAINT_SHARE and "qiantai" in self.s and "kezhang" in self.s:
+                t = clock()
                 self.complaint(c, out, events)
+                cpu["complaints"] += clock() - t
             if g < GRADE_SHARE and self.applicants and all(u in self.s for u in ("kezhang", "fujingli", "neiguan")):
+                t = clock()
                 self.grade(c, out, events)
+                cpu["grades"] += clock() - t
         return out, events
 
     def write(self, customers: list[Customer]) -> None:
@@ -672,16 +682,20 @@ class Areas:
                 return {k: resolve(x) for k, x in v.items()}
             return v
 
+        t_audit = time.perf_counter()
         audits: list[tuple] = []
         avals: list[tuple] = []
         for e in sorted(events, key=lambda e: e.at):  # stable: a story's steps at the same instant keep their order
             self.w.audit(audits, avals, e.at, e.actor, e.action, e.entity, getattr(e.ref, e.id_of), e.customer.id,
                          resolve(e.details), e.personal)
+        t_write = time.perf_counter()
+        self.cpu["audit"] += t_write - t_audit
         cw = self.w.conn
         cw.execute("BEGIN IMMEDIATE")
         try:
             card_cols = ("id", "number", "customer_id", "owner_id", "register_id", *_CARD_ROW)
-            cw.executemany(f"INSERT INTO followup_card ({', '.join(card_cols)}) VALUES ({', '.join('?' * len(card_cols))})",
+            cw.executemany(f"INSERT INTO followup_card ({', '.join(card_cols)})"
+                           f" VALUES ({', '.join('?' * len(card_cols))})",
                            [(o.id, o.number, o.c.id, o.owner, None, *(_sql(o.values[k]) for k in _CARD_ROW))
                             for o in cards])
             vcols = ("at", "method", "participants", "content", "feedback", "objections", "next_action",
@@ -742,6 +756,7 @@ class Areas:
         except BaseException:
             cw.execute("ROLLBACK")
             raise
+        self.cpu["write"] += time.perf_counter() - t_write
         self.counts["cards"] += len(cards)
         self.counts["visits"] += len(visits)
         self.counts["complaints"] += len(tickets)
@@ -892,4 +907,5 @@ def _generate(writer: AuditWriter, seed: int, batch: int, progress: bool, resume
             print(f"  {done:>9,} customers  {el:7.1f} s  cards {k['cards']:,}  visits {k['visits']:,}  complaints "
                   f"{k['complaints']:,}  grade changes {k['grade_applications']:,}  audit {k['audit']:,}"
                   f"  ({(done - skipped) / el:,.0f} customers/s)", file=sys.stderr, flush=True)
-    return {**areas.counts, "customers": done - skipped, "seconds": time.perf_counter() - t0}
+    return {**areas.counts, "customers": done - skipped, "seconds": time.perf_counter() - t0,
+            **{f"s_{k}": round(v, 2) for k, v in areas.cpu.items()}}
