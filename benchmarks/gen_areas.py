@@ -19,7 +19,9 @@ recent stories stay open: visits due today, this week and overdue, tickets at ri
 applications waiting for a decision.
 
 Ratios (per customer, see README.md): a follow-up card for 30 % (1-5 visits each; outcomes
-won 40 %, lost 51 %, void 6 %, left open and overdue 3 %; stories still running at NOW stay open);
+won 40 %, lost 51 %, void 6 %, left open and overdue 3 % (cards of the last 180 days; older ones
+lost); stories still running at NOW stay open; signed by a supervisor: 99 % of cards older than
+60 days, 85 % of newer ones);
 a complaint for 2 %; a grade change application for 1 % (a fifth of them a second one later). A
 tenth of the complaints and first applications fall in the last two weeks, so the open queues
 (every ticket state, at risk and overdue; every approval stage) have work at every size.
@@ -297,6 +299,8 @@ class Areas:
         c.last_activity = max(c.last_activity, t0)
         roll = rnd.random()
         outcome = "won" if roll < 0.40 else "lost" if roll < 0.91 else "void" if roll < 0.97 else "stale"
+        if outcome == "stale" and (now - t0).days > 180:
+            outcome = "lost"  # older forgotten cards were cleaned up: the overdue queue is mostly recent work
         k = rnd.randint(0, 1) if outcome == "void" else rnd.randint(1, 5)
         last = t0
         stopped = False
@@ -355,7 +359,7 @@ class Areas:
                                     {"number": card, "changes": {"status": ["open", "void"]}},
                                     [("status_reason", reason)]))
         # the supervisor's signature (主管审核签字): mostly within the review deadline, never one's own
-        if rnd.random() < 0.93:
+        if rnd.random() < (0.99 if (now - t0).days > 60 else 0.85):
             reviewer = self.s.get("fujingli") if owner == self.s.get("kezhang") else self.s.get("kezhang")
             at = self._at(self._workdays_after(day, rnd.choice((0, 1, 1, 2, 2, 3, 3, 4, 6))))
             at = max(at, t0 + timedelta(minutes=10))
