@@ -490,11 +490,18 @@ def main() -> None:
         svc0, _k = gen.create_db(folder)
         try:
             secs = gen.generate(svc0, n, progress=True)
+            areas = gen.generate_areas(svc0, progress=True)
         finally:
             svc0.close()
         meta["generated_s"] = round(secs, 1)
+        meta["generated_areas"] = {k: round(v, 1) for k, v in areas.items()}
         figures.append(fig("generate (benchmarks/gen.py, bulk, incl. pinyin, terms and audit chain)",
                            n / secs, "customers/s", None, None, None))
+        figures.append(fig("generate follow-up cards, visits, complaints, grade changes (benchmarks/gen_areas.py)",
+                           n / areas["seconds"], "customers/s", None, None, None,
+                           note=f"{areas['cards']:,.0f} cards, {areas['visits']:,.0f} visits, "
+                                f"{areas['complaints']:,.0f} complaints, {areas['grade_applications']:,.0f} grade "
+                                f"changes, {areas['audit']:,.0f} audit entries"))
     from crm_tui.services import customers as cs
     from crm_tui.services import staff
     from crm_tui.store import db
