@@ -61,13 +61,13 @@ def _p95(xs: list[float]) -> float:
 
 
 async def start_app(folder: Path, ready: bool = False) -> None:
-    """The real start (cli.prepare_app: database file, key, lock and schema checked, app built),
+    """The real start (ui.launch.prepare_app: database file, key, lock and schema checked, app built),
     without the once-a-day backup. ``ready``: then type one key and wait until the services have
     loaded (the app loads them in a worker at the first key, or 2 s after the login screen
     shows), i.e. until sign-in can run. Prints the wall time and this process's CPU ms so far."""
     from types import SimpleNamespace
 
-    from crm_tui.cli import prepare_app
+    from crm_tui.ui.launch import prepare_app
     from crm_tui.store import paths
     from crm_tui.store.keys import MemoryKeyStore
 

@@ -334,7 +334,7 @@ def startup(folder: Path, rounds: int) -> list[dict[str, Any]]:
     return [
         fig("cold start to the login screen, database opened (process start -> screen mounted): median",
             a, "ms", m, "within 1.5x of a minimal Textual app (Header + Footer)", a <= 1.5 * m,
-            note=f"{rounds} runs each, headless, as crm-tui starts (cli.prepare_app: file, key, lock and schema "
+            note=f"{rounds} runs each, headless, as crm-tui starts (ui.launch.prepare_app: file, key, lock and schema "
                  f"checked; no daily backup); CPU time of the process until the screen is mounted; "
                  f"wall {aw:.0f} vs {mw:.0f} ms"),
         fig("cold start until sign-in can run (login screen, first key typed, services loaded): median",
