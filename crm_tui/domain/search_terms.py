@@ -146,17 +146,29 @@ def customer_terms(*, name: str | None, kind: str, number: str, phones: Iterable
                    idents: Iterable[str | None] = ()) -> set[str]:
     """Every index term of one customer. ``phones`` are national digits, ``idents`` the ID
     number / USCC (None skipped)."""
-    terms: set[str] = set()
-    if name:
-        terms |= name_terms(name)
-        terms |= pinyin_terms(pinyin_forms(name, person=kind == "person"))
-    terms.add("k:" + number.upper())
+    terms = set(name_index(name, kind)[2])
+    return terms | record_terms(number, phones, idents)
+
+
+def record_terms(number: str, phones: Iterable[str] = (), idents: Iterable[str | None] = ()) -> set[str]:
+    """The index terms of a customer other than its name's: number, phones, ID number / USCC."""
+    terms = {"k:" + number.upper()}
     for p in phones:
         terms |= phone_terms(p)
     for x in idents:
         if x:
             terms.add("x:" + x.upper())
     return terms
+
+
+def name_index(name: str | None, kind: str) -> tuple[str | None, str | None, frozenset[str]]:
+    """Everything the index holds of a name, from one pinyin computation: ``customer.search_name``,
+    ``customer.search_pinyin`` and the name's terms (characters and pinyin). Bulk writers cache it
+    per distinct name (names repeat: 张伟)."""
+    if not name:
+        return None, None, frozenset()
+    forms = pinyin_forms(name, person=kind == "person")
+    return normalise(name), pinyin_key(forms), frozenset(name_terms(name) | pinyin_terms(forms))
 
 
 def search_columns(name: str | None, kind: str) -> tuple[str | None, str | None]:

@@ -39,7 +39,7 @@ from crm_tui.domain.errors import Conflict, CrmError, NotFound, ValidationError
 from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cust
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services
-from crm_tui.store import search_index
+from crm_tui.store import db, search_index
 
 __all__ = ["Duplicate", "ImportCancelled", "ImportResult", "Plan", "RowError", "Table", "auto_mapping",
            "delete_mapping", "known_fields", "list_mappings", "load_mapping", "plan", "read_file", "run",
@@ -398,6 +398,13 @@ def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
     now = svc.now()
     cal = cust._calendar(svc)
     total = len(p.ready)
+    cols = list(dict.fromkeys((*cust._WRITABLE, "id", "number", "kind", "owner_id", "search_name", "search_pinyin",
+                               "missing_fields", "incomplete_due", "false_info", "business_stopped",
+                               "needs_informing", "last_activity_at", "version", "created_at", "created_by_id",
+                               "updated_at", "updated_by_id")))
+    insert_customer = f"INSERT INTO customer ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    by = actor.staff_id
+    names: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}  # name, kind -> index
     with svc.write(actor) as tx:
         next_id = int(tx.execute("SELECT coalesce(max(id), 0) FROM customer").scalar_one()) + 1
         last = tx.execute("SELECT last FROM customer_number_seq WHERE year = :y", {"y": now.year}).first()
@@ -413,39 +420,35 @@ def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
                 values = {k: r.clean.get(k) for k in cust._WRITABLE}
                 values["important"] = bool(r.clean.get("important"))
                 missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal)
-                sname, spinyin = search_terms.search_columns(r.clean["name"], r.kind)
-                row = {**values, "id": cid, "number": number, "kind": r.kind, "owner_id": r.owner,
-                       "search_name": sname, "search_pinyin": spinyin, "missing_fields": missing,
-                       "incomplete_due": due, "false_info": False, "business_stopped": False,
-                       "needs_informing": False, "last_activity_at": now, "version": 1, "created_at": now,
-                       "created_by_id": actor.staff_id, "updated_at": now, "updated_by_id": actor.staff_id}
-                rows.append(row)
+                key = (r.clean["name"], r.kind)
+                indexed = names.get(key)
+                if indexed is None:  # pinyin once per distinct name in the file
+                    indexed = names[key] = search_terms.name_index(*key)
+                values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
+                              search_pinyin=indexed[1], missing_fields=missing, incomplete_due=due,
+                              false_info=False, business_stopped=False, needs_informing=False,
+                              last_activity_at=now, version=1, created_at=now, created_by_id=by, updated_at=now,
+                              updated_by_id=by)
+                rows.append(tuple(values[c] for c in cols))
                 for ph in r.phones:
-                    phones.append({"c": cid, "n": ph.national, "e": ph.e164, "k": ph.kind, "l": ph.label,
-                                   "p": ph.primary, "now": now})
-                tags += [{"c": cid, "t": t} for t in r.clean.get("tags") or []]
-                staff_rows += [{"c": cid, "s": s} for s in r.contacts if s != r.owner]
+                    phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, now))
+                tags += [(cid, t) for t in r.clean.get("tags") or []]
+                staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
                 if r.consent and needs_sensitive_consent(r.clean):
-                    consents.append({"c": cid, "p": CONSENT_PURPOSE, "s": "sensitive", "m": "signed_form",
-                                     "g": now.date(), "by": actor.staff_id, "at": now})
-                terms += [(t, cid) for t in cust._terms(row, [ph.national for ph in r.phones])]
-            if rows:
-                names = list(rows[0])
-                tx.execute(f"INSERT INTO customer ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})",
-                           rows)  # type: ignore[arg-type]
-            if phones:
-                tx.session.execute(text(
-                    "INSERT INTO customer_phone (customer_id, national, e164, kind, label, is_primary, created_at)"
-                    " VALUES (:c, :n, :e, :k, :l, :p, :now)"), phones)
-            if tags:
-                tx.session.execute(text("INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (:c, :t)"), tags)
-            if staff_rows:
-                tx.session.execute(text("INSERT OR IGNORE INTO customer_staff (customer_id, staff_id) VALUES (:c, :s)"),
-                                   staff_rows)
-            if consents:
-                tx.session.execute(text(
-                    "INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at, recorded_by_id,"
-                    " recorded_at) VALUES (:c, :p, :s, :m, :g, :by, :at)"), consents)
+                    consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
+                row_terms = indexed[2] | search_terms.record_terms(
+                    number, [ph.national for ph in r.phones], (values.get("id_number"), values.get("uscc")))
+                terms += [(t, cid) for t in row_terms]
+            # DB-API executemany of positional rows in the same transaction (SQLAlchemy's per-row
+            # parameter processing of text() with dicts was ~17 % of the import)
+            db.executemany(tx.session, insert_customer, rows)
+            db.executemany(tx.session, "INSERT INTO customer_phone (customer_id, national, e164, kind, label,"
+                                       " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", phones)
+            db.executemany(tx.session, "INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (?, ?)", tags)
+            db.executemany(tx.session, "INSERT OR IGNORE INTO customer_staff (customer_id, staff_id) VALUES (?, ?)",
+                           staff_rows)
+            db.executemany(tx.session, "INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at,"
+                                       " recorded_by_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", consents)
             search_index.bulk_insert(tx.session, terms)
             if progress is not None:
                 progress(min(start + CHUNK, total), total)

@@ -67,8 +67,8 @@ def replace_terms(session: Session, customer_id: int, old: set[str], new: set[st
 def bulk_insert(session: Session, pairs: Iterable[tuple[str, int]]) -> int:
     """Many customers' terms at once (demo data, imports), sorted for B-tree friendly inserts."""
     rows = sorted(set(pairs))
-    session.execute(text("INSERT OR IGNORE INTO search_term (term, customer_id) VALUES (:t, :c)"),
-                    [{"t": t, "c": c} for t, c in rows])
+    if rows:  # positional rows through the DB-API: no per-row parameter processing (imports)
+        _raw(session).executemany("INSERT OR IGNORE INTO search_term (term, customer_id) VALUES (?, ?)", rows)
     return len(rows)
 
 
