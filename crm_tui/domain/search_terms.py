@@ -88,9 +88,28 @@ def _ascii_words(chunk: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _syllables(text: str) -> tuple[str, ...]:
-    from pypinyin import lazy_pinyin  # heavy import, loaded on first use
+    """``lazy_pinyin(text, errors=_ascii_words)`` without its empty syllables. pypinyin segments
+    the text into words and converts each word on its own (``Pinyin.pinyin``), so the words'
+    conversions are remembered: names are few words (王 + 建国) that repeat across customers."""
+    return tuple(s for word in _pinyin_engine().seg(text) for s in _word_syllables(word) if s)
 
-    return tuple(s for s in lazy_pinyin(text, errors=_ascii_words) if s)
+
+@lru_cache(maxsize=1)
+def _pinyin_engine():  # type: ignore[no-untyped-def]
+    # what pypinyin.lazy_pinyin builds on every call (heavy import, loaded on first use)
+    from pypinyin.converter import UltimateConverter
+    from pypinyin.core import Pinyin
+
+    return Pinyin(UltimateConverter(v_to_u=False, neutral_tone_with_five=False, tone_sandhi=False))
+
+
+@lru_cache(maxsize=16384)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    from pypinyin import Style
+
+    engine = _pinyin_engine()
+    return tuple(s for item in engine._converter.convert(word, Style.NORMAL, False, _ascii_words, strict=True)
+                 for s in item)
 
 
 @lru_cache(maxsize=1024)

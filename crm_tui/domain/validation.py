@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation, localcontext
+from functools import lru_cache
 from typing import Literal, ParamSpec, TypeVar
 
 import phonenumbers
@@ -79,6 +80,8 @@ _SPACES = {
     for cp in (0x00A0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)
 }
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_SPACE_RUNS = re.compile(" {2,}")
 _HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 
 
@@ -150,7 +153,11 @@ def clean_text(
         if required:
             raise ValidationError(field, "This field is required")
         return None
-    for position, char in enumerate(text, start=1):
+    # str.isprintable() is False exactly for the categories C* and Z* (but the ASCII space); spaces
+    # and line breaks were folded above, so printable text holds nothing the loop below refuses
+    # and the loop (which names the character) runs only when something may be refused.
+    plain = text.replace("\n", "").replace("\t", "") if multiline else text
+    for position, char in () if plain.isprintable() else enumerate(text, start=1):
         if char in "\n\t" and multiline:
             continue
         if char == "\n":
@@ -180,9 +187,10 @@ def clean_text(
             )
     text = unicodedata.normalize("NFC", text)
     if multiline:
-        text = re.sub(r"\n{3,}", "\n\n", text)
-    else:
-        text = re.sub(" {2,}", " ", text)
+        if "\n\n\n" in text:
+            text = _BLANK_LINES.sub("\n\n", text)
+    elif "  " in text:
+        text = _SPACE_RUNS.sub(" ", text)
     if len(text) > max_len:
         raise ValidationError(
             field,
@@ -763,15 +771,23 @@ def validate_choice(value: str | None, field: str, choices: Mapping[str, str]) -
     text = _prepare_code(value, field)
     if text in choices:
         return text
+    code = _choice_code(text, tuple(choices.items()))
+    if code is not None:
+        return code
+    raise ValidationError(field, "Choose one of: {options}", options=", ".join(choices))
+
+
+@lru_cache(maxsize=1024)
+def _choice_code(text: str, choices: tuple[tuple[str, str], ...]) -> str | None:
+    """The code ``text`` names (by code or by label in any UI language), None if not exactly one;
+    remembered: an import asks "男" of every row."""
     folded = text.casefold()
-    matches = [code for code in choices if code.casefold() == folded]
+    matches = [code for code, _label in choices if code.casefold() == folded]
     if len(matches) != 1:
         matches = [
             code
-            for code, label in choices.items()
+            for code, label in choices
             if folded
             in {label.casefold(), *(translate_in(lang, label).casefold() for lang in LANGUAGES)}
         ]
-    if len(matches) == 1:
-        return matches[0]
-    raise ValidationError(field, "Choose one of: {options}", options=", ".join(choices))
+    return matches[0] if len(matches) == 1 else None

@@ -405,6 +405,7 @@ def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
     insert_customer = f"INSERT INTO customer ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     by = actor.staff_id
     names: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}  # name, kind -> index
+    deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
     with svc.write(actor) as tx:
         next_id = int(tx.execute("SELECT coalesce(max(id), 0) FROM customer").scalar_one()) + 1
         last = tx.execute("SELECT last FROM customer_number_seq WHERE year = :y", {"y": now.year}).first()
@@ -419,7 +420,7 @@ def run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool = True,
                 next_id += 1
                 values = {k: r.clean.get(k) for k in cust._WRITABLE}
                 values["important"] = bool(r.clean.get("important"))
-                missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal)
+                missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal, deadlines)
                 key = (r.clean["name"], r.kind)
                 indexed = names.get(key)
                 if indexed is None:  # pinyin once per distinct name in the file
