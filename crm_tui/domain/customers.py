@@ -467,7 +467,7 @@ def validate_customer(
                 if len(tokens) > 1:
                     raise ValidationError(name, "Name one responsible staff member")
                 clean[name] = tokens[0] if tokens else None
-            elif is_blank(value):
+            elif value is None or is_blank(value):
                 if name == "name":
                     raise ValidationError(name, "This field is required")
                 clean[name] = None
