@@ -264,3 +264,34 @@ def test_duplicates_can_fill_blank_fields_never_overwrite(crm, tmp_path):
     view = customers.get_customer(crm.svc, crm.manager, ref.id)
     assert view.values["notes"] == "补充的备注" and view.values["address"] == "北京市朝阳区建国路88号"
     assert crm.count("audit_log", "action = 'customer.update'") == updates + 1
+
+
+def test_imported_rows_index_and_deadlines_equal_the_forms_R_CUST_9(crm, tmp_path):
+    """The import caches pinyin per distinct name, deadlines per set of missing fields and writes
+    through DB-API executemany: every customer's search columns, search terms, missing fields and
+    deadline are still what the archive computes for one customer (services.customers)."""
+    from sqlalchemy import text
+
+    from crm_tui.domain import search_terms
+
+    rows = [*GOOD,
+            ["张伟", "13812345679", "", "", "男", "", "", "", "", ""],  # same name again: the cache
+            ["张伟", "+86 139 1234 5670", "010-62345679", "上海市", "", "jingli", "", "", "老客户,转介绍", ""],
+            ["单田芳", "13712345678", "", "", "", "", "", "", "", ""],
+            ["重庆银行股份有限公司", "023-63792345", "", "", "", "", "", "", "", ""]]
+    admin = crm.actor("admin")
+    plan = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "c.csv", rows, "gbk")))
+    assert plan.errors == [] and len(plan.ready) == len(rows)
+    importing.run(crm.svc, admin, plan, backup=False)
+    cal = customers._calendar(crm.svc)
+    with crm.svc.store.read() as s:
+        for r in s.execute(text("SELECT * FROM customer ORDER BY id")).mappings():
+            phones = [p for (p,) in s.execute(text(
+                "SELECT national FROM customer_phone WHERE customer_id = :c ORDER BY id"), {"c": r["id"]})]
+            terms = {t for (t,) in s.execute(text("SELECT term FROM search_term WHERE customer_id = :c"),
+                                             {"c": r["id"]})}
+            assert terms == customers._terms(r, phones), r["name"]
+            assert (r["search_name"], r["search_pinyin"]) == search_terms.search_columns(r["name"], r["kind"])
+            values = {k: r[k] for k in customers._WRITABLE}
+            missing, due = customers._completeness(values, r["kind"], crm.clock(), len(phones), cal)
+            assert r["missing_fields"] == missing and customers._dt(r["incomplete_due"]) == due, r["name"]
