@@ -117,7 +117,9 @@ def _prepare_code(value: object, field: str) -> str:
         text = text.strip()
     else:
         text = text.translate(_FULLWIDTH).translate(_SPACES)
-        text = "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+        if not text.isprintable():  # format characters (Cf) are not printable
+            text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+        text = text.strip()
     if not text:
         raise ValidationError(field, "This field is required")
     return text
@@ -213,6 +215,7 @@ def clean_text(
 _NAME_DOTS = {cp: "·" for cp in (0x2022, 0x2027, 0x2219, 0x22C5, 0x2E31, 0x30FB, 0xFF65)}
 _NAME_QUOTES = {0x2018: "'", 0x2019: "'", 0x02BC: "'", 0x2010: "-", 0x2011: "-", 0x2013: "-"}
 _NAME_SEPARATORS = "·-'. "
+_ALL_HAN = re.compile(f"[{_HAN}]+")
 #: Full-width Latin letters and separators typed with a Chinese input method.
 _NAME_FOLD = {
     cp: _FULLWIDTH[cp]
@@ -231,6 +234,8 @@ def validate_person_name(value: str | None, field: str = "name") -> str:
         _as_text(value).translate(_NAME_FOLD), field, max_len=PERSON_NAME_MAX, required=True
     )
     assert text is not None
+    if _ALL_HAN.fullmatch(text):  # 张三: nothing to fold, every character a letter
+        return text
     text = text.translate(_NAME_DOTS).translate(_NAME_QUOTES)
     text = re.sub(rf"(?<=[{_HAN}]) ?\. ?(?=[{_HAN}])", "·", text)
     text = re.sub(r" ?· ?", "·", text)
