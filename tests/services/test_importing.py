@@ -295,3 +295,34 @@ def test_imported_rows_index_and_deadlines_equal_the_forms_R_CUST_9(crm, tmp_pat
             values = {k: r[k] for k in customers._WRITABLE}
             missing, due = customers._completeness(values, r["kind"], crm.clock(), len(phones), cal)
             assert r["missing_fields"] == missing and customers._dt(r["incomplete_due"]) == due, r["name"]
+
+
+def test_garbage_collection_resumes_after_an_import_even_a_failed_one(crm, tmp_path):
+    """plan and run pause Python's automatic garbage collection (bulk loops) and always resume it:
+    after success, after a refusal, after a cancel; never switched on if it was off."""
+    import gc
+
+    admin = crm.actor("admin")
+    assert gc.isenabled()
+    bad = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "bad.csv", BAD, "utf-8")))
+    assert gc.isenabled()
+    with pytest.raises(importing.ImportRefused):
+        importing.run(crm.svc, admin, bad, backup=False)
+    assert gc.isenabled()
+    cancel = threading.Event()
+    cancel.set()
+    good = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "good.csv", GOOD, "utf-8")))
+    with pytest.raises(importing.ImportCancelled):
+        importing.run(crm.svc, admin, good, backup=False, cancel=cancel)
+    assert gc.isenabled()
+    with importing._gc_paused():
+        with importing._gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        importing.run(crm.svc, admin, good, backup=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
