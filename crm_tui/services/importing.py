@@ -49,7 +49,7 @@ __all__ = ["Duplicate", "ImportCancelled", "ImportResult", "Plan", "RowError", "
 
 PERMISSION_LABELS.setdefault("import.run", N_("import data"))
 CHUNK = 2000
-NAME_CACHE = 20_000  # distinct names whose search columns and terms a run keeps
+NAME_CACHE = 10_000  # distinct names whose search columns and terms a run keeps (~4 KiB each)
 MAX_ROWS = 1_000_000
 CONSENT_PURPOSE = "导入前原有档案中已取得的同意（敏感信息）"
 
@@ -472,7 +472,7 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
                 key = (r.clean["name"], r.kind)
                 indexed = names.get(key)
                 if indexed is None:  # pinyin once per distinct name in the file
-                    if len(names) >= NAME_CACHE:  # bounded: ~4 KiB a name
+                    if len(names) >= NAME_CACHE:  # bounded
                         names.clear()
                     indexed = names[key] = search_terms.name_index(*key)
                 values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
