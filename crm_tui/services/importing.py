@@ -454,6 +454,8 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
     by = actor.staff_id
     names: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}  # name, kind -> index
     deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
+    dues: dict[Any, Any] = {}
+    stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
     with svc.write(actor) as tx:
         next_id = int(tx.execute("SELECT coalesce(max(id), 0) FROM customer").scalar_one()) + 1
         last = tx.execute("SELECT last FROM customer_number_seq WHERE year = :y", {"y": now.year}).first()
@@ -469,6 +471,8 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
                 values = {k: r.clean.get(k) for k in cust._WRITABLE}
                 values["important"] = bool(r.clean.get("important"))
                 missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal, deadlines)
+                if due is not None:  # bound as the driver would bind it, converted once per deadline
+                    due = dues.get(due) or dues.setdefault(due, db.adapt(due))
                 key = (r.clean["name"], r.kind)
                 indexed = names.get(key)
                 if indexed is None:  # pinyin once per distinct name in the file
@@ -478,11 +482,11 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
                 values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
                               search_pinyin=indexed[1], missing_fields=missing, incomplete_due=due,
                               false_info=False, business_stopped=False, needs_informing=False,
-                              last_activity_at=now, version=1, created_at=now, created_by_id=by, updated_at=now,
-                              updated_by_id=by)
-                rows.append(tuple(values[c] for c in cols))
+                              last_activity_at=stamp, version=1, created_at=stamp, created_by_id=by,
+                              updated_at=stamp, updated_by_id=by)
+                rows.append(tuple(map(values.__getitem__, cols)))
                 for ph in r.phones:
-                    phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, now))
+                    phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, stamp))
                 tags += [(cid, t) for t in r.clean.get("tags") or []]
                 staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
                 if r.consent and needs_sensitive_consent(r.clean):
