@@ -504,7 +504,7 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
                            staff_rows)
             db.executemany(tx.session, "INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at,"
                                        " recorded_by_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", consents)
-            search_index.bulk_insert(tx.session, terms)
+            search_index.bulk_insert(tx.session, terms, by_customer=True)  # ids ascend row by row
             _gc_young()
             if progress is not None:
                 progress(min(start + CHUNK, total), total)

@@ -326,3 +326,14 @@ def test_garbage_collection_resumes_after_an_import_even_a_failed_one(crm, tmp_p
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sets(st.text("abn:王张0123", min_size=1, max_size=4), max_size=6), max_size=8))
+def test_terms_customer_by_customer_sort_like_term_then_id(terms_per_customer):
+    """bulk_insert(by_customer=True) sorts on the term alone (stable): for pairs given customer by
+    customer in ascending id order, that is the (term, id) order of the general path."""
+    from operator import itemgetter
+
+    pairs = [(t, cid) for cid, terms in enumerate(terms_per_customer, start=1) for t in terms]
+    assert sorted(pairs, key=itemgetter(0)) == sorted(pairs)
