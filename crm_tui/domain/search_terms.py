@@ -157,7 +157,7 @@ def pinyin_key(forms: Iterable[str]) -> str:
 
 
 def phone_terms(national: str) -> set[str]:
-    digits = re.sub(r"\D", "", national or "")
+    digits = national if national and national.isascii() and national.isdigit() else re.sub(r"\D", "", national or "")
     return {"t:" + digits[i:i + 4] for i in range(len(digits) - 3)}
 
 

@@ -106,7 +106,7 @@ class Duplicate:
 class _Ready:
     row: int
     kind: str
-    clean: dict[str, Any]
+    clean: dict[str, Any]  # the row's clean values, blank (None) ones left out
     phones: list[Any]
     owner: int
     contacts: list[int]
@@ -311,6 +311,8 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
         raise ValidationError("mapping", "These columns are not in the file: {columns}", columns=", ".join(unknown))
     col = {h: table.headers.index(h) for h in mapping}
     by_field = {f: h for h, f in mapping.items() if f != "ignore"}
+    cells_of = [(f, col[h]) for h, f in mapping.items() if f != "ignore"]
+    not_archive = frozenset(("kind", "sensitive_consent", *rules.PHONE_FIELDS))
     today = svc.now().date()
     result = Plan(table, dict(mapping))
     with svc.store.read() as s:
@@ -344,13 +346,14 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
                 progress(done, len(table.rows))
             if done % 2000 == 0:
                 _gc_young()
-        values = {f: (cells[col[h]] if col[h] < len(cells) else "") for h, f in mapping.items() if f != "ignore"}
+        width = len(cells)
+        values = {f: (cells[i] if i < width else "") for f, i in cells_of}
         errors: list[RowError] = []
         kind = rules.kind_of(values.get("kind"), values.get("name"), values)
         if kind is None:
             result.errors.append(RowError(rownum, by_field["kind"], _("Write 个人 (person) or 单位 (organisation)")))
             continue
-        raw = {f: v for f, v in values.items() if f not in ("kind", "sensitive_consent", *rules.PHONE_FIELDS)}
+        raw = {f: v for f, v in values.items() if f not in not_archive}
         clean, verrs = validate_customer(raw, kind, today)
         phone_cols = [by_field[p] for p in rules.PHONE_FIELDS if p in by_field and values.get(p)]
         cphones, perrs = validate_phones([PhoneInput(values[p]) for p in rules.PHONE_FIELDS if values.get(p)])
@@ -408,7 +411,10 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
             result.duplicates.append(dup)
             continue
         assert owner_id is not None
-        result.ready.append(_Ready(rownum, kind, clean, cphones, owner_id, contacts, consent))
+        # only the values given: a row's clean dict names every field of its kind, most blank
+        # (~1.2 KiB a row kept until the write; readers use .get)
+        result.ready.append(_Ready(rownum, kind, {k: v for k, v in clean.items() if v is not None}, cphones,
+                                   owner_id, contacts, consent))
     if progress is not None:
         progress(len(table.rows), len(table.rows))
     return result
