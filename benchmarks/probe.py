@@ -283,6 +283,7 @@ def import_app(work: Path, csv_file: Path) -> None:
     p = importing.plan(svc, admin, table)
     result = importing.run(svc, admin, p, backup=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    rss = _rss_mib()  # the import's peak, before the dump below (which holds every written row)
     raw = svc.store.engine.raw_connection()
     try:
         conn = raw.driver_connection
@@ -294,7 +295,7 @@ def import_app(work: Path, csv_file: Path) -> None:
         raw.close()
     svc.close()
     (work / "rows.pickle").write_bytes(pickle.dumps(dump))
-    print(json.dumps({"cpu_s": cpu, "wall_s": wall, "rss_mib": _rss_mib(), "imported": result.imported,
+    print(json.dumps({"cpu_s": cpu, "wall_s": wall, "rss_mib": rss, "imported": result.imported,
                       "errors": p.bad_rows, "duplicates": len(p.duplicates)}))
 
 

@@ -343,10 +343,12 @@ def startup(folder: Path, rounds: int) -> list[dict[str, Any]]:
     ]
 
 
-def import_figs(folder: Path, rows: int) -> list[dict[str, Any]]:
+def import_figs(folder: Path, rows: int, reps: int = 1) -> list[dict[str, Any]]:
     """The CSV import (services.importing: read, dry run with validation and duplicate checks,
     write with pinyin terms) into a new database, against a raw csv.reader -> executemany pipeline
-    writing the same rows into the same tables and indexes; each in its own process (peak RSS)."""
+    writing the same rows into the same tables and indexes; each in its own process (peak RSS).
+    With ``reps`` > 1 the pair runs that many times, alternating, and each side's best CPU (and
+    wall) time is kept: on shared cores one run's CPU time swings with the neighbours' load."""
     import shutil as sh
 
     sys.path.insert(0, str(HERE.parent))
@@ -357,22 +359,34 @@ def import_figs(folder: Path, rows: int) -> list[dict[str, Any]]:
     work.mkdir(parents=True)
     csv_file = work / "customers.csv"
     _csv(rows, csv_file)
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
+    runs: dict[str, list[float]] = {"import-app": [], "import-raw": []}
     try:
-        for mode in ("import-app", "import-raw"):
-            r = subprocess.run([sys.executable, str(HERE / "probe.py"), mode, str(work), str(csv_file)],
-                               capture_output=True, text=True, timeout=7200)
-            if r.returncode != 0:
-                raise RuntimeError(r.stderr[-2000:])
-            out[mode] = json.loads(r.stdout.strip().splitlines()[-1])
+        for _rep in range(max(1, reps)):
+            for mode in ("import-app", "import-raw"):
+                sh.rmtree(work / ("app" if mode == "import-app" else "raw"), ignore_errors=True)
+                r = subprocess.run([sys.executable, str(HERE / "probe.py"), mode, str(work), str(csv_file)],
+                                   capture_output=True, text=True, timeout=7200)
+                if r.returncode != 0:
+                    raise RuntimeError(r.stderr[-2000:])
+                got = json.loads(r.stdout.strip().splitlines()[-1])
+                runs[mode].append(got["cpu_s"])
+                best = out.get(mode)
+                out[mode] = got if best is None else {
+                    **got, "cpu_s": min(best["cpu_s"], got["cpu_s"]), "wall_s": min(best["wall_s"], got["wall_s"]),
+                    "rss_mib": max(best["rss_mib"], got["rss_mib"])}
     finally:
         sh.rmtree(work, ignore_errors=True)
     a, b = out["import-app"], out["import-raw"]
     key = "cpu_s" if CPU else "wall_s"
+    if reps > 1:
+        a["note"] = (f"best of {reps} alternating runs (CPU s app {', '.join(f'{x:.2f}' for x in runs['import-app'])};"
+                     f" raw {', '.join(f'{x:.2f}' for x in runs['import-raw'])}); ")
     return [
         fig(f"import of {rows:,} customers from a GBK CSV (read, validate, pinyin, write, indexes)", a[key], "s",
             b[key], "within 1.5x of raw csv -> executemany", a[key] <= 1.5 * b[key],
-            note=f"CPU time; wall {a['wall_s']:.1f} vs {b['wall_s']:.1f} s; {rows / a[key]:,.0f} rows/s; "
+            note=a.get("note", "") + f"CPU time; wall {a['wall_s']:.1f} vs {b['wall_s']:.1f} s; {rows / a[key]:,.0f} rows/s "
+                 f"(raw {rows / b[key]:,.0f}); "
                  f"{a['imported']:,} imported, {a['errors']} errors; baseline writes the same rows to the same "
                  f"tables and indexes (no validation, no pinyin, no audit)"),
         fig("import: peak RSS of the importing process", a["rss_mib"], "MiB", b["rss_mib"], None, None,
@@ -461,12 +475,18 @@ def main() -> None:
     ap.add_argument("--passes", type=int, default=3, help="passes over the search suite (best p95 kept)")
     ap.add_argument("--skip", default="", help="comma list: ui,startup,backup,encryption,import,dashboard")
     ap.add_argument("--import-rows", type=int, default=20_000,
-                    help="rows of the CSV import figure (the app imports ~1,000 rows/s: 1M would take hours)")
+                    help="rows of the CSV import figure (the app imports ~3,000-4,000 rows/s on this machine)")
+    ap.add_argument("--import-reps", type=int, default=1,
+                    help="runs of the import pair, alternating; the best CPU time of each side is kept")
     ap.add_argument("--no-md", action="store_true", help="do not rewrite benchmarks/RESULTS.md")
-    ap.add_argument("--only", choices=("dashboard", "startup"),
-                    help="measure only this section and replace its figures in an existing --json")
+    ap.add_argument("--only", choices=("dashboard", "startup", "import"),
+                    help="measure only this section and replace its figures in an existing --json "
+                         "(import: needs no generated database; works in --dir or /tmp/crm-import-bench)")
     args = ap.parse_args()
     n = args.customers
+    if args.only == "import":
+        only_import(args)
+        return
     folder = args.dir or Path(f"/tmp/crmbench/c{n}")
     skip = set(filter(None, args.skip.split(",")))
     figures: list[dict[str, Any]] = []
@@ -610,12 +630,37 @@ def main() -> None:
     if "import" not in skip:
         rows = min(n, args.import_rows)
         log(f"import of {rows:,} CSV rows (app vs raw csv -> executemany)")
-        figures += import_figs(folder, rows)
+        figures += import_figs(folder, rows, args.import_reps)
     meta["complete"] = True
     save()
     if not args.no_md:
         write_results()
     log(f"done: {args.json}")
+
+
+def only_import(args: argparse.Namespace) -> None:
+    """``--only import``: the CSV import figures alone (``--import-rows`` rows, in a scratch folder,
+    no generated database needed), replacing the import figures of an existing ``--json``."""
+    folder = args.dir or Path("/tmp/crm-import-bench")
+    rows = args.import_rows
+    print(f"import of {rows:,} CSV rows (app vs raw csv -> executemany) in {folder}", file=sys.stderr, flush=True)
+    new = import_figs(folder, rows, args.import_reps)
+    when = datetime.now(timezone.utc).isoformat(timespec="minutes")
+    load = os.getloadavg()[0]
+    for f in new:
+        f["note"] = (f.get("note", "") + f"; measured alone (run.py --only import) at {when}, "
+                     f"load {load:.1f} on {os.cpu_count()} shared cores").lstrip("; ")
+    old = json.loads(args.json.read_text()) if args.json.exists() else []
+    at = next((i for i, f in enumerate(old) if f["name"].startswith("import")), len(old))
+    figures = [f for f in old[:at] if not f["name"].startswith("import")] + new + \
+        [f for f in old[at:] if not f["name"].startswith("import")]
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n")  # its meta stays
+    if not args.no_md:
+        write_results()
+    for f in new:
+        print(f"{f['name']}: {f['value']:.3f} {f['unit']} vs {f['baseline']:.3f} (ratio {f['ratio']}); {f['note']}",
+              file=sys.stderr)
 
 
 def write_results() -> None:

@@ -73,6 +73,7 @@ STATE_LABELS: dict[str, str] = {
 
 _ONE_DAY = timedelta(days=1)
 _ONE_MINUTE = timedelta(minutes=1)
+_MEMO_MAX = 4096
 _ZERO = timedelta(0)
 
 # Years with an official schedule in the installed chinese_calendar (2004-2026 for 1.11.0).
@@ -207,6 +208,11 @@ class WorkCalendar:
     hours: BusinessHours = field(default_factory=BusinessHours)
     holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
+    #: add_workdays answers by (date, n): an import or a batch asks the same few questions for
+    #: thousands of rows (each answer stepped day by day costs ~100 us). Not part of equality.
+    _workdays_memo: dict[tuple[date, int], date] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "holidays", _frozen_dates(self.holidays))
@@ -259,11 +265,20 @@ class WorkCalendar:
         if n < 0:
             raise ValueError("n must be >= 0")
         d = _as_date(d)
+        memo = self._workdays_memo
+        found = memo.get((d, n))
+        if found is not None:
+            return found
         if n == 0:
-            return d if self.is_workday(d) else self.next_workday(d)
-        for _i in range(n):
-            d = self.next_workday(d)
-        return d
+            day = d if self.is_workday(d) else self.next_workday(d)
+        else:
+            day = d
+            for _i in range(n):
+                day = self.next_workday(day)
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        memo[(d, n)] = day
+        return day
 
     def workdays_between(self, a: date, b: date) -> int:
         """How many working days lie in ``(a, b]``; 0 when ``b <= a``."""

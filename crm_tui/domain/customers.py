@@ -362,6 +362,18 @@ def _text(max_len: int, multiline: bool = False):  # type: ignore[no-untyped-def
 
 def _validator(name: str, kind: str, today: date, policy: CustomerPolicy):  # type: ignore[no-untyped-def]
     """The check for one field: (value, field) -> clean value; blank input is handled by the caller."""
+    cached = _VALIDATORS.get((kind, today))
+    if cached is None or cached[0] is not policy:  # the table is built once per kind and day
+        if len(_VALIDATORS) > 32:
+            _VALIDATORS.clear()
+        cached = _VALIDATORS[(kind, today)] = (policy, _validator_table(kind, today, policy))
+    return cached[1][name]
+
+
+_VALIDATORS: dict[tuple[str, date], tuple[CustomerPolicy, dict[str, Any]]] = {}
+
+
+def _validator_table(kind: str, today: date, policy: CustomerPolicy) -> dict[str, Any]:
     table: dict[str, Any] = {
         "name": validate_person_name if kind == "person" else validate_org_name,
         "contact_person": validate_person_name,
@@ -394,7 +406,7 @@ def _validator(name: str, kind: str, today: date, policy: CustomerPolicy):  # ty
         "bank_name": _text(100),
         "bank_account": _bank_account,
     }
-    return table[name]
+    return table
 
 
 def validate_customer(
@@ -455,7 +467,7 @@ def validate_customer(
                 if len(tokens) > 1:
                     raise ValidationError(name, "Name one responsible staff member")
                 clean[name] = tokens[0] if tokens else None
-            elif is_blank(value):
+            elif value is None or is_blank(value):
                 if name == "name":
                     raise ValidationError(name, "This field is required")
                 clean[name] = None

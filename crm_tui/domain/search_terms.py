@@ -88,9 +88,28 @@ def _ascii_words(chunk: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _syllables(text: str) -> tuple[str, ...]:
-    from pypinyin import lazy_pinyin  # heavy import, loaded on first use
+    """``lazy_pinyin(text, errors=_ascii_words)`` without its empty syllables. pypinyin segments
+    the text into words and converts each word on its own (``Pinyin.pinyin``), so the words'
+    conversions are remembered: names are few words (王 + 建国) that repeat across customers."""
+    return tuple(s for word in _pinyin_engine().seg(text) for s in _word_syllables(word) if s)
 
-    return tuple(s for s in lazy_pinyin(text, errors=_ascii_words) if s)
+
+@lru_cache(maxsize=1)
+def _pinyin_engine():  # type: ignore[no-untyped-def]
+    # what pypinyin.lazy_pinyin builds on every call (heavy import, loaded on first use)
+    from pypinyin.converter import UltimateConverter
+    from pypinyin.core import Pinyin
+
+    return Pinyin(UltimateConverter(v_to_u=False, neutral_tone_with_five=False, tone_sandhi=False))
+
+
+@lru_cache(maxsize=16384)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    from pypinyin import Style
+
+    engine = _pinyin_engine()
+    return tuple(s for item in engine._converter.convert(word, Style.NORMAL, False, _ascii_words, strict=True)
+                 for s in item)
 
 
 @lru_cache(maxsize=1024)
@@ -138,7 +157,7 @@ def pinyin_key(forms: Iterable[str]) -> str:
 
 
 def phone_terms(national: str) -> set[str]:
-    digits = re.sub(r"\D", "", national or "")
+    digits = national if national and national.isascii() and national.isdigit() else re.sub(r"\D", "", national or "")
     return {"t:" + digits[i:i + 4] for i in range(len(digits) - 3)}
 
 
@@ -146,17 +165,29 @@ def customer_terms(*, name: str | None, kind: str, number: str, phones: Iterable
                    idents: Iterable[str | None] = ()) -> set[str]:
     """Every index term of one customer. ``phones`` are national digits, ``idents`` the ID
     number / USCC (None skipped)."""
-    terms: set[str] = set()
-    if name:
-        terms |= name_terms(name)
-        terms |= pinyin_terms(pinyin_forms(name, person=kind == "person"))
-    terms.add("k:" + number.upper())
+    terms = set(name_index(name, kind)[2])
+    return terms | record_terms(number, phones, idents)
+
+
+def record_terms(number: str, phones: Iterable[str] = (), idents: Iterable[str | None] = ()) -> set[str]:
+    """The index terms of a customer other than its name's: number, phones, ID number / USCC."""
+    terms = {"k:" + number.upper()}
     for p in phones:
         terms |= phone_terms(p)
     for x in idents:
         if x:
             terms.add("x:" + x.upper())
     return terms
+
+
+def name_index(name: str | None, kind: str) -> tuple[str | None, str | None, frozenset[str]]:
+    """Everything the index holds of a name, from one pinyin computation: ``customer.search_name``,
+    ``customer.search_pinyin`` and the name's terms (characters and pinyin). Bulk writers cache it
+    per distinct name (names repeat: 张伟)."""
+    if not name:
+        return None, None, frozenset()
+    forms = pinyin_forms(name, person=kind == "person")
+    return normalise(name), pinyin_key(forms), frozenset(name_terms(name) | pinyin_terms(forms))
 
 
 def search_columns(name: str | None, kind: str) -> tuple[str | None, str | None]:

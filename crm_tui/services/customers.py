@@ -501,10 +501,18 @@ def _terms(row: Mapping[str, Any], phones: Iterable[str]) -> set[str]:
 
 
 def _completeness(values: Mapping[str, Any], kind: str, created_at: datetime, phones: int,
-                  calendar: WorkCalendar) -> tuple[str | None, datetime | None]:
+                  calendar: WorkCalendar, memo: dict[Any, Any] | None = None) -> tuple[str | None, datetime | None]:
+    """(missing_fields JSON, incomplete_due). With ``memo`` (bulk writers: imports) the answer is
+    remembered by creation time and missing fields, which are all it depends on."""
     missing = missing_fields({**values, "phones": phones}, kind)
+    key = (created_at, *((g, *fs) for g, fs in missing.items())) if memo is not None else None
+    if memo is not None and key in memo:
+        return memo[key]  # type: ignore[no-any-return]
     due = maintenance_due(created_at, missing, calendar)
-    return (json.dumps(missing, separators=(",", ":")) if missing else None), due
+    out = (json.dumps(missing, separators=(",", ":")) if missing else None), due
+    if memo is not None:
+        memo[key] = out
+    return out
 
 
 def _insert_phones(tx: Tx, customer_id: int, phones: Sequence[CleanPhone], reasons: Mapping[str, str],

@@ -318,3 +318,19 @@ def scalar(store: Store, sql: str, **params: object) -> object:
 
     with store.engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()
+
+
+def adapt(value: object) -> object:
+    """``value`` as the driver binds it (a datetime becomes its registered adapter's text): a bulk
+    writer converts a value it writes on every row once."""
+    return sqlcipher.adapt(value)
+
+
+def executemany(session: Session, sql: str, rows: list[tuple[object, ...]]) -> None:
+    """DB-API ``executemany`` of positional rows (``?`` placeholders) on the session's own
+    connection, inside its transaction: bulk writers (imports) skip SQLAlchemy's per-row parameter
+    processing, ~17 % of an import's write. Values go to the driver as SQLAlchemy's ``text()``
+    passes them (untyped), so the stored values are the same."""
+    if rows:
+        session.connection().connection.driver_connection.executemany(sql, rows)
+

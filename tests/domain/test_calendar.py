@@ -26,6 +26,8 @@ from crm_tui.domain.calendar import (
 from crm_tui.domain.errors import ValidationError
 from crm_tui.i18n import catalog, translate_in
 
+_CC_LAST = max(chinese_calendar.holidays).year
+
 CAL = WorkCalendar()
 D = date
 T = datetime
@@ -607,3 +609,45 @@ def test_limit_status_agrees_with_the_deadline(start: datetime, limit: TimeLimit
     if status.state == "ok":
         assert status.share < 0.75
     assert status.elapsed_minutes <= status.total_minutes or status.state == "overdue"
+
+
+def _stepped(cal: WorkCalendar, d: date, n: int) -> date:
+    """add_workdays as it was before it remembered answers: one working day at a time."""
+    if n == 0:
+        return d if cal.is_workday(d) else cal.next_workday(d)
+    for _i in range(n):
+        d = cal.next_workday(d)
+    return d
+
+
+@pytest.mark.parametrize("cal", [
+    WorkCalendar(),
+    WorkCalendar(holidays={date(2026, 9, 29)}, extra_workdays={date(2026, 10, 10), date(2026, 2, 15)}),
+])
+def test_remembered_add_workdays_equals_stepping_around_holidays_R_CUST_9(cal: WorkCalendar) -> None:
+    """add_workdays remembers answers by (date, n) (imports ask the same question per row): every
+    answer, asked twice, equals stepping day by day - over Spring Festival, Qingming, May Day,
+    National Day with their adjusted Saturdays and Sundays, overrides, and an uncovered year."""
+    starts = [date(2026, 1, 1) + timedelta(days=i) for i in range(0, 365, 3)]
+    starts += [date(2026, 2, 13), date(2026, 2, 14), date(2026, 9, 27), date(2026, 9, 30), date(2026, 10, 9),
+               date(2025, 12, 31), date(_CC_LAST + 1, 12, 30)]
+    for d in starts:
+        for n in (0, 1, 2, 3, 5, 10, 15, 20):
+            want = _stepped(cal, d, n)
+            assert cal.add_workdays(d, n) == want, (d, n)
+            assert cal.add_workdays(d, n) == want, (d, n)  # remembered
+            assert cal.add_workdays(datetime.combine(d, time(18, 0)), n) == want
+
+
+def test_remembered_answers_do_not_leak_between_calendars_or_into_equality() -> None:
+    plain, extra = WorkCalendar(), WorkCalendar(extra_workdays={date(2026, 10, 3)})
+    assert plain.add_workdays(date(2026, 9, 30), 1) == date(2026, 10, 8)
+    assert extra.add_workdays(date(2026, 9, 30), 1) == date(2026, 10, 3)
+    assert plain == WorkCalendar() and hash(plain) == hash(WorkCalendar())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)), st.integers(min_value=0, max_value=40))
+def test_add_workdays_property_equals_stepping(d: date, n: int) -> None:
+    cal = WorkCalendar()
+    assert cal.add_workdays(d, n) == _stepped(cal, d, n) == cal.add_workdays(d, n)

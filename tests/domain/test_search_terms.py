@@ -136,3 +136,48 @@ def test_every_short_substring_and_pinyin_prefix_finds_the_name(name: str) -> No
             lo, hi = token.term, upper_bound(token.term)
             assert any(lo <= t < hi for t in pterms)
             assert "|" + form[:cut] in key
+
+
+# --- per-word pinyin and name_index (the import's cache; benchmarks/results/NOTES.md, Import) ---
+
+_NAME_CHARS = st.sampled_from(list("王李张刘陈单曾解仇朴长重乐行银藏欧阳司马诸葛建国华调和〇·-'. ")) | \
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from(list("abcAnnaZ019ＡＢ１"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_NAME_CHARS, min_size=1, max_size=8).map("".join))
+def test_pinyin_by_word_equals_lazy_pinyin(name: str) -> None:
+    """Pinyin converted once per segmented word and remembered equals pypinyin's lazy_pinyin of
+    the whole name (phrases such as 长江/重庆/银行 keep their readings)."""
+    from pypinyin import lazy_pinyin
+
+    from crm_tui.domain import search_terms as stm
+
+    text = stm.normalise(name)
+    assert stm._syllables(text) == tuple(s for s in lazy_pinyin(text, errors=stm._ascii_words) if s)
+
+
+@pytest.mark.parametrize("name", ["重庆银行", "长江实业（集团）有限公司", "行长王长", "单田芳", "曾乐乐", "Anna 王", "重重"])
+def test_pinyin_phrases_by_word(name: str) -> None:
+    from pypinyin import lazy_pinyin
+
+    from crm_tui.domain import search_terms as stm
+
+    text = stm.normalise(name)
+    assert stm._syllables(text) == tuple(s for s in lazy_pinyin(text, errors=stm._ascii_words) if s)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_NAME_CHARS, min_size=0, max_size=8).map("".join), st.sampled_from(["person", "org"]),
+       st.lists(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), max_size=2),
+       st.sampled_from([None, "110101199003074522"]))
+def test_name_index_and_record_terms_make_customer_terms(name: str, kind: str, phones: list[str],
+                                                         ident: str | None) -> None:
+    """What the import writes from its per-name cache (name_index + record_terms) is what a
+    customer created in the form gets (customer_terms, search_columns)."""
+    from crm_tui.domain.search_terms import name_index, record_terms, search_columns
+
+    sname, spinyin, terms = name_index(name, kind)
+    assert (sname, spinyin) == search_columns(name, kind)
+    assert terms | record_terms("KH2026-000001", phones, (ident, None)) == customer_terms(
+        name=name, kind=kind, number="KH2026-000001", phones=phones, idents=(ident, None))

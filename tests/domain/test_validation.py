@@ -761,3 +761,159 @@ def test_emails_round_trip(text):
     except ValidationError:
         return
     assert validate_email(once) == once
+
+
+# --- fast paths (benchmarks/results/NOTES.md, Import): same answers as the general code -----------
+
+
+class _Forgetful(set):  # type: ignore[type-arg]
+    """A prefix memo that never remembers: every number goes through phonenumbers."""
+
+    def add(self, item: object) -> None:
+        pass
+
+
+def _outcome(text: str) -> object:
+    try:
+        return normalise_phone(text, "phone")
+    except ValidationError as e:
+        return (e.field, e.msgid, e.params)
+
+
+def _by_phonenumbers(text: str) -> object:
+    saved = v._MOBILE_PREFIXES
+    v._MOBILE_PREFIXES = _Forgetful()
+    try:
+        return _outcome(text)
+    finally:
+        v._MOBILE_PREFIXES = saved
+
+
+_PREFIXES = [f"1{a}{b}" for a in "3456789" for b in "0123456789"]
+_LAYOUTS = [lambda d: d, lambda d: f"{d[:3]} {d[3:7]} {d[7:]}", lambda d: f"+86 {d}", lambda d: f"0086-{d}",
+            lambda d: f"86{d}", lambda d: f"{d[:3]}-{d[3:7]}-{d[7:]}", lambda d: f"0{d}",
+            lambda d: d.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_PREFIXES), st.integers(min_value=0, max_value=10**8 - 1), st.sampled_from(_LAYOUTS),
+       st.sampled_from(["000000", "999999", "123456", "505050"]))
+def test_mobile_fast_path_gives_what_phonenumbers_gives_R_CUST_7(prefix, rest, layout, sibling) -> None:  # type: ignore[no-untyped-def]
+    """An 11-digit mobile of a five-digit prefix phonenumbers has accepted before is built without
+    phonenumbers: the result (or the refusal) is the same as phonenumbers' for every layout, for
+    every 1[3-9]x prefix (valid ones like 138, 166, 1740x, and refused ones like 140, 154, 1749x)."""
+    digits = f"{prefix}{rest:08d}"
+    _outcome(digits[:5] + sibling)  # a neighbour of the same five-digit prefix, remembered if accepted
+    assert _outcome(layout(digits)) == _by_phonenumbers(layout(digits))
+    assert _outcome(layout(digits)) == _by_phonenumbers(layout(digits))
+
+
+def test_the_first_five_digits_decide_an_11_digit_number_starting_with_1() -> None:
+    """The fast path's premise, over every five-digit prefix 1[3-9]xxx: numbers of one prefix are
+    all accepted as mobiles, or all refused alike, by phonenumbers."""
+    for p in range(13000, 20000):
+        a, b = _by_phonenumbers(f"{p}000000"), _by_phonenumbers(f"{p}987654")
+        if isinstance(a, Phone):
+            assert isinstance(b, Phone) and a.kind == b.kind == "mobile", p
+            assert a == v._mobile(f"{p}000000") and b == v._mobile(f"{p}987654"), p
+        else:
+            assert a == b, p
+
+
+def test_mobile_fast_path_does_not_call_phonenumbers(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert normalise_phone("13800138000").kind == "mobile"  # prefix 13800 remembered
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("phonenumbers called")
+
+    monkeypatch.setattr(v.phonenumbers, "parse", fail)
+    assert normalise_phone("13800999999") == Phone("+8613800999999", "13800999999", "mobile", "138 0099 9999")
+    assert normalise_phone("+86 138-0099-9999") == Phone("+8613800999999", "13800999999", "mobile", "138 0099 9999")
+
+
+def _clean_text_reference(value: str | None, field: str, *, max_len: int, required: bool = False,
+                          multiline: bool = False) -> str | None:
+    """clean_text as it was before its fast path (every character's category looked up)."""
+    import unicodedata
+
+    text = v._LINE_BREAKS.sub("\n", v._as_text(value)).translate(v._SPACES)
+    if multiline:
+        text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
+    text = text.strip(" \t\n")
+    if not text:
+        if required:
+            raise ValidationError(field, "This field is required")
+        return None
+    for position, char in enumerate(text, start=1):
+        if char in "\n\t" and multiline:
+            continue
+        if char == "\n":
+            raise ValidationError(field, "Line breaks are not allowed here")
+        category = unicodedata.category(char)
+        if category == "Cc":
+            raise ValidationError(field, CONTROL, code=f"U+{ord(char):04X}", position=position)
+        if category == "Cf":
+            raise ValidationError(field, INVISIBLE, code=f"U+{ord(char):04X}", position=position)
+        if category in ("Cs", "Co", "Cn"):
+            raise ValidationError(field, UNSUPPORTED, code=f"U+{ord(char):04X}", position=position)
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub(r"\n{3,}", "\n\n", text) if multiline else re.sub(" {2,}", " ", text)
+    if len(text) > max_len:
+        raise ValidationError(field, "Too long: at most {max_len} characters (currently {length})",
+                              max_len=max_len, length=len(text))
+    return text
+
+
+def _text_outcome(fn, value: str, multiline: bool) -> object:  # type: ignore[no-untyped-def]
+    try:
+        return fn(value, "f", max_len=30, multiline=multiline)
+    except ValidationError as e:
+        return (e.msgid, e.params)
+
+
+_TRICKY = st.sampled_from(list("\n\t\r \u3000\u00a0\u200b\u200d\ufeff\u202e\u2028\u2029\x85\x00\x07\x7f"
+                               "\ue000\U000f0000\u0378\ud800\u0301e\u00e9张·-")) | st.characters()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TRICKY, max_size=40).map("".join), st.booleans())
+def test_clean_text_fast_path_equals_the_character_scan(value: str, multiline: bool) -> None:
+    """clean_text skips its per-character scan when the text is printable: same value or same
+    message (control, invisible, unsupported characters, line breaks, length) as scanning."""
+    assert _text_outcome(clean_text, value, multiline) == _text_outcome(_clean_text_reference, value, multiline)
+
+
+def test_choice_labels_are_remembered_and_refusals_still_raised() -> None:
+    genders = {"M": "male", "F": "female"}
+    for _i in range(2):
+        assert validate_choice("男", "gender", {"M": "Male", "F": "Female"}) == "M"
+        assert validate_choice("f", "gender", {"M": "Male", "F": "Female"}) == "F"
+        with pytest.raises(ValidationError) as err:
+            validate_choice("X", "gender", genders)
+        assert err.value.field == "gender" and err.value.msgid == "Choose one of: {options}"
+
+
+_HAN_OR_NOT = st.characters(min_codepoint=0x3400, max_codepoint=0x9FFF) | st.sampled_from(
+    list("\u3007\uf900\ufa6e\ufa70\U00020000\U0002a6e0\U0003134a·.- 'Aa1\u200b\u3000"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HAN_OR_NOT, min_size=0, max_size=8).map("".join))
+def test_person_name_fast_path_for_chinese_names_changes_nothing(name: str) -> None:
+    """A name of Chinese characters only skips the separator and letter checks: same value or the
+    same refusal as going through them."""
+    import re as re_
+
+    def outcome() -> object:
+        try:
+            return validate_person_name(name)
+        except ValidationError as e:
+            return (e.msgid, e.params)
+
+    fast = outcome()
+    saved = v._ALL_HAN
+    v._ALL_HAN = re_.compile("(?!)")  # never matches: the full checks
+    try:
+        assert outcome() == fast
+    finally:
+        v._ALL_HAN = saved

@@ -264,3 +264,76 @@ def test_duplicates_can_fill_blank_fields_never_overwrite(crm, tmp_path):
     view = customers.get_customer(crm.svc, crm.manager, ref.id)
     assert view.values["notes"] == "补充的备注" and view.values["address"] == "北京市朝阳区建国路88号"
     assert crm.count("audit_log", "action = 'customer.update'") == updates + 1
+
+
+def test_imported_rows_index_and_deadlines_equal_the_forms_R_CUST_9(crm, tmp_path):
+    """The import caches pinyin per distinct name, deadlines per set of missing fields and writes
+    through DB-API executemany: every customer's search columns, search terms, missing fields and
+    deadline are still what the archive computes for one customer (services.customers)."""
+    from sqlalchemy import text
+
+    from crm_tui.domain import search_terms
+
+    rows = [*GOOD,
+            ["张伟", "13812345679", "", "", "男", "", "", "", "", ""],  # same name again: the cache
+            ["张伟", "+86 139 1234 5670", "010-62345679", "上海市", "", "jingli", "", "", "老客户,转介绍", ""],
+            ["单田芳", "13712345678", "", "", "", "", "", "", "", ""],
+            ["重庆银行股份有限公司", "023-63792345", "", "", "", "", "", "", "", ""]]
+    admin = crm.actor("admin")
+    plan = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "c.csv", rows, "gbk")))
+    assert plan.errors == [] and len(plan.ready) == len(rows)
+    importing.run(crm.svc, admin, plan, backup=False)
+    cal = customers._calendar(crm.svc)
+    with crm.svc.store.read() as s:
+        for r in s.execute(text("SELECT * FROM customer ORDER BY id")).mappings():
+            phones = [p for (p,) in s.execute(text(
+                "SELECT national FROM customer_phone WHERE customer_id = :c ORDER BY id"), {"c": r["id"]})]
+            terms = {t for (t,) in s.execute(text("SELECT term FROM search_term WHERE customer_id = :c"),
+                                             {"c": r["id"]})}
+            assert terms == customers._terms(r, phones), r["name"]
+            assert (r["search_name"], r["search_pinyin"]) == search_terms.search_columns(r["name"], r["kind"])
+            values = {k: r[k] for k in customers._WRITABLE}
+            missing, due = customers._completeness(values, r["kind"], crm.clock(), len(phones), cal)
+            assert r["missing_fields"] == missing and customers._dt(r["incomplete_due"]) == due, r["name"]
+
+
+def test_garbage_collection_resumes_after_an_import_even_a_failed_one(crm, tmp_path):
+    """plan and run pause Python's automatic garbage collection (bulk loops) and always resume it:
+    after success, after a refusal, after a cancel; never switched on if it was off."""
+    import gc
+
+    admin = crm.actor("admin")
+    assert gc.isenabled()
+    bad = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "bad.csv", BAD, "utf-8")))
+    assert gc.isenabled()
+    with pytest.raises(importing.ImportRefused):
+        importing.run(crm.svc, admin, bad, backup=False)
+    assert gc.isenabled()
+    cancel = threading.Event()
+    cancel.set()
+    good = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "good.csv", GOOD, "utf-8")))
+    with pytest.raises(importing.ImportCancelled):
+        importing.run(crm.svc, admin, good, backup=False, cancel=cancel)
+    assert gc.isenabled()
+    with importing._gc_paused():
+        with importing._gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        importing.run(crm.svc, admin, good, backup=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sets(st.text("abn:王张0123", min_size=1, max_size=4), max_size=6), max_size=8))
+def test_terms_customer_by_customer_sort_like_term_then_id(terms_per_customer):
+    """bulk_insert(by_customer=True) sorts on the term alone (stable): for pairs given customer by
+    customer in ascending id order, that is the (term, id) order of the general path."""
+    from operator import itemgetter
+
+    pairs = [(t, cid) for cid, terms in enumerate(terms_per_customer, start=1) for t in terms]
+    assert sorted(pairs, key=itemgetter(0)) == sorted(pairs)
