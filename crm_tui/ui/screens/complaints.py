@@ -28,7 +28,7 @@ from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
-from crm_tui.ui.widgets.columns import cell, cells
+from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cell, cells
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
 PAGE = 50
@@ -252,6 +252,7 @@ class TicketDetailScreen(BaseScreen[None]):
     """A ticket: its facts and clock on the left, its history on the right, one key per step."""
 
     TITLE_MSGID = "Complaint ticket"
+    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the facts above the history
     BINDINGS = [
         Binding("a", "step('assign')", "Assign"),
         Binding("s", "step('solve')", "Solution"),

@@ -22,7 +22,7 @@ from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
-from crm_tui.ui.widgets.columns import cells, fixed_columns
+from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
 PAGE = 100
@@ -434,6 +434,7 @@ ACTION_BINDINGS = {"approve": ("approve_chief", "approve_deputy"), "reject": ("r
 
 class ApplicationScreen(BaseScreen[None]):
     TITLE_MSGID = "Grade change application"
+    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the facts above the steps
     BINDINGS = [
         Binding("ctrl+a", "decide('approve')", "Approve"),
         Binding("ctrl+r", "decide('reject')", "Reject"),
@@ -648,7 +649,9 @@ class StandardScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        _columns(self.query_one(DataTable), (_("Grade"), 22), (_("Order"), 5), (_("Contact every (days)"), 20),
+        # each column as wide as its heading or its longest value, so the criteria start on screen at 80
+        grades = widest((g.label for g in gs.standard(self.svc).grades.values()), cap=22)
+        _columns(self.query_one(DataTable), (_("Grade"), grades), (_("Order"), 3), (_("Contact every (days)"), 3),
                  (_("Criteria"), 60))
         self.query_one(DataTable).focus()
         self.load()
