@@ -642,7 +642,7 @@ class TicketFormScreen(BaseScreen[int | None]):
         with VerticalScroll(id="form-scroll"):
             with Horizontal(classes="field-row"):
                 yield Label(_("Customer") + " *", classes="field-label")
-                yield Static(self.customer[1] if self.customer else _("(Ctrl+U to choose)"), id="fld-customer",
+                yield Static(escape(self.customer[1]) if self.customer else _("(Ctrl+U to choose)"), id="fld-customer",
                              classes="readonly")
             yield Static("", id="fld-customer-error", classes="cmp-error")
             for name, label, choices, default in (
@@ -680,7 +680,7 @@ class TicketFormScreen(BaseScreen[int | None]):
         def picked(customer: tuple[int, str] | None) -> None:
             if customer:
                 self.customer = customer
-                self.query_one("#fld-customer", Static).update(customer[1])
+                self.query_one("#fld-customer", Static).update(escape(customer[1]))
                 _say(self.query_one("#fld-customer-error", Static), "")
             self.query_one("#fld-channel", Select).focus()
 
@@ -773,7 +773,7 @@ class FeedbackScreen(BaseScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.customer_label, id="feedback-customer", classes="section")
+        yield Static(escape(self.customer_label), id="feedback-customer", classes="section")
         yield DataTable(id="feedback-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
