@@ -77,7 +77,7 @@ async def enter_in(screen: Screen, actions: Mapping[str, Callable[[], object]]) 
         await result
 
 
-async def until(condition: Callable[[], bool], timeout: float = 2) -> None:
+async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
     """Wait until ``condition()`` holds, at most ``timeout`` seconds, letting workers and other
     widgets run meanwhile. Enter in a search box uses it to act on the results of what the box
     holds, not on those of what it held a keystroke ago (the search runs in a worker)."""
