@@ -16,8 +16,10 @@ filling exactly what ``services.customers.create_customer`` fills for each custo
 * and a contact log (calls, visits: ``customer_contact`` + its ``customer.contact`` audit entry,
   as ``services.customers.add_contact`` writes it) for about a third of the customers.
 
-Follow-up cards, complaints and grade changes are not generated: those areas are not in this
-branch yet (their tables do not exist).
+Then, unless ``--no-areas``, follow-up cards with their visits, complaints and grade changes
+(``gen_areas.py``: a second pass over the customers, written in bulk the same way, each row one
+the services could have written, with its audit entries). ``--areas-only`` runs that pass alone
+on an existing file whose customers have none yet (e.g. a 1M file made before the areas existed).
 
 The data: persons (85 %) with a realistic surname distribution (the ~100 commonest surnames by
 their census shares, a tail of rarer ones incl. special readings like 单 and 区, and compound
@@ -647,31 +649,79 @@ def generate(svc: Any, n: int, seed: int = DEFAULT_SEED, *, batch: int = 20_000,
     return time.perf_counter() - t0
 
 
+def generate_areas(svc: Any, seed: int = DEFAULT_SEED, *, batch: int = 20_000, progress: bool = False,
+                   cache_mib: int = DEFAULT_CACHE_MIB, resume: bool = False,
+                   upto: int | None = None) -> dict[str, float]:
+    """Follow-up cards, visits, complaints and grade changes for the customers in the file
+    (benchmarks/gen_areas.py). Returns row counts and seconds."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import gen_areas
+
+    return gen_areas.generate_areas(svc, seed, NOW, batch=batch, progress=progress, cache_mib=cache_mib,
+                                    resume=resume, upto=upto)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--customers", type=int, required=True)
+    ap.add_argument("--customers", type=int, default=None, help="how many customers (not with --areas-only)")
     ap.add_argument("--dir", type=Path, required=True, help="a new folder for the database")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--batch", type=int, default=20_000)
-    ap.add_argument("--upto", type=int, default=None, help="stop after this many (resume later)")
+    ap.add_argument("--upto", type=int, default=None,
+                    help="stop after this many customers (with --areas-only: after the area rows of this many)")
     ap.add_argument("--resume", action="store_true",
-                    help="continue a file made with the same --customers, --seed and --batch")
+                    help="continue a file made with the same --customers, --seed and --batch (with --areas-only: "
+                         "continue an areas pass made with the same --seed and --batch)")
+    ap.add_argument("--areas-only", action="store_true",
+                    help="add follow-up cards, visits, complaints and grade changes to the customers of an "
+                         "existing generated file (which has none yet)")
+    ap.add_argument("--no-areas", action="store_true", help="customers only")
     ap.add_argument("--cache-mib", type=int, default=DEFAULT_CACHE_MIB)
     args = ap.parse_args()
     exists = (args.dir / "data" / "crm.db").exists()
+    if args.areas_only:
+        if not exists:
+            sys.exit(f"{args.dir}/data/crm.db does not exist: --areas-only fills an existing file")
+        svc = open_db(args.dir)
+        try:
+            k = generate_areas(svc, args.seed, batch=args.batch, progress=True, cache_mib=args.cache_mib,
+                               resume=args.resume, upto=args.upto)
+        finally:
+            svc.close()
+        _report_areas(k)
+        return
+    if args.customers is None:
+        sys.exit("--customers is required (or --areas-only)")
     if exists and not args.resume:
         sys.exit(f"{args.dir}/data/crm.db exists; choose a new folder (or --resume)")
     if args.resume and not exists:
         sys.exit(f"{args.dir}/data/crm.db does not exist: nothing to resume")
     svc = open_db(args.dir) if args.resume else create_db(args.dir)[0]
+    k = None
     try:
         secs = generate(svc, args.customers, args.seed, batch=args.batch, progress=True, upto=args.upto,
                         resume=args.resume, cache_mib=args.cache_mib)
+        if not args.no_areas and (args.upto is None or args.upto >= args.customers):
+            k = generate_areas(svc, args.seed, batch=args.batch, progress=True, cache_mib=args.cache_mib,
+                               resume=args.resume)
     finally:
         svc.close()
     size = (args.dir / "data" / "crm.db").stat().st_size
     print(f"{args.customers:,} customers in {secs:.1f} s; {size / 2**20:.1f} MiB "
           f"({size / max(1, args.customers) / 1024:.2f} KiB per customer)")
+    if k:
+        _report_areas(k)
+
+
+def _report_areas(k: dict[str, float]) -> None:
+    s = max(k["seconds"], 1e-9)
+    print(f"areas for {k['customers']:,} customers in {s:.1f} s ({k['customers'] / s:,.0f} customers/s): "
+          f"{k['cards']:,} follow-up cards, {k['visits']:,} visits, {k['complaints']:,} complaints "
+          f"({k['complaint_events']:,} events), {k['grade_applications']:,} grade change applications, "
+          f"{k['audit']:,} audit entries")
+    print("  seconds: " + ", ".join(f"{n[2:]} {v:.1f}" for n, v in k.items() if n.startswith("s_")))
 
 
 if __name__ == "__main__":

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 
 from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _, set_language
+from crm_tui.ui import launch
 
 app = typer.Typer(
     add_completion=False,
@@ -110,58 +110,15 @@ def _set_globals(data_dir: Optional[Path], user: Optional[str], password_stdin: 
             raise CrmError("Unknown language '{lang}': use zh_CN or en.", lang=lang) from None
 
 
-def _bare_start(argv: list[str]) -> Optional[tuple[Optional[str], Optional[str]]]:
-    """(data dir, language) when the command line only starts the app - no command, nothing but
-    --data-dir and --lang, each once with a value - else None and typer parses it as always.
-    Typer builds every command and imports pydantic before it calls anything: ~0.1-0.2 s of CPU
-    that a plain start of the app (benchmarks: cold start) does not need."""
-    opts: dict[str, Optional[str]] = {"--data-dir": None, "--lang": None}
-    i = 0
-    while i < len(argv):
-        name, eq, value = argv[i].partition("=")
-        if name not in opts or opts[name] is not None:
-            return None
-        if not eq:
-            if i + 1 >= len(argv):
-                return None
-            i += 1
-            value = argv[i]
-        if not value or value.startswith("-"):
-            return None
-        opts[name] = value
-        i += 1
-    return opts["--data-dir"], opts["--lang"]
-
-
 def _run_app(place=None, *, demo: bool = False, throwaway: bool = False) -> None:  # type: ignore[no-untyped-def]
-    app = prepare_app(place, demo=demo, throwaway=throwaway)
-    try:
-        app.run()
-    finally:
-        app.svc.close()
+    launch.run_app(place, data_dir=G.data_dir, lang=G.lang, demo=demo, throwaway=throwaway)
 
 
 def prepare_app(place=None, *, demo: bool = False, throwaway: bool = False,  # type: ignore[no-untyped-def]
                 daily_backup: bool = True):
-    """Open the database and build the app, as ``crm-tui`` starts it (benchmarks/probe.py too).
-
-    The file, key, lock and schema are checked here, as before; the services load after the
-    login screen shows (services/startup.py). The daily backup runs before the app, as before."""
-    from crm_tui.services import startup
-    from crm_tui.ui.app import make_app
-
-    if place is None:
-        svc = startup.open_lazily(G.data_dir, demo=demo)
-    else:
-        svc = startup.open_lazily(place.data_dir, place.key_store, demo=demo)
-    try:
-        if daily_backup and not startup.backup_taken_today(svc):
-            _daily_backup(svc)
-        lang = G.lang or os.environ.get("CRM_TUI_LANG") or startup.stored_setting(svc, "ui", "language")
-        return make_app(svc, demo=demo, throwaway=throwaway, lang=lang)  # type: ignore[arg-type]
-    except BaseException:
-        svc.close()
-        raise
+    """``ui.launch.prepare_app`` with this command line's --data-dir and --lang."""
+    return launch.prepare_app(place, data_dir=G.data_dir, lang=G.lang, demo=demo, throwaway=throwaway,
+                             daily_backup=daily_backup)
 
 
 @app.command()
@@ -434,16 +391,6 @@ backup_app = typer.Typer(help="Encrypted backups: make one, list them, verify on
 app.add_typer(backup_app, name="backup")
 
 
-def _daily_backup(svc) -> None:  # type: ignore[no-untyped-def]
-    """The first start of each day takes a backup; a failure is said, and work goes on."""
-    from crm_tui.services import backup as backup_svc
-
-    try:
-        backup_svc.daily_backup_if_due(svc)
-    except (CrmError, OSError) as e:
-        typer.echo(_("Warning: the daily backup failed: {reason}", reason=str(e)), err=True)
-
-
 def _size(n: int) -> str:
     return f"{n / 1_048_576:.1f} MiB" if n >= 1_048_576 else f"{n / 1024:.0f} KiB"
 
@@ -694,39 +641,38 @@ def export_customers(
 
 
 def main() -> None:
-    """Entry point: one clear line and a non-zero exit for every error the user can act on."""
+    """Every command line but a plain start of the app (``crm_tui.start.main`` sends them here)."""
     try:
-        bare = _bare_start(sys.argv[1:])
-        if bare is not None:  # `crm-tui [--data-dir D] [--lang L]`: what main_callback does, without typer
-            _set_globals(Path(bare[0]) if bare[0] else None, None, False, bare[1])
-            _run_app()
-            sys.exit(0)
         rc = app(standalone_mode=False)  # click returns the code of a typer.Exit here
-        sys.exit(rc if isinstance(rc, int) else 0)
-    except CrmError as e:
+    except BaseException as e:  # noqa: BLE001 - fail() says it in one line or re-raises
+        fail(e)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def fail(e: BaseException) -> NoReturn:
+    """One clear line and a non-zero exit for every error the user can act on."""
+    if isinstance(e, CrmError):
         typer.echo(_("Error: {message}", message=e.message), err=True)
         for err in getattr(e, "errors", ()):  # ValidationErrors: say what is wrong, not only how much
             typer.echo(f"  {err.message}", err=True)
         sys.exit(e.exit_code)
-    except typer.Exit as e:
+    if isinstance(e, typer.Exit):
         sys.exit(e.exit_code)
-    except typer.Abort:
+    if isinstance(e, (typer.Abort, KeyboardInterrupt)):
         typer.echo(_("Cancelled."), err=True)
         sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo(_("Cancelled."), err=True)
-        sys.exit(130)
-    except EOFError:
+    if isinstance(e, EOFError):
         typer.echo(_("Error: standard input ended before all answers were read."), err=True)
         sys.exit(2)
-    except __import__("click").ClickException as e:
+    if isinstance(e, __import__("click").ClickException):
         e.show()
         sys.exit(e.exit_code)
-    except Exception as e:  # noqa: BLE001 - last resort: one line, details in the crash log
+    if isinstance(e, Exception):  # last resort: one line, details in the crash log
         _crash(e)
+    raise e  # SystemExit and the like
 
 
-def _crash(exc: BaseException) -> None:
+def _crash(exc: BaseException) -> NoReturn:
     import traceback
 
     from crm_tui.services.system import crash_log_path

@@ -11,8 +11,8 @@ This package imports nothing else from crm_tui, so every layer may use it.
 
 from __future__ import annotations
 
+import marshal
 import os
-import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -46,12 +46,37 @@ def get_language() -> str:
 @cache
 def catalog(lang: str) -> dict[str, str]:
     """The merged catalog of one language (msgid -> text). English is the identity."""
-    merged: dict[str, str] = {}
     folder = _HERE / lang
-    if folder.is_dir():
-        for file in sorted(folder.glob("*.toml")):
-            with file.open("rb") as fh:
-                merged.update(tomllib.load(fh))
+    return _load(folder) if folder.is_dir() else {}
+
+
+def _load(folder: Path) -> dict[str, str]:
+    """The folder's TOML files merged, through a compiled copy in its __pycache__ (as Python keeps
+    .pyc files): parsing the ~90 KB of TOML took ~17 ms of every start (benchmarks: cold start),
+    reading the copy ~1 ms. The copy is used only while every file's name, size and mtime match;
+    if the folder is read-only there is no copy, and the TOML is parsed as before."""
+    files = sorted(folder.glob("*.toml"))
+    stamp = [(f.name, st.st_size, st.st_mtime_ns) for f, st in ((f, f.stat()) for f in files)]
+    compiled = folder / "__pycache__" / "catalog.marshal"
+    try:
+        saved, merged = marshal.loads(compiled.read_bytes())
+        if saved == stamp and isinstance(merged, dict):
+            return merged
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    import tomllib
+
+    merged = {}
+    for file in files:
+        with file.open("rb") as fh:
+            merged.update(tomllib.load(fh))
+    try:
+        compiled.parent.mkdir(exist_ok=True)
+        tmp = compiled.with_name(f"catalog.{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((stamp, merged)))
+        os.replace(tmp, compiled)
+    except OSError:
+        pass
     return merged
 
 

@@ -32,6 +32,20 @@ class Area:
     build: Callable[[Services, Actor], Screen]
 
 
+def settle_heap() -> None:
+    """Take what is alive now out of the garbage collector's rounds.
+
+    After sign-in the process holds a few hundred thousand long-lived objects (modules, SQLAlchemy's
+    mappings, Textual's styles and screens). Each full collection walked all of them: a 60-170 ms
+    pause at random keystrokes in the customer list (benchmarks/results/NOTES.md, "Keystroke").
+    ``gc.freeze`` moves them to the permanent generation, so the collector only looks at what was
+    made since; it runs after sign-in and after an area's code is first imported."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def _lazy(module: str, name: str) -> Callable[[Services, Actor], Screen]:
     """An area's screen builder that imports its module when the area is first opened: importing
     every area (and its services, phonenumbers, pypinyin...) before the login screen doubled the
@@ -39,8 +53,13 @@ def _lazy(module: str, name: str) -> Callable[[Services, Actor], Screen]:
 
     def build(svc: Services, actor: Actor) -> Screen:
         import importlib
+        import sys
 
-        return getattr(importlib.import_module(module), name)(svc, actor)  # type: ignore[no-any-return]
+        first = module not in sys.modules
+        screen = getattr(importlib.import_module(module), name)(svc, actor)
+        if first:
+            settle_heap()
+        return screen  # type: ignore[no-any-return]
 
     build.__qualname__ = name
     return build
@@ -158,6 +177,7 @@ class CrmApp(App[None]):
 
         self.actor = signin.actor
         self.last_input = self.monotonic()
+        settle_heap()
         if signin.must_change_password:
             self.push_screen(ChangePasswordScreen(self.svc, signin.actor, reason=signin.reason),
                              lambda ok: self.go_home())

@@ -24,7 +24,7 @@ CHILD = textwrap.dedent('''
     from pathlib import Path
     from types import SimpleNamespace
 
-    from crm_tui.cli import prepare_app
+    from crm_tui.ui.launch import prepare_app
     from crm_tui.store.keys import MemoryKeyStore
 
     folder = Path(sys.argv[1])
@@ -76,7 +76,7 @@ def test_login_screen_before_the_services_then_sign_in(_demo_template, tmp_path:
 
 def test_bare_start_arguments() -> None:
     """Only `crm-tui [--data-dir D] [--lang L]` skips typer; anything else goes through it."""
-    from crm_tui.cli import _bare_start
+    from crm_tui.start import bare_start as _bare_start
 
     assert _bare_start([]) == (None, None)
     assert _bare_start(["--lang", "en"]) == (None, "en")

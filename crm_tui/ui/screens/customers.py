@@ -24,6 +24,7 @@ from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
 from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
                                         fixed_columns, widest)
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
+from crm_tui.ui.widgets.plain_table import PlainTable
 
 PAGE = 100
 MAX_ROWS = 1000
@@ -65,7 +66,7 @@ class CustomerListScreen(BaseScreen[None]):
             yield Select([(label, sid) for sid, label in cf.owner_choices(self.svc)], prompt=_("Owner"),
                          id="f-owner")
             yield Input(placeholder=_("Tag"), id="f-tag", max_length=20)
-        yield DataTable(id="customer-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="customer-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="customer-status", classes="message")
         yield Footer()
 
@@ -133,7 +134,7 @@ class CustomerListScreen(BaseScreen[None]):
     def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool) -> None:
         if seq != self.query_seq:
             return  # a newer keystroke has asked already
-        table = self.query_one(DataTable)
+        table = self.query_one("#customer-table", PlainTable)
         row_before = table.cursor_row
         if append and len(self.rows) + len(page.rows) > MAX_ROWS:
             append = False  # keep the widget small: the next page replaces the table
@@ -142,20 +143,22 @@ class CustomerListScreen(BaseScreen[None]):
                 table.clear()
                 self.rows = []
             seen = {r.id for r in self.rows}
+            new = []
             for r in page.rows:
-                if r.id in seen:
-                    continue
-                seen.add(r.id)
-                self.rows.append(r)
-                table.add_row(*cells(r.number, r.name, r.phone or "", category_label(r.category), r.grade or "",
-                                     r.owner or "", " ".join(r.tags)), key=str(r.id))
+                if r.id not in seen:
+                    seen.add(r.id)
+                    new.append(r)
+            self.rows.extend(new)
+            table.add_plain_rows((str(r.id), cells(r.number, r.name, r.phone or "", category_label(r.category),
+                                                   r.grade or "", r.owner or "", " ".join(r.tags))) for r in new)
             if keep and self.rows:
                 table.move_cursor(row=min(row_before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
         self.loading_more = False
         more = _("(more below)") if page.next_cursor else ""
+        # One line of fixed height (app.tcss): no layout pass for it at every keystroke.
         self.query_one("#customer-status", Static).update(
-            _("{count} found", count=page.count_hint) + ("  " + more if more else ""))
+            _("{count} found", count=page.count_hint) + ("  " + more if more else ""), layout=False)
 
     @on(DataTable.RowHighlighted, "#customer-table")
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:

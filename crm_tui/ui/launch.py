@@ -1,0 +1,57 @@
+"""Opening the database and starting the app: shared by ``crm-tui`` (crm_tui/start.py), the
+commands that start it (cli.py: demo) and benchmarks/probe.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from crm_tui.services.context import Services
+    from crm_tui.ui.app import CrmApp
+
+
+def take_daily_backup(svc: Services) -> None:
+    """The first start of each day takes a backup; a failure is said, and work goes on."""
+    from crm_tui.domain.errors import CrmError
+    from crm_tui.i18n import _
+    from crm_tui.services import backup as backup_svc
+
+    try:
+        backup_svc.daily_backup_if_due(svc)
+    except (CrmError, OSError) as e:
+        print(_("Warning: the daily backup failed: {reason}", reason=str(e)), file=sys.stderr)
+
+
+def prepare_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[str] = None,  # type: ignore[no-untyped-def]
+                demo: bool = False, throwaway: bool = False, daily_backup: bool = True) -> CrmApp:
+    """Open the database and build the app, as ``crm-tui`` starts it (benchmarks/probe.py too).
+
+    The file, key, lock and schema are checked here; the services load after the login screen
+    shows (services/startup.py). The daily backup runs before the app."""
+    from crm_tui.services import startup
+    from crm_tui.ui.app import make_app
+
+    if place is None:
+        svc = startup.open_lazily(data_dir, demo=demo)
+    else:
+        svc = startup.open_lazily(place.data_dir, place.key_store, demo=demo)
+    try:
+        if daily_backup and not startup.backup_taken_today(svc):
+            take_daily_backup(svc)
+        lang = lang or os.environ.get("CRM_TUI_LANG") or startup.stored_setting(svc, "ui", "language")
+        return make_app(svc, demo=demo, throwaway=throwaway, lang=lang)  # type: ignore[arg-type]
+    except BaseException:
+        svc.close()
+        raise
+
+
+def run_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[str] = None,  # type: ignore[no-untyped-def]
+            demo: bool = False, throwaway: bool = False) -> None:
+    app = prepare_app(place, data_dir=data_dir, lang=lang, demo=demo, throwaway=throwaway)
+    try:
+        app.run()
+    finally:
+        app.svc.close()
