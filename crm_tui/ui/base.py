@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
@@ -57,7 +58,9 @@ async def enter_in(screen: Screen, actions: Mapping[str, Callable[[], object]]) 
 
     Keys are handed to a widget through its own queue, so characters typed just before Enter may not
     be in the field yet. The action waits for the field to take them; meanwhile the app holds the
-    keys typed after Enter, which then reach the field (or the screen) the action moved to.
+    keys typed after Enter, which then reach the field (or the screen) the action moved to. An action
+    may be a coroutine (a search box waiting for the results of what it holds): it is awaited, and the
+    keys after Enter wait for it too.
     """
     focused = screen.focused
     action = actions.get(focused.id or "") if isinstance(focused, Input) else None
@@ -69,7 +72,19 @@ async def enter_in(screen: Screen, actions: Mapping[str, Callable[[], object]]) 
             await asyncio.wait_for(caught_up.wait(), timeout=2)
         except asyncio.TimeoutError:  # the field was closed meanwhile: act on what it holds
             pass
-    action()
+    result = action()
+    if inspect.isawaitable(result):
+        await result
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
+    """Wait until ``condition()`` holds, at most ``timeout`` seconds, letting workers and other
+    widgets run meanwhile. Enter in a search box uses it to act on the results of what the box
+    holds, not on those of what it held a keystroke ago (the search runs in a worker)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition() and loop.time() < end:
+        await asyncio.sleep(0.01)
 
 
 class _TypeAhead:

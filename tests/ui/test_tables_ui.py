@@ -61,3 +61,34 @@ async def test_timeline_details_are_on_screen_at_80_and_160_columns(ui_services,
             assert (table.region.y >= profile.region.bottom) == stacked, (table.region, profile.region)
             before_details = sum(c.get_render_width(table) for c in table.ordered_columns[:-1])
             assert before_details + 10 <= table.region.width, (size, before_details, table.region)
+
+
+async def test_ticket_and_application_stack_below_140_columns(ui_services, zh) -> None:  # type: ignore[no-untyped-def]
+    """A complaint ticket's facts sit above its history, a grade application's above its steps, at
+    80x24 (side by side the history showed only its time and event); at 160x48 they are side by side.
+    Either way every column up to the note/comment starts on screen."""
+    from crm_tui.services import complaints as cp
+    from crm_tui.services import grades as gs
+    from crm_tui.ui.screens.complaints import TicketDetailScreen
+    from crm_tui.ui.screens.grades import ApplicationScreen
+
+    chief = _actor(ui_services, "kezhang")
+    ticket = cp.queue(ui_services, chief, "open").rows[0].id
+    application = gs.queue(ui_services, chief, "approve").rows[0].id
+    for size, stacked in (((80, 24), True), ((160, 48), False)):
+        app = make(ui_services)
+        async with app.run_test(size=size) as pilot:
+            await sign_in(pilot, "kezhang")
+            for screen, facts, table_id in ((TicketDetailScreen(ui_services, app.actor, ticket), "#ticket-facts",
+                                             "#ticket-events"),
+                                            (ApplicationScreen(ui_services, app.actor, application), "#grade-facts",
+                                             "#grade-steps")):
+                await app.push_screen(screen)
+                await settle(pilot)
+                assert screen.has_class("-narrow") == stacked
+                table = screen.query_one(table_id, DataTable)
+                top = screen.query_one(facts)
+                assert (table.region.y >= top.region.bottom) == stacked, (size, table.region, top.region)
+                before_last = sum(c.get_render_width(table) for c in table.ordered_columns[:-1])
+                assert before_last < table.region.width, (size, table_id, before_last, table.region)
+                await app.pop_screen()

@@ -12,7 +12,8 @@ from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import audit
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseScreen, enter_in
+from crm_tui.ui.widgets.columns import cells, fixed_columns
 from crm_tui.ui.widgets.dialogs import InfoDialog
 
 PAGE = 200
@@ -21,12 +22,15 @@ PAGE = 200
 class AuditScreen(BaseScreen[None]):
     TITLE_MSGID = "Audit trail"
     BINDINGS = [
-        Binding("ctrl+f", "focus_filters", "Filter"),
+        Binding("ctrl+f", "focus_filters", "Filter", priority=True),
         Binding("ctrl+v", "verify", "Verify chain"),
         Binding("ctrl+n", "more", "Older entries"),
         Binding("enter", "details", "Details", show=False),
         Binding("escape", "app.back", "Back"),
+        ENTER_BINDING,
     ]
+
+    FILTERS = ("f-user", "f-action", "f-since", "f-until", "f-customer")
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()
@@ -51,23 +55,27 @@ class AuditScreen(BaseScreen[None]):
         table = self.query_one(DataTable)
         # Fixed widths: auto widths are measured when rows arrive, and a refresh racing the first
         # page left them at the width of the headers ("custome…"). Details scroll sideways.
-        for label, width in (("#", 6), (_("Time"), 19), (_("Staff"), 9), (_("Action"), 22), (_("Details"), 80)):
-            table.add_column(label, width=width)
+        fixed_columns(table, ("#", 6), (_("Time"), 19), (_("Staff"), 9), (_("Action"), 22), (_("Details"), 80))
         table.focus()
         self.load()
 
     def _filter(self) -> audit.AuditFilter:
-        v = {i: self.query_one(f"#{i}", Input).value.strip() for i in ("f-user", "f-action", "f-since", "f-until", "f-customer")}
+        v = {i: self.query_one(f"#{i}", Input).value.strip() for i in self.FILTERS}
         return audit.AuditFilter(v["f-user"] or None, int(v["f-customer"]) if v["f-customer"] else None,
                                  v["f-action"] or None, v["f-since"] or None, v["f-until"] or None)
 
-    @on(Input.Submitted)
+    async def action_enter(self) -> None:
+        """Enter in a filter applies the filters when the key arrives (what was typed just before is in
+        them) and goes to the entries; on the entries it opens the details."""
+        await enter_in(self, dict.fromkeys(self.FILTERS, self.apply))
+
     def apply(self) -> None:
         self.load()
-        self.query_one(DataTable).focus()
+        self.set_focus(self.query_one(DataTable))
 
     def action_focus_filters(self) -> None:
-        self.query_one("#f-user", Input).focus()
+        # at once (focus() waits its turn behind the keys typed after Ctrl+F, which then missed the box)
+        self.set_focus(self.query_one("#f-user", Input))
 
     def action_more(self) -> None:
         if self.entries:
@@ -90,10 +98,11 @@ class AuditScreen(BaseScreen[None]):
             table.clear()
             for e in self.entries:
                 actor = e.actor + (f" ({_('on behalf of')} #{e.on_behalf_of_id})" if e.on_behalf_of_id else "")
-                table.add_row(str(e.id), f"{e.at:%Y-%m-%d %H:%M:%S}", actor, e.action, e.summary[:120], key=str(e.id))
+                table.add_row(*cells(e.id, f"{e.at:%Y-%m-%d %H:%M:%S}", actor, e.action, e.summary[:120]), key=str(e.id))
         msg = _("{n} entries shown", n=len(rows)) if rows else _("No entries match.")
         self.query_one("#audit-message", Static).update(msg)
 
+    @on(DataTable.RowSelected, "#audit-table")
     def action_details(self) -> None:
         table = self.query_one(DataTable)
         if not self.entries or table.cursor_row < 0:
@@ -101,8 +110,11 @@ class AuditScreen(BaseScreen[None]):
         e = self.entries[table.cursor_row]
         import json
 
-        body = json.dumps(e.details, ensure_ascii=False, indent=2)
-        self.app.push_screen(InfoDialog(f"#{e.id} {e.action} · {e.at:%Y-%m-%d %H:%M:%S} · {e.actor}", body))
+        from textual.markup import escape
+
+        # as recorded: a detail with '[/]' or '[bold]' in it is text, not markup
+        body = escape(json.dumps(e.details, ensure_ascii=False, indent=2))
+        self.app.push_screen(InfoDialog(escape(f"#{e.id} {e.action} · {e.at:%Y-%m-%d %H:%M:%S} · {e.actor}"), body))
 
     @work(thread=True, exclusive=True, group="audit-verify")
     def action_verify(self) -> None:

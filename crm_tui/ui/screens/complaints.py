@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,7 +27,8 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
+from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cell, cells
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
 PAGE = 50
@@ -41,6 +43,16 @@ def _when(dt) -> str:  # type: ignore[no-untyped-def]
 def _sla_markup(sla: str, label: str) -> str:
     colour = {"overdue": "$error", "at_risk": "$warning", "paused": "$text-muted"}.get(sla)
     return f"[b {colour}]{escape(label)}[/]" if colour else escape(label)
+
+
+def _sla_cell(sla: str, label: str, theme: dict[str, str]) -> Text:
+    """The time-limit state as a table cell: plain text, overdue and at risk in bold theme colours
+    (a table cell is a Rich Text, which knows no '$error')."""
+    colour = {"overdue": "error", "at_risk": "warning", "paused": "text-muted"}.get(sla)
+    text = cell(label)
+    if colour and theme.get(colour):
+        text.stylize(("" if sla == "paused" else "bold ") + theme[colour])
+    return text
 
 
 def _fixed_columns(table: DataTable, columns: list) -> None:  # type: ignore[type-arg]
@@ -80,9 +92,9 @@ class ComplaintListScreen(BaseScreen[None]):
         Binding("5", "queue('overdue')", "Overdue"),
         Binding("6", "queue('visit')", "Return visit"),
         Binding("7", "queue('closed')", "Closed", show=False),
-        Binding("ctrl+n", "new", "New complaint"),
+        Binding("ctrl+n", "new", "New complaint", priority=True),
         Binding("enter", "open", "Open", show=False),
-        Binding("ctrl+b", "feedback", "Feedback"),
+        Binding("ctrl+b", "feedback", "Feedback", priority=True),
         Binding("ctrl+r", "report", "Report"),
         Binding("escape", "app.back", "Back"),
     ]
@@ -170,6 +182,7 @@ class ComplaintListScreen(BaseScreen[None]):
         if append and len(self.rows) + len(page.rows) > MAX_ROWS:
             append = False
         pol = dc.load_policy()
+        theme = self.app.theme_variables
         with self.app.batch_update():
             if not append:
                 table.clear()
@@ -177,8 +190,8 @@ class ComplaintListScreen(BaseScreen[None]):
             for r in page.rows:
                 self.rows.append(r)
                 sev = pol.severities[r.severity].label if r.severity in pol.severities else r.severity
-                table.add_row(r.number, r.customer_name, _sla_markup(r.sla, r.sla_label), _when(r.due_at),
-                              r.state_label, sev, r.assignee or "—", key=str(r.id))
+                table.add_row(*cells(r.number, r.customer_name), _sla_cell(r.sla, r.sla_label, theme),
+                              *cells(_when(r.due_at), r.state_label, sev, r.assignee or "—"), key=str(r.id))
         if keep and self.rows:
             self.call_after_refresh(table.move_cursor, row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
@@ -239,6 +252,7 @@ class TicketDetailScreen(BaseScreen[None]):
     """A ticket: its facts and clock on the left, its history on the right, one key per step."""
 
     TITLE_MSGID = "Complaint ticket"
+    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the facts above the history
     BINDINGS = [
         Binding("a", "step('assign')", "Assign"),
         Binding("s", "step('solve')", "Solution"),
@@ -295,8 +309,8 @@ class TicketDetailScreen(BaseScreen[None]):
         with self.app.batch_update():
             table.clear()
             for e in view.events:
-                table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.title, dc.state_label(e.to_state), e.staff,
-                              e.note.replace("\n", " ")[:80])
+                table.add_row(*cells(f"{e.at:%Y-%m-%d %H:%M}", e.title, dc.state_label(e.to_state), e.staff,
+                                     e.note.replace("\n", " ")[:80]))
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         return [(_(dc.ACTIONS[a]).capitalize(), self.view.number if self.view else "", f"screen.step('{a}')")
@@ -380,12 +394,12 @@ def ticket_text(view: cp.TicketView) -> str:
     cat = pol.categories.get(v["category"])
     ck = view.clock
     lines = [f"[b]{escape(view.number)}[/b]  {escape(view.state_label)}",
-             _("Customer: {number} {name}", number=view.customer_number, name=view.customer_name),
+             _("Customer: {number} {name}", number=escape(view.customer_number), name=escape(view.customer_name)),
              _("Channel: {channel}   Severity: {severity}", channel=ch.label if ch else v["channel"],
                severity=sev.label if sev else v["severity"]),
              _("Category: {category}", category=cat.label if cat else v["category"]),
-             _("Received {at} by {who}", at=f"{v['received_at']:%Y-%m-%d %H:%M}", who=view.received_by or "—"),
-             _("Handler: {name}", name=view.assignee or "—")]
+             _("Received {at} by {who}", at=f"{v['received_at']:%Y-%m-%d %H:%M}", who=escape(view.received_by or "—")),
+             _("Handler: {name}", name=escape(view.assignee or "—"))]
     if ck.status is not None:
         sla = "paused" if ck.status.paused else ck.status.state
         lines.append(_sla_markup(sla, dc.clock_text(ck)))
@@ -419,7 +433,7 @@ def ticket_text(view: cp.TicketView) -> str:
 class StepForm(BaseModal[bool]):
     """A workflow step's fields. Ctrl+S calls the service; its refusal stays on the form."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def __init__(self, title: str, fields: tuple[tuple[str, str, str], ...],
                  submit: Callable[[dict[str, str]], None]) -> None:
@@ -445,9 +459,9 @@ class StepForm(BaseModal[bool]):
         first = self.query("#step-box Input, #step-box TextArea").first()
         first.focus()
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter in a one-line field moves on when the key arrives (in a text box it is a new line)."""
+        await enter_in(self, {f"step-{name}": self.focus_next for name, _label, kind in self.fields if kind != "text"})
 
     def values(self) -> dict[str, str]:
         out = {}
@@ -495,7 +509,7 @@ class AssignDialog(BaseModal[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog", id="assign-box"):
             yield Label(_("Who handles {number}?", number=self.view.number), classes="box-title")
-            yield OptionList(*[Option(name + ("  ✓" if sid == self.view.assignee_id else ""), id=str(sid))
+            yield OptionList(*[Option(cell(name + ("  ✓" if sid == self.view.assignee_id else "")), id=str(sid))
                                for sid, name in cp.handlers(self.svc)], id="assign-list")
             yield Static("", id="assign-message", classes="message error")
 
@@ -526,13 +540,14 @@ class AssignDialog(BaseModal[bool]):
 class CustomerPicker(BaseModal[tuple[int, str] | None]):
     """Find the customer by name, pinyin, phone digits or number; Enter/Down to the list, Enter picks."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()
         self.svc = svc
         self.actor = actor
         self.found: list[cs.CustomerRow] = []
+        self.found_for: str | None = None  # the query whose results are listed
         self.seq = 0
 
     def compose(self) -> ComposeResult:
@@ -551,10 +566,16 @@ class CustomerPicker(BaseModal[tuple[int, str] | None]):
     def _changed(self, event: Input.Changed) -> None:
         self.run_search(event.value)
 
-    @on(Input.Submitted, "#picker-q")
-    def _to_list(self) -> None:
+    async def action_enter(self) -> None:
+        """Enter in the search box goes to the results of what it holds (waiting for them if the
+        search is still running), so an Enter typed right after picks from those results."""
+        await enter_in(self, {"picker-q": self._to_list})
+
+    async def _to_list(self) -> None:
+        box = self.query_one("#picker-q", Input)
+        await until(lambda: self.found_for == box.value)
         if self.found:
-            self.query_one(OptionList).focus()
+            self.set_focus(self.query_one(OptionList))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.key == "down" and self.focused is self.query_one("#picker-q", Input) and self.found:
@@ -572,15 +593,16 @@ class CustomerPicker(BaseModal[tuple[int, str] | None]):
         except CrmError as e:
             self.app.call_from_thread(self.query_one("#picker-message", Static).update, e.message)
             return
-        self.app.call_from_thread(self._show, page.rows, seq)
+        self.app.call_from_thread(self._show, page.rows, seq, q)
 
-    def _show(self, rows: list[cs.CustomerRow], seq: int) -> None:
+    def _show(self, rows: list[cs.CustomerRow], seq: int, q: str) -> None:
         if seq != self.seq:
             return
         self.found = rows
+        self.found_for = q
         ol = self.query_one(OptionList)
         ol.clear_options()
-        ol.add_options([Option(f"{r.number}  {r.name}  {r.phone}", id=str(r.id)) for r in rows])
+        ol.add_options([Option(cell(f"{r.number}  {r.name}  {r.phone}"), id=str(r.id)) for r in rows])
         if rows:
             ol.highlighted = 0
         self.query_one("#picker-message", Static).update(
@@ -603,6 +625,7 @@ class TicketFormScreen(BaseScreen[int | None]):
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+u", "pick", "Choose customer"),
         Binding("escape", "leave", "Back"),
+        ENTER_BINDING,
     ]
 
     def __init__(self, svc: Services, actor: Actor, customer: tuple[int, str] | None = None,
@@ -619,7 +642,7 @@ class TicketFormScreen(BaseScreen[int | None]):
         with VerticalScroll(id="form-scroll"):
             with Horizontal(classes="field-row"):
                 yield Label(_("Customer") + " *", classes="field-label")
-                yield Static(self.customer[1] if self.customer else _("(Ctrl+U to choose)"), id="fld-customer",
+                yield Static(escape(self.customer[1]) if self.customer else _("(Ctrl+U to choose)"), id="fld-customer",
                              classes="readonly")
             yield Static("", id="fld-customer-error", classes="cmp-error")
             for name, label, choices, default in (
@@ -657,15 +680,15 @@ class TicketFormScreen(BaseScreen[int | None]):
         def picked(customer: tuple[int, str] | None) -> None:
             if customer:
                 self.customer = customer
-                self.query_one("#fld-customer", Static).update(customer[1])
+                self.query_one("#fld-customer", Static).update(escape(customer[1]))
                 _say(self.query_one("#fld-customer-error", Static), "")
             self.query_one("#fld-channel", Select).focus()
 
         self.app.push_screen(CustomerPicker(self.svc, self.actor), picked)
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter in the time received moves on when the key arrives; on a list it opens the list."""
+        await enter_in(self, {"fld-received_at": self.focus_next})
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -750,7 +773,7 @@ class FeedbackScreen(BaseScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.customer_label, id="feedback-customer", classes="section")
+        yield Static(escape(self.customer_label), id="feedback-customer", classes="section")
         yield DataTable(id="feedback-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -779,8 +802,8 @@ class FeedbackScreen(BaseScreen[None]):
         with self.app.batch_update():
             table.clear()
             for r in rows:
-                table.add_row(f"{r.at:%Y-%m-%d %H:%M}", r.kind_label, str(r.score) if r.score else "",
-                              r.text.replace("\n", " ")[:60], r.staff, r.complaint_number or "")
+                table.add_row(*cells(f"{r.at:%Y-%m-%d %H:%M}", r.kind_label, str(r.score) if r.score else "",
+                                     r.text.replace("\n", " ")[:60], r.staff, r.complaint_number or ""))
 
     def action_add(self, kind: str) -> None:
         fields: tuple[tuple[str, str, str], ...] = (("text", N_("What the customer said *"), "text"),)

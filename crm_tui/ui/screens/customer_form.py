@@ -4,7 +4,6 @@ everything or nothing, Esc asks before discarding) and the small contact and han
 from __future__ import annotations
 
 from textual import on
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -16,7 +15,7 @@ from crm_tui.i18n import _
 from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 
@@ -31,7 +30,7 @@ class CustomerFormScreen(BaseScreen[int | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "leave", "Back"),
-        Binding("enter", "enter_next", "Next field", show=False, priority=True),
+        ENTER_BINDING,
     ]
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int | None, *, kind: str = "person") -> None:
@@ -110,12 +109,11 @@ class CustomerFormScreen(BaseScreen[int | None]):
             self.initial = values
             self.refresh(recompose=True)
 
-    def action_enter_next(self) -> None:
-        """Enter in a text field moves on at once (a priority binding, so fast typing after Enter
-        lands in the next field); elsewhere Enter does what the widget does (open a list, new line)."""
-        if not isinstance(self.focused, Input):
-            raise SkipAction()
-        self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter in a text field moves on when the key arrives, with what was typed before it in the
+        field (fast typing after Enter lands in the next field); elsewhere Enter does what the widget
+        does (open a list, new line)."""
+        await enter_in(self, {w.id: self.focus_next for w in self.query(Input) if w.id})
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -221,7 +219,7 @@ class CustomerFormScreen(BaseScreen[int | None]):
 class ContactForm(BaseModal[dict | None]):
     """A letter, call, visit, email or WeChat with the customer (R-CUST-14, R-FU-6)."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog wide"):
@@ -242,12 +240,10 @@ class ContactForm(BaseModal[dict | None]):
     def on_mount(self) -> None:
         self.query_one("#method", Select).focus()
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        if self.focused and self.focused.id == "next_action":
-            self.action_save()
-        else:
-            self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter moves on when the key arrives; in the last field it saves."""
+        await enter_in(self, {**dict.fromkeys(("summary", "participants", "feedback"), self.focus_next),
+                              "next_action": self.action_save})
 
     def action_save(self) -> None:
         summary = self.query_one("#summary", Input).value.strip()
@@ -270,7 +266,7 @@ class ContactForm(BaseModal[dict | None]):
 class HandoverForm(BaseModal[tuple[str, str, str] | None]):
     """R-CUST-11: every customer of a leaving colleague moves to another, in one step."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
@@ -284,12 +280,9 @@ class HandoverForm(BaseModal[tuple[str, str, str] | None]):
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        if self.focused and self.focused.id == "note":
-            self.action_save()
-        else:
-            self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter moves on when the key arrives; in the note it saves."""
+        await enter_in(self, {"from": self.focus_next, "to": self.focus_next, "note": self.action_save})
 
     def action_save(self) -> None:
         v = [self.query_one(f"#{i}", Input).value.strip() for i in ("from", "to", "note")]

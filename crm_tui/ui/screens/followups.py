@@ -24,7 +24,7 @@ from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
 from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
                                         fixed_columns, widest)
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
@@ -56,8 +56,8 @@ class FollowupsScreen(BaseScreen[None]):
         Binding("5", "queue('review')", "To sign", show=False),
         Binding("6", "queue('closed')", "Closed cards", show=False),
         Binding("enter", "open", "Open", show=False),
-        Binding("ctrl+n", "new", "New card"),
-        Binding("ctrl+k", "visit", "Log visit"),
+        Binding("ctrl+n", "new", "New card", priority=True),
+        Binding("ctrl+k", "visit", "Log visit", priority=True),
         Binding("ctrl+r", "register", "Register"),
         Binding("ctrl+w", "review", "Weekly review", show=False),
         Binding("ctrl+o", "claims", "Ownership claims", show=False),
@@ -264,7 +264,7 @@ class CardDetailScreen(BaseScreen[None]):
     TITLE_MSGID = "Follow-up card"
     HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the card above its visits
     BINDINGS = [
-        Binding("ctrl+k", "visit", "Log visit"),
+        Binding("ctrl+k", "visit", "Log visit", priority=True),
         Binding("ctrl+e", "edit", "Edit"),
         Binding("ctrl+x", "close_card", "Won/lost/void"),
         Binding("ctrl+g", "sign", "Sign (supervisor)"),
@@ -433,7 +433,7 @@ class CardFormScreen(BaseScreen[int | None]):
     """New card for a customer, or edit an open card. Ctrl+S saves all or nothing; Esc asks."""
 
     TITLE_MSGID = "Follow-up card form"
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "leave", "Back")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "leave", "Back"), ENTER_BINDING]
 
     FIELDS: tuple[tuple[str, str], ...] = (
         # (name, widget kind)
@@ -502,9 +502,10 @@ class CardFormScreen(BaseScreen[int | None]):
                 pass
         self.query("#form-scroll Input, #form-scroll Select").first().focus()
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter in a one-line field moves on when the key arrives; on a list it opens the list, in a
+        text box it starts a new line."""
+        await enter_in(self, {f"fld-{name}": self.focus_next for name, kind in self.FIELDS if kind == "input"})
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -605,7 +606,9 @@ class CardFormScreen(BaseScreen[int | None]):
 class VisitForm(BaseModal[dict | None]):
     """One visit (R-FU-6): the new intent level shows the next date it sets (R-FU-3)."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+    FIELDS = ("content", "participants", "feedback", "objections", "next_action", "at", "next_due",
+              "override_reason", "lost_reason")
 
     def __init__(self, svc: Services, actor: Actor, card_id: int, level: str) -> None:
         super().__init__()
@@ -655,15 +658,14 @@ class VisitForm(BaseModal[dict | None]):
             text = _("Next visit due {date}", date=f"{due:%Y-%m-%d}") if due else ""
         self.query_one("#v-next", Static).update(text)
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter moves to the next field when the key arrives; on a list it opens the list."""
+        await enter_in(self, {f"v-{fid}": self.focus_next for fid in self.FIELDS})
 
     def action_save(self) -> None:
         raw = {"method": str(self.query_one("#v-method", Select).value),
                "level": str(self.query_one("#v-level", Select).value)}
-        for fid in ("content", "participants", "feedback", "objections", "next_action", "at", "next_due",
-                    "override_reason", "lost_reason"):
+        for fid in self.FIELDS:
             raw[fid] = self.query_one(f"#v-{fid}", Input).value
         for err in self.query(".field-error"):
             err.update("")
@@ -692,7 +694,7 @@ class VisitForm(BaseModal[dict | None]):
 
 
 class CloseCardDialog(BaseModal[tuple[str, str] | None]):
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
@@ -706,7 +708,10 @@ class CloseCardDialog(BaseModal[tuple[str, str] | None]):
     def on_mount(self) -> None:
         self.query_one("#c-status", Select).focus()
 
-    @on(Input.Submitted)
+    async def action_enter(self) -> None:
+        """Enter in the reason saves, with all of it typed (not what had arrived when Enter did)."""
+        await enter_in(self, {"c-reason": self.action_save})
+
     def action_save(self) -> None:
         self.dismiss((str(self.query_one("#c-status", Select).value), self.query_one("#c-reason", Input).value))
 
@@ -717,13 +722,15 @@ class CloseCardDialog(BaseModal[tuple[str, str] | None]):
 class CustomerPickerScreen(BaseModal[int | None]):
     """Pick the archive for a new card with the archive search, or create one (Ctrl+N)."""
 
-    BINDINGS = [Binding("ctrl+n", "new", "New archive"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+n", "new", "New archive", priority=True), Binding("escape", "cancel", "Cancel"),
+                ENTER_BINDING]
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()
         self.svc = svc
         self.actor = actor
         self.rows: list[cs.CustomerRow] = []
+        self.rows_for: str | None = None  # the query whose results are listed
         self.seq = 0
 
     def compose(self) -> ComposeResult:
@@ -754,21 +761,28 @@ class CustomerPickerScreen(BaseModal[int | None]):
         except CrmError as e:
             self.app.call_from_thread(self.notify, e.message, severity="error")
             return
-        self.app.call_from_thread(self._show, page.rows, seq)
+        self.app.call_from_thread(self._show, page.rows, seq, q)
 
-    def _show(self, rows: list[cs.CustomerRow], seq: int) -> None:
+    def _show(self, rows: list[cs.CustomerRow], seq: int, q: str) -> None:
         if seq != self.seq:
             return
         self.rows = rows
+        self.rows_for = q
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
             table.add_row(*cells(r.number, r.name, r.phone, r.owner), key=str(r.id))
 
-    @on(Input.Submitted, "#pick-q")
-    def _to_table(self) -> None:
+    async def action_enter(self) -> None:
+        """Enter in the search box goes to the results of what it holds (waiting for them if the
+        search is still running), so an Enter typed right after picks from those results."""
+        await enter_in(self, {"pick-q": self._to_table})
+
+    async def _to_table(self) -> None:
+        box = self.query_one("#pick-q", Input)
+        await until(lambda: self.rows_for == box.value)
         if self.rows:
-            self.query_one(DataTable).focus()
+            self.set_focus(self.query_one(DataTable))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.key == "down" and self.focused is self.query_one("#pick-q", Input) and self.rows:

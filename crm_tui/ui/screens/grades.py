@@ -8,6 +8,7 @@ import functools
 from datetime import date, datetime
 from pathlib import Path
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +21,8 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
+from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
 PAGE = 100
@@ -42,10 +44,8 @@ def _while_shown(method):  # type: ignore[no-untyped-def]
 QUEUE_ORDER = ("approve", "apply", "acknowledge", "mine", "all")
 
 
-def _columns(table: DataTable, *cols: tuple[str, int]) -> None:
-    """Fixed widths: the layout does not depend on which rows arrived first."""
-    for label, width in cols:
-        table.add_column(label, width=width)
+# Fixed widths: the layout does not depend on which rows arrived first; cells are plain text.
+_columns = fixed_columns
 
 
 def _when(v: datetime | None) -> str:
@@ -62,7 +62,7 @@ class GradesScreen(BaseScreen[None]):
         Binding("3", "queue('acknowledge')", "To acknowledge", show=False),
         Binding("4", "queue('mine')", "Mine", show=False),
         Binding("5", "queue('all')", "All", show=False),
-        Binding("ctrl+n", "new", "New application"),
+        Binding("ctrl+n", "new", "New application", priority=True),
         Binding("enter", "open", "Open", show=False),
         Binding("ctrl+g", "standard", "Grade standard"),
         Binding("ctrl+r", "review", "Review periods"),
@@ -166,8 +166,8 @@ class GradesScreen(BaseScreen[None]):
                 change = f"{r.from_grade or '—'} → {r.to_grade}"
                 due = (f"{r.apply_due:%m-%d %H:%M}" + (" !" if r.late else "")) if r.state == "approved" and r.apply_due \
                     else ""
-                table.add_row(str(r.id), r.customer_number, r.customer_name, change, r.state_label, r.applicant,
-                              f"{r.filed_at:%Y-%m-%d}", due, key=str(r.id))
+                table.add_row(*cells(r.id, r.customer_number, r.customer_name, change, r.state_label, r.applicant,
+                                     f"{r.filed_at:%Y-%m-%d}", due), key=str(r.id))
             if keep and self.rows:
                 table.move_cursor(row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
@@ -257,6 +257,7 @@ class ApplicationFormScreen(BaseScreen[int | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "File application"),
         Binding("escape", "leave", "Back"),
+        ENTER_BINDING,
     ]
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int | None = None) -> None:
@@ -265,6 +266,7 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         self.actor = actor
         self.customer_id = customer_id
         self.found: list[cs.CustomerRow] = []
+        self.found_for = ""  # the query whose results are listed
         self.seq = 0
         self.std = gs.standard(svc)
 
@@ -307,10 +309,16 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         if event.value.strip():
             self.search(event.value, self.seq)
 
-    @on(Input.Submitted, "#g-query")
-    def _to_results(self) -> None:
+    async def action_enter(self) -> None:
+        """Enter in the search box goes to the results of what it holds (waiting for them if the
+        search is still running), so an Enter typed right after chooses from those results."""
+        await enter_in(self, {"g-query": self._to_results})
+
+    async def _to_results(self) -> None:
+        box = self.query_one("#g-query", Input)
+        await until(lambda: not box.value.strip() or self.found_for == box.value)
         if self.found:
-            self.query_one("#g-customers", DataTable).focus()
+            self.set_focus(self.query_one("#g-customers", DataTable))
 
     @work(thread=True, exclusive=True, group="grade-customer-search")
     def search(self, query: str, seq: int) -> None:
@@ -319,18 +327,20 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         except CrmError as e:
             self.app.call_from_thread(self.notify, e.message, severity="error")
             return
-        self.app.call_from_thread(self._found, page.rows, seq)
+        self.app.call_from_thread(self._found, page.rows, seq, query)
 
     @_while_shown
-    def _found(self, rows: list[cs.CustomerRow], seq: int) -> None:
+    def _found(self, rows: list[cs.CustomerRow], seq: int, query: str) -> None:
         if seq != self.seq or not self.is_attached:
             return
         self.found = rows
+        self.found_for = query
         table = self.query_one("#g-customers", DataTable)
         with self.app.batch_update():
             table.clear()
             for r in rows:
-                table.add_row(r.number, r.name, r.phone, self.std.label(r.grade) if r.grade else "—", key=str(r.id))
+                table.add_row(*cells(r.number, r.name, r.phone, self.std.label(r.grade) if r.grade else "—"),
+                              key=str(r.id))
 
     @on(DataTable.RowSelected, "#g-customers")
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -350,8 +360,8 @@ class ApplicationFormScreen(BaseScreen[int | None]):
     def _set_customer(self, cid: int, number: str, name: str, grade: str | None) -> None:
         self.customer_id = cid
         self.query_one("#g-chosen", Static).update(
-            _("Customer: {number} {name} · current grade: {grade}", number=number, name=name,
-              grade=self.std.label(grade)))
+            _("Customer: {number} {name} · current grade: {grade}", number=escape(number), name=escape(name),
+              grade=escape(self.std.label(grade))))
         self.query_one("#fld-customer-error", Static).display = False
 
     def _error(self, fld: str, message: str) -> None:
@@ -424,6 +434,7 @@ ACTION_BINDINGS = {"approve": ("approve_chief", "approve_deputy"), "reject": ("r
 
 class ApplicationScreen(BaseScreen[None]):
     TITLE_MSGID = "Grade change application"
+    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the facts above the steps
     BINDINGS = [
         Binding("ctrl+a", "decide('approve')", "Approve"),
         Binding("ctrl+r", "decide('reject')", "Reject"),
@@ -486,37 +497,39 @@ class ApplicationScreen(BaseScreen[None]):
         self.std = std
         self.sub_title = f"#{v.id} {v.customer_number} {v.customer_name}"
         direction = {"up": _("up"), "down": _("down"), "new": _("first grade")}[v.direction]
+        # what people typed (names, the reason, the evidence) is shown as typed, never read as markup
         lines = [
-            f"[b]{_('Application #{id}', id=v.id)}[/b]   {v.state_label}",
-            _("Customer: {number} {name}", number=v.customer_number, name=v.customer_name),
-            _("Grade at filing: {old}  →  proposed: {new} ({direction})", old=std.label(v.from_grade),
-              new=std.label(v.to_grade), direction=direction),
-            _("Current grade: {grade}", grade=std.label(v.current_grade)),
-            _("Filed by {name} at {time}", name=v.applicant, time=_when(v.filed_at)),
+            f"[b]{escape(_('Application #{id}', id=v.id))}[/b]   {escape(v.state_label)}",
+            _("Customer: {number} {name}", number=escape(v.customer_number), name=escape(v.customer_name)),
+            _("Grade at filing: {old}  →  proposed: {new} ({direction})", old=escape(std.label(v.from_grade)),
+              new=escape(std.label(v.to_grade)), direction=direction),
+            _("Current grade: {grade}", grade=escape(std.label(v.current_grade))),
+            _("Filed by {name} at {time}", name=escape(v.applicant), time=_when(v.filed_at)),
             "",
-            f"[b]{_('Reason')}[/b]",
-            v.reason,
+            f"[b]{escape(_('Reason'))}[/b]",
+            escape(v.reason),
         ]
         if v.evidence:
-            lines += ["", f"[b]{_('Evidence notes')}[/b]", v.evidence]
+            lines += ["", f"[b]{escape(_('Evidence notes'))}[/b]", escape(v.evidence)]
         lines.append("")
         if v.chief:
-            lines.append(_("Section chief: {name}, {time}", name=v.chief, time=_when(v.chief_at)))
+            lines.append(_("Section chief: {name}, {time}", name=escape(v.chief), time=_when(v.chief_at)))
         if v.deputy:
-            lines.append(_("Deputy manager: {name}, {time}", name=v.deputy, time=_when(v.deputy_at)))
+            lines.append(_("Deputy manager: {name}, {time}", name=escape(v.deputy), time=_when(v.deputy_at)))
         if v.rejected_by:
-            lines.append(_("Rejected by {name}, {time}: {reason}", name=v.rejected_by, time=_when(v.rejected_at),
-                           reason=v.reject_reason or ""))
+            lines.append(_("Rejected by {name}, {time}: {reason}", name=escape(v.rejected_by), time=_when(v.rejected_at),
+                           reason=escape(v.reject_reason or "")))
         if v.apply_due:
             due = _("To apply by {due}", due=_when(v.apply_due))
             if v.late:
                 due += "  [b]" + _("LATE") + "[/b]"
             lines.append(due)
         if v.applied_by:
-            lines.append(_("Applied by {name}, {time}; filed with internal control", name=v.applied_by,
+            lines.append(_("Applied by {name}, {time}; filed with internal control", name=escape(v.applied_by),
                            time=_when(v.applied_at)))
         if v.acknowledged_by:
-            lines.append(_("Acknowledged by {name}, {time}", name=v.acknowledged_by, time=_when(v.acknowledged_at)))
+            lines.append(_("Acknowledged by {name}, {time}", name=escape(v.acknowledged_by),
+                           time=_when(v.acknowledged_at)))
         if not v.actions and v.state in ("submitted", "chief_approved", "approved", "applied"):
             lines += ["", f"[dim]{_('Nothing for you to do on this application.')}[/dim]"]
         self.query_one("#grade-facts-text", Static).update("\n".join(lines))
@@ -524,7 +537,7 @@ class ApplicationScreen(BaseScreen[None]):
         with self.app.batch_update():
             table.clear()
             for s in v.steps:
-                table.add_row(_when(s.at), s.what, s.staff, s.comment or "")
+                table.add_row(*cells(_when(s.at), s.what, s.staff, s.comment or ""))
         self.refresh_bindings()
 
     def action_decide(self, which: str) -> None:
@@ -636,7 +649,9 @@ class StandardScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        _columns(self.query_one(DataTable), (_("Grade"), 22), (_("Order"), 5), (_("Contact every (days)"), 20),
+        # each column as wide as its heading or its longest value, so the criteria start on screen at 80
+        grades = widest((g.label for g in gs.standard(self.svc).grades.values()), cap=22)
+        _columns(self.query_one(DataTable), (_("Grade"), grades), (_("Order"), 3), (_("Contact every (days)"), 3),
                  (_("Criteria"), 60))
         self.query_one(DataTable).focus()
         self.load()
@@ -648,12 +663,13 @@ class StandardScreen(BaseScreen[None]):
         table.clear()
         self.codes = list(std.grades)
         for g in std.grades.values():
-            table.add_row(g.label, str(g.rank), str(g.contact_days), _criteria_text(g.criteria), key=g.code)
+            table.add_row(*cells(g.label, g.rank, g.contact_days, _criteria_text(g.criteria)), key=g.code)
 
     @on(DataTable.RowHighlighted)
     def _desc(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.codes):
-            self.query_one("#grade-standard-desc", Static).update(self.std.grades[self.codes[event.cursor_row]].description)
+            self.query_one("#grade-standard-desc", Static).update(
+                escape(self.std.grades[self.codes[event.cursor_row]].description))
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:
@@ -686,7 +702,8 @@ class StandardScreen(BaseScreen[None]):
 
 
 class GradeEditDialog(BaseModal[dict | None]):
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+    FIELDS = ("name", "name_en", "rank", "contact_days", "description")
 
     def __init__(self, code: str, values: dict) -> None:
         super().__init__()
@@ -713,9 +730,9 @@ class GradeEditDialog(BaseModal[dict | None]):
     def on_mount(self) -> None:
         self.query_one("#e-name", Input).focus()
 
-    @on(Input.Submitted)
-    def _next(self) -> None:
-        self.focus_next()
+    async def action_enter(self) -> None:
+        """Enter moves to the next field when the key arrives."""
+        await enter_in(self, {f"e-{k}": self.focus_next for k in self.FIELDS})
 
     def action_save(self) -> None:
         out: dict = {k: self.query_one(f"#e-{k}", Input).value for k in ("name", "name_en", "description")}
@@ -808,7 +825,7 @@ class ReviewScreen(BaseScreen[None]):
                 state = _("reviewed {time}", time=_when(p.reviewed_at))
             else:
                 state = _("closed; review due {due}", due=_when(p.review_due))
-            lines.append(f"{p.name}  {p.start_date} – {p.end_date}  {state}")
+            lines.append(escape(f"{p.name}  {p.start_date} – {p.end_date}  {state}"))
         self.query_one("#grade-periods", Static).update("\n".join(lines) or _("No review period yet."))
         self.candidates = page.rows if page else []
         self.marked &= {c.customer_id for c in self.candidates}
@@ -817,8 +834,8 @@ class ReviewScreen(BaseScreen[None]):
         with self.app.batch_update():
             table.clear()
             for c in self.candidates:
-                table.add_row("✓" if c.customer_id in self.marked else " ", c.number, c.name, self.std.label(c.grade),
-                              self.std.label(c.suggested), key=str(c.customer_id))
+                table.add_row(*cells("✓" if c.customer_id in self.marked else " ", c.number, c.name,
+                                     self.std.label(c.grade), self.std.label(c.suggested)), key=str(c.customer_id))
         self._status()
 
     def _status(self) -> None:

@@ -19,8 +19,8 @@ from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import importing
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseModal, BaseScreen
-from crm_tui.ui.widgets.columns import cells, fixed_columns, widest
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+from crm_tui.ui.widgets.columns import cell, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 ERRORS_SHOWN = 500
@@ -40,7 +40,8 @@ class ChoiceDialog(BaseModal[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="choice-box"):
             yield Label(self.question)
-            yield OptionList(*[Option(label, id=value) for value, label in self.choices], id="choice-list")
+            # a saved mapping's name is shown as typed, never read as markup
+            yield OptionList(*[Option(cell(label), id=value) for value, label in self.choices], id="choice-list")
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
@@ -67,6 +68,7 @@ class ImportScreen(BaseScreen[None]):
         Binding("ctrl+k", "save_mapping", "Save mapping"),
         Binding("ctrl+o", "load_mapping", "Saved mappings"),
         Binding("escape", "cancel_or_back", "Back / cancel"),
+        ENTER_BINDING,
     ]
 
     def __init__(self, svc: Services, actor: Actor, path: str = "") -> None:
@@ -112,10 +114,15 @@ class ImportScreen(BaseScreen[None]):
         self.query_one("#import-message", Static).update(text)
 
     # -- the file and its mapping --------------------------------------------------------------
-    @on(Input.Submitted, "#import-path")
-    def path_entered(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.open_file(event.value.strip())
+    async def action_enter(self) -> None:
+        """Enter in the path opens the file when the key arrives, with the whole path typed (or
+        pasted) before it; on the mapping it changes the column's field."""
+        await enter_in(self, {"import-path": self.path_entered})
+
+    def path_entered(self) -> None:
+        path = self.query_one("#import-path", Input).value.strip()
+        if path:
+            self.open_file(path)
 
     @work(thread=True, exclusive=True, group="import-read")
     def open_file(self, path: str) -> None:
