@@ -123,6 +123,23 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+async def timed_press(pilot, key: str, walls: list[float], cpus: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Press ``key`` and wait until the app has settled; the wall and CPU ms go to the lists."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    await pilot.press(key)
+    await settle(pilot)
+    walls.append((time.perf_counter() - t0) * 1000)
+    cpus.append((time.process_time() - c0) * 1000)
+
+
+async def type_word(pilot, word: str, walls: list[float], cpus: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Clear the box (Ctrl+U, not timed), then type ``word`` one timed key at a time."""
+    await pilot.press("ctrl+u")
+    await settle(pilot)
+    for ch in word:
+        await timed_press(pilot, ch, walls, cpus)
+
+
 async def ui(folder: Path, words: list[str]) -> None:
     from textual.app import App, ComposeResult
     from textual.screen import Screen
@@ -154,14 +171,7 @@ async def ui(folder: Path, words: list[str]) -> None:
         await settle(pilot)
         for _round in range(2):
             for w in words:
-                await pilot.press("ctrl+u")
-                await settle(pilot)
-                for ch in w:
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    await pilot.press(ch)
-                    await settle(pilot)
-                    noop_ms.append((time.perf_counter() - t0) * 1000)
-                    noop_cpu.append((time.process_time() - c0) * 1000)
+                await type_word(pilot, w, noop_ms, noop_cpu)
         t0, c0 = time.perf_counter(), time.process_time()
         await app0.push_screen(Empty())
         await settle(pilot)
@@ -210,14 +220,7 @@ async def ui(folder: Path, words: list[str]) -> None:
                     screen.__dict__.pop("run_search", None)
                 walls, cpus = (same_ms, same_cpu) if noop else (key_ms, key_cpu)
                 for w in words:
-                    await pilot.press("ctrl+u")
-                    await settle(pilot)
-                    for ch in w:
-                        t0, c0 = time.perf_counter(), time.process_time()
-                        await pilot.press(ch)
-                        await settle(pilot)
-                        walls.append((time.perf_counter() - t0) * 1000)
-                        cpus.append((time.process_time() - c0) * 1000)
+                    await type_word(pilot, w, walls, cpus)
                     if not noop:
                         result.setdefault("found", {})[w] = screen.query_one("#customer-status").render().plain  # type: ignore[index,attr-defined]
         screen.__dict__.pop("run_search", None)
@@ -228,11 +231,7 @@ async def ui(folder: Path, words: list[str]) -> None:
         await settle(pilot)
         table = screen.query_one(DataTable)
         for _i in range(60):
-            t0, c0 = time.perf_counter(), time.process_time()
-            await pilot.press("pagedown")
-            await settle(pilot)
-            down_ms.append((time.perf_counter() - t0) * 1000)
-            down_cpu.append((time.process_time() - c0) * 1000)
+            await timed_press(pilot, "pagedown", down_ms, down_cpu)
             max_rows = max(max_rows, table.row_count)
         result["rows_seen_last"] = screen.rows[-1].number if screen.rows else None
         pool = svc.store.engine.pool

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 
@@ -326,11 +326,31 @@ def adapt(value: object) -> object:
     return sqlcipher.adapt(value)
 
 
+def dbapi_connection(session: Session | object) -> Any:
+    """The DB-API connection under the session's transaction: per-keystroke queries and bulk
+    writers skip the ORM. A DB-API connection (from ``search_index.reader``) is used as it is.
+
+    Looked up once per transaction (kept in ``session.info`` with the transaction it belongs to):
+    the lookup through the session costs about as much as a small query, and a search runs three.
+    A later transaction of the same session may hold another connection, so it looks up again."""
+    from sqlalchemy.orm import Session
+
+    if not isinstance(session, Session):
+        return session
+    tx = session.get_transaction()
+    cached = session.info.get("_crm_raw")
+    if tx is not None and cached is not None and cached[0] is tx:
+        return cached[1]
+    conn = session.connection().connection.driver_connection
+    session.info["_crm_raw"] = (session.get_transaction(), conn)
+    return conn
+
+
 def executemany(session: Session, sql: str, rows: list[tuple[object, ...]]) -> None:
     """DB-API ``executemany`` of positional rows (``?`` placeholders) on the session's own
     connection, inside its transaction: bulk writers (imports) skip SQLAlchemy's per-row parameter
     processing, ~17 % of an import's write. Values go to the driver as SQLAlchemy's ``text()``
     passes them (untyped), so the stored values are the same."""
     if rows:
-        session.connection().connection.driver_connection.executemany(sql, rows)
+        dbapi_connection(session).executemany(sql, rows)
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from crm_tui.domain.errors import ValidationError
 from crm_tui.domain.search_terms import PINYIN_KEY_MAX, Query, Token, upper_bound
+from crm_tui.store.db import dbapi_connection
 
 COUNT_CAP = 1000
 _NO_CURSOR_ID = 1 << 62
@@ -72,7 +73,8 @@ def bulk_insert(session: Session, pairs: Iterable[tuple[str, int]], *, by_custom
     (string comparisons instead of tuple comparisons: an import sorts ~34 terms a customer)."""
     rows = sorted(pairs, key=itemgetter(0)) if by_customer else sorted(pairs)
     if rows:  # positional rows through the DB-API: no per-row parameter processing (imports)
-        _raw(session).executemany("INSERT OR IGNORE INTO search_term (term, customer_id) VALUES (?, ?)", rows)
+        dbapi_connection(session).executemany(
+            "INSERT OR IGNORE INTO search_term (term, customer_id) VALUES (?, ?)", rows)
     return len(rows)
 
 
@@ -255,26 +257,8 @@ def reader(engine: Engine) -> Iterator[Any]:
         pooled.close()
 
 
-def _raw(session: Session | Any) -> Any:
-    """The DB-API connection under the session's transaction: per-keystroke queries skip the ORM.
-    A DB-API connection (from :func:`reader`) is used as it is.
-
-    Looked up once per transaction (kept in ``session.info`` with the transaction it belongs to):
-    the lookup through the session costs about as much as a small query, and a search runs three.
-    A later transaction of the same session may hold another connection, so it looks up again."""
-    if not isinstance(session, Session):
-        return session
-    tx = session.get_transaction()
-    cached = session.info.get("_crm_raw")
-    if tx is not None and cached is not None and cached[0] is tx:
-        return cached[1]
-    conn = session.connection().connection.driver_connection
-    session.info["_crm_raw"] = (session.get_transaction(), conn)
-    return conn
-
-
 def _all(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return _raw(session).execute(sql, params).fetchall()
+    return dbapi_connection(session).execute(sql, params).fetchall()
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,50 @@ def en() -> None:
     set_language(old)
 
 
+def staff_actor(svc: Services, username: str):  # type: ignore[no-untyped-def]
+    """The Actor a staff account acts as (its id, names and roles), for calling services directly."""
+    from crm_tui.services import staff
+    from crm_tui.services.context import Actor
+
+    row = staff.get_staff(svc, username)
+    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
+
+
+def burst(app, keys: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Every key posted at once, before any of them is handled: nothing waits for the screen."""
+    from textual import events
+
+    chars = {"enter": "\r", "tab": "\t", "space": " "}
+    for key in keys:
+        app.post_message(events.Key(key, chars.get(key, key if len(key) == 1 else None)))
+
+
+def dialog_host():  # type: ignore[no-untyped-def]
+    """A bare app with a field under the dialog it opens (``ask``), to see where the keys after
+    Enter land; what the dialog dismisses with is kept in ``results``."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input
+
+    class Host(App[None]):
+        def __init__(self) -> None:
+            super().__init__()
+            self.results: list[object] = []
+
+        def compose(self) -> ComposeResult:
+            yield Input(id="below")
+
+        def ask(self, dialog) -> None:  # type: ignore[no-untyped-def]
+            self.push_screen(dialog, self.results.append)
+
+    return Host()
+
+
+async def open_dialog(pilot, dialog) -> None:  # type: ignore[no-untyped-def]
+    pilot.app.ask(dialog)
+    await pilot.pause()
+    await pilot.pause()
+
+
 def make(svc: Services, **kw):  # type: ignore[no-untyped-def]
     from crm_tui.ui.app import make_app
 

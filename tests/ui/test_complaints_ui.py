@@ -8,8 +8,6 @@ from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
-from crm_tui.services import staff
-from crm_tui.services.context import Actor
 from crm_tui.ui.screens.complaints import (
     ComplaintListScreen,
     CustomerPicker,
@@ -18,14 +16,9 @@ from crm_tui.ui.screens.complaints import (
     TicketDetailScreen,
     TicketFormScreen,
 )
-from tests.ui.conftest import make, settle, sign_in, type_text
+from tests.ui.conftest import make, settle, sign_in, staff_actor, type_text
 
 SIZE = (120, 40)
-
-
-def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
-    row = staff.get_staff(svc, username)
-    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
 
 
 async def _fill_step(pilot, values: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -111,9 +104,9 @@ async def test_ticket_from_registered_to_closed_by_keyboard(ui_services, en) -> 
         events = detail.query_one("#ticket-events", DataTable)
         assert events.row_count == 6
 
-    view = cp.get_ticket(ui_services, _actor(ui_services, "kezhang"), ticket_id)
+    view = cp.get_ticket(ui_services, staff_actor(ui_services, "kezhang"), ticket_id)
     assert view.state == "closed" and view.values["cause_analysis"] == "替岗制度未执行"
-    tl = [e for e in cs.timeline(ui_services, _actor(ui_services, "kezhang"), customer_id) if e.kind == "complaint"]
+    tl = [e for e in cs.timeline(ui_services, staff_actor(ui_services, "kezhang"), customer_id) if e.kind == "complaint"]
     assert len(tl) == 6
 
 
@@ -200,7 +193,7 @@ async def test_new_ticket_form_refuses_bad_input(ui_services, en) -> None:  # ty
         await sign_in(pilot, "qiantai")
         await pilot.press("f4")
         await settle(pilot)
-        before = len(cp.queue(ui_services, _actor(ui_services, "qiantai"), "open", limit=500).rows)
+        before = len(cp.queue(ui_services, staff_actor(ui_services, "qiantai"), "open", limit=500).rows)
         await pilot.press("ctrl+n")
         await settle(pilot)
         await pilot.press("down", "enter")
@@ -215,7 +208,7 @@ async def test_new_ticket_form_refuses_bad_input(ui_services, en) -> None:  # ty
         assert str(form.query_one("#fld-category-error", Static).render())
         assert "YYYY-MM-DD" in str(form.query_one("#fld-received_at-error", Static).render())
         assert str(form.query_one("#fld-description-error", Static).render())
-        after = len(cp.queue(ui_services, _actor(ui_services, "qiantai"), "open", limit=500).rows)
+        after = len(cp.queue(ui_services, staff_actor(ui_services, "qiantai"), "open", limit=500).rows)
         assert after == before
         assert isinstance(form.query_one("#fld-channel").parent, object)
         assert not isinstance(app.focused, OptionList)
@@ -224,7 +217,7 @@ async def test_new_ticket_form_refuses_bad_input(ui_services, en) -> None:  # ty
 async def test_archive_opens_the_customers_feedback_and_shows_complaints_on_its_timeline(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.customers import CustomerDetailScreen
 
-    kezhang = _actor(ui_services, "kezhang")
+    kezhang = staff_actor(ui_services, "kezhang")
     row = cp.queue(ui_services, kezhang, "closed").rows[0]
     app = make(ui_services)
     async with app.run_test(size=SIZE) as pilot:

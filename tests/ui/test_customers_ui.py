@@ -7,18 +7,11 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input
 
 from crm_tui.services import customers as cs
-from crm_tui.services import staff
-from crm_tui.services.context import Actor
 from crm_tui.ui.screens.customer_form import CustomerFormScreen
 from crm_tui.ui.screens.customers import CustomerDetailScreen, CustomerListScreen
-from tests.ui.conftest import make, settle, sign_in, type_text
+from tests.ui.conftest import make, settle, sign_in, staff_actor, type_text
 
 SIZE = (100, 32)
-
-
-def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
-    row = staff.get_staff(svc, username)
-    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
 
 
 def _count(svc) -> int:  # type: ignore[no-untyped-def]
@@ -113,8 +106,8 @@ async def test_bad_id_number_is_refused_next_to_the_field_and_nothing_saved(ui_s
 
 
 async def test_masked_values_and_audited_reveal(ui_services, en) -> None:  # type: ignore[no-untyped-def]
-    chief = _actor(ui_services, "kezhang")
-    desk = _actor(ui_services, "qiantai")
+    chief = staff_actor(ui_services, "kezhang")
+    desk = staff_actor(ui_services, "qiantai")
     page = cs.search(ui_services, desk, "", cs.SearchFilters(), limit=50)
     target = next(r for r in page.rows if r.kind == "person")
     assert "****" in target.phone
@@ -133,7 +126,7 @@ async def test_masked_values_and_audited_reveal(ui_services, en) -> None:  # typ
         assert type(app.screen).__name__ == "InfoDialog"
     from crm_tui.services import audit
 
-    admin = _actor(ui_services, "admin")
+    admin = staff_actor(ui_services, "admin")
     reveals = audit.list_entries(ui_services, admin, audit.AuditFilter(username="kezhang", action="customer.reveal"))
     assert reveals, "the reveal must be audited"
     assert chief.can("customer.view_sensitive")

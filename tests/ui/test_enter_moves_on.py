@@ -5,21 +5,12 @@ and the keys typed after Enter in a dialog reach the screen below, not the field
 from __future__ import annotations
 
 import pytest
-from textual import events
-from textual.app import App, ComposeResult
 from textual.widgets import Input
 
 from crm_tui.services import demo
 from crm_tui.ui.screens.login import LoginScreen
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
-from tests.ui.conftest import make, settle
-
-
-def _burst(app: App, keys: list[str]) -> None:  # type: ignore[type-arg]
-    """Every key posted at once, before any of them is handled: nothing waits for the screen."""
-    for key in keys:
-        char = "\r" if key == "enter" else key
-        app.post_message(events.Key(key, char))
+from tests.ui.conftest import burst, dialog_host, make, open_dialog, settle
 
 
 async def _signed_in(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -43,7 +34,7 @@ async def test_sign_in_posted_all_at_once(ui_services, en) -> None:  # type: ign
     app = make(ui_services)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        _burst(app, [*"jingli", "enter", *demo.DEMO_PASSWORD, "enter"])
+        burst(app, [*"jingli", "enter", *demo.DEMO_PASSWORD, "enter"])
         await _signed_in(pilot)
         assert app.actor is not None, app.screen.query_one("#login-message").render()
         assert app.actor.username == "jingli"
@@ -63,32 +54,12 @@ async def test_empty_user_name_then_enter_stays_on_the_login_screen(ui_services,
         assert "user name" in str(screen.query_one("#login-message").render())
 
 
-class _Host(App[None]):
-    """A screen with a field under the dialog, to see where the keys after Enter land."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.results: list[object] = []
-
-    def compose(self) -> ComposeResult:
-        yield Input(id="below")
-
-    def ask(self, dialog) -> None:  # type: ignore[no-untyped-def]
-        self.push_screen(dialog, self.results.append)
-
-
-async def _open(pilot, dialog) -> None:  # type: ignore[no-untyped-def]
-    pilot.app.ask(dialog)
-    await pilot.pause()
-    await pilot.pause()
-
-
 async def test_prompt_dialog_enter_then_typing_goes_below(en) -> None:  # type: ignore[no-untyped-def]
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open(pilot, PromptDialog("Why?"))
+        await open_dialog(pilot, PromptDialog("Why?"))
         assert isinstance(app.screen, PromptDialog)
-        _burst(app, [*"ab", "enter", *"cd"])
+        burst(app, [*"ab", "enter", *"cd"])
         await pilot.pause()
         await pilot.pause()
         assert app.results == ["ab"]
@@ -97,9 +68,9 @@ async def test_prompt_dialog_enter_then_typing_goes_below(en) -> None:  # type: 
 
 
 async def test_prompt_dialog_with_pilot_press(en) -> None:  # type: ignore[no-untyped-def]
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open(pilot, PromptDialog("Why?"))
+        await open_dialog(pilot, PromptDialog("Why?"))
         await pilot.press(*"ab", "enter", *"cd")
         await pilot.pause()
         assert app.results == ["ab"]
@@ -107,10 +78,10 @@ async def test_prompt_dialog_with_pilot_press(en) -> None:  # type: ignore[no-un
 
 
 async def test_prompt_dialog_required_answer_keeps_the_dialog_and_the_keys(en) -> None:  # type: ignore[no-untyped-def]
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open(pilot, PromptDialog("Why?"))
-        _burst(app, ["enter", *"cd"])
+        await open_dialog(pilot, PromptDialog("Why?"))
+        burst(app, ["enter", *"cd"])
         await pilot.pause()
         await pilot.pause()
         dialog = app.screen
@@ -122,19 +93,19 @@ async def test_prompt_dialog_required_answer_keeps_the_dialog_and_the_keys(en) -
 
 @pytest.mark.parametrize(("focus", "expected"), [("yes", True), ("no", False)])
 async def test_confirm_dialog_enter_answers_at_once(en, focus: str, expected: bool) -> None:  # type: ignore[no-untyped-def]
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=(80, 24)) as pilot:
-        await _open(pilot, ConfirmDialog("Sure?"))
+        await open_dialog(pilot, ConfirmDialog("Sure?"))
         if focus == "no":
             await pilot.press("tab")
-        _burst(app, ["enter", *"cd"])
+        burst(app, ["enter", *"cd"])
         await pilot.pause()
         await pilot.pause()
         assert app.results == [expected]
         assert app.query_one("#below", Input).value == "cd"
 
 
-async def test_register_line_typed_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_register_line_typed_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     """The front desk types a visitor's name, Enter, the phone, Enter without waiting: each lands in
     its own field and the focus is on the source (the arrival time keeps 'now')."""
     from textual.widgets import Select
@@ -149,7 +120,7 @@ async def test_register_line_typed_as_one_burst(ui_services, en) -> None:  # typ
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, RegisterScreen)
-        _burst(app, [*"钱多多", "enter", *"13987654321", "enter", "enter", *"途观"])
+        burst(app, [*"钱多多", "enter", *"13987654321", "enter", "enter", *"途观"])
         await settle(pilot)
         assert screen.query_one("#reg-name", Input).value == "钱多多"
         assert screen.query_one("#reg-phone", Input).value == "13987654321"

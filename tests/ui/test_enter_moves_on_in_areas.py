@@ -10,30 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from textual import events
-from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Select
 
 from crm_tui.domain import complaints as dc
 from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
-from crm_tui.services import staff
-from crm_tui.services.context import Actor
-from tests.ui.conftest import make, settle, sign_in
+from tests.ui.conftest import burst, dialog_host, make, open_dialog, settle, sign_in, staff_actor
 
 SIZE = (120, 40)
-
-
-def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
-    row = staff.get_staff(svc, username)
-    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
-
-
-def _burst(app: App, keys: list[str]) -> None:  # type: ignore[type-arg]
-    """Every key posted at once, before any of them is handled: nothing waits for the screen."""
-    chars = {"enter": "\r", "tab": "\t", "space": " "}
-    for key in keys:
-        app.post_message(events.Key(key, chars.get(key, key if len(key) == 1 else None)))
 
 
 async def _settled(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -43,34 +27,14 @@ async def _settled(pilot) -> None:  # type: ignore[no-untyped-def]
 
 def _customer(svc, username: str = "kezhang") -> cs.CustomerRow:  # type: ignore[no-untyped-def]
     """A demo customer found by its number (one result, whatever the order of the list)."""
-    rows = cs.search(svc, _actor(svc, username), "", cs.SearchFilters(), limit=30).rows
+    rows = cs.search(svc, staff_actor(svc, username), "", cs.SearchFilters(), limit=30).rows
     return rows[7]
-
-
-class _Host(App[None]):
-    """A bare app to open a dialog on; what it dismisses with is kept in ``results``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.results: list[object] = []
-
-    def compose(self) -> ComposeResult:
-        yield Input(id="below")
-
-    def ask(self, dialog) -> None:  # type: ignore[no-untyped-def]
-        self.push_screen(dialog, self.results.append)
-
-
-async def _open(pilot, dialog) -> None:  # type: ignore[no-untyped-def]
-    pilot.app.ask(dialog)
-    await pilot.pause()
-    await pilot.pause()
 
 
 # -- audit ----------------------------------------------------------------------------------------
 
 
-async def test_audit_filters_typed_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_audit_filters_typed_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+F, a user name, Tab, an action prefix, Enter: both filters hold what was typed for them,
     the list is filtered, and the entries have the focus."""
     from crm_tui.ui.screens.audit import AuditScreen
@@ -82,7 +46,7 @@ async def test_audit_filters_typed_as_one_burst(ui_services, en) -> None:  # typ
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
-        _burst(app, ["ctrl+f", *"admin", "tab", *"auth.", "enter"])
+        burst(app, ["ctrl+f", *"admin", "tab", *"auth.", "enter"])
         await _settled(pilot)
         assert screen.query_one("#f-user", Input).value == "admin"
         assert screen.query_one("#f-action", Input).value == "auth."
@@ -93,7 +57,7 @@ async def test_audit_filters_typed_as_one_burst(ui_services, en) -> None:  # typ
 # -- complaints -----------------------------------------------------------------------------------
 
 
-async def test_new_complaint_typed_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_new_complaint_typed_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     """R-CMP-1 at the desk: Ctrl+N, the customer's number, Enter, Enter picks the customer; then Tab to
     the time received, the time, Enter, the description and Ctrl+S: the ticket holds both."""
     from crm_tui.ui.screens.complaints import ComplaintListScreen, CustomerPicker, TicketDetailScreen, TicketFormScreen
@@ -106,7 +70,7 @@ async def test_new_complaint_typed_as_one_burst(ui_services, en) -> None:  # typ
         await pilot.press("f4")
         await settle(pilot)
         assert isinstance(app.screen, ComplaintListScreen)
-        _burst(app, ["ctrl+n", *customer.number, "enter", "enter"])
+        burst(app, ["ctrl+n", *customer.number, "enter", "enter"])
         await _settled(pilot)
         form = app.screen
         assert isinstance(form, TicketFormScreen), form
@@ -114,25 +78,25 @@ async def test_new_complaint_typed_as_one_burst(ui_services, en) -> None:  # typ
         assert not any(isinstance(s, CustomerPicker) for s in app.screen_stack)
         form.query_one("#fld-category", Select).value = next(iter(dc.load_policy().categories))
         await pilot.pause()
-        _burst(app, ["tab", "tab", "tab", *"2026-11-23 09:15", "enter", *"排队一小时无人接待", "ctrl+s"])
+        burst(app, ["tab", "tab", "tab", *"2026-11-23 09:15", "enter", *"排队一小时无人接待", "ctrl+s"])
         await _settled(pilot)
         detail = app.screen
         assert isinstance(detail, TicketDetailScreen), (detail, str(form.query_one("#form-message").render()))
-        view = cp.get_ticket(svc, _actor(svc, "kezhang"), detail.ticket_id)
+        view = cp.get_ticket(svc, staff_actor(svc, "kezhang"), detail.ticket_id)
         assert view.values["received_at"] == datetime(2026, 11, 23, 9, 15)
         assert view.values["description"] == "排队一小时无人接待"
 
 
-async def test_step_form_fields_typed_as_one_burst(en) -> None:  # type: ignore[no-untyped-def]
+async def test_step_form_fields_typed_as_oneburst(en) -> None:  # type: ignore[no-untyped-def]
     """The return-visit step: how, Enter, what the customer said (a text box: Tab leaves it), the
     score, Ctrl+S: each value reaches the service in its own field."""
     from crm_tui.ui.screens.complaints import STEP_FORMS, StepForm
 
     got: list[dict[str, str]] = []
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=SIZE) as pilot:
-        await _open(pilot, StepForm("Return visit", STEP_FORMS["visit"].fields, got.append))
-        _burst(app, [*"电话", "enter", *"很满意", "tab", *"5", "ctrl+s"])
+        await open_dialog(pilot, StepForm("Return visit", STEP_FORMS["visit"].fields, got.append))
+        burst(app, [*"电话", "enter", *"很满意", "tab", *"5", "ctrl+s"])
         await pilot.pause()
         await pilot.pause()
         assert got == [{"visit_method": "电话", "visit_notes": "很满意", "satisfaction": "5"}]
@@ -142,7 +106,7 @@ async def test_step_form_fields_typed_as_one_burst(en) -> None:  # type: ignore[
 # -- grades ---------------------------------------------------------------------------------------
 
 
-async def test_grade_application_customer_search_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_grade_application_customer_search_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     """Ctrl+N, the customer's number, Enter, Enter: the customer searched for is chosen (not the
     first of a list from before the search), and the focus is on the proposed grade."""
     from crm_tui.ui.screens.grades import ApplicationFormScreen
@@ -154,7 +118,7 @@ async def test_grade_application_customer_search_as_one_burst(ui_services, en) -
         await sign_in(pilot, "jingli")
         await pilot.press("f5")
         await settle(pilot)
-        _burst(app, ["ctrl+n", *customer.number, "enter", "enter"])
+        burst(app, ["ctrl+n", *customer.number, "enter", "enter"])
         await _settled(pilot)
         form = app.screen
         assert isinstance(form, ApplicationFormScreen), form
@@ -163,15 +127,15 @@ async def test_grade_application_customer_search_as_one_burst(ui_services, en) -
         assert form.focused is form.query_one("#g-to", Select)
 
 
-async def test_grade_edit_dialog_typed_as_one_burst(en) -> None:  # type: ignore[no-untyped-def]
+async def test_grade_edit_dialog_typed_as_oneburst(en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.grades import GradeEditDialog
 
     values = {"name": "重要客户", "name_en": "Key", "rank": 1, "contact_days": 30, "description": "旧"}
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=SIZE) as pilot:
-        await _open(pilot, GradeEditDialog("A", values))
+        await open_dialog(pilot, GradeEditDialog("A", values))
         # each field selects its text when it gets the focus, so typing replaces it
-        _burst(app, [*"重点客户", "enter", *"Major", "enter", *"2", "enter", *"14", "enter", *"每两周联系", "ctrl+s"])
+        burst(app, [*"重点客户", "enter", *"Major", "enter", *"2", "enter", *"14", "enter", *"每两周联系", "ctrl+s"])
         await pilot.pause()
         await pilot.pause()
         assert app.results == [{"name": "重点客户", "name_en": "Major", "rank": 2, "contact_days": 14,
@@ -181,7 +145,7 @@ async def test_grade_edit_dialog_typed_as_one_burst(en) -> None:  # type: ignore
 # -- follow-ups -----------------------------------------------------------------------------------
 
 
-async def test_card_form_fields_typed_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_card_form_fields_typed_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.followups import CardFormScreen
 
     svc = ui_services
@@ -194,7 +158,7 @@ async def test_card_form_fields_typed_as_one_burst(ui_services, en) -> None:  # 
         form = app.screen
         form.set_focus(form.query_one("#fld-product", Input))
         await pilot.pause()
-        _burst(app, [*"途观L", "enter", *"两驱豪华版", "enter", *"25万", "enter"])
+        burst(app, [*"途观L", "enter", *"两驱豪华版", "enter", *"25万", "enter"])
         await _settled(pilot)
         assert form.query_one("#fld-product", Input).value == "途观L"
         assert form.query_one("#fld-configuration", Input).value == "两驱豪华版"
@@ -202,35 +166,35 @@ async def test_card_form_fields_typed_as_one_burst(ui_services, en) -> None:  # 
         assert form.focused is form.query_one("#fld-purchase_method", Select)
 
 
-async def test_visit_form_fields_typed_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_visit_form_fields_typed_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.followups import VisitForm
 
     svc = ui_services
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=SIZE) as pilot:
-        await _open(pilot, VisitForm(svc, _actor(svc, "jingli"), 1, "H"))
+        await open_dialog(pilot, VisitForm(svc, staff_actor(svc, "jingli"), 1, "H"))
         form = app.screen
-        _burst(app, ["tab", "tab", *"试驾后报价", "enter", *"夫妻二人", "enter", *"嫌贵", "enter", *"价格"])
+        burst(app, ["tab", "tab", *"试驾后报价", "enter", *"夫妻二人", "enter", *"嫌贵", "enter", *"价格"])
         await pilot.pause()
         await pilot.pause()
         got = {f: form.query_one(f"#v-{f}", Input).value for f in ("content", "participants", "feedback", "objections")}
         assert got == {"content": "试驾后报价", "participants": "夫妻二人", "feedback": "嫌贵", "objections": "价格"}
 
 
-async def test_close_card_reason_and_enter_as_one_burst(en) -> None:  # type: ignore[no-untyped-def]
+async def test_close_card_reason_and_enter_as_oneburst(en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.followups import CloseCardDialog
 
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=SIZE) as pilot:
-        await _open(pilot, CloseCardDialog())
-        _burst(app, ["tab", *"已购他牌", "enter", *"x"])
+        await open_dialog(pilot, CloseCardDialog())
+        burst(app, ["tab", *"已购他牌", "enter", *"x"])
         await pilot.pause()
         await pilot.pause()
         assert app.results == [("won", "已购他牌")]
         assert app.query_one("#below", Input).value == "x"
 
 
-async def test_card_customer_picker_as_one_burst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_card_customer_picker_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.followups import CustomerPickerScreen
 
     svc = ui_services
@@ -240,7 +204,7 @@ async def test_card_customer_picker_as_one_burst(ui_services, en) -> None:  # ty
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "jingli")
         app.push_screen(CustomerPickerScreen(svc, app.actor), picked.append)
-        _burst(app, [*customer.number, "enter", "enter"])
+        burst(app, [*customer.number, "enter", "enter"])
         await _settled(pilot)
         assert picked == [customer.id]
 
@@ -248,7 +212,7 @@ async def test_card_customer_picker_as_one_burst(ui_services, en) -> None:  # ty
 # -- import ---------------------------------------------------------------------------------------
 
 
-async def test_import_path_and_enter_as_one_burst(ui_services, en, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_import_path_and_enter_as_oneburst(ui_services, en, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The whole path typed (or pasted) and Enter: the file opened is the one named, not a prefix."""
     from crm_tui.ui.screens.importing import ImportScreen
 
@@ -261,7 +225,7 @@ async def test_import_path_and_enter_as_one_burst(ui_services, en, tmp_path: Pat
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ImportScreen)
-        _burst(app, [*str(path), "enter"])
+        burst(app, [*str(path), "enter"])
         await _settled(pilot)
         assert screen.table is not None, str(screen.query_one("#import-message").render())
         assert screen.query_one("#import-path", Input).value == str(path)
@@ -272,13 +236,13 @@ async def test_import_path_and_enter_as_one_burst(ui_services, en, tmp_path: Pat
 # -- the customer archive's small forms -----------------------------------------------------------
 
 
-async def test_contact_form_typed_as_one_burst(en) -> None:  # type: ignore[no-untyped-def]
+async def test_contact_form_typed_as_oneburst(en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.customer_form import ContactForm
 
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=SIZE) as pilot:
-        await _open(pilot, ContactForm())
-        _burst(app, ["tab", *"电话回访", "enter", *"张先生", "enter", *"满意", "enter", *"下周再约", "enter", *"x"])
+        await open_dialog(pilot, ContactForm())
+        burst(app, ["tab", *"电话回访", "enter", *"张先生", "enter", *"满意", "enter", *"下周再约", "enter", *"x"])
         await pilot.pause()
         await pilot.pause()
         assert len(app.results) == 1
@@ -289,13 +253,13 @@ async def test_contact_form_typed_as_one_burst(en) -> None:  # type: ignore[no-u
         assert app.query_one("#below", Input).value == "x"
 
 
-async def test_handover_form_typed_as_one_burst(en) -> None:  # type: ignore[no-untyped-def]
+async def test_handover_form_typed_as_oneburst(en) -> None:  # type: ignore[no-untyped-def]
     from crm_tui.ui.screens.customer_form import HandoverForm
 
-    app = _Host()
+    app = dialog_host()
     async with app.run_test(size=SIZE) as pilot:
-        await _open(pilot, HandoverForm())
-        _burst(app, [*"jingli", "enter", *"jingli2", "enter", *"离职交接", "enter"])
+        await open_dialog(pilot, HandoverForm())
+        burst(app, [*"jingli", "enter", *"jingli2", "enter", *"离职交接", "enter"])
         await pilot.pause()
         await pilot.pause()
         assert app.results == [("jingli", "jingli2", "离职交接")]
@@ -312,7 +276,7 @@ async def test_customer_picker_of_complaints_waits_for_the_results_of_the_query(
         await sign_in(pilot, "kezhang")
         await pilot.press("f4")
         await settle(pilot)
-        _burst(app, ["ctrl+b", *customer.number, "enter", "enter"])
+        burst(app, ["ctrl+b", *customer.number, "enter", "enter"])
         await _settled(pilot)
         assert isinstance(app.screen, FeedbackScreen), app.screen
         assert app.screen.customer_id == customer.id

@@ -9,18 +9,11 @@ from datetime import datetime
 from textual.widgets import DataTable, Input, OptionList, Select
 
 from crm_tui.services import followups as fu
-from crm_tui.services import staff
-from crm_tui.services.context import Actor
 from crm_tui.ui.screens.followups import CardDetailScreen, FollowupsScreen, VisitForm
 from crm_tui.ui.screens.register import RegisterScreen
-from tests.ui.conftest import make, settle, sign_in, type_text
+from tests.ui.conftest import make, settle, sign_in, staff_actor, type_text
 
 SIZE = (120, 36)
-
-
-def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
-    row = staff.get_staff(svc, username)
-    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
 
 
 async def _choose(pilot, select_id: str, value: str) -> None:  # type: ignore[no-untyped-def]
@@ -58,7 +51,7 @@ async def test_walk_in_to_card_to_visit_leaves_the_due_list(ui_services, en) -> 
         await type_text(pilot, "途观L")
         await pilot.press("enter")
         await type_text(pilot, "妻子")
-        await _choose(pilot, "#reg-consultant", str(_actor(ui_services, "jingli").staff_id))
+        await _choose(pilot, "#reg-consultant", str(staff_actor(ui_services, "jingli").staff_id))
         screen.query_one("#reg-summary", Input).focus()
         await type_text(pilot, "首次到店，看SUV")
         await pilot.press("enter")  # Enter in the last field saves the line
@@ -99,7 +92,7 @@ async def test_walk_in_to_card_to_visit_leaves_the_due_list(ui_services, en) -> 
         await settle(pilot)
         assert isinstance(app.screen, FollowupsScreen)
         assert card.number not in [r.number for r in app.screen.rows]
-    view = fu.get_card(ui_services, _actor(ui_services, "jingli"), card.id)
+    view = fu.get_card(ui_services, staff_actor(ui_services, "jingli"), card.id)
     assert view.next_due is not None and view.next_due.isoformat() == "2026-12-03"  # Tue + 7 working days
     assert view.visits[0].content == "电话回访 约周六试驾"
 
@@ -111,9 +104,9 @@ async def test_new_card_from_the_archive_search_and_an_ownership_conflict(ui_ser
     from crm_tui.ui.screens.followups import CardFormScreen, CustomerPickerScreen
     from crm_tui.ui.widgets.dialogs import PromptDialog
 
-    jingli = _actor(ui_services, "jingli")
+    jingli = staff_actor(ui_services, "jingli")
     own = cs.create_customer(ui_services, jingli, "person", {"name": "欧阳青"})
-    other = cs.create_customer(ui_services, _actor(ui_services, "jingli2"), "person", {"name": "欧阳红"})
+    other = cs.create_customer(ui_services, staff_actor(ui_services, "jingli2"), "person", {"name": "欧阳红"})
     app = make(ui_services)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "jingli")
@@ -142,7 +135,7 @@ async def test_new_card_from_the_archive_search_and_an_ownership_conflict(ui_ser
         await type_text(pilot, "customer asked for me")
         await pilot.press("enter")
         await settle(pilot)
-    chief = _actor(ui_services, "kezhang")
+    chief = staff_actor(ui_services, "kezhang")
     claims = fu.pending_claims(ui_services, chief)
     assert [(c.customer_id, c.claimant) for c in claims] == [(other.id, "王建国")]
     assert fu.customer_cards(ui_services, chief, other.id) == []

@@ -5,23 +5,16 @@ customer's grade, timeline and audit trail tell the whole story (R-GRD-3, R-GRD-
 from __future__ import annotations
 
 from sqlalchemy import text
-from textual.widgets import DataTable, Select, Static, TextArea
+from textual.widgets import Select, Static, TextArea
 
 from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
-from crm_tui.services import staff
-from crm_tui.services.context import Actor
 from crm_tui.ui.screens.customer_form import CustomerFormScreen
 from crm_tui.ui.screens.grades import ApplicationFormScreen, ApplicationScreen, GradesScreen
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
-from tests.ui.conftest import make, settle, sign_in, type_text
+from tests.ui.conftest import make, settle, sign_in, staff_actor, type_text
 
 SIZE = (120, 36)
-
-
-def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
-    row = staff.get_staff(svc, username)
-    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
 
 
 def _ungraded(svc) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
@@ -134,7 +127,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
         assert detail.view.state == "acknowledged"  # type: ignore[union-attr]
         assert [s.staff for s in detail.view.steps] == ["王建国", "陈志强", "刘伟", "陈志强", "孙静"]  # type: ignore[union-attr]
 
-    manager = _actor(svc, "jingli")
+    manager = staff_actor(svc, "jingli")
     assert cs.get_customer(svc, manager, cid).grade == "B"
     titles = [e.title for e in cs.timeline(svc, manager, cid) if e.kind == "grade"]
     assert titles[0] == "Filing acknowledged by internal control" and titles[-1] == "Application filed"
@@ -148,7 +141,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
 async def test_bad_input_on_the_form_shows_messages_and_files_nothing(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     svc = ui_services
     cid, number, _name = _ungraded(svc)
-    before = len(gs.queue(svc, _actor(svc, "jingli"), "mine").rows)
+    before = len(gs.queue(svc, staff_actor(svc, "jingli"), "mine").rows)
     app = make(svc)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "jingli")
@@ -172,7 +165,7 @@ async def test_bad_input_on_the_form_shows_messages_and_files_nothing(ui_service
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, GradesScreen)
-    assert len(gs.queue(svc, _actor(svc, "jingli"), "mine").rows) == before
+    assert len(gs.queue(svc, staff_actor(svc, "jingli"), "mine").rows) == before
 
 
 async def test_r_grd_4_the_customer_form_shows_the_grade_read_only(ui_services, en) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +176,7 @@ async def test_r_grd_4_the_customer_form_shows_the_grade_read_only(ui_services, 
     app = make(svc)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "jingli")
-        app.push_screen(CustomerFormScreen(svc, _actor(svc, "jingli"), cid))
+        app.push_screen(CustomerFormScreen(svc, staff_actor(svc, "jingli"), cid))
         await settle(pilot)
         form = app.screen
         grade = form.query_one("#fld-grade")
@@ -197,7 +190,7 @@ async def test_r_grd_2_admin_opens_and_closes_a_period_chief_files_in_bulk(ui_se
     from crm_tui.ui.widgets.dialogs import InfoDialog
 
     svc = ui_services
-    chief = _actor(svc, "kezhang")
+    chief = staff_actor(svc, "kezhang")
     mine_before = len(gs.queue(svc, chief, "mine").rows)
     app = make(svc)
     async with app.run_test(size=SIZE) as pilot:
@@ -215,7 +208,7 @@ async def test_r_grd_2_admin_opens_and_closes_a_period_chief_files_in_bulk(ui_se
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
-        periods = gs.periods(svc, _actor(svc, "admin"))
+        periods = gs.periods(svc, staff_actor(svc, "admin"))
         assert periods[0].name == "2026Q4" and periods[0].closed_at is not None and periods[0].reviewed_at is None
 
         await _switch_user(pilot, "kezhang")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,17 @@ class One(App[None]):
         fixed_columns(self.query_one(PlainTable), *((f"c{i}", w) for i, w in enumerate(WIDTHS)))
 
 
+async def focus_states(table: PlainTable, pilot) -> AsyncIterator[bool]:  # type: ignore[no-untyped-def]
+    """The table focused, then not (the cursor and stripes are drawn in other colours)."""
+    for focused in (True, False):
+        if focused:
+            table.focus()
+        else:
+            pilot.app.set_focus(None)
+        await pilot.pause()
+        yield focused
+
+
 def chars(lines: list[list[Segment]]) -> list[list[tuple[str, object]]]:
     """Each line as (character, style) pairs: the same picture whatever the segment boundaries."""
     return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
@@ -43,12 +55,7 @@ def pictures(rows: list[list[object]]) -> tuple[list, list, int]:  # type: ignor
             await pilot.pause()
             slow, fast = [], []
             used = sum(t._fast_cell(r, c) is not None for r in range(len(rows)) for c in range(len(WIDTHS)))
-            for focused in (True, False):
-                if focused:
-                    t.focus()
-                else:
-                    app.set_focus(None)
-                await pilot.pause()
+            async for _focused in focus_states(t, pilot):
                 for row in range(len(rows)):
                     style = t._get_row_style(row, t.rich_style)
                     for col, w in enumerate(WIDTHS):
@@ -112,12 +119,7 @@ def lines(rows: list[list[object]], cursor_row: int = 0, x1: int = 0, width: int
             await pilot.pause()
             slow, fast, fast_rows = [], [], 0
             w = width or t.size.width
-            for focused in (True, False):
-                if focused:
-                    t.focus()
-                else:
-                    app.set_focus(None)
-                await pilot.pause()
+            async for _focused in focus_states(t, pilot):
                 base = t.rich_style
                 for y in range(len(rows) + 2):
                     t._clear_caches()

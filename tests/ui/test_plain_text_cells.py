@@ -14,18 +14,11 @@ from crm_tui.domain import complaints as dc
 from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
-from crm_tui.services import staff
-from crm_tui.services.context import Actor
 from crm_tui.ui.widgets.dialogs import InfoDialog
-from tests.ui.conftest import make, settle, sign_in
+from tests.ui.conftest import make, settle, sign_in, staff_actor
 
 SIZE = (160, 48)
 NOTE = "客户说[/]价格[bold]再议"
-
-
-def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
-    row = staff.get_staff(svc, username)
-    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
 
 
 def _drawn(widget) -> str:  # type: ignore[no-untyped-def]
@@ -34,7 +27,7 @@ def _drawn(widget) -> str:  # type: ignore[no-untyped-def]
 
 async def test_complaint_notes_and_feedback_with_brackets_show_as_typed(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     svc = ui_services
-    chief = _actor(svc, "kezhang")
+    chief = staff_actor(svc, "kezhang")
     customer = cs.search(svc, chief, "", cs.SearchFilters(), limit=1).rows[0]
     pol = dc.load_policy()
     ref = cp.file_complaint(svc, chief, customer.id, {
@@ -71,8 +64,8 @@ async def test_grade_reason_and_rejection_with_brackets_show_as_typed(ui_service
         cid = int(s.execute(text("SELECT id FROM customer WHERE grade IS NULL AND erased_at IS NULL AND id NOT IN"
                                  " (SELECT customer_id FROM grade_application) ORDER BY id LIMIT 1")).scalar_one())
     to = gs.grade_choices(svc)[0][0]
-    app_id = gs.file_application(svc, _actor(svc, "jingli"), cid, to, "客户[/]升级[bold]理由", "证据[red]在此")
-    gs.reject_chief(svc, _actor(svc, "kezhang"), app_id, "驳回[/]原因[i]")
+    app_id = gs.file_application(svc, staff_actor(svc, "jingli"), cid, to, "客户[/]升级[bold]理由", "证据[red]在此")
+    gs.reject_chief(svc, staff_actor(svc, "kezhang"), app_id, "驳回[/]原因[i]")
     app = make(svc)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "kezhang")
@@ -90,7 +83,7 @@ async def test_grade_reason_and_rejection_with_brackets_show_as_typed(ui_service
 
 async def test_audit_detail_with_brackets_shows_as_typed(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     svc = ui_services
-    admin = _actor(svc, "admin")
+    admin = staff_actor(svc, "admin")
     with svc.write(admin) as tx:
         tx.audit("customer.note", details={"note": NOTE})
     app = make(svc)

@@ -9,19 +9,12 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from crm_tui.services import customers as cs
-from crm_tui.services import staff
-from crm_tui.services.context import Actor
 from crm_tui.ui.screens.customers import CustomerDetailScreen
-from tests.ui.conftest import make, settle, sign_in
-
-
-def _actor(svc, username: str) -> Actor:  # type: ignore[no-untyped-def]
-    row = staff.get_staff(svc, username)
-    return Actor(row.id, row.username, row.display_name, frozenset(row.roles))
+from tests.ui.conftest import make, settle, sign_in, staff_actor
 
 
 async def test_timeline_has_fixed_columns_and_shows_brackets_as_typed(ui_services, zh) -> None:  # type: ignore[no-untyped-def]
-    desk = _actor(ui_services, "qiantai")
+    desk = staff_actor(ui_services, "qiantai")
     customer = cs.search(ui_services, desk, "", cs.SearchFilters(), limit=1).rows[0]
     summary = "客户说[/]价格[red]再议"
     cs.add_contact(ui_services, desk, customer.id, "call", summary)
@@ -46,7 +39,7 @@ async def test_timeline_has_fixed_columns_and_shows_brackets_as_typed(ui_service
 async def test_timeline_details_are_on_screen_at_80_and_160_columns(ui_services, zh) -> None:  # type: ignore[no-untyped-def]
     """At 80x24 the profile sits above the timeline (side by side only time and event showed); at
     160x48 they are side by side. Either way the details column starts on screen."""
-    desk = _actor(ui_services, "qiantai")
+    desk = staff_actor(ui_services, "qiantai")
     customer = cs.search(ui_services, desk, "", cs.SearchFilters(), limit=1).rows[0]
     for size, stacked in (((80, 24), True), ((160, 48), False)):
         app = make(ui_services)
@@ -72,7 +65,7 @@ async def test_ticket_and_application_stack_below_140_columns(ui_services, zh) -
     from crm_tui.ui.screens.complaints import TicketDetailScreen
     from crm_tui.ui.screens.grades import ApplicationScreen
 
-    chief = _actor(ui_services, "kezhang")
+    chief = staff_actor(ui_services, "kezhang")
     ticket = cp.queue(ui_services, chief, "open").rows[0].id
     application = gs.queue(ui_services, chief, "approve").rows[0].id
     for size, stacked in (((80, 24), True), ((160, 48), False)):

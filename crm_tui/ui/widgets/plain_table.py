@@ -85,16 +85,22 @@ class PlainTable(DataTable):  # type: ignore[type-arg]
                cursor, hover, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
         lines = self._cell_render_cache.get(key)
         if lines is None:
-            component_style, post_style = self._get_styles_to_render_cell(
-                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-            style = (base_style + Style.from_meta({"row": row_index, "column": column_index})
-                     + component_style + post_style)
-            pad = self.cell_padding
-            text = " " * pad + fit(cell.plain, width - 2 * pad, cell.overflow or "ellipsis") + " " * pad
-            lines = [[Segment(text, style)]]
+            style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+            lines = [[Segment(self._padded(cell, width), style + self._cursor_style(hover, cursor))]]
             self._cell_render_cache[key] = lines
         return lines
+
+    def _cursor_style(self, hover: bool, cursor: bool) -> Style:
+        """What the cursor and the hover add to a data cell (DataTable's component and post styles)."""
+        component, post = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        return component + post
+
+    def _padded(self, cell: Text, width: int) -> str:
+        """A plain cell's text as drawn in a column ``width`` cells wide, padding included."""
+        gap = " " * self.cell_padding
+        return gap + fit(cell.plain, width - 2 * self.cell_padding, cell.overflow or "ellipsis") + gap
 
     def render_lines(self, crop):  # type: ignore[no-untyped-def]
         self._pass_style = self.rich_style  # DataTable asks for it at every line: it walks the ancestors
@@ -137,14 +143,9 @@ class PlainTable(DataTable):  # type: ignore[type-arg]
         widths = [c.get_render_width(self) for c in columns]
         if not all(_plain(c) for c in cells) or min(widths, default=2 * pad + 1) <= 2 * pad:
             return super()._render_line(y, x1, x2, base_style)
-        component, post = self._get_styles_to_render_cell(
-            False, False, False, row_index == hover_at.row, row_index == cursor_at.row, self.show_cursor,
-            self._show_hover_cursor, self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css")
-        style = self._row_style(row_index, base_style) + component + post
-        gap = " " * pad
-        text = "".join(gap + fit(cell.plain, w - 2 * pad, cell.overflow or "ellipsis") + gap  # type: ignore[attr-defined]
-                       for cell, w in zip(cells, widths))
+        style = self._row_style(row_index, base_style) + self._cursor_style(row_index == hover_at.row,
+                                                                            row_index == cursor_at.row)
+        text = "".join(self._padded(cell, w) for cell, w in zip(cells, widths))  # type: ignore[arg-type]
         segments = [Segment(text, style + Style.from_meta({"row": row_index, "column": 0}))]
         rest = width - sum(widths) - self._row_label_column_width
         if rest > 0:  # DataTable's fill to the right edge
