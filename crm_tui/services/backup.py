@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crm_tui.clock import system_now
 from crm_tui.domain.errors import CrmError, PermissionDenied
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services
@@ -192,7 +193,7 @@ def verify_file(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, k
         raise RestoreRefused(_NO_KEY)
     problems = store.verify_backup(info, key)
     if path.parent == paths.backups_dir(data_dir).resolve():
-        store.record_verification(info, problems, now or datetime.now())
+        store.record_verification(info, problems, now or system_now())
     return Verified(info, problems)
 
 
@@ -280,7 +281,7 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
     make the keyring hold the key that opens the restored file, and record the restore in its audit.
 
     On a new machine (no database yet) ``code_key`` is the key from the recovery code."""
-    now = now or datetime.now()
+    now = now or system_now()
     paths.ensure_private_dir(data_dir)
     db_file = paths.db_path(data_dir)
     src = Path(path).expanduser().resolve()
@@ -387,7 +388,7 @@ def rotate_key(data_dir: Path, key_store: keys.KeyStore, *, actor_name: str, act
                now: datetime | None = None) -> RotateReport:
     """``crm-tui key rotate``: a backup with the old key, then the crash-safe rotation (store.rotation),
     then a backup with the new key and the audit entry. Refuses while the database is open elsewhere."""
-    now = now or datetime.now()
+    now = now or system_now()
     db_file = paths.db_path(data_dir)
     db.load_key(db_file, key_store)
     key_store.check()

@@ -8,7 +8,7 @@ clear message and leaves an audit entry of the refusal.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from crm_tui.clock import Clock, system_now
 from crm_tui.domain import config
 from crm_tui.domain.errors import PermissionDenied
 from crm_tui.domain.roles import permissions_of
@@ -107,7 +108,7 @@ class Services:
     """The services' handle on the open database; UI and CLI hold one and pass it to use cases."""
 
     store: Store
-    clock: Callable[[], datetime] = datetime.now
+    clock: Clock = system_now
     demo: bool = False
     _settings: dict[str, Any] | None = None
 

@@ -50,6 +50,21 @@ _MOBILE_PREFIXES = tuple(str(p) for p in (*range(130, 140), 150, 151, 152, 153, 
 _SHARED_REASONS = ("夫妻共用一个手机号", "父母代为联系", "公司前台总机", "同一家庭成员", "子女代办业务")
 
 
+
+def _birth_date(fake: Any, today: date, *, minimum_age: int, maximum_age: int) -> date:
+    """Faker's ``date_of_birth`` counted from the services' clock instead of the real date (the demo
+    must not change from one day to the next): one draw of Faker's own generator, as it makes."""
+    start = today.replace(year=today.year - maximum_age - 1, day=28 if (today.month, today.day) == (2, 29) else today.day)
+    end = today.replace(year=today.year - minimum_age, day=28 if (today.month, today.day) == (2, 29) else today.day)
+    lo = (start - _EPOCH).days * 86400
+    hi = (end - _EPOCH).days * 86400
+    born = _EPOCH + timedelta(seconds=fake.random.uniform(lo, hi))
+    return born if born != start else born + timedelta(days=1)
+
+
+_EPOCH = date(1970, 1, 1)
+
+
 @dataclass
 class _Cust:
     id: int
@@ -157,7 +172,7 @@ def _generate(rnd: random.Random, fake: Any, now: datetime, owners: list[tuple[i
             male = rnd.random() < 0.55
             v["name"] = fake.name_male() if male else fake.name_female()
             v["gender"] = "M" if male else "F"
-            birth = fake.date_of_birth(minimum_age=20, maximum_age=75)
+            birth = _birth_date(fake, now.date(), minimum_age=20, maximum_age=75)
             v["birth_date"] = birth
             v["occupation"] = fake.job()[:50]
             if rnd.random() < 0.6:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crm_tui.clock import system_now
 from crm_tui.store import db, keys, paths
 
 if TYPE_CHECKING:
@@ -86,6 +86,6 @@ def backup_taken_today(svc: LazyServices) -> bool:
     """``services.backup.daily_backup_if_due``'s test (a backup taken today?) without the services."""
     from crm_tui.store import backup as backup_store
 
-    today = datetime.now().date().isoformat()
+    today = system_now().date().isoformat()
     return any(b.manifest.get("taken_at", "").startswith(today)
                for b in backup_store.list_backups(svc._lazy_store.db_file.parent))

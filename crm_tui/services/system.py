@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crm_tui.clock import Clock, system_now
 from crm_tui.domain.errors import CrmError, PermissionDenied
 from crm_tui.services.context import Actor, Services
 from crm_tui.store import backup as backup_store
@@ -40,7 +40,7 @@ def resolve(data_dir: Path | str | None, key_store: keys.KeyStore | None = None)
     return Place(paths.resolve_data_dir(data_dir), key_store or os_key_store())
 
 
-def open_services(place: Place, *, clock: Callable[[], datetime] = datetime.now, demo: bool = False) -> Services:
+def open_services(place: Place, *, clock: Clock = system_now, demo: bool = False) -> Services:
     store = db.open_store(place.data_dir, place.key_store)
     return Services(store=store, clock=clock, demo=demo)
 
@@ -95,7 +95,7 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
     """One line per check; stops at the first check the rest depend on."""
     from crm_tui.i18n import _
 
-    now = now or datetime.now()
+    now = now or system_now()
     checks: list[Check] = []
     ks = place.key_store
     try:
@@ -197,7 +197,7 @@ def import_recovery_code(place: Place, code: str) -> str:
         with store.write() as s:
             from crm_tui.store import audit as audit_store
 
-            audit_store.append(s, at=datetime.now(), actor_id=None, actor_name="system", action="key.import",
+            audit_store.append(s, at=system_now(), actor_id=None, actor_name="system", action="key.import",
                                details={"db": str(db_file), "replaced": existing is not None})
     finally:
         store.close()

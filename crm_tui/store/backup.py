@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crm_tui.clock import system_now
 from crm_tui.i18n import N_
 from crm_tui.store import paths
 from crm_tui.store.db import copy_encrypted, raw_connect
@@ -42,7 +43,7 @@ def _sha256(path: Path) -> str:
 
 def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = None,
                 now: datetime | None = None) -> BackupInfo:
-    now = now or datetime.now()
+    now = now or system_now()
     dest = dest or paths.backups_dir(db_file.parent)
     paths.ensure_private_dir(dest)
     name = f"crm-{now:%Y%m%d-%H%M%S}-{reason}.db"

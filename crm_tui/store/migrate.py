@@ -10,10 +10,10 @@ with the file's ``alembic_version`` row. Alembic is imported only when an upgrad
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from crm_tui.clock import system_now
 from crm_tui.store import paths
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
         backup: Path | None = None
         has_tables = current is not None
         if has_tables:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            stamp = system_now().strftime("%Y%m%d-%H%M%S")
             target = paths.backups_dir(db_file.parent) / f"pre-upgrade-{current}-{stamp}.db"
             raw = raw_connect(db_file, key)
             try:
