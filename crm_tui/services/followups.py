@@ -500,8 +500,21 @@ def log_visit(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str])
         if card["status"] != "open":
             raise Conflict("Visits are recorded only on open cards; this one is {status}.",
                            status=_(fd.CARD_STATUSES[card["status"]]))
+        card_day = _d(card["card_date"])
+        if card_day is not None and visit.at.date() < card_day:
+            raise ValidationErrors([ValidationError(
+                "at", "A visit cannot be earlier than the card date ({day})", day=card_day.isoformat())])
         level = fd.load_policy().levels[visit.level]
         due = visit.next_due_override or fd.next_visit_due(calendar(svc), visit.at, level)
+        # R-FU-3: the cadence restarts at the newest visit. A visit entered late, dated before the
+        # newest one, goes into the record but does not set the card's level, due date or result.
+        latest = _dt(card["last_visit_at"])
+        if latest is not None and visit.at < latest:
+            if level.ends:
+                raise ValidationErrors([ValidationError(
+                    "level", "A newer visit ({at}) is on this card: record the result with a visit dated after it",
+                    at=f"{latest:%Y-%m-%d %H:%M}")])
+            return _log_earlier_visit(tx, card, visit, due, now)
         status = level.ends or "open"
         visit_id = int(tx.execute(
             "INSERT INTO followup_visit (card_id, at, method, participants, content, feedback, objections,"
@@ -532,6 +545,29 @@ def log_visit(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str])
                           **({"override_reason": visit.override_reason} if visit.override_reason else {})},
                  personal=personal)
     return VisitResult(visit_id, due, status)
+
+
+def _log_earlier_visit(tx: Tx, card: Mapping[str, Any], visit: fd.CleanVisit, due: date | None,
+                       now: datetime) -> VisitResult:
+    """A visit dated before the card's newest one (entered late): recorded, audited and on the
+    timeline, while the card keeps the level, due date and plan that its newest visit set."""
+    visit_id = int(tx.execute(
+        "INSERT INTO followup_visit (card_id, at, method, participants, content, feedback, objections,"
+        " next_action, level_before, level_after, next_due, next_due_reason, staff_id, created_at)"
+        " VALUES (:c, :at, :m, :p, :ct, :f, :o, :n, :lb, :la, :due, :r, :st, :now) RETURNING id",
+        {"c": card["id"], "at": visit.at, "m": visit.method, "p": visit.participants, "ct": visit.content,
+         "f": visit.feedback, "o": visit.objections, "n": visit.next_action, "lb": visit.level,
+         "la": visit.level, "due": _iso(due), "r": visit.override_reason, "st": tx.actor.staff_id,
+         "now": now}).scalar_one())
+    tx.execute("UPDATE followup_card SET visits = visits + 1, version = version + 1, updated_at = :now,"
+               " updated_by_id = :by WHERE id = :i", {"now": now, "by": tx.actor.staff_id, "i": card["id"]})
+    personal = [PersonalChange(k, None, getattr(visit, k)) for k in
+                ("participants", "content", "feedback", "objections", "next_action") if getattr(visit, k)]
+    tx.audit("followup.visit", entity="followup_visit", entity_id=visit_id, customer_id=card["customer_id"],
+             details={"number": card["number"], "method": visit.method, "earlier_than_newest": True},
+             personal=personal)
+    next_due = _d(card["next_visit_due"])
+    return VisitResult(visit_id, next_due, str(card["status"]))
 
 
 def close_card(svc: Services, actor: Actor, card_id: int, status: str, reason: str = "") -> None:

@@ -408,3 +408,26 @@ def test_r_cust_13_register_values_typed_before_the_archive_are_erased_with_it(c
                               " OR new_value LIKE '%13512345678%'")).scalar_one()
         assert audit_store.verify(s).first_broken is None
     assert left == 0
+
+
+def test_a_visit_entered_late_does_not_reset_the_cadence_R_FU_3(crm: Crm) -> None:
+    """R-FU-3: the cadence restarts at the newest visit. A back-dated visit entered after a newer one
+    is recorded but leaves the level and due date the newest visit set; a visit before the card date
+    is refused at its field and writes nothing."""
+    ref = card(crm)
+    crm.clock.advance(days=3)  # Thursday 2026-11-26
+    newest = fu.log_visit(crm.svc, crm.manager, ref.id, {**VISIT, "level": "B"})
+    view = fu.get_card(crm.svc, crm.manager, ref.id)
+    assert (view.values["intent_level"], view.next_due) == ("B", newest.next_due)
+    late = fu.log_visit(crm.svc, crm.manager, ref.id, {**VISIT, "level": "H", "at": "2026-11-24 09:00"})
+    view = fu.get_card(crm.svc, crm.manager, ref.id)
+    assert (view.values["intent_level"], view.next_due) == ("B", newest.next_due)
+    assert late.next_due == newest.next_due and len(view.visits) == 2
+    with pytest.raises(ValidationErrors) as e:
+        fu.log_visit(crm.svc, crm.manager, ref.id, {**VISIT, "level": "O", "at": "2026-11-25 09:00"})
+    assert set(e.value.by_field()) == {"level"}
+    before = crm.count("followup_visit")
+    with pytest.raises(ValidationErrors) as e:
+        fu.log_visit(crm.svc, crm.manager, ref.id, {**VISIT, "at": "2026-11-20 09:00"})
+    assert set(e.value.by_field()) == {"at"} and "2026-11-23" in e.value.by_field()["at"]
+    assert crm.count("followup_visit") == before
