@@ -185,6 +185,7 @@ class Ticket:
     number: str = ""
     events: list[tuple[datetime, int, str, str | None, str, str | None]] = field(default_factory=list)
     pauses: list[list[Any]] = field(default_factory=list)
+    visits: list[tuple[datetime, int, int]] = field(default_factory=list)  # (at, score, handler): complaint_visit
 
 
 @dataclass
@@ -491,6 +492,7 @@ class Areas:
                        {"visit_method": "电话回访", "visit_notes": notes, "satisfaction": score, "visit_at": at},
                        _("Satisfaction {score}/5 ({method}): {notes}", score=score, method="电话回访", notes=notes),
                        events, {"satisfaction": score})
+            t.visits.append((at, score, handler))
             if _round == 0 and score <= 2 and rnd.random() < 0.5:  # not satisfied: reopened
                 at = after(rnd.uniform(10, 600))
                 if at is None:
@@ -712,12 +714,14 @@ class Areas:
                 cw.executemany(f"INSERT INTO complaint (id, number, customer_id, {', '.join(tcols)}) VALUES"
                                f" ({', '.join('?' * (len(tcols) + 3))})",
                                [(t.id, t.number, t.c.id, *(_sql(t.row[k]) for k in tcols)) for t in tickets])
-            ev_rows, pause_rows = [], []
+            ev_rows, pause_rows, visit_rows = [], [], []
             for t in tickets:
                 for at, actor, action, frm, to, note in t.events:
                     ev_rows.append((t.id, t.c.id, _sql(at), actor, action, frm, to, note))
                 for a, b, reason in t.pauses:
                     pause_rows.append((t.id, _sql(a), _sql(b), reason))
+                for at, score, handler in t.visits:
+                    visit_rows.append((t.id, _sql(at), "电话回访", score, handler, handler))
             ev_rows.sort(key=lambda r: r[2])
             first_ev = self.next["complaint_event"]
             cw.executemany("INSERT INTO complaint_event (id, complaint_id, customer_id, at, actor_id, action,"
@@ -726,6 +730,8 @@ class Areas:
             self.next["complaint_event"] += len(ev_rows)
             cw.executemany("INSERT INTO complaint_pause (complaint_id, start, \"end\", reason) VALUES (?, ?, ?, ?)",
                            sorted(pause_rows, key=lambda r: r[1]))
+            cw.executemany("INSERT INTO complaint_visit (complaint_id, at, method, satisfaction, handler_id, staff_id)"
+                           " VALUES (?, ?, ?, ?, ?, ?)", sorted(visit_rows, key=lambda r: r[1]))
             acols = tuple(k for k in apps[0].row) if apps else ()
             if apps:
                 cw.executemany(f"INSERT INTO grade_application (id, customer_id, {', '.join(acols)}) VALUES"

@@ -448,10 +448,17 @@ def return_visit(svc: Services, actor: Actor, ticket_id: int, method: str, notes
     row = _require_handler(svc, actor, ticket_id)
     dc.next_state(row["state"], "visit")
     clean = dc.check_visit(method, notes, satisfaction)
+
+    def keep_score(tx: Tx, ticket: int) -> None:  # every visit's score counts, reopened or not
+        tx.execute("INSERT INTO complaint_visit (complaint_id, at, method, satisfaction, handler_id, staff_id)"
+                   " VALUES (:c, :at, :m, :s, :h, :by)", {"c": ticket, "at": tx.now, "m": clean["method"],
+                                                          "s": clean["satisfaction"], "h": row["assignee_id"],
+                                                          "by": actor.staff_id})
+
     _step(svc, actor, row, "visit", {"visit_method": clean["method"], "visit_notes": clean["notes"],
                                      "satisfaction": clean["satisfaction"], "visit_at": svc.now()},
           _("Satisfaction {score}/5 ({method}): {notes}", score=clean["satisfaction"], method=clean["method"],
-            notes=clean["notes"]), {"satisfaction": clean["satisfaction"]})
+            notes=clean["notes"]), {"satisfaction": clean["satisfaction"]}, extra=keep_score)
 
 
 def close(svc: Services, actor: Actor, ticket_id: int, cause_analysis: str, preventive_measure: str) -> None:
@@ -922,11 +929,15 @@ def report(svc: Services, actor: Actor, start: datetime, end: datetime) -> Compl
             smet.append(bool(r[9]))
         elif responded is not None and fed is None and late:
             smet.append(False)  # still not fed back past its limit
-        if r[10] is not None:
-            sat.setdefault(r[11] or "—", []).append(int(r[10]))
         name = r[14] if r[15] is None else _("(erased)")
         num, nm, n = per_customer.get(int(r[12]), (r[13], name, 0))
         per_customer[int(r[12])] = (num, nm, n + 1)
+    with svc.store.read() as s:  # R-CMP-6: every return visit of the period, reopened tickets' too
+        for handler, score in s.execute(text(
+                "SELECT st.display_name, v.satisfaction FROM complaint_visit v"
+                " LEFT JOIN staff st ON st.id = v.handler_id WHERE v.at >= :a AND v.at < :b ORDER BY v.id"),
+                {"a": start, "b": end}):
+            sat.setdefault(handler or "—", []).append(int(score))
     return ComplaintReport(
         start, end, len(rows), _ranked(cats), _ranked(chans), _ranked(sevs), sorted(months.items()),
         _median(respond_h), _median(resolve_h),

@@ -236,6 +236,7 @@ def _weeks(s: Session, mondays: list[date], now: datetime, owner: int | None) ->
     p: dict[str, Any] = {"a": a, "b": b, "now": _ts(now), "me": owner}
     own_c = " AND owner_id = :me" if owner is not None else ""
     own_t = " AND assignee_id = :me" if owner is not None else ""
+    own_v_t = " AND handler_id = :me" if owner is not None else ""  # complaint_visit: the handler then
     # Own scope joins the customer from the (few) feedback rows, never lists the owner's customers.
     own_f = " AND EXISTS (SELECT 1 FROM customer c WHERE c.id = customer_id AND c.owner_id = :me)" if owner is not None else ""
     new = dict(s.execute(text(
@@ -247,8 +248,8 @@ def _weeks(s: Session, mondays: list[date], now: datetime, owner: int | None) ->
         "  AND NOT (due_at IS NOT NULL AND due_at < :now) THEN 1 ELSE 0 END)"
         f" FROM complaint WHERE received_at >= :a AND received_at < :b{own_t} GROUP BY w"), p)}
     sat = {w: (float(v), int(n)) for w, v, n in s.execute(text(
-        f"SELECT {_WEEK.format(col='visit_at')} w, avg(satisfaction), count(satisfaction) FROM complaint"
-        f" WHERE visit_at >= :a AND visit_at < :b AND satisfaction IS NOT NULL{own_t} GROUP BY w"), p)}
+        f"SELECT {_WEEK.format(col='at')} w, avg(satisfaction), count(satisfaction) FROM complaint_visit"
+        f" WHERE at >= :a AND at < :b{own_v_t} GROUP BY w"), p)}
     srv = {w: (float(v), int(n)) for w, v, n in s.execute(text(
         f"SELECT {_WEEK.format(col='at')} w, avg(score), count(score) FROM customer_feedback"
         f" WHERE kind = 'survey' AND at >= :a AND at < :b AND score IS NOT NULL{own_f} GROUP BY w"), p)}
@@ -301,6 +302,7 @@ def _summary(s: Session, period: dr.Period, now: datetime, owner: int | None) ->
     p: dict[str, Any] = {"a": a, "b": b, "now": _ts(now), "me": owner, "da": _ts(period.start), "db": _ts(period.end)}
     own_c = " AND owner_id = :me" if owner is not None else ""
     own_t = " AND assignee_id = :me" if owner is not None else ""
+    own_v_t = " AND handler_id = :me" if owner is not None else ""  # complaint_visit: the handler then
     own_v = " AND staff_id = :me" if owner is not None else ""
 
     def one(sql: str) -> Any:
@@ -311,8 +313,7 @@ def _summary(s: Session, period: dr.Period, now: datetime, owner: int | None) ->
                 " AND NOT (due_at IS NOT NULL AND due_at < :now) THEN 1 ELSE 0 END) FROM complaint"
                 f" WHERE received_at >= :a AND received_at < :b{own_t}")
     closed = one(f"SELECT count(*) FROM complaint WHERE closed_at >= :a AND closed_at < :b{own_t}")[0]
-    sat = one("SELECT avg(satisfaction) FROM complaint WHERE visit_at >= :a AND visit_at < :b"
-              f" AND satisfaction IS NOT NULL{own_t}")[0]
+    sat = one(f"SELECT avg(satisfaction) FROM complaint_visit WHERE at >= :a AND at < :b{own_v_t}")[0]
     visits = one(f"SELECT count(*) FROM followup_visit WHERE at >= :a AND at < :b{own_v}")[0]
     cards, won, lost = one("SELECT count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
                            f" WHERE card_date >= :da AND card_date <= :db AND status != 'void'{own_c}")
@@ -363,8 +364,8 @@ def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
          " FROM complaint WHERE received_at >= :a AND received_at < :b GROUP BY assignee_id",
          "tickets", "respond_decided", "respond_met", "resolve_decided", "resolve_met", "respond_hours",
          "resolve_hours")
-    fill("SELECT assignee_id, avg(satisfaction), count(satisfaction) FROM complaint"
-         " WHERE visit_at >= :a AND visit_at < :b AND satisfaction IS NOT NULL GROUP BY assignee_id",
+    fill("SELECT handler_id, avg(satisfaction), count(satisfaction) FROM complaint_visit"
+         " WHERE at >= :a AND at < :b GROUP BY handler_id",
          "satisfaction", "satisfaction_n")
     fill("SELECT applicant_id, count(*) FROM grade_application WHERE filed_at >= :a AND filed_at < :b"
          " GROUP BY applicant_id", "grade_filed")

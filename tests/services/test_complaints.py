@@ -467,3 +467,31 @@ def test_r_kpi_1_a_limit_still_running_past_its_deadline_counts_as_missed(crm: C
     crm.clock.advance(days=2)  # the unassigned normal ticket passes its 1-working-day respond limit (Tue 17:30)
     rep = cp.report(crm.svc, crm.actor("section_chief"), datetime(2026, 11, 1), datetime(2026, 12, 1))
     assert rep.respond_within == pytest.approx(2 / 3)
+
+
+def test_r_cmp_6_every_return_visit_score_counts_after_a_reopen(crm: Crm) -> None:
+    """R-CMP-6: a reopen keeps the earlier return visit's score. In one week with scores 4, 2, 5 and 1
+    (the 2 and the 1 reopened), the handler's satisfaction is 3.00 over 4 visits, not 5.00."""
+    from crm_tui.domain import reports as dr
+    from crm_tui.services import reports
+
+    desk, mgr = crm.actor("front_desk"), crm.manager
+    for scores in ((4,), (2, 5), (1,)):
+        ref = _filed(crm)
+        _to_visit(crm, ref)
+        for i, score in enumerate(scores):
+            if i:
+                cp.solve(crm.svc, mgr, ref.id, "重新核实")
+                cp.feed_back(crm.svc, mgr, ref.id, "再次致歉", "补充说明", "电话")
+            cp.return_visit(crm.svc, mgr, ref.id, "电话", "回访", score)
+            if score <= 2:
+                cp.reopen(crm.svc, desk, ref.id, "客户不满意")
+        crm.clock.advance(hours=2)
+    rows = {r.name: r for r in reports.staff_metrics(crm.svc, crm.actor("section_chief"),
+                                                      dr.Period.of("week", crm.clock.now.date()))}
+    handler = rows["王建国"]
+    assert (round(handler.satisfaction, 2), handler.satisfaction_n) == (3.0, 4)
+    pack = reports.pack(crm.svc, crm.actor("section_chief"), "week", crm.clock.now.date())
+    assert round(pack.summary.satisfaction, 2) == 3.0
+    rep = cp.report(crm.svc, crm.actor("section_chief"), crm.clock.now - timedelta(days=1), crm.clock.now + timedelta(hours=1))
+    assert [(h, round(a, 2), n) for h, a, n in rep.satisfaction_by_handler] == [("王建国", 3.0, 4)]

@@ -65,12 +65,15 @@ def data(crm):  # type: ignore[no-untyped-def]
         ticket("1", c1, "2026-11-23 08:00:00", m, responded_at="2026-11-23 09:00:00", respond_met=1,
                due_at="2026-11-25 18:00:00", state="investigating")
         ticket("2", c2, "2026-11-23 07:00:00", None, due_at="2026-11-23 09:00:00")  # unanswered past its limit
-        ticket("3", c3, "2026-11-16 10:00:00", m2, category="product", responded_at="2026-11-16 12:00:00",
+        t3 = ticket("3", c3, "2026-11-16 10:00:00", m2, category="product", responded_at="2026-11-16 12:00:00",
                respond_met=1, feedback_at="2026-11-17 10:00:00", resolve_met=1, visit_at="2026-11-18 10:00:00",
                satisfaction=4, closed_at="2026-11-18 11:00:00", state="closed")
-        ticket("4", c3, "2026-11-17 10:00:00", m2, responded_at="2026-11-17 14:00:00", respond_met=0,
-               feedback_at="2026-11-20 10:00:00", resolve_met=0, visit_at="2026-11-23 09:00:00", satisfaction=2,
-               state="visited")
+        t4 = ticket("4", c3, "2026-11-17 10:00:00", m2, responded_at="2026-11-17 14:00:00", respond_met=0,
+                    feedback_at="2026-11-20 10:00:00", resolve_met=0, visit_at="2026-11-23 09:00:00", satisfaction=2,
+                    state="visited")
+        for t, at, score in ((t3, "2026-11-18 10:00:00", 4), (t4, "2026-11-23 09:00:00", 2)):  # R-CMP-6: one row a visit
+            _insert(s, "complaint_visit", complaint_id=t, at=at, method="电话", satisfaction=score, handler_id=m2,
+                    staff_id=m2)
         for at, score in (("2026-11-17 11:00:00", 5), ("2026-11-18 11:00:00", 3)):
             _insert(s, "customer_feedback", customer_id=c1, kind="survey", at=at, score=score, created_at=at)
 

@@ -91,6 +91,22 @@ class ComplaintPause(SQLModel, table=True):
     reason: str | None = None
 
 
+class ComplaintVisit(SQLModel, table=True):
+    """One return visit (回访) with the customer's satisfaction (R-CMP-6); a reopened ticket keeps
+    the scores of its earlier visits, and the handler's metric counts each of them."""
+
+    __tablename__ = "complaint_visit"
+    __table_args__ = (Index("ix_complaint_visit_at", "at", "handler_id"),
+                      Index("ix_complaint_visit_ticket", "complaint_id", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id")
+    at: datetime
+    method: str | None = None
+    satisfaction: int
+    handler_id: int | None = Field(default=None, foreign_key="staff.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
 class ComplaintNumberSeq(SQLModel, table=True):
     __tablename__ = "complaint_number_seq"
     year: int = Field(primary_key=True)
