@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,10 @@ class Period:
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    def ended(self, today: date) -> bool:
+        """Past its last day: its review is due whether or not an administrator closed it."""
+        return self.end_date < today
 
 
 @dataclass(frozen=True)
@@ -665,11 +669,14 @@ def _home_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     if actor.can("grade.acknowledge"):
         n = _count(s, actor, "acknowledge")
         items.append(WorkItem("grade.acknowledge", N_("Grade changes filed, to acknowledge"), n, "open('grades')"))
-    if actor.can("grade.review"):
-        rows = s.execute(text("SELECT review_due FROM grade_review_period WHERE closed_at IS NOT NULL"
-                              " AND reviewed_at IS NULL")).all()
+    if actor.can("grade.review"):  # R-GRD-2: closed, or past its last day without being closed
+        now = svc.now()
+        cal = _calendar(svc)
+        rows = [_period_row(s, int(r[0]), cal) for r in s.execute(text(
+            "SELECT id FROM grade_review_period WHERE reviewed_at IS NULL"
+            " AND (closed_at IS NOT NULL OR end_date < :today)"), {"today": now.date()})]
         if rows:
-            late = any((_dt(r[0]) or svc.now()) < svc.now() for r in rows)
+            late = any(p.review_due is not None and p.review_due < now for p in rows)
             items.append(WorkItem("grade.review", N_("Grade review periods to review"), len(rows), "open('grades')",
                                   late))
     return items
@@ -720,12 +727,21 @@ def _timeline_source(s: Session, customer_id: int, before: datetime | None, limi
 # ------------------------------------------------------------------------------------------------
 
 
-def _period_row(s: Session | Tx, period_id: int) -> Period:
+def _period_row(s: Session | Tx, period_id: int, cal: WorkCalendar | None = None) -> Period:
     r = _sess(s).execute(text("SELECT id, name, start_date, end_date, closed_at, review_due, reviewed_at"
                               " FROM grade_review_period WHERE id = :i"), {"i": period_id}).first()
     if r is None:
         raise NotFound("No grade review period #{id}.", id=period_id)
-    return Period(r[0], r[1], _d(r[2]), _d(r[3]), _dt(r[4]), _dt(r[5]), _dt(r[6]))
+    end = _d(r[3])
+    assert end is not None
+    return Period(r[0], r[1], _d(r[2]), end, _dt(r[4]), _dt(r[5]) or _review_due(end, cal or WorkCalendar()),
+                  _dt(r[6]))
+
+
+def _review_due(end: date, cal: WorkCalendar) -> datetime:
+    """R-GRD-2: the check is organised within 3 working days after the period ends (its last day
+    over), not after an administrator happens to close it."""
+    return dg.review_due(datetime.combine(end, time(23, 59)), cal)
 
 
 def periods(svc: Services, actor: Actor) -> list[Period]:
@@ -734,7 +750,8 @@ def periods(svc: Services, actor: Actor) -> list[Period]:
         svc.require(actor, "grade.view")
     with svc.store.read() as s:
         ids = [r[0] for r in s.execute(text("SELECT id FROM grade_review_period ORDER BY id DESC"))]
-        return [_period_row(s, i) for i in ids]
+        cal = _calendar(svc)
+        return [_period_row(s, i, cal) for i in ids]
 
 
 def open_period(svc: Services, actor: Actor, name: str, start: date | str, end: date | str) -> int:
@@ -770,13 +787,14 @@ def open_period(svc: Services, actor: Actor, name: str, start: date | str, end: 
 
 
 def close_period(svc: Services, actor: Actor, period_id: int) -> datetime:
-    """Close a period; the section chief's review is then due within 3 working days. Returns the due time."""
+    """Close a period. The section chief's review is due within 3 working days of the period's end
+    (R-GRD-2), closed or not. Returns the due time."""
     svc.require(actor, "grade.period_manage")
     with svc.write(actor) as tx:
         p = _period_row(tx, period_id)
         if not p.is_open:
             raise Conflict("This review period is already closed.")
-        due = dg.review_due(tx.now, _calendar(svc))
+        due = _review_due(p.end_date, _calendar(svc))
         tx.execute("UPDATE grade_review_period SET closed_at = :now, closed_by_id = :by, review_due = :due"
                    " WHERE id = :i", {"now": tx.now, "by": actor.staff_id, "due": due, "i": period_id})
         tx.audit("grade.period_close", entity="grade_review_period", entity_id=period_id,
@@ -850,8 +868,9 @@ def file_bulk(svc: Services, actor: Actor, items: Sequence[tuple[int, str]], rea
                 skipped.append((cust["number"], e.message))
         if period_id is not None:
             tx.execute("UPDATE grade_review_period SET reviewed_at = coalesce(reviewed_at, :now),"
-                       " reviewed_by_id = coalesce(reviewed_by_id, :by) WHERE id = :i AND closed_at IS NOT NULL",
-                       {"now": tx.now, "by": actor.staff_id, "i": period_id})
+                       " reviewed_by_id = coalesce(reviewed_by_id, :by) WHERE id = :i"
+                       " AND (closed_at IS NOT NULL OR end_date < :today)",
+                       {"now": tx.now, "by": actor.staff_id, "i": period_id, "today": tx.now.date()})
         tx.audit("grade.bulk_file", entity="grade_review_period", entity_id=period_id,
                  details={"filed": filed, "skipped": len(skipped)})
     return BulkResult(filed, skipped)
@@ -861,8 +880,8 @@ def mark_reviewed(svc: Services, actor: Actor, period_id: int) -> None:
     """The section chief records that the review of a closed period is done (R-GRD-2)."""
     svc.require(actor, "grade.review")
     with svc.write(actor) as tx:
-        p = _period_row(tx, period_id)
-        if p.is_open:
+        p = _period_row(tx, period_id, _calendar(svc))
+        if p.is_open and not p.ended(tx.now.date()):
             raise Conflict("The review period is still open; it is reviewed after it closes.")
         if p.reviewed_at is not None:
             raise Conflict("This review period was already reviewed.")

@@ -479,13 +479,18 @@ def test_r_grd_2_review_period_candidates_and_bulk_filing(crm: Crm) -> None:
     pid = gs.open_period(crm.svc, admin, "2026年第四季度", "2026-10-01", "2026-11-20")
     with pytest.raises(Conflict):
         gs.open_period(crm.svc, admin, "又一个", "2026-10-01", "2026-12-31")
+    crm.clock.now = datetime(2026, 11, 20, 10, 0)  # its last day: not yet to review
     with pytest.raises(Conflict):
         gs.mark_reviewed(crm.svc, chief(crm), pid)
-    crm.clock.now = datetime(2026, 11, 27, 16, 0)
-    assert gs.close_period(crm.svc, admin, pid) == datetime(2026, 12, 2, 17, 30)
+    assert "grade.review" not in {i.key for i in home.today(crm.svc, chief(crm))}
+    # R-GRD-2: due 3 working days after the period's end (Fri 11-20), whether or not it was closed
+    crm.clock.now = datetime(2026, 11, 24, 9, 0)
     items = {i.key: i for i in home.today(crm.svc, chief(crm))}
     assert items["grade.review"].count == 1 and not items["grade.review"].urgent
-    crm.clock.now = datetime(2026, 12, 3, 9, 0)
+    assert gs.periods(crm.svc, admin)[0].review_due == datetime(2026, 11, 25, 17, 30)
+    crm.clock.now = datetime(2026, 11, 27, 16, 0)
+    assert {i.key: i for i in home.today(crm.svc, chief(crm))}["grade.review"].urgent
+    assert gs.close_period(crm.svc, admin, pid) == datetime(2026, 11, 25, 17, 30)
     assert {i.key: i for i in home.today(crm.svc, chief(crm))}["grade.review"].urgent
 
     page = gs.review_candidates(crm.svc, chief(crm))

@@ -819,10 +819,12 @@ class ReviewScreen(BaseScreen[None]):
         self.periods = periods
         lines = []
         for p in periods[:3]:
-            if p.is_open:
+            if p.is_open and not p.ended(self.svc.now().date()):
                 state = _("open")
             elif p.reviewed_at:
                 state = _("reviewed {time}", time=_when(p.reviewed_at))
+            elif p.is_open:
+                state = _("ended, not closed; review due {due}", due=_when(p.review_due))
             else:
                 state = _("closed; review due {due}", due=_when(p.review_due))
             lines.append(escape(f"{p.name}  {p.start_date} – {p.end_date}  {state}"))
