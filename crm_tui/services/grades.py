@@ -32,6 +32,7 @@ from crm_tui.domain.customers import load_policy
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
+from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
@@ -202,7 +203,7 @@ class Report:
 
 
 def _calendar(svc: Services) -> WorkCalendar:
-    return WorkCalendar()
+    return holidays.work_calendar(svc)
 
 
 def _dt(v: Any) -> datetime | None:
