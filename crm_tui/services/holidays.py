@@ -437,9 +437,13 @@ def _schedule_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     items: list[WorkItem] = []
     if may_see_warning(actor):
         years = missing_years(svc)
-        if years:
-            items.append(WorkItem("calendar.missing", N_("Years without a holiday schedule (deadlines marked ≈)"),
+        if years and actor.can(PERMISSION):
+            items.append(WorkItem("calendar.missing", N_("Years without a holiday schedule: Enter to load one "
+                                                         "(or crm-tui calendar import)"),
                                   len(years), "open('calendar')", True))
+        elif years:
+            items.append(WorkItem("calendar.missing", N_("Years without a holiday schedule (deadlines marked ≈): "
+                                                         "ask an administrator to load one"), len(years), None, True))
     return items
 
 
