@@ -80,6 +80,7 @@ def work_calendar(svc: Services, hours: BusinessHours | None = None) -> WorkCale
             rev = _revision(s)
             if cached is None or rev != cached.revision:
                 cached = _Cached(WorkCalendar.from_schedule(_branch_entries(s)), rev, now)
+                _last[:] = [cached.calendar]
             else:
                 cached.checked = now
         with _cache_lock:
@@ -160,6 +161,21 @@ def coverage_warning(svc: Services, today: date | None = None) -> str | None:
         return None
     return _("No holiday schedule for {years}: deadlines there count only weekends as days off. Fix: {hint}",
              years=", ".join(str(y) for y in years), hint=_(FIX_HINT))
+
+
+_last: list[WorkCalendar] = []  # the calendar most recently built in this process (for mark())
+
+
+def mark(due: date | datetime | None) -> str:
+    """'≈' when ``due`` lies in a year without a holiday schedule (per the calendar this process
+    last loaded; screens call work_calendar(svc) when they load), else ''. See MARK_LEGEND."""
+    if due is None:
+        return ""
+    cal = _last[0] if _last else WorkCalendar()
+    return "" if cal.covers(due.year) else "≈"
+
+
+MARK_LEGEND = N_("≈ counted without a holiday schedule for that year")
 
 
 def due_mark(cal: WorkCalendar, start: date | datetime | None, due: date | datetime | None) -> str:
