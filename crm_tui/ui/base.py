@@ -25,7 +25,7 @@ def localise_bindings(node: DOMNode) -> None:
     merged = type(node)._merged_bindings
     if merged is None:
         return
-    localised = {
+    node._bindings.key_to_bindings = {
         key: [
             replace(b, description=_(b.description) if b.description else b.description,
                     tooltip=_(b.tooltip) if b.tooltip else b.tooltip)
@@ -33,11 +33,6 @@ def localise_bindings(node: DOMNode) -> None:
         ]
         for key, bindings in merged.key_to_bindings.items()
     }
-    # Bindings added at run time (the App adds Ctrl+P for the command palette in its __init__) are
-    # not in the class's merged bindings: keep them, or Ctrl+P does nothing.
-    for key, bindings in node._bindings.key_to_bindings.items():
-        localised.setdefault(key, bindings)
-    node._bindings.key_to_bindings = localised
 
 
 # Tab and Shift+Tab move focus at once, when the key arrives, not after it has travelled through the

@@ -150,18 +150,3 @@ def test_calendar_screen_snapshot(ui_services, lang, snap_compare, tmp_path) -> 
         await settle(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=(120, 30), run_before=run_before)
-
-
-async def test_ctrl_p_opens_the_palette_and_finds_the_screen(ui_services):
-    """Ctrl+P was dropped when the app translated its bindings (ui/base.py localise_bindings)."""
-    app = make(ui_services)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await sign_in(pilot, "admin")
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        assert type(app.screen).__name__ == "CommandPalette"
-        await type_text(pilot, "Holiday")
-        await settle(pilot)
-        await pilot.press("down", "enter")
-        await settle(pilot)
-        assert type(app.screen).__name__ == "CalendarScreen"
