@@ -454,8 +454,7 @@ def _schedule_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     if may_see_warning(actor):
         years = missing_years(svc)
         if years and actor.can(PERMISSION):
-            items.append(WorkItem("calendar.missing", N_("Years without a holiday schedule: Enter to load one "
-                                                         "(or crm-tui calendar import)"),
+            items.append(WorkItem("calendar.missing", N_("Years without a holiday schedule: Enter opens the Holiday schedule"),
                                   len(years), "open('calendar')", True))
         elif years:
             items.append(WorkItem("calendar.missing", N_("Years without a holiday schedule (deadlines marked ≈): "
