@@ -18,7 +18,7 @@ import uuid
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from crm_tui.services.context import Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
 
 PERMISSION = "calendar.manage"
+NOTICE_DAYS = 7  # home tells owners for this long that their due dates moved
 RECHECK_S = 5.0  # how often a cached calendar asks whether another process changed the schedule
 _REVISION_KEY = "holiday_revision"
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
@@ -459,6 +460,14 @@ def _schedule_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
         elif years:
             items.append(WorkItem("calendar.missing", N_("Years without a holiday schedule (deadlines marked ≈): "
                                                          "ask an administrator to load one"), len(years), None, True))
+    if actor.staff_id is not None:
+        since = svc.now() - timedelta(days=NOTICE_DAYS)
+        moved = int(s.execute(text(
+            "SELECT count(*) FROM audit_log WHERE action = 'holiday.deadline_moved' AND at >= :since"
+            " AND json_extract(details, '$.owner_id') = :me"), {"since": since, "me": actor.staff_id}).scalar_one())
+        if moved:
+            items.append(WorkItem("calendar.moved", N_("Your due dates moved by a holiday schedule change (7 days)"),
+                                  moved, None))
     return items
 
 

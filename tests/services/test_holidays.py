@@ -175,3 +175,34 @@ def test_coverage_warning_from_1_november_and_for_the_current_year(crm: Crm, tmp
     hol.import_file(crm.svc, crm.actor("admin"), write(tmp_path, SPRING_2027))
     assert hol.missing_years(crm.svc) == []
     assert "calendar.missing" not in {i.key for i in home.today(crm.svc, crm.actor("admin"))}
+
+
+def test_owners_see_on_home_that_their_due_dates_moved(crm: Crm, tmp_path: Path) -> None:
+    crm.clock.now = datetime(2027, 2, 5, 10, 0)
+    fu.create_card(crm.svc, crm.manager, new_customer(crm), {**CARD, "first_reception_date": "2027-02-05"})
+    assert "calendar.moved" not in {i.key for i in home.today(crm.svc, crm.manager)}
+    change = hol.import_file(crm.svc, crm.actor("admin"), write(tmp_path, SPRING_2027))
+    mine = [m for m in change.moved if m.owner_id == crm.manager.staff_id]
+    assert {m.what for m in mine} >= {"followup_card"}
+    items = {i.key: i for i in home.today(crm.svc, crm.manager)}
+    assert items["calendar.moved"].count == len(mine)
+    assert "calendar.moved" not in {i.key for i in home.today(crm.svc, crm.actor("customer_manager2"))}
+    crm.clock.now = datetime(2027, 2, 13, 10, 0)  # a week later the notice is gone
+    assert "calendar.moved" not in {i.key for i in home.today(crm.svc, crm.manager)}
+
+
+def test_doctor_warns_from_1_november_and_stays_ok(crm: Crm, tmp_path: Path) -> None:
+    from crm_tui.services import system
+
+    def line(now: datetime) -> system.Check:
+        [c] = [c for c in system.doctor(crm.place, now=now) if c.name == "holiday schedule"]
+        return c
+
+    assert not line(datetime(2026, 10, 31, 12)).warn
+    c = line(datetime(2026, 11, 1, 9))
+    assert c.ok and c.warn and "2027" in c.detail and "calendar import" in c.detail
+    c = line(datetime(2027, 3, 1, 9))
+    assert c.ok and c.warn and "2027" in c.detail
+    hol.import_file(crm.svc, crm.actor("admin"), write(tmp_path, SPRING_2027))
+    assert not line(datetime(2027, 3, 1, 9)).warn
+    assert line(datetime(2027, 11, 2, 9)).warn  # and 2028 from 1 November 2027
