@@ -81,11 +81,11 @@ def work_calendar(svc: Services, hours: BusinessHours | None = None) -> WorkCale
             rev = _revision(s)
             if cached is None or rev != cached.revision:
                 cached = _Cached(WorkCalendar.from_schedule(_branch_entries(s)), rev, now)
-                _last[:] = [cached.calendar]
             else:
                 cached.checked = now
         with _cache_lock:
             _cache[store] = cached
+    _last[:] = [cached.calendar]
     if hours is None or hours == cached.calendar.hours:
         return cached.calendar
     cal = cached.by_hours.get(hours)

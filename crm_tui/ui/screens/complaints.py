@@ -306,6 +306,7 @@ class TicketDetailScreen(BaseScreen[None]):
     def _show(self, view: cp.TicketView) -> None:
         self.view = view
         self.sub_title = f"{view.number} · {view.state_label}"
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         self.query_one("#ticket-text", Static).update(ticket_text(view))
         table = self.query_one("#ticket-events", DataTable)
         with self.app.batch_update():

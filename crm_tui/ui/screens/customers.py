@@ -283,6 +283,7 @@ class CustomerDetailScreen(BaseScreen[None]):
     def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry]) -> None:
         self.view = view
         self.sub_title = f"{view.number} {view.name}"
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         self.query_one("#profile-text", Static).update(profile_text(view))
         table = self.query_one("#timeline", DataTable)
         with self.app.batch_update():

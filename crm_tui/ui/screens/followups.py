@@ -319,6 +319,7 @@ class CardDetailScreen(BaseScreen[None]):
     def _show(self, view: fu.CardView) -> None:
         self.view = view
         self.sub_title = f"{view.number} {view.customer}"
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         self.query_one("#card-text", Static).update(card_text(view))
         table = self.query_one("#card-visits", DataTable)
         with self.app.batch_update():

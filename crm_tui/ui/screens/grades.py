@@ -150,6 +150,7 @@ class GradesScreen(BaseScreen[None]):
     @_while_shown
     def _show(self, kind: str, page: gs.Page, counts: dict[str, int] | None, std, append: bool,  # type: ignore[no-untyped-def]
               keep: bool) -> None:
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if kind != self.kind or not self.is_attached:
             return
         if counts is not None:
@@ -497,6 +498,7 @@ class ApplicationScreen(BaseScreen[None]):
 
     @_while_shown
     def _show(self, v: gs.ApplicationView, std) -> None:  # type: ignore[no-untyped-def]
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if not self.is_attached:
             return  # left meanwhile (signed out, Esc)
         self.view = v
@@ -820,6 +822,7 @@ class ReviewScreen(BaseScreen[None]):
 
     @_while_shown
     def _show(self, periods: list[gs.Period], page: gs.CandidatePage | None) -> None:
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if not self.is_attached:
             return
         self.periods = periods
