@@ -150,7 +150,7 @@ def doctor() -> None:
 
     width = max(cell_len(c.name) for c in checks)
     for c in checks:
-        _out(f"{'OK  ' if c.ok else 'FAIL'} {_pad(c.name, width)}  {c.detail}")
+        _out(f"{('WARN' if c.warn else 'OK  ') if c.ok else 'FAIL'} {_pad(c.name, width)}  {c.detail}")
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -719,3 +719,92 @@ def report_cmd(
             _out(_("Exported to {path}", path=str(reports.export_text(svc, actor, pack, text_file))))
     finally:
         svc.close()
+
+
+calendar_app = typer.Typer(help="The holiday schedule (节假日安排): days off and make-up working days per year.",
+                           no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+def _print_change(change) -> None:  # type: ignore[no-untyped-def]
+    _out(_("Holiday schedule saved: {added} added, {changed} changed, {removed} removed, {same} unchanged.",
+           added=change.added, changed=change.changed, removed=change.removed, same=change.unchanged))
+    if change.moved:
+        _out(_("{n} open deadline(s) moved:", n=len(change.moved)))
+        for m in change.moved[:50]:
+            _out(f"  {m.label}  {m.old} -> {m.new}")
+        if len(change.moved) > 50:
+            _out("  " + _("... and {n} more (see the audit trail)", n=len(change.moved) - 50))
+
+
+@calendar_app.command("show")
+def calendar_show(year: Annotated[int, typer.Argument(help="The year, e.g. 2027.")]) -> None:
+    """A year's days off (休) and make-up working days (班), each with where it comes from: the shipped
+    chinese-calendar package or the branch's own schedule."""
+    from crm_tui.services import holidays, system
+
+    svc = system.open_services(_place())
+    try:
+        sched = holidays.year_schedule(svc, year)
+    finally:
+        svc.close()
+    if not sched.covered:
+        _out(_("No holiday schedule for {year}: only weekends count as days off. Load one with: {hint}",
+               year=year, hint=_(holidays.FIX_HINT)))
+        return
+    for title, entries in ((_("Days off (休)"), sched.days_off), (_("Make-up working days (班)"), sched.workdays)):
+        _out(f"{title}: {len(entries)}")
+        for e in entries:
+            src = _("branch") if e.source == "branch" else _("package")
+            _out(f"  {e.day.isoformat()} {_weekday(e.day)}  {_pad(e.name_label, 16)}  {src}")
+
+
+def _weekday(d) -> str:  # type: ignore[no-untyped-def]
+    from crm_tui.services.holidays import WEEKDAYS
+
+    return _(WEEKDAYS[d.weekday()])
+
+
+@calendar_app.command("import")
+def calendar_import(file: Path) -> None:
+    """Load a schedule file (CSV in UTF-8 or GBK, or XLSX) with the columns 日期, 类型 (休 or 班) and
+    名称. Its rows become the branch's schedule of the years they cover; a bad row is named with its
+    row number and nothing is written (administrators, --user NAME)."""
+    from crm_tui.services import holidays
+
+    svc, actor = _signed_in()
+    try:
+        change = holidays.import_file(svc, actor, file)
+    finally:
+        svc.close()
+    _print_change(change)
+
+
+@calendar_app.command("set")
+def calendar_set(
+    day: Annotated[str, typer.Argument(help="The date, YYYY-MM-DD.")],
+    kind: Annotated[str, typer.Argument(help="休 (day off) or 班 (make-up working day).")],
+    name: Annotated[str, typer.Argument(help="The holiday's name, e.g. 春节.")],
+) -> None:
+    """Make one day a day off or a make-up working day (administrators, --user NAME)."""
+    from crm_tui.services import holidays
+
+    svc, actor = _signed_in()
+    try:
+        change = holidays.set_day(svc, actor, day, kind, name)
+    finally:
+        svc.close()
+    _print_change(change)
+
+
+@calendar_app.command("unset")
+def calendar_unset(day: Annotated[str, typer.Argument(help="The date, YYYY-MM-DD.")]) -> None:
+    """Remove the branch's entry of one day; the package's schedule applies again (administrators)."""
+    from crm_tui.services import holidays
+
+    svc, actor = _signed_in()
+    try:
+        change = holidays.unset_day(svc, actor, day)
+    finally:
+        svc.close()
+    _print_change(change)

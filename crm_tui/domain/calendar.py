@@ -8,7 +8,8 @@ Working days
     Statutory holidays and make-up working days (调休) come from ``chinese_calendar``. For a year
     it does not cover (see :meth:`WorkCalendar.covers`) Monday to Friday are working days, so
     nothing crashes; the UI shows :meth:`WorkCalendar.coverage_warning`. The branch's own
-    ``holidays`` / ``extra_workdays`` override both.
+    ``holidays`` / ``extra_workdays`` override both, and a year the branch has entered a schedule
+    for (``branch_years``, see :meth:`WorkCalendar.from_schedule`) counts as covered.
 
 Business hours
     Working periods are half-open ``[start, end)``: 09:00 is working time, 12:00 and 17:30 are not.
@@ -48,6 +49,9 @@ from crm_tui.i18n import N_, _
 
 __all__ = [
     "DEFAULT_PERIODS",
+    "KIND_LABELS",
+    "ScheduleEntry",
+    "ScheduleKind",
     "STATE_LABELS",
     "BusinessHours",
     "LimitState",
@@ -59,6 +63,8 @@ __all__ = [
 ]
 
 TimeUnit = Literal["hours", "days"]
+ScheduleKind = Literal["off", "work"]  # 休 (放假) / 班 (调休上班)
+ScheduleSource = Literal["package", "branch"]
 LimitState = Literal["ok", "at_risk", "overdue"]
 Pause = tuple[datetime, datetime | None]
 
@@ -71,6 +77,14 @@ STATE_LABELS: dict[str, str] = {
     "overdue": N_("Overdue"),
 }
 
+#: Display labels of schedule kinds (休 / 班), translated at display time.
+KIND_LABELS: dict[str, str] = {"off": N_("Day off"), "work": N_("Make-up working day")}
+#: The holiday names chinese_calendar uses, for the catalog (shown translated).
+PACKAGE_HOLIDAY_NAMES = (
+    N_("New Year's Day"), N_("Spring Festival"), N_("Tomb-sweeping Day"), N_("Labour Day"),
+    N_("Dragon Boat Festival"), N_("National Day"), N_("Mid-autumn Festival"), N_("Anti-Fascist 70th Day"),
+)
+
 _ONE_DAY = timedelta(days=1)
 _ONE_MINUTE = timedelta(minutes=1)
 _MEMO_MAX = 4096
@@ -79,6 +93,38 @@ _ZERO = timedelta(0)
 # Years with an official schedule in the installed chinese_calendar (2004-2026 for 1.11.0).
 _CC_FIRST_YEAR = min(chinese_calendar.holidays).year
 _CC_LAST_YEAR = max(chinese_calendar.holidays).year
+
+
+def package_covers(year: int) -> bool:
+    """Whether the installed chinese_calendar has the official schedule of ``year``."""
+    return _CC_FIRST_YEAR <= year <= _CC_LAST_YEAR
+
+
+@dataclass(frozen=True)
+class ScheduleEntry:
+    """One day of a year's official schedule: a day off (休) or a make-up working day (班)."""
+
+    day: date
+    kind: ScheduleKind
+    name: str
+    source: ScheduleSource = "branch"
+
+    @property
+    def kind_label(self) -> str:
+        return _(KIND_LABELS[self.kind])
+
+    @property
+    def name_label(self) -> str:
+        return _(self.name) if self.source == "package" else self.name
+
+
+def package_schedule(year: int) -> list[ScheduleEntry]:
+    """The days off and make-up working days chinese_calendar ships for ``year`` (empty if none)."""
+    out = [ScheduleEntry(d, "off", str(getattr(h, "value", h)), "package")
+           for d, h in chinese_calendar.holidays.items() if d.year == year]
+    out += [ScheduleEntry(d, "work", str(getattr(h, "value", h)), "package")
+            for d, h in chinese_calendar.workdays.items() if d.year == year]
+    return sorted(out, key=lambda e: e.day)
 
 
 @cache
@@ -208,6 +254,8 @@ class WorkCalendar:
     hours: BusinessHours = field(default_factory=BusinessHours)
     holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
+    #: Years the branch has entered an official schedule for: covered even beyond the package.
+    branch_years: frozenset[int] = frozenset()
     #: add_workdays answers by (date, n): an import or a batch asks the same few questions for
     #: thousands of rows (each answer stepped day by day costs ~100 us). Not part of equality.
     _workdays_memo: dict[tuple[date, int], date] = field(
@@ -217,6 +265,7 @@ class WorkCalendar:
     def __post_init__(self) -> None:
         object.__setattr__(self, "holidays", _frozen_dates(self.holidays))
         object.__setattr__(self, "extra_workdays", _frozen_dates(self.extra_workdays))
+        object.__setattr__(self, "branch_years", frozenset(int(y) for y in self.branch_years))
         clash = self.holidays & self.extra_workdays
         if clash:
             raise ValidationError(
@@ -227,10 +276,31 @@ class WorkCalendar:
 
     # -- coverage ---------------------------------------------------------------------------
 
-    @staticmethod
-    def covers(year: int) -> bool:
-        """Whether the official holiday schedule (法定节假日/调休) of ``year`` is known."""
-        return _CC_FIRST_YEAR <= year <= _CC_LAST_YEAR
+    @classmethod
+    def from_schedule(cls, entries: Iterable[ScheduleEntry], hours: BusinessHours | None = None) -> WorkCalendar:
+        """The calendar with the branch's schedule entries on top of the package (branch wins)."""
+        entries = list(entries)
+        return cls(
+            hours=hours or BusinessHours(),
+            holidays=frozenset(e.day for e in entries if e.kind == "off"),
+            extra_workdays=frozenset(e.day for e in entries if e.kind == "work"),
+            branch_years=frozenset(e.day.year for e in entries),
+        )
+
+    def with_hours(self, hours: BusinessHours) -> WorkCalendar:
+        """The same days with other business hours (complaints keep their own)."""
+        if hours == self.hours:
+            return self
+        return WorkCalendar(hours, self.holidays, self.extra_workdays, self.branch_years)
+
+    def covers(self, year: int) -> bool:
+        """Whether the official holiday schedule (法定节假日/调休) of ``year`` is known, from the
+        package or from the branch's own entries."""
+        return year in self.branch_years or package_covers(year)
+
+    def covers_span(self, a: date, b: date) -> bool:
+        """Whether every year from ``a`` to ``b`` is covered (a deadline counted over them is exact)."""
+        return all(self.covers(y) for y in range(_as_date(a).year, _as_date(b).year + 1))
 
     def coverage_warning(self, year: int) -> str | None:
         """A translated warning for the UI when ``year`` falls back to Monday-Friday, else None."""
@@ -249,7 +319,7 @@ class WorkCalendar:
             return True
         if d in self.holidays:
             return False
-        if self.covers(d.year):
+        if package_covers(d.year):
             return _statutory_workday(d)
         return d.weekday() < 5
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from crm_tui.domain import config
@@ -133,8 +133,14 @@ def apply_due(approved_at: datetime, calendar: WorkCalendar) -> datetime:
 
 
 def review_due(closed_at: datetime, calendar: WorkCalendar) -> datetime:
-    """The review of a closed period is due within 3 working days (R-GRD-2)."""
+    """3 working days after ``closed_at`` (R-GRD-2)."""
     return calendar.workday_deadline(closed_at, REVIEW_DAYS)
+
+
+def period_review_due(end: date, calendar: WorkCalendar) -> datetime:
+    """R-GRD-2: the check is organised within 3 working days after the period ends (its last day
+    over), whether or not an administrator has closed it."""
+    return review_due(datetime.combine(end, time(23, 59)), calendar)
 
 
 # ------------------------------------------------------------------------------------------------

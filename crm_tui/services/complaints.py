@@ -29,11 +29,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import complaints as dc
-from crm_tui.domain.calendar import LimitStatus
+from crm_tui.domain.calendar import LimitStatus, WorkCalendar
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from crm_tui.domain.roles import all_roles
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
+from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
@@ -226,16 +227,22 @@ def _pauses(s: Session | Tx, ticket_id: int) -> list[tuple[datetime, datetime | 
         "SELECT start, \"end\" FROM complaint_pause WHERE complaint_id = :i ORDER BY start"), {"i": ticket_id})]
 
 
-def _clock(row: Mapping[str, Any], pauses: Sequence[tuple[datetime, datetime | None]], now: datetime) -> dc.Clock:
+def calendar(svc: Services) -> WorkCalendar:
+    """The branch's working-day calendar (holiday schedule included) with the complaint business hours."""
+    return holidays.work_calendar(svc, dc.load_policy().hours)
+
+
+def _clock(row: Mapping[str, Any], pauses: Sequence[tuple[datetime, datetime | None]], now: datetime,
+           cal: WorkCalendar) -> dc.Clock:
     pol = dc.load_policy()
-    return dc.clock(pol.calendar(), pol.severities[row["severity"]], received_at=row["received_at"], now=now,
+    return dc.clock(cal, pol.severities[row["severity"]], received_at=row["received_at"], now=now,
                     responded_at=row["responded_at"], resolve_from=row["resolve_from"],
                     resolved_at=row["feedback_at"], pauses=pauses, at_risk_share=pol.at_risk_share)
 
 
-def _refresh_clock(tx: Tx, ticket_id: int) -> dc.Clock:
+def _refresh_clock(tx: Tx, ticket_id: int, cal: WorkCalendar) -> dc.Clock:
     row = _load(tx, ticket_id)
-    ck = _clock(row, _pauses(tx, ticket_id), tx.now)
+    ck = _clock(row, _pauses(tx, ticket_id), tx.now, cal)
     tx.execute("UPDATE complaint SET due_at = :d, risk_at = :r, respond_met = :rm, resolve_met = :sm WHERE id = :i",
                {"d": ck.due_at, "r": ck.risk_at, "rm": ck.respond_met, "sm": ck.resolve_met, "i": ticket_id})
     return ck
@@ -300,7 +307,7 @@ def _step(svc: Services, actor: Actor, row: Mapping[str, Any], action: str, upda
         if extra is not None:
             extra(tx, cur["id"])
         _event(tx, cur, action, new_state, note)
-        ck = _refresh_clock(tx, cur["id"])
+        ck = _refresh_clock(tx, cur["id"], calendar(svc))
         tx.audit(f"complaint.{action}", entity="complaint", entity_id=cur["id"], customer_id=cur["customer_id"],
                  details={"number": cur["number"], "from": cur["state"], "to": new_state,
                           **({"sla": ck.state} if ck.status else {}), **(details or {})})
@@ -342,7 +349,7 @@ def file_complaint(svc: Services, actor: Actor, customer_id: int, raw: Mapping[s
                              " RETURNING id", cols).scalar_one())
         _event(tx, {"id": tid, "customer_id": customer_id, "state": None}, "file", dc.REGISTERED,
                clean["description"])
-        ck = _refresh_clock(tx, tid)
+        ck = _refresh_clock(tx, tid, calendar(svc))
         tx.execute("UPDATE customer SET last_activity_at = :n WHERE id = :c", {"n": tx.now, "c": customer_id})
         tx.audit("complaint.file", entity="complaint", entity_id=tid, customer_id=customer_id,
                  details={"number": number, "customer": cust[0], "channel": clean["channel"],
@@ -570,7 +577,7 @@ def get_ticket(svc: Services, actor: Actor, ticket_id: int) -> TicketView:
                       "SELECT e.at, e.action, e.from_state, e.to_state, e.note, st.display_name FROM complaint_event e"
                       " LEFT JOIN staff st ON st.id = e.actor_id WHERE e.complaint_id = :i ORDER BY e.id"),
                       {"i": ticket_id})]
-        ck = _clock(row, _pauses(s, ticket_id), svc.now())
+        ck = _clock(row, _pauses(s, ticket_id), svc.now(), calendar(svc))
         assignee = _staff_name(s, row["assignee_id"])
         received_by = _staff_name(s, row["received_by_id"])
     allowed = [a for a in dc.allowed_actions(row["state"])
@@ -880,7 +887,7 @@ def report(svc: Services, actor: Actor, start: datetime, end: datetime) -> Compl
     if end <= start:
         raise ValidationErrors([ValidationError("period", "The period must end after it starts")])
     pol = dc.load_policy()
-    cal = pol.calendar()
+    cal = calendar(svc)
     with svc.store.read() as s:
         rows = s.execute(text(
             "SELECT c.id, c.category, c.channel, c.severity, c.received_at, c.responded_at, c.resolve_from,"

@@ -61,6 +61,7 @@ PERMISSION_LABELS = {
     "backup.run": N_("make backups"),
     "backup.restore": N_("restore backups"),
     "import.run": N_("import data"),
+    "calendar.manage": N_("manage the holiday schedule"),
 }
 
 

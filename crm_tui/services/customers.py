@@ -65,6 +65,7 @@ from crm_tui.domain.customers import (
 from crm_tui.domain.errors import Conflict, NotFound, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text, normalise_phone
 from crm_tui.i18n import N_, _
+from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import search_index
@@ -320,7 +321,7 @@ def policy() -> CustomerPolicy:
 
 
 def _calendar(svc: Services) -> WorkCalendar:
-    return WorkCalendar()
+    return holidays.work_calendar(svc)
 
 
 def _dt(v: Any) -> datetime | None:

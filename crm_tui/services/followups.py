@@ -36,6 +36,7 @@ from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
+from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
@@ -245,7 +246,7 @@ def policy() -> fd.FollowupPolicy:
 
 
 def calendar(svc: Services) -> WorkCalendar:
-    return WorkCalendar()
+    return holidays.work_calendar(svc)
 
 
 def _sess(s: Session | Tx) -> Session:

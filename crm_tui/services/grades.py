@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from crm_tui.domain.customers import load_policy
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
+from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
@@ -206,7 +207,7 @@ class Report:
 
 
 def _calendar(svc: Services) -> WorkCalendar:
-    return WorkCalendar()
+    return holidays.work_calendar(svc)
 
 
 def _dt(v: Any) -> datetime | None:
@@ -734,14 +735,8 @@ def _period_row(s: Session | Tx, period_id: int, cal: WorkCalendar | None = None
         raise NotFound("No grade review period #{id}.", id=period_id)
     end = _d(r[3])
     assert end is not None
-    return Period(r[0], r[1], _d(r[2]), end, _dt(r[4]), _dt(r[5]) or _review_due(end, cal or WorkCalendar()),
+    return Period(r[0], r[1], _d(r[2]), end, _dt(r[4]), _dt(r[5]) or dg.period_review_due(end, cal or WorkCalendar()),
                   _dt(r[6]))
-
-
-def _review_due(end: date, cal: WorkCalendar) -> datetime:
-    """R-GRD-2: the check is organised within 3 working days after the period ends (its last day
-    over), not after an administrator happens to close it."""
-    return dg.review_due(datetime.combine(end, time(23, 59)), cal)
 
 
 def periods(svc: Services, actor: Actor) -> list[Period]:
@@ -794,7 +789,7 @@ def close_period(svc: Services, actor: Actor, period_id: int) -> datetime:
         p = _period_row(tx, period_id)
         if not p.is_open:
             raise Conflict("This review period is already closed.")
-        due = _review_due(p.end_date, _calendar(svc))
+        due = dg.period_review_due(p.end_date, _calendar(svc))
         tx.execute("UPDATE grade_review_period SET closed_at = :now, closed_by_id = :by, review_due = :due"
                    " WHERE id = :i", {"now": tx.now, "by": actor.staff_id, "due": due, "i": period_id})
         tx.audit("grade.period_close", entity="grade_review_period", entity_id=period_id,

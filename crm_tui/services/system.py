@@ -89,6 +89,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warn: bool = False  # ok (the exit code stays 0), but something needs doing soon
 
 
 def doctor(place: Place, now: datetime | None = None) -> list[Check]:
@@ -144,6 +145,15 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
         head = migrate.head_revision()
         checks.append(Check(_("schema version"), current == head,
                             _("{current} (newest {head})", current=current or "-", head=head)))
+        if current == head:
+            from crm_tui.services import holidays
+
+            years = {int(r[0][:4]) for r in conn.execute("SELECT DISTINCT substr(day, 1, 4) FROM holiday_entry")}
+            missing = holidays.missing_years_in(now.date(), years)
+            checks.append(Check(_("holiday schedule"), True, _(
+                "no holiday schedule for {years}; load it: {hint}", years=", ".join(map(str, missing)),
+                hint=_(holidays.FIX_HINT)) if missing else _("covers {years}", years=", ".join(
+                    map(str, holidays.needed_years(now.date())))), warn=bool(missing)))
     finally:
         conn.close()
     if state == "stale_pending":

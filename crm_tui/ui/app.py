@@ -83,6 +83,9 @@ def _areas() -> list[Area]:
         Area("audit", "f8", N_("Audit trail"), "audit.view", AuditScreen),
         Area("backup", "f9", N_("Backups"), "backup.run", _backup_screen),
         Area("import", "f11", N_("Import customers"), "import.run", _import_screen),
+        # no function key of its own: the palette (Ctrl+P) and home's warning open it
+        Area("calendar", "", N_("Holiday schedule"), "calendar.manage",
+             _lazy("crm_tui.ui.screens.calendar", "CalendarScreen")),
     ]
 
 
@@ -189,7 +192,7 @@ class CrmApp(App[None]):
 
         assert self.actor is not None
         areas = [(self.get_key_display(Binding(a.key, "")), _(a.label), f"open('{a.name}')")
-                 for a in self.areas if a.permission is None or self.actor.can(a.permission)]
+                 for a in self.areas if a.key and (a.permission is None or self.actor.can(a.permission))]
         return HomeScreen(self.svc, self.actor, areas)
 
     def go_home(self) -> None:

@@ -26,6 +26,7 @@ from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
+from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
 from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cell, cells
@@ -37,7 +38,7 @@ QUEUE_KEYS = ["open", "unassigned", "mine", "at_risk", "overdue", "visit", "clos
 
 
 def _when(dt) -> str:  # type: ignore[no-untyped-def]
-    return f"{dt:%m-%d %H:%M}" if dt else "—"
+    return f"{dt:%m-%d %H:%M}{holidays.mark(dt)}" if dt else "—"
 
 
 def _sla_markup(sla: str, label: str) -> str:
@@ -183,6 +184,7 @@ class ComplaintListScreen(BaseScreen[None]):
             append = False
         pol = dc.load_policy()
         theme = self.app.theme_variables
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         with self.app.batch_update():
             if not append:
                 table.clear()
@@ -304,6 +306,7 @@ class TicketDetailScreen(BaseScreen[None]):
     def _show(self, view: cp.TicketView) -> None:
         self.view = view
         self.sub_title = f"{view.number} · {view.state_label}"
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         self.query_one("#ticket-text", Static).update(ticket_text(view))
         table = self.query_one("#ticket-events", DataTable)
         with self.app.batch_update():

@@ -19,6 +19,7 @@ from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import N_, _
 from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
+from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
 from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
@@ -282,6 +283,7 @@ class CustomerDetailScreen(BaseScreen[None]):
     def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry]) -> None:
         self.view = view
         self.sub_title = f"{view.number} {view.name}"
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         self.query_one("#profile-text", Static).update(profile_text(view))
         table = self.query_one("#timeline", DataTable)
         with self.app.batch_update():
@@ -527,7 +529,7 @@ def profile_text(view: cs.CustomerView) -> str:
             label = groups[group].label if group in groups else group
             lines.append("[$warning]" + escape(_("Missing ({group}): {fields}", group=label, fields=names)) + "[/]")
     if view.incomplete_due:
-        lines.append(_("Complete by {date}", date=f"{view.incomplete_due:%Y-%m-%d}"))
+        lines.append(_("Complete by {date}", date=f"{view.incomplete_due:%Y-%m-%d}{holidays.mark(view.incomplete_due)}"))
     if view.credit_measures:
         m = view.credit_measures
         lines.append(_("Credit {rating}: limit {limit}, term {days} days, prepayment {pct}%",

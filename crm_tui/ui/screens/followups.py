@@ -23,6 +23,7 @@ from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
+from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
 from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
@@ -41,7 +42,7 @@ def _status_label(code: str) -> str:
 def _due_text(row_due: date | None, overdue: bool) -> str:
     if row_due is None:
         return "—"
-    return f"! {row_due:%m-%d}" if overdue else f"  {row_due:%m-%d}"
+    return (f"! {row_due:%m-%d}" if overdue else f"  {row_due:%m-%d}") + holidays.mark(row_due)
 
 
 class FollowupsScreen(BaseScreen[None]):
@@ -158,6 +159,7 @@ class FollowupsScreen(BaseScreen[None]):
             return
         table = self.query_one(DataTable)
         before = table.cursor_row
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if append and len(self.rows) + len(page.rows) > MAX_ROWS:
             append = False
         with self.app.batch_update():
@@ -177,6 +179,8 @@ class FollowupsScreen(BaseScreen[None]):
             text = _("Nothing in this queue.")
         else:
             text = _("{count} card(s)", count=len(self.rows)) + ("  " + _("(more below)") if page.next_cursor else "")
+            if any(holidays.mark(r.next_due) for r in self.rows):
+                text += "   " + _(holidays.MARK_LEGEND)
         self.query_one("#fu-status", Static).update(text)
 
     @on(DataTable.RowHighlighted, "#fu-table")
@@ -315,6 +319,7 @@ class CardDetailScreen(BaseScreen[None]):
     def _show(self, view: fu.CardView) -> None:
         self.view = view
         self.sub_title = f"{view.number} {view.customer}"
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         self.query_one("#card-text", Static).update(card_text(view))
         table = self.query_one("#card-visits", DataTable)
         with self.app.batch_update():
@@ -398,7 +403,7 @@ def card_text(view: fu.CardView) -> str:
              + (f" — {escape(view.status_reason)}" if view.status_reason else ""),
              f"{_('Consultant')}: {escape(view.owner)}"]
     if view.status == "open":
-        due = f"{view.next_due:%Y-%m-%d}" if view.next_due else "—"
+        due = f"{view.next_due:%Y-%m-%d}{holidays.mark(view.next_due)}" if view.next_due else "—"
         mark = "  [b red]" + _("Overdue") + "[/]" if view.overdue else ""
         lines.append(f"{_('Next visit')}: {due}{mark}"
                      + (f" ({_('set by hand')}: {escape(view.next_due_reason)})" if view.next_due_reason else ""))

@@ -20,6 +20,7 @@ from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
+from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
 from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cells, fixed_columns, widest
@@ -50,6 +51,11 @@ _columns = fixed_columns
 
 def _when(v: datetime | None) -> str:
     return f"{v:%Y-%m-%d %H:%M}" if v else "—"
+
+
+def _due(v: datetime | None) -> str:
+    """A deadline, marked ≈ when its year has no holiday schedule."""
+    return f"{v:%Y-%m-%d %H:%M}{holidays.mark(v)}" if v else "—"
 
 
 class GradesScreen(BaseScreen[None]):
@@ -144,6 +150,7 @@ class GradesScreen(BaseScreen[None]):
     @_while_shown
     def _show(self, kind: str, page: gs.Page, counts: dict[str, int] | None, std, append: bool,  # type: ignore[no-untyped-def]
               keep: bool) -> None:
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if kind != self.kind or not self.is_attached:
             return
         if counts is not None:
@@ -164,7 +171,7 @@ class GradesScreen(BaseScreen[None]):
             for r in page.rows:
                 self.rows.append(r)
                 change = f"{r.from_grade or '—'} → {r.to_grade}"
-                due = (f"{r.apply_due:%m-%d %H:%M}" + (" !" if r.late else "")) if r.state == "approved" and r.apply_due \
+                due = (f"{r.apply_due:%m-%d %H:%M}" + holidays.mark(r.apply_due) + (" !" if r.late else "")) if r.state == "approved" and r.apply_due \
                     else ""
                 table.add_row(*cells(r.id, r.customer_number, r.customer_name, change, r.state_label, r.applicant,
                                      f"{r.filed_at:%Y-%m-%d}", due), key=str(r.id))
@@ -491,6 +498,7 @@ class ApplicationScreen(BaseScreen[None]):
 
     @_while_shown
     def _show(self, v: gs.ApplicationView, std) -> None:  # type: ignore[no-untyped-def]
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if not self.is_attached:
             return  # left meanwhile (signed out, Esc)
         self.view = v
@@ -520,7 +528,7 @@ class ApplicationScreen(BaseScreen[None]):
             lines.append(_("Rejected by {name}, {time}: {reason}", name=escape(v.rejected_by), time=_when(v.rejected_at),
                            reason=escape(v.reject_reason or "")))
         if v.apply_due:
-            due = _("To apply by {due}", due=_when(v.apply_due))
+            due = _("To apply by {due}", due=_due(v.apply_due))
             if v.late:
                 due += "  [b]" + _("LATE") + "[/b]"
             lines.append(due)
@@ -814,6 +822,7 @@ class ReviewScreen(BaseScreen[None]):
 
     @_while_shown
     def _show(self, periods: list[gs.Period], page: gs.CandidatePage | None) -> None:
+        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if not self.is_attached:
             return
         self.periods = periods
@@ -826,7 +835,7 @@ class ReviewScreen(BaseScreen[None]):
             elif p.is_open:
                 state = _("ended, not closed; review due {due}", due=_when(p.review_due))
             else:
-                state = _("closed; review due {due}", due=_when(p.review_due))
+                state = _("closed; review due {due}", due=_due(p.review_due))
             lines.append(escape(f"{p.name}  {p.start_date} – {p.end_date}  {state}"))
         self.query_one("#grade-periods", Static).update("\n".join(lines) or _("No review period yet."))
         self.candidates = page.rows if page else []

@@ -147,7 +147,7 @@ class HomeScreen(BaseScreen[None]):
                                                     [n for _g, n in dist.by_grade()])
 
     @on(OptionList.OptionSelected, "#today-list")
-    def open_item(self, event: OptionList.OptionSelected) -> None:
+    async def open_item(self, event: OptionList.OptionSelected) -> None:
         for item in self.items:
             if item.key == event.option.id and item.action:
-                self.app.run_action(item.action)
+                await self.app.run_action(item.action)  # a coroutine: not awaited, Enter did nothing
