@@ -150,7 +150,10 @@ def doctor() -> None:
 
     width = max(cell_len(c.name) for c in checks)
     for c in checks:
-        _out(f"{'OK  ' if c.ok else 'FAIL'} {_pad(c.name, width)}  {c.detail}")
+        first, *more = c.detail.splitlines() or [""]
+        _out(f"{'OK  ' if c.ok else 'FAIL'} {_pad(c.name, width)}  {first}")
+        for line in more:  # a damaged file's restore advice: under the detail column
+            _out(" " * (width + 7) + line)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -474,31 +477,56 @@ def restore(
 ) -> None:
     """Restore a backup: verified first, the current database kept as a safety copy, swapped atomically.
 
-    Refused while the app or another command has the database open. With a database in place,
-    give --user NAME (permission backup.restore); on a new machine give --recovery-code."""
+    Refused while the app or another command has the database open. The authority: --recovery-code
+    (read from standard input), or --user NAME - signed in on the database when it is sound, else the
+    password checked against the backup being restored. A damaged database is kept aside as
+    damaged-<time>.db in the data folder, never deleted."""
     from crm_tui.services import backup as backup_svc
 
     if not yes:
         raise CrmError("Restoring replaces the current database (a safety copy is kept). Add --yes to go ahead.")
     place = _place()
-    actor_name, actor_id = "system", None
-    if place.db_file.exists():
-        svc, actor = _signed_in()
-        try:
-            backup_svc.check_may(svc, actor, "backup.restore")
-        finally:
-            svc.close()
-        actor_name, actor_id = actor.username, actor.staff_id
-    code = backup_svc.parse_code(_code_text()) if recovery_code else None
+    if recovery_code:
+        code = backup_svc.parse_code(_code_text())
+        actor_name, actor_id = "recovery-code", None
+    elif G.user:
+        code = None
+        state = backup_svc.live_state(place.data_dir, place.key_store)
+        if state == "ok":
+            svc, actor = _signed_in()
+            try:
+                backup_svc.check_may(svc, actor, "backup.restore")
+            finally:
+                svc.close()
+            actor_name, actor_id = actor.username, actor.staff_id
+        else:
+            _out(_("The database is damaged, missing or does not open with the keyring's key: {user}'s password "
+                   "is checked against the backup being restored.", user=G.user))
+            actor_name, actor_id = backup_svc.authority_from_backup(
+                place.data_dir, place.key_store, file, G.user, _ask_password(_("Password for {user}: ", user=G.user)))
+    else:
+        raise CrmError("Restoring needs an authority: give --user NAME (an administrator; the password is checked "
+                       "against the backup when the database is damaged or missing) or --recovery-code (the "
+                       "recovery code, read from standard input).")
     report = backup_svc.restore(place.data_dir, place.key_store, file, actor_name=actor_name, actor_id=actor_id,
                                 code_key=code, allow_diverged=force)
     _out(_("Restored {name} (taken {at}).", name=report.restored, at=report.taken_at))
     if report.safety_copy:
         _out(_("The database it replaced is kept as {name} in the backups folder.", name=report.safety_copy))
+    if report.kept_aside:
+        _out(_("The damaged database is kept as {name} in the data folder {folder}; nothing was deleted.",
+               name=report.kept_aside, folder=str(place.data_dir)))
     _out({"new": _("Audit trail: this folder had no database before."),
           "continuous": _("Audit trail continues: {n} newer entries are only in the safety copy.", n=report.lost_entries),
           "ahead": _("Audit trail continues: the backup is newer than the database it replaced."),
-          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")}[report.continuity])
+          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force)."),
+          "newest": _("Audit trail: the restored backup is the newest verified one ({name}); entries written "
+                      "after it were only in the replaced database.", name=report.compared_with),
+          "matches": _("Audit trail continues the newest verified backup {name}.", name=report.compared_with),
+          "older": _("Audit trail continues the newest verified backup {name}, which has {n} newer entries.",
+                     name=report.compared_with, n=report.lost_entries),
+          "unknown": _("Audit trail: no verified backup to compare it with; continuity not checked."),
+          }[report.continuity])
     if report.key_changed:
         _out(_("The keyring now holds the backup's key; the previous key is kept as a retired entry."))
 

@@ -62,7 +62,14 @@ def open_lazily(data_dir: Path | str | None, key_store: keys.KeyStore | None = N
                 demo: bool = False) -> LazyServices:
     """``system.open_services(system.resolve(data_dir, key_store), demo=demo)`` with the services
     made on first use: the same checks (file, key, interrupted rotation, lock, schema upgrade)."""
-    store = db.open_store(paths.resolve_data_dir(data_dir), key_store or keys.OsKeyStore())
+    folder = paths.resolve_data_dir(data_dir)
+    key_store = key_store or keys.OsKeyStore()
+    try:
+        store = db.open_store(folder, key_store)
+    except (db.DatabaseDamaged, db.WrongKey) as e:
+        from crm_tui.services import damage
+
+        damage.say_open_error(folder, key_store, e)
     return LazyServices(store, demo=demo)
 
 

@@ -41,7 +41,11 @@ def _sha256(path: Path) -> str:
 
 
 def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = None,
-                now: datetime | None = None) -> BackupInfo:
+                now: datetime | None = None, check_source: bool = False) -> BackupInfo:
+    """An encrypted copy and its manifest. ``check_source``: first check every page's HMAC of the
+    database (``cipher_integrity_check``, ~0.5 s per 100 MB): a damaged database is refused
+    (DatabaseDamaged) instead of copied - a copy rebuilds indexes, so it can succeed on a file whose
+    damage sits in an index page, and the damage would go unnoticed."""
     now = now or datetime.now()
     dest = dest or paths.backups_dir(db_file.parent)
     paths.ensure_private_dir(dest)
@@ -53,6 +57,8 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
         target = dest / f"crm-{now:%Y%m%d-%H%M%S}-{reason}-{n}.db"
     conn = raw_connect(db_file, key)
     try:
+        if check_source:
+            _refuse_damaged(db_file, conn)
         copy_encrypted(conn, target)
     finally:
         conn.close()
@@ -84,6 +90,21 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
     finally:
         os.umask(old_umask)
     return BackupInfo(target, manifest)
+
+
+def _refuse_damaged(db_file: Path, conn) -> None:  # type: ignore[no-untyped-def]
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    from crm_tui.store.db import DAMAGED_FILE, DatabaseDamaged, Diagnosis, _failing_pages
+
+    try:
+        bad = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+    except sqlcipher.DatabaseError as e:
+        bad = [str(e)]
+    if bad:
+        err = DatabaseDamaged(DAMAGED_FILE, pages=_failing_pages(bad), path=str(db_file))
+        err.diagnosis = Diagnosis("damaged", _failing_pages(bad), tuple(bad))  # type: ignore[attr-defined]
+        raise err
 
 
 def list_backups(data_dir: Path) -> list[BackupInfo]:

@@ -19,8 +19,12 @@ def take_daily_backup(svc: Services) -> None:
     from crm_tui.i18n import _
     from crm_tui.services import backup as backup_svc
 
+    from crm_tui.services.damage import DamagedDatabase
+
     try:
         backup_svc.daily_backup_if_due(svc)
+    except DamagedDatabase:  # the copy read every page: a damaged file does not start (issue 17)
+        raise
     except (CrmError, OSError) as e:
         print(_("Warning: the daily backup failed: {reason}", reason=str(e)), file=sys.stderr)
 
