@@ -444,7 +444,21 @@ def backup_list() -> None:
         return
     for r in rows:
         _out(f"{_pad(r.name, 44)} {r.taken_at:%Y-%m-%d %H:%M}  {_pad(_size(r.size), 10)} {_pad(r.schema, 6)} "
-             f"{_verified_text(r.problems)}")
+             f"{_pad(_verified_text(r.problems), 10)} {_('kept: {rules}', rules=backup_svc.kept_by_text(r))}")
+
+
+@backup_app.command("delete")
+def backup_delete(file: Path) -> None:
+    """Delete one backup (administrators): the only way a manual backup goes; audited. The newest
+    verified backup is always kept."""
+    from crm_tui.services import backup as backup_svc
+
+    svc, actor = _signed_in()
+    try:
+        name = backup_svc.delete_backup(svc, actor, file)
+    finally:
+        svc.close()
+    _out(_("Backup {name} deleted.", name=name))
 
 
 @backup_app.command("verify")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from crm_tui.domain.errors import CrmError, PermissionDenied
+from crm_tui.domain.errors import Conflict, CrmError, NotFound, PermissionDenied
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services
 from crm_tui.services.home import WorkItem, register_item
@@ -61,14 +61,16 @@ class BackupRow:
     customers: int
     verified_at: datetime | None
     problems: tuple[str, ...] | None  # None: never verified
+    kept_by: tuple[str, ...] = ()  # the retention rules that keep it (store.backup.KEEP_RULES)
 
 
-def _row(info: store.BackupInfo) -> BackupRow:
+def _row(info: store.BackupInfo, kept_by: list[str] | None = None) -> BackupRow:
     v = store.last_verification(info)
     m = info.manifest
     return BackupRow(info.path.name, info.path, info.taken_at, str(m.get("reason", "")), int(m.get("size", 0)),
                      str(m.get("schema_version") or "-"), int(m.get("row_counts", {}).get("customer", 0)),
-                     v[0] if v else None, tuple(v[1]) if v else None)
+                     v[0] if v else None, tuple(v[1]) if v else None,
+                     tuple(r for r in store.KEEP_RULES if r in (kept_by or [])))
 
 
 def _key(svc: Services) -> bytes:
@@ -81,12 +83,41 @@ def _data_dir(svc: Services) -> Path:
 
 
 def _retain(svc: Services) -> list[str]:
+    """Delete the backups outside the retention (store.backup.keep_reasons); each deletion audited."""
     keep_d, keep_m = int(svc.setting("backup", "keep_daily")), int(svc.setting("backup", "keep_monthly"))
     removed = []
-    for b in store.to_prune(store.list_backups(_data_dir(svc)), keep_d, keep_m):
+    for b in store.to_prune(store.list_backups(_data_dir(svc)), keep_d, keep_m, svc.now()):
         store.remove_backup(b)
         removed.append(b.path.name)
+        with svc.write(Actor.system()) as tx:
+            tx.audit("backup.delete", entity="backup", entity_id=b.path.name,
+                     details={"why": "retention", "reason": b.manifest.get("reason"),
+                              "taken_at": b.manifest.get("taken_at"), "keep_daily": keep_d, "keep_monthly": keep_m})
     return removed
+
+
+def delete_backup(svc: Services, actor: Actor, path: Path | str) -> str:
+    """``crm-tui backup delete FILE``: the only way a manual backup goes. Needs backup.run; audited.
+    The newest verified backup is refused: it is what a restore would need."""
+    svc.require(actor, "backup.run")
+    folder = paths.backups_dir(_data_dir(svc)).resolve()
+    target = Path(path).expanduser()
+    target = (folder / target.name) if not target.is_absolute() and not target.exists() else target.resolve()
+    found = {b.path.resolve(): b for b in store.list_backups(_data_dir(svc))}
+    info = found.get(target)
+    if info is None:
+        raise NotFound("{path} is not a backup in {folder}; nothing was deleted.", path=str(target), folder=str(folder))
+    reasons = store.keep_reasons(list(found.values()), int(svc.setting("backup", "keep_daily")),
+                                 int(svc.setting("backup", "keep_monthly")), svc.now())
+    if "newest" in reasons[info.path]:
+        raise Conflict("{name} is the newest verified backup, which is always kept; nothing was deleted.",
+                       name=info.path.name)
+    store.remove_backup(info)
+    with svc.write(actor) as tx:
+        tx.audit("backup.delete", entity="backup", entity_id=info.path.name,
+                 details={"why": "explicit", "reason": info.manifest.get("reason"),
+                          "taken_at": info.manifest.get("taken_at")})
+    return info.path.name
 
 
 def _take(svc: Services, actor: Actor, reason: str, dest: Path | None) -> tuple[store.BackupInfo, list[str]]:
@@ -125,7 +156,14 @@ def backup_now(svc: Services, actor: Actor, *, dest: Path | str | None = None) -
 
 
 def auto_backup(svc: Services, reason: str) -> store.BackupInfo:
-    """A backup the system takes by itself (daily, before an import ...); audited as the system."""
+    """A backup the system takes by itself (daily, before an import ...); audited as the system.
+
+    Before an import, a verified backup with the same audit chain head (nothing changed since; every
+    change is audited) stands for the copy: a retried import does not fill the folder (issue 17)."""
+    if reason == "pre-import":
+        same = store.identical_backup(_data_dir(svc), svc.store.db_file, _key(svc))
+        if same is not None:
+            return same
     return _take(svc, Actor.system(), reason, None)[0]
 
 
@@ -140,7 +178,21 @@ def daily_backup_if_due(svc: Services) -> store.BackupInfo | None:
 def list_backups(svc: Services, actor: Actor) -> list[BackupRow]:
     """Newest first. Needs backup.run."""
     svc.require(actor, "backup.run")
-    return [_row(b) for b in reversed(store.list_backups(_data_dir(svc)))]
+    found = store.list_backups(_data_dir(svc))
+    reasons = store.keep_reasons(found, int(svc.setting("backup", "keep_daily")),
+                                 int(svc.setting("backup", "keep_monthly")), svc.now())
+    return [_row(b, reasons[b.path]) for b in reversed(found)]
+
+
+KEEP_RULE_LABELS = {"newest": N_("newest verified"), "manual": N_("manual backup"), "safety": N_("safety copy"),
+                    "daily": N_("one a day"), "monthly": N_("one a month")}
+
+
+def kept_by_text(row: BackupRow) -> str:
+    """Which rule keeps a backup, for ``backup list`` and the backup screen."""
+    if not row.kept_by:
+        return _("due for deletion")
+    return ", ".join(_(KEEP_RULE_LABELS[r]) for r in row.kept_by)
 
 
 def verify_now(svc: Services, actor: Actor, name: str) -> list[str]:

@@ -92,6 +92,38 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
     return BackupInfo(target, manifest)
 
 
+QUIET_ACTIONS = ("backup.%", "auth.%")  # audited, but change no business data
+
+
+def identical_backup(data_dir: Path, db_file: Path, key: bytes) -> BackupInfo | None:
+    """The newest verified backup in the data folder that holds what a new copy would: the database's
+    audit chain runs through the backup's chain head (same row, same hash), and every entry after it
+    is a backup or sign-in entry (every change of data is audited), with the same schema version."""
+    found = [b for b in reversed(list_backups(data_dir)) if b.manifest.get("audit_head") and _verified_ok(b)]
+    if not found:
+        return None
+    conn = raw_connect(db_file, key)
+    try:
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        version = version[0] if version else None
+        for b in found:
+            head = b.manifest["audit_head"]
+            if b.manifest.get("schema_version") != version:
+                continue
+            row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (int(head["id"]),)).fetchone()
+            if row is None or row[0] != head["hash"]:
+                continue
+            later = conn.execute(
+                "SELECT count(*) FROM audit_log WHERE id > ? AND NOT (action LIKE ? OR action LIKE ?)",
+                (int(head["id"]), *QUIET_ACTIONS)).fetchone()[0]
+            if later == 0:
+                return b
+            return None  # older backups are older still
+    finally:
+        conn.close()
+    return None
+
+
 def _refuse_damaged(db_file: Path, conn) -> None:  # type: ignore[no-untyped-def]
     import sqlcipher3.dbapi2 as sqlcipher
 
@@ -266,37 +298,73 @@ def remove_backup(info: BackupInfo) -> None:
         p.unlink(missing_ok=True)
 
 
-def to_prune(backups: list[BackupInfo], keep_daily: int, keep_monthly: int) -> list[BackupInfo]:
-    """Backups outside the retention: kept are the newest backup of each of the last ``keep_daily``
-    days that have one, the newest of each of the last ``keep_monthly`` months, and always the
-    newest backup of all. Safety copies (reason ``pre-...``: before a restore, rotation, import) do
-    not stand for their day; they are kept while they fall within the kept days."""
-    newest = sorted(backups, key=lambda b: b.manifest.get("taken_at", ""), reverse=True)
-    keep: set[Path] = set()
-    if newest:
-        keep.add(newest[0].path)
+SAFETY_DAYS = 30  # pre-restore and pre-rotation safety copies are kept at least this long
+LONG_SAFETY = ("pre-restore", "pre-rotate")
+KEEP_RULES = ("newest", "manual", "safety", "daily", "monthly")  # the order ``backup list`` names them
 
-    def safety(b: BackupInfo) -> bool:
-        return str(b.manifest.get("reason", "")).startswith("pre-")
+
+def _verified_ok(b: BackupInfo) -> bool:
+    v = last_verification(b)
+    return v is not None and not v[1]
+
+
+def keep_reasons(backups: list[BackupInfo], keep_daily: int, keep_monthly: int,
+                 now: datetime | None = None) -> dict[Path, list[str]]:
+    """Every backup -> the retention rules that keep it (an empty list: outside the retention).
+
+    - ``newest``: the newest verified backup (the newest of all while none is verified) is always kept;
+    - ``manual``: an administrator's backup is deleted only by an explicit ``backup delete``;
+    - ``safety``: a copy taken before a restore or a key rotation is kept ``SAFETY_DAYS`` days at least,
+      other safety copies (``pre-...``: before an import) while they fall within the kept days;
+    - ``daily`` / ``monthly``: the newest automatic backup of each of the last ``keep_daily`` days and
+      ``keep_monthly`` months. Manual backups and safety copies do not stand for their day, so an
+      automatic backup never pushes a manual one out."""
+    # newest first; within one second the later of list_backups' order (stable sort of the reversed list)
+    newest = sorted(reversed(backups), key=lambda b: b.manifest.get("taken_at", ""), reverse=True)
+    reasons: dict[Path, list[str]] = {b.path: [] for b in newest}
+    if not newest:
+        return reasons
+    now = now or datetime.fromisoformat(newest[0].manifest["taken_at"])
+    verified = [b for b in newest if _verified_ok(b)]
+    reasons[(verified or newest)[0].path].append("newest")
+
+    def reason(b: BackupInfo) -> str:
+        return str(b.manifest.get("reason", ""))
 
     days: dict[str, BackupInfo] = {}
     months: dict[str, BackupInfo] = {}
     for b in newest:
-        if safety(b):
+        if reason(b) == "manual":
+            reasons[b.path].append("manual")
+            continue
+        if reason(b).startswith("pre-"):
             continue
         t = b.manifest.get("taken_at", "")
         days.setdefault(t[:10], b)
         months.setdefault(t[:7], b)
     kept_days = list(days)[:max(0, keep_daily)]
     for d in kept_days:
-        keep.add(days[d].path)
+        reasons[days[d].path].append("daily")
     for b in list(months.values())[:max(0, keep_monthly)]:
-        keep.add(b.path)
+        reasons[b.path].append("monthly")
     oldest_day = min(kept_days) if kept_days else ""
-    for b in newest:  # safety copies live as long as the daily window they fall in
-        if safety(b) and b.manifest.get("taken_at", "")[:10] >= oldest_day:
-            keep.add(b.path)
-    return [b for b in newest if b.path not in keep]
+    for b in newest:
+        if not reason(b).startswith("pre-"):
+            continue
+        age_days = (now - b.taken_at).total_seconds() / 86400 if b.manifest.get("taken_at") else 0
+        if reason(b) in LONG_SAFETY and age_days < SAFETY_DAYS:
+            reasons[b.path].append("safety")
+        elif b.manifest.get("taken_at", "")[:10] >= oldest_day:
+            reasons[b.path].append("safety")
+    return reasons
+
+
+def to_prune(backups: list[BackupInfo], keep_daily: int, keep_monthly: int,
+             now: datetime | None = None) -> list[BackupInfo]:
+    """Backups outside the retention (see keep_reasons), newest first."""
+    reasons = keep_reasons(backups, keep_daily, keep_monthly, now)
+    newest = sorted(reversed(backups), key=lambda b: b.manifest.get("taken_at", ""), reverse=True)
+    return [b for b in newest if not reasons[b.path]]
 
 
 def swap_in(db_file: Path, source: Path, key: bytes, live_key: bytes | None) -> None:
