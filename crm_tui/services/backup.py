@@ -421,6 +421,8 @@ def live_state(data_dir: Path, key_store: keys.KeyStore) -> str:
     db_file = paths.db_path(data_dir)
     if not db_file.exists():
         return "missing"
+    if db.wal_damage(db_file):
+        return "damaged"
     try:
         key = rotation.resolve_key(db_file, key_store)
     except CrmError:
@@ -463,7 +465,8 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
         continuity, lost = "new", 0
         if db_file.exists():
             try:
-                live_key = rotation.resolve_key(db_file, key_store)
+                # a damaged -wal: not opened (an open drops its later changes), kept aside with the file
+                live_key = None if db.wal_damage(db_file) else rotation.resolve_key(db_file, key_store)
             except CrmError:
                 live_key = None
             if live_key is not None and db.diagnose(db_file, live_key, full=True).verdict != "ok":

@@ -56,6 +56,13 @@ def restore_command(data_dir: Path, backup: Path, *, user: str | None = None) ->
 def damage_what(d: db.Diagnosis) -> str:
     from crm_tui.i18n import _
 
+    wal = [x for x in d.problems if x.startswith("wal:")]
+    if wal:
+        kept = [x[5:] for x in d.problems if x.startswith("kept:")]
+        frame, frames = wal[0][4:].split("/")
+        return _("its write-ahead log (the -wal file) is damaged at frame {frame} of {frames}, so changes committed "
+                 "after that frame cannot be applied; a copy of the log is kept as {kept} and the database was not "
+                 "opened", frame=frame, frames=frames, kept=kept[0] if kept else "-")
     if d.problems == ("salt",):
         return _("no page decrypts with the key that made the newest backup: the file's header (its salt) is "
                  "damaged, or the file was replaced by another database")

@@ -96,3 +96,13 @@ def backup_taken_today(svc: LazyServices) -> bool:
     today = datetime.now().date().isoformat()
     return any(b.manifest.get("taken_at", "").startswith(today)
                for b in backup_store.list_backups(svc._lazy_store.db_file.parent))
+
+
+def tidy_backup_folder(svc: LazyServices, now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """At start (issue 17): unfinished backup copies (``.part``) removed, orphan backups that open and
+    check adopted, others kept and reported (store.backup.tidy). Returns what was done."""
+    from crm_tui.store import backup as backup_store
+
+    store = svc._lazy_store if svc.lazy_pending else svc.store
+    assert store.key is not None
+    return backup_store.tidy(store.db_file.parent, store.key, now or datetime.now())

@@ -130,6 +130,12 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
             "a key rotation was interrupted after the database was re-encrypted: finish it with "
             "'crm-tui key rotate --finish' (starting the app finishes it too)")))
         return checks
+    wal = db.wal_damage(db_file)
+    if wal is not None:  # before anything opens the file: an open would drop the log's later changes
+        kept = db.keep_damaged_wal(db_file, now)
+        checks.append(Check(_("database file"), False, damage.damage_report(
+            place.data_dir, db.Diagnosis("damaged", (), (f"wal:{wal[0]}/{wal[1]}", f"kept:{kept.name}")))))
+        return checks
     d = db.diagnose(db_file, key, full=True)
     if d.verdict == "wrong_key" and damage.key_of_newest_backup(place.data_dir) == rotation.key_id(key):
         # no page checks, yet this key made the newest backup: the salt (first 16 bytes) is damaged
@@ -168,6 +174,13 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
     if state == "stale_pending":
         checks.append(Check(_("key rotation"), True, _(
             "a key rotation stopped before re-encrypting; the database keeps its key (the next start tidies up)")))
+    left = backup_store.leftovers(place.data_dir, min_age_s=0)
+    if left:
+        names = [f.name for f in (*left.parts, *left.orphans)]
+        checks.append(Check(_("backups folder"), False, _(
+            "{parts} unfinished copies (.part) and {orphans} backups without a manifest: {names}. The next start "
+            "removes the unfinished copies and adopts the backups that open and check.",
+            parts=len(left.parts), orphans=len(left.orphans), names=", ".join(names[:6]))))
     backups = backup_store.list_backups(place.data_dir)
     if not backups:
         checks.append(Check(_("newest backup"), False, _("no backup yet: run 'crm-tui backup'")))

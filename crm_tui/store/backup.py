@@ -124,6 +124,98 @@ def identical_backup(data_dir: Path, db_file: Path, key: bytes) -> BackupInfo | 
     return None
 
 
+PART_MIN_AGE_S = 600  # a .part younger than this may be a copy another process is still writing
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What killed or failed backups leave in the backups folder (issue 17)."""
+
+    parts: tuple[Path, ...]  # unfinished copies: ``.part``, ``.part-journal``
+    orphans: tuple[Path, ...]  # ``crm-*.db`` without a manifest
+
+    def __bool__(self) -> bool:
+        return bool(self.parts or self.orphans)
+
+
+def leftovers(data_dir: Path, *, min_age_s: float = PART_MIN_AGE_S) -> Leftovers:
+    import time
+
+    folder = paths.backups_dir(data_dir)
+    if not folder.is_dir():
+        return Leftovers((), ())
+    now = time.time()  # the age of a file on disk, not business time
+    parts = []
+    for f in sorted([*folder.glob("*.part"), *folder.glob("*.part-journal"),
+                     *data_dir.glob("*.restore-part")]):
+        try:
+            if now - f.stat().st_mtime >= min_age_s:
+                parts.append(f)
+        except OSError:
+            continue
+    orphans = tuple(sorted(f for f in folder.glob("crm-*.db") if not f.with_suffix(".json").exists()))
+    return Leftovers(tuple(parts), orphans)
+
+
+@dataclass(frozen=True)
+class Tidied:
+    removed: tuple[str, ...]  # unfinished copies removed
+    adopted: tuple[str, ...]  # orphans that open and check: a manifest was written
+    kept: tuple[str, ...]  # orphans that do not open or check: kept and reported, never deleted
+
+
+def tidy(data_dir: Path, key: bytes, now: datetime, *, min_age_s: float = PART_MIN_AGE_S) -> Tidied:
+    """At start: remove unfinished copies (``.part``: a copy is renamed into place only when complete),
+    adopt an orphan backup that opens with the key and passes both integrity checks (its manifest is
+    written, reason ``adopted``), and keep any other orphan as it is, for the caller to report."""
+    found = leftovers(data_dir, min_age_s=min_age_s)
+    removed, adopted, kept = [], [], []
+    for f in found.parts:
+        f.unlink(missing_ok=True)
+        removed.append(f.name)
+    for f in found.orphans:
+        if _adopt(f, key, now):
+            adopted.append(f.name)
+        else:
+            kept.append(f.name)
+    return Tidied(tuple(removed), tuple(adopted), tuple(kept))
+
+
+def _adopt(path: Path, key: bytes, now: datetime) -> bool:
+    try:
+        conn = _read_only(path, key)
+    except Exception:  # noqa: BLE001 - another key, or not a database: kept and reported
+        return False
+    try:
+        try:
+            if conn.execute("PRAGMA cipher_integrity_check").fetchall():
+                return False
+            if [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()] != ["ok"]:
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchone() if "alembic_version" in tables else None
+        head = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
+        chain_ok = _chain_ok(conn) if "audit_log" in tables else True
+    finally:
+        conn.close()
+    if not chain_ok:
+        return False
+    taken = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+    manifest = {
+        "format": 1, "taken_at": taken.isoformat(timespec="seconds"), "reason": "adopted", "source": "",
+        "schema_version": version[0] if version else None, "row_counts": counts,
+        "audit_head": {"id": head[0], "hash": head[1]} if head else None, "key_id": key_id(key),
+        "sha256": _sha256(path), "size": path.stat().st_size,
+    }
+    _private_write(path.with_suffix(".json"), json.dumps(manifest, ensure_ascii=False, indent=2))
+    record_verification(BackupInfo(path, manifest), [], now)
+    return True
+
+
 def _refuse_damaged(db_file: Path, conn) -> None:  # type: ignore[no-untyped-def]
     import sqlcipher3.dbapi2 as sqlcipher
 

@@ -269,6 +269,7 @@ def open_store(data_dir: Path, keys: KeyStore, *, migrate: bool = True, pool: st
     current = load_key(db_file, keys)  # clear messages for a missing file or key
     held = lock.shared(db_file)
     try:
+        refuse_damaged_wal(db_file)
         try:
             key = rotation.resolve_key(db_file, keys)  # current key, or finishes an interrupted rotation
         except WrongKey:
@@ -446,6 +447,80 @@ def diagnose(db_file: Path, key: bytes, *, full: bool = True) -> Diagnosis:
         return Diagnosis("ok")
     finally:
         conn.close()
+
+
+def wal_damage(db_file: Path) -> tuple[int, int] | None:
+    """(first bad frame, frames) when the -wal file beside the database is damaged: a frame fails its
+    checksum and a later commit frame of the same log follows it. SQLite would stop at the bad frame
+    and drop every change committed after it - silently - and the next close deletes the log. A bad
+    frame at the end (a write torn by a crash) is normal and is not reported. Reads only."""
+    import struct
+
+    wal = Path(str(db_file) + "-wal")
+    try:
+        data = wal.read_bytes()
+    except OSError:
+        return None
+    if len(data) < 32:
+        return None
+    magic, _version, page_size, _seq, salt1, salt2, c1, c2 = struct.unpack(">8I", data[:32])
+    if magic not in (0x377F0682, 0x377F0683) or page_size < 512:
+        return None
+    word = struct.Struct(">2I" if magic == 0x377F0683 else "<2I")
+
+    def checksum(chunk: bytes, s0: int, s1: int) -> tuple[int, int]:
+        for x0, x1 in word.iter_unpack(chunk):
+            s0 = (s0 + x0 + s1) & 0xFFFFFFFF
+            s1 = (s1 + x1 + s0) & 0xFFFFFFFF
+        return s0, s1
+
+    if checksum(data[:24], 0, 0) != (c1, c2):
+        return None  # an unused or reset log: SQLite ignores it
+    size = 24 + page_size
+    frames = (len(data) - 32) // size
+    s0, s1 = c1, c2
+    for i in range(frames):
+        off = 32 + i * size
+        pgno, commit, f1, f2, k1, k2 = struct.unpack(">6I", data[off:off + 24])
+        if (f1, f2) != (salt1, salt2):
+            return None  # the rest is an older log's
+        s0, s1 = checksum(data[off:off + 8] + data[off + 24:off + size], s0, s1)
+        if (s0, s1) != (k1, k2):
+            for j in range(i + 1, frames):
+                o = 32 + j * size
+                _p, later_commit, g1, g2 = struct.unpack(">4I", data[o:o + 16])
+                if (g1, g2) == (salt1, salt2) and later_commit:
+                    return i + 1, frames
+            return None
+    return None
+
+
+def keep_damaged_wal(db_file: Path, now: datetime) -> Path:
+    """A copy of a damaged -wal in the data folder (``crm.db-wal.damaged-<time>``), before anything
+    opens the database (an open applies what it can and the close deletes the log)."""
+    import shutil
+
+    wal = Path(str(db_file) + "-wal")
+    target = wal.with_name(f"{wal.name}.damaged-{now:%Y%m%d-%H%M%S}")
+    if not target.exists():
+        shutil.copy2(wal, target)
+        os.chmod(target, 0o600)
+    return target
+
+
+def refuse_damaged_wal(db_file: Path) -> None:
+    """Before an open: a damaged -wal is kept aside and said as DatabaseDamaged (nothing opened)."""
+    found = wal_damage(db_file)
+    if found is None:
+        return
+    kept = keep_damaged_wal(db_file, datetime.now())
+    err = DatabaseDamaged(DAMAGED_WAL, path=str(db_file), frame=found[0], frames=found[1], kept=kept.name)
+    err.diagnosis = Diagnosis("damaged", (), (f"wal:{found[0]}/{found[1]}", f"kept:{kept.name}"))  # type: ignore[attr-defined]
+    raise err
+
+
+DAMAGED_WAL = N_("The write-ahead log of {path} (its -wal file) is damaged at frame {frame} of {frames}: changes "
+                 "committed after it cannot be applied. A copy is kept as {kept}; the database was not opened.")
 
 
 def damaged_or(db_file: Path, key: bytes, *, full: bool) -> None:

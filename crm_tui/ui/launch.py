@@ -29,6 +29,21 @@ def take_daily_backup(svc: Services) -> None:
         print(_("Warning: the daily backup failed: {reason}", reason=str(e)), file=sys.stderr)
 
 
+def tidy_backup_folder(svc) -> None:  # type: ignore[no-untyped-def]
+    """Leftovers of killed backups are tidied at start; a kept orphan is said, and work goes on."""
+    from crm_tui.i18n import _
+    from crm_tui.services import startup
+
+    try:
+        done = startup.tidy_backup_folder(svc)
+    except OSError as e:
+        print(_("Warning: the backups folder could not be tidied: {reason}", reason=str(e)), file=sys.stderr)
+        return
+    for name in done.kept:
+        print(_("Warning: {name} in the backups folder has no manifest and does not open or check with the key; "
+                "it was kept as it is.", name=name), file=sys.stderr)
+
+
 def prepare_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[str] = None,  # type: ignore[no-untyped-def]
                 demo: bool = False, throwaway: bool = False, daily_backup: bool = True) -> CrmApp:
     """Open the database and build the app, as ``crm-tui`` starts it (benchmarks/probe.py too).
@@ -43,6 +58,7 @@ def prepare_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[s
     else:
         svc = startup.open_lazily(place.data_dir, place.key_store, demo=demo)
     try:
+        tidy_backup_folder(svc)
         if daily_backup and not startup.backup_taken_today(svc):
             take_daily_backup(svc)
         lang = lang or os.environ.get("CRM_TUI_LANG") or startup.stored_setting(svc, "ui", "language")
