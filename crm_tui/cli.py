@@ -712,8 +712,13 @@ def fail(e: BaseException) -> NoReturn:
     if _is_click_exception(e):
         typer.echo(_("Error: {message}", message=e.format_message()), err=True)  # type: ignore[attr-defined]
         sys.exit(getattr(e, "exit_code", 1))
-    if isinstance(e, Exception):  # last resort: one line, details in the crash log
-        _crash(e)
+    if isinstance(e, Exception):
+        from crm_tui.services import damage
+
+        damaged = damage.from_error(G.data_dir, e)  # a query met a damaged page: said, with the restore command
+        if damaged is not None:
+            fail(damaged)
+        _crash(e)  # last resort: one line, details in the crash log
     raise e  # SystemExit and the like
 
 

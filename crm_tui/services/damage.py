@@ -108,3 +108,33 @@ def say_open_error(data_dir: Path, key_store: object, e: BaseException) -> NoRet
         if key is not None and key_of_newest_backup(data_dir) == rotation.key_id(key):
             raise DamagedDatabase(data_dir, db.Diagnosis("damaged", (1,), ("salt",))) from None
     raise e
+
+
+def _damage_cause(e: BaseException | None) -> bool:
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if db.is_damage(e) or db.is_damage(getattr(e, "orig", None) or e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def from_error(data_dir: Path | str | None, e: BaseException, key_store: object = None) -> DamagedDatabase | None:
+    """A driver error met while working (a query reached a damaged page) said as a damaged database,
+    with the diagnosis and the restore command; None for any other error."""
+    if not _damage_cause(e):
+        return None
+    from crm_tui.store import keys
+
+    folder = paths.resolve_data_dir(data_dir)
+    d = db.Diagnosis("damaged")
+    try:
+        key = (key_store or keys.OsKeyStore()).get(paths.db_path(folder))  # type: ignore[attr-defined]
+        if key is not None:
+            found = db.diagnose(paths.db_path(folder), key, full=True)
+            if found.verdict == "damaged":
+                d = found
+    except Exception:  # noqa: BLE001 - the plain verdict stands
+        pass
+    return DamagedDatabase(folder, d)
