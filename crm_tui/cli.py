@@ -533,7 +533,10 @@ def restore(
     _out({"new": _("Audit trail: this folder had no database before."),
           "continuous": _("Audit trail continues: {n} newer entries are only in the safety copy.", n=report.lost_entries),
           "ahead": _("Audit trail continues: the backup is newer than the database it replaced."),
-          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force)."),
+          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")
+          if report.compared_with is None else
+          _("Audit trail DOES NOT continue the newest verified backup {name} (restored with --force).",
+            name=report.compared_with),
           "newest": _("Audit trail: the restored backup is the newest verified one ({name}); entries written "
                       "after it were only in the replaced database.", name=report.compared_with),
           "matches": _("Audit trail continues the newest verified backup {name}.", name=report.compared_with),

@@ -8,8 +8,10 @@ the keyring as a retired entry, and the manifest names the key (``key_id``) so t
 Restore and key rotation swap or re-encrypt the file, so they need every other user out: they take
 the exclusive lock on ``crm.db.lock`` (store.lock) and refuse while the app or another command has
 the database open. Automatic backups are taken at the first start of each day, before a restore
-(the safety copy), before a key rotation and before an import; retention keeps the newest of the last
-``backup.keep_daily`` days and ``backup.keep_monthly`` months.
+(the safety copy), before a key rotation and before an import; retention (store.backup.keep_reasons)
+keeps the newest automatic backup of the last ``backup.keep_daily`` days and ``backup.keep_monthly``
+months, every manual backup (only ``backup delete`` removes one), restore and rotation safety copies for
+30 days and always the newest verified backup; each deletion is audited (issue 17).
 """
 
 from __future__ import annotations
