@@ -253,3 +253,20 @@ def test_doctor_finds_leftovers_and_the_start_tidies_them(damaged_setup, cli_db,
     assert junk.exists() and "crm-20260103-000000-daily.db" in s.stderr  # kept and reported, never deleted
     lst = _admin(run_cli, "backup", "list")
     assert orphan.name in lst.stdout
+
+
+def test_restore_of_an_older_backup_over_a_damaged_file_states_the_newer_entries(damaged_setup, cli_db, run_cli):
+    older, code = damaged_setup
+    assert _admin(run_cli, "user", "add", "xiaoli", "--role", "front_desk").returncode == 0
+    newer = _admin(run_cli, "backup")
+    assert newer.returncode == 0
+    newer_name = Path(newer.stdout.split("Backup written: ")[1].split(" (")[0]).name
+    _flip(cli_db, "middle")
+    r = run_cli("restore", str(older), "--yes", "--recovery-code", input=code + "\n")
+    assert r.returncode == 0, r.stdout + r.stderr
+    import re
+
+    m = re.search(rf"Audit trail continues the newest verified backup {newer_name}, which has (\d+) newer entries", r.stdout)
+    assert m and int(m.group(1)) >= 2, r.stdout  # the account and the backup after the older copy
+    assert (cli_db.parent / "backups" / newer_name).exists()
+    assert run_cli("doctor").returncode == 0
