@@ -442,7 +442,6 @@ def diagnose(db_file: Path, key: bytes, *, full: bool = True) -> Diagnosis:
     try:
         if not full:
             return Diagnosis("ok")
-        problems: list[str] = []
         try:
             cipher = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
         except sqlcipher.DatabaseError as e:
