@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn, Optional
 import typer
 
 from crm_tui.domain.errors import CrmError
-from crm_tui.i18n import _, set_language
+from crm_tui.i18n import N_, _, set_language
 from crm_tui.ui import launch
 
 app = typer.Typer(
@@ -150,7 +150,10 @@ def doctor() -> None:
 
     width = max(cell_len(c.name) for c in checks)
     for c in checks:
-        _out(f"{('WARN' if c.warn else 'OK  ') if c.ok else 'FAIL'} {_pad(c.name, width)}  {c.detail}")
+        first, *more = c.detail.splitlines() or [""]
+        _out(f"{('WARN' if c.warn else 'OK  ') if c.ok else 'FAIL'} {_pad(c.name, width)}  {first}")
+        for line in more:  # a damaged file's restore advice: under the detail column
+            _out(" " * (width + 7) + line)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -441,7 +444,21 @@ def backup_list() -> None:
         return
     for r in rows:
         _out(f"{_pad(r.name, 44)} {r.taken_at:%Y-%m-%d %H:%M}  {_pad(_size(r.size), 10)} {_pad(r.schema, 6)} "
-             f"{_verified_text(r.problems)}")
+             f"{_pad(_verified_text(r.problems), 10)} {_('kept: {rules}', rules=backup_svc.kept_by_text(r))}")
+
+
+@backup_app.command("delete")
+def backup_delete(file: Path) -> None:
+    """Delete one backup (administrators): the only way a manual backup goes; audited. The newest
+    verified backup is always kept."""
+    from crm_tui.services import backup as backup_svc
+
+    svc, actor = _signed_in()
+    try:
+        name = backup_svc.delete_backup(svc, actor, file)
+    finally:
+        svc.close()
+    _out(_("Backup {name} deleted.", name=name))
 
 
 @backup_app.command("verify")
@@ -474,31 +491,59 @@ def restore(
 ) -> None:
     """Restore a backup: verified first, the current database kept as a safety copy, swapped atomically.
 
-    Refused while the app or another command has the database open. With a database in place,
-    give --user NAME (permission backup.restore); on a new machine give --recovery-code."""
+    Refused while the app or another command has the database open. The authority: --recovery-code
+    (read from standard input), or --user NAME - signed in on the database when it is sound, else the
+    password checked against the backup being restored. A damaged database is kept aside as
+    damaged-<time>.db in the data folder, never deleted."""
     from crm_tui.services import backup as backup_svc
 
     if not yes:
         raise CrmError("Restoring replaces the current database (a safety copy is kept). Add --yes to go ahead.")
     place = _place()
-    actor_name, actor_id = "system", None
-    if place.db_file.exists():
-        svc, actor = _signed_in()
-        try:
-            backup_svc.check_may(svc, actor, "backup.restore")
-        finally:
-            svc.close()
-        actor_name, actor_id = actor.username, actor.staff_id
-    code = backup_svc.parse_code(_code_text()) if recovery_code else None
+    if recovery_code:
+        code = backup_svc.parse_code(_code_text())
+        actor_name, actor_id = "recovery-code", None
+    elif G.user:
+        code = None
+        state = backup_svc.live_state(place.data_dir, place.key_store)
+        if state == "ok":
+            svc, actor = _signed_in()
+            try:
+                backup_svc.check_may(svc, actor, "backup.restore")
+            finally:
+                svc.close()
+            actor_name, actor_id = actor.username, actor.staff_id
+        else:
+            _out(_("The database is damaged, missing or does not open with the keyring's key: {user}'s password "
+                   "is checked against the backup being restored.", user=G.user))
+            actor_name, actor_id = backup_svc.authority_from_backup(
+                place.data_dir, place.key_store, file, G.user, _ask_password(_("Password for {user}: ", user=G.user)))
+    else:
+        raise CrmError("Restoring needs an authority: give --user NAME (an administrator; the password is checked "
+                       "against the backup when the database is damaged or missing) or --recovery-code (the "
+                       "recovery code, read from standard input).")
     report = backup_svc.restore(place.data_dir, place.key_store, file, actor_name=actor_name, actor_id=actor_id,
                                 code_key=code, allow_diverged=force)
     _out(_("Restored {name} (taken {at}).", name=report.restored, at=report.taken_at))
     if report.safety_copy:
         _out(_("The database it replaced is kept as {name} in the backups folder.", name=report.safety_copy))
+    if report.kept_aside:
+        _out(_("The damaged database is kept as {name} in the data folder {folder}; nothing was deleted.",
+               name=report.kept_aside, folder=str(place.data_dir)))
     _out({"new": _("Audit trail: this folder had no database before."),
           "continuous": _("Audit trail continues: {n} newer entries are only in the safety copy.", n=report.lost_entries),
           "ahead": _("Audit trail continues: the backup is newer than the database it replaced."),
-          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")}[report.continuity])
+          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")
+          if report.compared_with is None else
+          _("Audit trail DOES NOT continue the newest verified backup {name} (restored with --force).",
+            name=report.compared_with),
+          "newest": _("Audit trail: the restored backup is the newest verified one ({name}); entries written "
+                      "after it were only in the replaced database.", name=report.compared_with),
+          "matches": _("Audit trail continues the newest verified backup {name}.", name=report.compared_with),
+          "older": _("Audit trail continues the newest verified backup {name}, which has {n} newer entries.",
+                     name=report.compared_with, n=report.lost_entries),
+          "unknown": _("Audit trail: no verified backup to compare it with; continuity not checked."),
+          }[report.continuity])
     if report.key_changed:
         _out(_("The keyring now holds the backup's key; the previous key is kept as a retired entry."))
 
@@ -643,7 +688,7 @@ def export_customers(
 def main() -> None:
     """Every command line but a plain start of the app (``crm_tui.start.main`` sends them here)."""
     try:
-        rc = app(standalone_mode=False)  # click returns the code of a typer.Exit here
+        rc = app(standalone_mode=False, prog_name="crm-tui")  # click returns the code of a typer.Exit here
     except BaseException as e:  # noqa: BLE001 - fail() says it in one line or re-raises
         fail(e)
     sys.exit(rc if isinstance(rc, int) else 0)
@@ -664,12 +709,155 @@ def fail(e: BaseException) -> NoReturn:
     if isinstance(e, EOFError):
         typer.echo(_("Error: standard input ended before all answers were read."), err=True)
         sys.exit(2)
-    if isinstance(e, __import__("click").ClickException):
-        e.show()
-        sys.exit(e.exit_code)
-    if isinstance(e, Exception):  # last resort: one line, details in the crash log
-        _crash(e)
+    if _is_usage_error(e):
+        _show_usage_error(e)
+        sys.exit(2)
+    if _is_click_exception(e):
+        typer.echo(_("Error: {message}", message=e.format_message()), err=True)  # type: ignore[attr-defined]
+        sys.exit(getattr(e, "exit_code", 1))
+    if isinstance(e, Exception):
+        from crm_tui.services import damage
+
+        damaged = damage.from_error(G.data_dir, e)  # a query met a damaged page: said, with the restore command
+        if damaged is not None:
+            fail(damaged)
+        _crash(e)  # last resort: one line, details in the crash log
     raise e  # SystemExit and the like
+
+
+# -- usage errors (issue 17): the command's usage and what was wrong, in the UI language, exit 2 ---
+#
+# Typer 0.29 carries its own copy of click (typer._click): its exceptions are not click's, and their
+# texts are English literals. They are recognised by class here and said again from their fields.
+
+def _click_exception_classes() -> tuple[type, ...]:
+    found: list[type] = []
+    try:
+        from typer._click import exceptions as tex
+
+        found.append(tex.ClickException)
+    except ImportError:  # an older typer uses click itself
+        pass
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+def _usage_error_classes() -> tuple[type, ...]:
+    found: list[type] = []
+    try:
+        from typer._click import exceptions as tex
+
+        found.append(tex.UsageError)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        found.append(click.UsageError)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+def _is_click_exception(e: BaseException) -> bool:
+    return isinstance(e, _click_exception_classes())
+
+
+def _is_usage_error(e: BaseException) -> bool:
+    return isinstance(e, _usage_error_classes())
+
+
+_BAD_VALUE = [  # the English detail of a bad value (click's, or typer's pydantic) -> our msgid
+    (r"^Input should be a valid integer", N_("a whole number is needed.")),
+    (r"^Input should be a valid (?:number|float|decimal)", N_("a number is needed.")),
+    (r"^Input should be a valid boolean", N_("yes or no is needed.")),
+    (r"^Input should be (?P<choices>'.*)$", N_("it should be {choices}")),
+    (r"^'?(?P<value>.*?)'? is not a valid integer(?: range)?\.?$", N_("'{value}' is not a whole number.")),
+    (r"^'?(?P<value>.*?)'? is not a valid float(?: range)?\.?$", N_("'{value}' is not a number.")),
+    (r"^'?(?P<value>.*?)'? is not one of (?P<choices>.*?)\.?$", N_("'{value}' is not one of {choices}.")),
+    (r"^(?:File|Directory|Path) '(?P<value>.*)' does not exist\.?$", N_("'{value}' does not exist.")),
+]
+
+
+def _bad_value_detail(text: str) -> str:
+    import re
+
+    for pattern, msgid in _BAD_VALUE:
+        m = re.match(pattern, text.strip())
+        if m:
+            return _(msgid, **m.groupdict())
+    return text
+
+
+def _usage_message(e: BaseException) -> str:
+    """What was wrong, in the UI language, from the exception's fields (not its English text)."""
+    import re
+
+    kind = type(e).__name__
+    raw = str(getattr(e, "message", "") or "")
+    param = getattr(e, "param", None)
+    hint = getattr(e, "param_hint", None)
+    if hint is None and param is not None:
+        try:
+            hint = param.get_error_hint()
+        except Exception:  # noqa: BLE001 - a hint is a courtesy
+            hint = getattr(param, "name", None)
+    if hint is not None and not isinstance(hint, str):
+        hint = " / ".join(str(h) for h in hint)
+    if kind == "NoSuchOption":
+        name = str(getattr(e, "option_name", "") or raw)
+        text = _("Unknown option: {name}", name=name)
+        possible = getattr(e, "possibilities", None)
+        if possible:
+            text += " " + _("(did you mean: {names})", names=", ".join(sorted(possible)))
+        return text
+    if kind == "MissingParameter":
+        what = getattr(e, "param_type", None) or getattr(param, "param_type_name", "") or ""
+        if what == "option":
+            return _("Missing option {name}.", name=hint or "")
+        return _("Missing argument {name}.", name=hint or "")
+    if kind == "BadParameter":
+        return _("Bad value for {name}: {detail}", name=hint or "-", detail=_bad_value_detail(raw))
+    if kind == "BadOptionUsage":
+        m = re.match(r"^Option '(?P<name>.+)' requires an argument\.?$", raw)
+        if m:
+            return _("Option {name} needs a value.", name=m.group("name"))
+        m = re.match(r"^Option '(?P<name>.+)' does not take a value\.?$", raw)
+        if m:
+            return _("Option {name} takes no value.", name=m.group("name"))
+        return raw
+    m = re.match(r"^No such command '(?P<name>.+)'\.?$", raw)
+    if m:
+        return _("Unknown command: {name}", name=m.group("name"))
+    m = re.match(r"^Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)$", raw)
+    if m:
+        return _("Unexpected extra argument(s): {args}", args=m.group("args"))
+    if raw.startswith("Missing command"):
+        return _("Missing command.")
+    return raw
+
+
+def _show_usage_error(e: BaseException) -> None:
+    """The command's usage line, a pointer to --help, and what was wrong; on standard error."""
+    ctx = getattr(e, "ctx", None)
+    if type(e).__name__ == "NoArgsIsHelpError":  # 'crm-tui key': the group's help (rich prints it itself)
+        text = str(getattr(e, "message", "") or "")
+        if text.strip():
+            typer.echo(text)
+        return
+    if ctx is not None:
+        usage = ctx.get_usage()
+        if usage.startswith("Usage:"):
+            usage = _("Usage:") + usage[len("Usage:"):]
+        typer.echo(usage, err=True)
+        typer.echo(_("Try '{command} --help' for help.", command=ctx.command_path), err=True)
+        typer.echo("", err=True)
+    typer.echo(_("Error: {message}", message=_usage_message(e)), err=True)
 
 
 def _crash(exc: BaseException) -> NoReturn:

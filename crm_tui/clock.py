@@ -13,6 +13,7 @@ Imports nothing from crm_tui, so every layer may use it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,3 +23,8 @@ Clock = Callable[[], datetime]
 def system_now() -> datetime:
     """The machine's local time, naive (as every stored time is)."""
     return datetime.now()
+
+
+def system_seconds() -> float:
+    """The machine's clock as a POSIX timestamp: the age of a file on disk, not business time."""
+    return time.time()

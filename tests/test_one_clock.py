@@ -22,8 +22,8 @@ CLOCK_MODULE = PACKAGE / "clock.py"
 
 # Reads of the real clock: class/module name -> attributes.
 _REAL_CLOCK = {
-    "datetime": {"now", "today", "utcnow", "fromtimestamp"},
-    "date": {"today", "fromtimestamp"},
+    "datetime": {"now", "today", "utcnow"},
+    "date": {"today"},
     "time": {"time", "time_ns", "localtime", "gmtime", "ctime", "asctime", "strftime"},
 }
 # Faker providers whose default range ends (or starts) at the real "now".

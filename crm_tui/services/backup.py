@@ -8,8 +8,10 @@ the keyring as a retired entry, and the manifest names the key (``key_id``) so t
 Restore and key rotation swap or re-encrypt the file, so they need every other user out: they take
 the exclusive lock on ``crm.db.lock`` (store.lock) and refuse while the app or another command has
 the database open. Automatic backups are taken at the first start of each day, before a restore
-(the safety copy), before a key rotation and before an import; retention keeps the newest of the last
-``backup.keep_daily`` days and ``backup.keep_monthly`` months.
+(the safety copy), before a key rotation and before an import; retention (store.backup.keep_reasons)
+keeps the newest automatic backup of the last ``backup.keep_daily`` days and ``backup.keep_monthly``
+months, every manual backup (only ``backup delete`` removes one), restore and rotation safety copies for
+30 days and always the newest verified backup; each deletion is audited (issue 17).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from crm_tui.clock import system_now
-from crm_tui.domain.errors import CrmError, PermissionDenied
+from crm_tui.domain.errors import Conflict, CrmError, NotFound, PermissionDenied
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services
 from crm_tui.services.home import WorkItem, register_item
@@ -38,6 +40,9 @@ parse_code = keys.parse_recovery_code
 _NO_KEY = N_("The keyring holds no key for this backup. On a new machine give the recovery code "
              "(--recovery-code, read from standard input); nothing was changed.")
 STALE_HOURS = 48
+# Backups that first check every page of the database (store.make_backup(check_source=True)): the
+# administrator's and the first start of the day's; a damaged database is refused, not copied.
+CHECKED_SOURCE = ("manual", "daily")
 
 
 class BackupFailed(CrmError):
@@ -59,14 +64,16 @@ class BackupRow:
     customers: int
     verified_at: datetime | None
     problems: tuple[str, ...] | None  # None: never verified
+    kept_by: tuple[str, ...] = ()  # the retention rules that keep it (store.backup.KEEP_RULES)
 
 
-def _row(info: store.BackupInfo) -> BackupRow:
+def _row(info: store.BackupInfo, kept_by: list[str] | None = None) -> BackupRow:
     v = store.last_verification(info)
     m = info.manifest
     return BackupRow(info.path.name, info.path, info.taken_at, str(m.get("reason", "")), int(m.get("size", 0)),
                      str(m.get("schema_version") or "-"), int(m.get("row_counts", {}).get("customer", 0)),
-                     v[0] if v else None, tuple(v[1]) if v else None)
+                     v[0] if v else None, tuple(v[1]) if v else None,
+                     tuple(r for r in store.KEEP_RULES if r in (kept_by or [])))
 
 
 def _key(svc: Services) -> bytes:
@@ -79,18 +86,53 @@ def _data_dir(svc: Services) -> Path:
 
 
 def _retain(svc: Services) -> list[str]:
+    """Delete the backups outside the retention (store.backup.keep_reasons); each deletion audited."""
     keep_d, keep_m = int(svc.setting("backup", "keep_daily")), int(svc.setting("backup", "keep_monthly"))
     removed = []
-    for b in store.to_prune(store.list_backups(_data_dir(svc)), keep_d, keep_m):
+    for b in store.to_prune(store.list_backups(_data_dir(svc)), keep_d, keep_m, svc.now()):
         store.remove_backup(b)
         removed.append(b.path.name)
+        with svc.write(Actor.system()) as tx:
+            tx.audit("backup.delete", entity="backup", entity_id=b.path.name,
+                     details={"why": "retention", "reason": b.manifest.get("reason"),
+                              "taken_at": b.manifest.get("taken_at"), "keep_daily": keep_d, "keep_monthly": keep_m})
     return removed
+
+
+def delete_backup(svc: Services, actor: Actor, path: Path | str) -> str:
+    """``crm-tui backup delete FILE``: the only way a manual backup goes. Needs backup.run; audited.
+    The newest verified backup is refused: it is what a restore would need."""
+    svc.require(actor, "backup.run")
+    folder = paths.backups_dir(_data_dir(svc)).resolve()
+    target = Path(path).expanduser()
+    target = (folder / target.name) if not target.is_absolute() and not target.exists() else target.resolve()
+    found = {b.path.resolve(): b for b in store.list_backups(_data_dir(svc))}
+    info = found.get(target)
+    if info is None:
+        raise NotFound("{path} is not a backup in {folder}; nothing was deleted.", path=str(target), folder=str(folder))
+    reasons = store.keep_reasons(list(found.values()), int(svc.setting("backup", "keep_daily")),
+                                 int(svc.setting("backup", "keep_monthly")), svc.now())
+    if "newest" in reasons[info.path]:
+        raise Conflict("{name} is the newest verified backup, which is always kept; nothing was deleted.",
+                       name=info.path.name)
+    store.remove_backup(info)
+    with svc.write(actor) as tx:
+        tx.audit("backup.delete", entity="backup", entity_id=info.path.name,
+                 details={"why": "explicit", "reason": info.manifest.get("reason"),
+                          "taken_at": info.manifest.get("taken_at")})
+    return info.path.name
 
 
 def _take(svc: Services, actor: Actor, reason: str, dest: Path | None) -> tuple[store.BackupInfo, list[str]]:
     now = svc.now()
     try:
-        info = store.make_backup(svc.store.db_file, _key(svc), reason=reason, dest=dest, now=now)
+        info = store.make_backup(svc.store.db_file, _key(svc), reason=reason, dest=dest, now=now,
+                                 check_source=reason in CHECKED_SOURCE)
+    except db.DatabaseDamaged as e:  # refused cleanly, no .part left: what is damaged, how to restore
+        from crm_tui.services import damage
+
+        d = getattr(e, "diagnosis", None) or db.diagnose(svc.store.db_file, _key(svc))
+        raise damage.DamagedDatabase(_data_dir(svc), d) from None
     except OSError as e:
         raise BackupFailed("The backup could not be written to {path}: {reason}. Nothing was changed.",
                            path=str(dest or paths.backups_dir(_data_dir(svc))), reason=e.strerror or type(e).__name__
@@ -117,7 +159,14 @@ def backup_now(svc: Services, actor: Actor, *, dest: Path | str | None = None) -
 
 
 def auto_backup(svc: Services, reason: str) -> store.BackupInfo:
-    """A backup the system takes by itself (daily, before an import ...); audited as the system."""
+    """A backup the system takes by itself (daily, before an import ...); audited as the system.
+
+    Before an import, a verified backup with the same audit chain head (nothing changed since; every
+    change is audited) stands for the copy: a retried import does not fill the folder (issue 17)."""
+    if reason == "pre-import":
+        same = store.identical_backup(_data_dir(svc), svc.store.db_file, _key(svc))
+        if same is not None:
+            return same
     return _take(svc, Actor.system(), reason, None)[0]
 
 
@@ -132,7 +181,21 @@ def daily_backup_if_due(svc: Services) -> store.BackupInfo | None:
 def list_backups(svc: Services, actor: Actor) -> list[BackupRow]:
     """Newest first. Needs backup.run."""
     svc.require(actor, "backup.run")
-    return [_row(b) for b in reversed(store.list_backups(_data_dir(svc)))]
+    found = store.list_backups(_data_dir(svc))
+    reasons = store.keep_reasons(found, int(svc.setting("backup", "keep_daily")),
+                                 int(svc.setting("backup", "keep_monthly")), svc.now())
+    return [_row(b, reasons[b.path]) for b in reversed(found)]
+
+
+KEEP_RULE_LABELS = {"newest": N_("newest verified"), "manual": N_("manual backup"), "safety": N_("safety copy"),
+                    "daily": N_("one a day"), "monthly": N_("one a month")}
+
+
+def kept_by_text(row: BackupRow) -> str:
+    """Which rule keeps a backup, for ``backup list`` and the backup screen."""
+    if not row.kept_by:
+        return _("due for deletion")
+    return ", ".join(_(KEEP_RULE_LABELS[r]) for r in row.kept_by)
 
 
 def verify_now(svc: Services, actor: Actor, name: str) -> list[str]:
@@ -257,9 +320,11 @@ class RestoreReport:
     restored: str
     taken_at: str
     safety_copy: str | None
-    continuity: str  # new | continuous | diverged | ahead
+    continuity: str  # new | continuous | diverged | ahead | newest | older | matches | unknown
     lost_entries: int
     key_changed: bool
+    kept_aside: str | None = None  # a damaged or unreadable database, kept in the data folder
+    compared_with: str | None = None  # the newest verified backup the trail was checked against
 
 
 def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
@@ -273,6 +338,101 @@ def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
         conn.close()
 
 
+def _hash_at(path: Path, key: bytes, at_id: int) -> str | None:
+    conn = store._read_only(path, key)
+    try:
+        row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (at_id,)).fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def _newest_verified(data_dir: Path) -> store.BackupInfo | None:
+    for b in reversed(store.list_backups(data_dir)):
+        v = store.last_verification(b)
+        if v is not None and not v[1] and b.manifest.get("audit_head"):
+            return b
+    return None
+
+
+def _continuity_with_newest(data_dir: Path, key_store: keys.KeyStore, src: Path, info: store.BackupInfo,
+                            key: bytes) -> tuple[str, int, str | None]:
+    """With no readable database to compare with (damaged, unknown key, missing): does the backup's
+    audit chain continue the newest verified backup's (its manifest's chain head)? Returns
+    (continuity, entries only in that newer backup, its name)."""
+    newest = _newest_verified(data_dir)
+    if newest is None:
+        return "unknown", 0, None
+    if newest.path.resolve() == src:
+        return "newest", 0, newest.path.name
+    nh = newest.manifest["audit_head"]
+    sh = info.manifest.get("audit_head") or {"id": 0, "hash": None}
+    if int(sh["id"]) >= int(nh["id"]):
+        same = _hash_at(src, key, int(nh["id"])) == nh["hash"]
+        return ("matches" if same else "diverged"), 0, newest.path.name
+    nkey = _candidate_key(paths.db_path(data_dir), newest, key_store) or key
+    try:
+        same = _hash_at(newest.path, nkey, int(sh["id"])) == sh["hash"]
+    except CrmError:
+        return "unknown", 0, newest.path.name
+    return ("older" if same else "diverged"), int(nh["id"]) - int(sh["id"]), newest.path.name
+
+
+def authority_from_backup(data_dir: Path, key_store: keys.KeyStore, path: Path | str, username: str,
+                          password: str) -> tuple[str, int]:
+    """Restoring over a damaged or missing database: the administrator's password is checked against
+    the staff table of the backup being restored (its argon2 hash), never by signing in on the broken
+    file. Returns (user name, staff id); PermissionDenied when the name, password or role is wrong."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    from crm_tui.domain.roles import permissions_of
+
+    src = Path(path).expanduser().resolve()
+    if not src.is_file():
+        raise RestoreRefused("No backup file at {path}; nothing was changed.", path=str(src))
+    info = store.read_backup(src)
+    key = _candidate_key(paths.db_path(data_dir), info, key_store)
+    if key is None:
+        raise RestoreRefused(_NO_KEY)
+    conn = store._read_only(src, key)
+    try:
+        row = conn.execute("SELECT id, username, password_hash, active FROM staff WHERE username = ? COLLATE NOCASE",
+                           (username.strip(),)).fetchone()
+        roles = [r[0] for r in conn.execute("SELECT role FROM staff_role WHERE staff_id = ?", (row[0],))] if row else []
+    except Exception:  # noqa: BLE001 - a backup too damaged to read: verification says why
+        raise RestoreRefused("The backup {name} cannot be read; nothing was changed.", name=src.name) from None
+    finally:
+        conn.close()
+    ok = False
+    if row is not None and row[3]:
+        try:
+            ok = PasswordHasher().verify(row[2], password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+    if not ok:
+        raise PermissionDenied("Wrong user name or password, as the backup {name} has them; nothing was changed.",
+                               name=src.name)
+    if "backup.restore" not in permissions_of(roles):
+        raise PermissionDenied("{user} may not restore backups (roles as the backup {name} has them); nothing "
+                               "was changed.", user=row[1], name=src.name)
+    return str(row[1]), int(row[0])
+
+
+def live_state(data_dir: Path, key_store: keys.KeyStore) -> str:
+    """``ok``, ``damaged``, ``wrong_key`` or ``missing``: may a restore sign in on the live file?"""
+    db_file = paths.db_path(data_dir)
+    if not db_file.exists():
+        return "missing"
+    if db.wal_damage(db_file):
+        return "damaged"
+    try:
+        key = rotation.resolve_key(db_file, key_store)
+    except CrmError:
+        return "wrong_key"
+    return db.diagnose(db_file, key, full=True).verdict
+
+
 def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor_name: str = "system",
             actor_id: int | None = None, code_key: bytes | None = None, allow_diverged: bool = False,
             now: datetime | None = None) -> RestoreReport:
@@ -280,7 +440,10 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
     keep the current database as a safety copy, check the audit chain continues, swap atomically,
     make the keyring hold the key that opens the restored file, and record the restore in its audit.
 
-    On a new machine (no database yet) ``code_key`` is the key from the recovery code."""
+    A damaged database, or one the keyring's key does not open, is kept aside byte for byte
+    (``damaged-<time>.db`` in the data folder, never deleted), and the audit chain is checked against
+    the newest verified backup's chain head instead. On a new machine (no database yet)
+    ``code_key`` is the key from the recovery code."""
     now = now or system_now()
     paths.ensure_private_dir(data_dir)
     db_file = paths.db_path(data_dir)
@@ -300,12 +463,17 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
         head = info.manifest.get("audit_head") or {"id": 0, "hash": None}
         live_key: bytes | None = None
         safety: str | None = None
+        kept: str | None = None
+        compared: str | None = None
         continuity, lost = "new", 0
         if db_file.exists():
             try:
-                live_key = rotation.resolve_key(db_file, key_store)
+                # a damaged -wal: not opened (an open drops its later changes), kept aside with the file
+                live_key = None if db.wal_damage(db_file) else rotation.resolve_key(db_file, key_store)
             except CrmError:
                 live_key = None
+            if live_key is not None and db.diagnose(db_file, live_key, full=True).verdict != "ok":
+                live_key = None  # damaged: not read, not copied page by page, kept as it is
             if live_key is not None:
                 last, at_hash = _head_hash(db_file, live_key, int(head["id"]))
                 if at_hash is not None and at_hash == head["hash"]:
@@ -319,13 +487,24 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                         conn.close()
                     live_last_hash = _head_hash(db_file, live_key, last)[1]
                     continuity = "ahead" if row is not None and row[0] == live_last_hash else "diverged"
-                if continuity == "diverged" and not allow_diverged:
-                    raise RestoreRefused(
-                        "The backup's audit trail does not continue this database's (another database, or a "
-                        "rewritten trail); nothing was changed. Give --force to restore it anyway.")
+            else:
+                continuity, lost, compared = _continuity_with_newest(data_dir, key_store, src, info, key)
+            if continuity == "diverged" and not allow_diverged:
+                raise RestoreRefused(
+                    "The backup's audit trail does not continue this database's (another database, or a "
+                    "rewritten trail); nothing was changed. Give --force to restore it anyway.")
+            if live_key is not None:
                 safety = store.make_backup(db_file, live_key, reason="pre-restore", now=now).path.name
             else:
-                safety = _raw_safety_copy(db_file, now)
+                kept = _raw_safety_copy(db_file, now)
+        else:
+            continuity, lost, compared = _continuity_with_newest(data_dir, key_store, src, info, key)
+            if continuity == "unknown":
+                continuity = "new"
+            if continuity == "diverged" and not allow_diverged:
+                raise RestoreRefused(
+                    "The backup's audit trail does not continue the newest verified backup's ({name}); "
+                    "nothing was changed. Give --force to restore it anyway.", name=compared or "-")
         current = None
         try:
             current = key_store.get(db_file)
@@ -343,7 +522,7 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
     finally:
         held.release()
     report = RestoreReport(src.name, str(info.manifest.get("taken_at", "-")), safety, continuity, lost,
-                           current is not None and current != key)
+                           current is not None and current != key, kept, compared)
     restored = db.open_store(data_dir, key_store)  # schema brought up to date (copy taken first)
     try:
         with restored.write() as s:
@@ -351,7 +530,8 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                                entity="backup", entity_id=src.name,
                                details={"taken_at": report.taken_at, "safety_copy": safety, "continuity": continuity,
                                         "entries_only_in_safety_copy": lost, "by_staff_id": actor_id,
-                                        "key_changed": report.key_changed})
+                                        "key_changed": report.key_changed, "damaged_kept_as": kept,
+                                        "compared_with": compared})
         assert restored.key is not None
         after = store.make_backup(restored.db_file, restored.key, reason="restored", now=now)
         store.record_verification(after, store.verify_backup(after, restored.key), now)
@@ -361,11 +541,16 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
 
 
 def _raw_safety_copy(db_file: Path, now: datetime) -> str:
-    """A live file that does not open (damaged, unknown key) is kept byte for byte, side files too."""
+    """A live file that does not open or check (damaged, unknown key) is kept byte for byte, side
+    files too, as ``damaged-<time>.db`` in the data folder: never deleted, never listed as a backup."""
     import shutil
 
-    folder = paths.ensure_private_dir(paths.backups_dir(db_file.parent))
+    folder = db_file.parent
     name = f"damaged-{now:%Y%m%d-%H%M%S}.db"
+    n = 1
+    while (folder / name).exists():
+        n += 1
+        name = f"damaged-{now:%Y%m%d-%H%M%S}-{n}.db"
     for suffix in ("", *paths.SIDE_FILES):
         f = Path(str(db_file) + suffix)
         if f.exists():

@@ -62,7 +62,14 @@ def open_lazily(data_dir: Path | str | None, key_store: keys.KeyStore | None = N
                 demo: bool = False) -> LazyServices:
     """``system.open_services(system.resolve(data_dir, key_store), demo=demo)`` with the services
     made on first use: the same checks (file, key, interrupted rotation, lock, schema upgrade)."""
-    store = db.open_store(paths.resolve_data_dir(data_dir), key_store or keys.OsKeyStore())
+    folder = paths.resolve_data_dir(data_dir)
+    key_store = key_store or keys.OsKeyStore()
+    try:
+        store = db.open_store(folder, key_store)
+    except (db.DatabaseDamaged, db.WrongKey) as e:
+        from crm_tui.services import damage
+
+        damage.say_open_error(folder, key_store, e)
     return LazyServices(store, demo=demo)
 
 
@@ -89,3 +96,13 @@ def backup_taken_today(svc: LazyServices) -> bool:
     today = system_now().date().isoformat()
     return any(b.manifest.get("taken_at", "").startswith(today)
                for b in backup_store.list_backups(svc._lazy_store.db_file.parent))
+
+
+def tidy_backup_folder(svc: LazyServices, now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """At start (issue 17): unfinished backup copies (``.part``) removed, orphan backups that open and
+    check adopted, others kept and reported (store.backup.tidy). Returns what was done."""
+    from crm_tui.store import backup as backup_store
+
+    store = svc._lazy_store if svc.lazy_pending else svc.store
+    assert store.key is not None
+    return backup_store.tidy(store.db_file.parent, store.key, now or system_now())

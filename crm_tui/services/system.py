@@ -11,6 +11,7 @@ from pathlib import Path
 
 from crm_tui.clock import Clock, system_now
 from crm_tui.domain.errors import CrmError, PermissionDenied
+from crm_tui.services import damage
 from crm_tui.services.context import Actor, Services
 from crm_tui.store import backup as backup_store
 from crm_tui.store import db, keys, migrate, paths
@@ -41,7 +42,10 @@ def resolve(data_dir: Path | str | None, key_store: keys.KeyStore | None = None)
 
 
 def open_services(place: Place, *, clock: Clock = system_now, demo: bool = False) -> Services:
-    store = db.open_store(place.data_dir, place.key_store)
+    try:
+        store = db.open_store(place.data_dir, place.key_store)
+    except (db.DatabaseDamaged, db.WrongKey) as e:
+        damage.say_open_error(place.data_dir, place.key_store, e)
     return Services(store=store, clock=clock, demo=demo)
 
 
@@ -127,38 +131,68 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
             "a key rotation was interrupted after the database was re-encrypted: finish it with "
             "'crm-tui key rotate --finish' (starting the app finishes it too)")))
         return checks
-    try:
-        conn = db.raw_connect(db_file, key)
-    except CrmError as e:
-        checks.append(Check(_("database opens"), False, e.message))
+    wal = db.wal_damage(db_file)
+    if wal is not None:  # before anything opens the file: an open would drop the log's later changes
+        kept = db.keep_damaged_wal(db_file, now)
+        checks.append(Check(_("database file"), False, damage.damage_report(
+            place.data_dir, db.Diagnosis("damaged", (), (f"wal:{wal[0]}/{wal[1]}", f"kept:{kept.name}")))))
         return checks
-    try:
+    d = db.diagnose(db_file, key, full=True)
+    if d.verdict == "wrong_key" and damage.key_of_newest_backup(place.data_dir) == rotation.key_id(key):
+        # no page checks, yet this key made the newest backup: the salt (first 16 bytes) is damaged
+        d = db.Diagnosis("damaged", (1,), ("salt",))
+    if d.verdict == "wrong_key":
+        checks.append(Check(_("database opens"), False, _(
+            "the key in the keyring does not open {path}: page 1 does not decrypt with it, nor does any "
+            "other page. This is the wrong key, not damage: import the right one from the recovery code "
+            "with 'crm-tui key import'. The file was not changed.", path=str(db_file))))
+        return checks
+    if d.verdict == "damaged" and d.problems == ("salt",):
+        checks.append(Check(_("database opens"), False, _(
+            "page 1 does not decrypt with the keyring's key, though it is the key of the newest backup")))
+    elif d.verdict == "damaged" and d.pages == (1,):
+        checks.append(Check(_("database opens"), False, _(
+            "page 1 does not decrypt, but the key checks out on the file's other pages")))
+    else:
         checks.append(Check(_("database opens"), True, str(db_file)))
-        cipher, plain = db.integrity_checks(conn)
-        checks.append(Check("cipher_integrity_check", not cipher, "ok" if not cipher else "; ".join(cipher[:3])))
-        checks.append(Check("integrity_check", not plain, "ok" if not plain else "; ".join(plain[:3])))
+    if d.verdict == "damaged":
+        checks.append(Check(_("database file"), False, damage.damage_report(place.data_dir, d)))
+    else:
+        checks.append(Check("cipher_integrity_check", True, "ok"))
+        checks.append(Check("integrity_check", True, "ok"))
+        conn = db.raw_connect(db_file, key)
+        years: set[int] | None = None
         try:
-            current = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-            current = current[0] if current else None
-        except Exception:  # noqa: BLE001 - an unmigrated file has no version table
-            current = None
-        head = migrate.head_revision()
+            try:
+                current = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                current = current[0] if current else None
+            except Exception:  # noqa: BLE001 - an unmigrated file has no version table
+                current = None
+            head = migrate.head_revision()
+            if current == head:
+                years = {int(r[0][:4]) for r in conn.execute("SELECT DISTINCT substr(day, 1, 4) FROM holiday_entry")}
+        finally:
+            conn.close()
         checks.append(Check(_("schema version"), current == head,
                             _("{current} (newest {head})", current=current or "-", head=head)))
-        if current == head:
+        if years is not None:
             from crm_tui.services import holidays
 
-            years = {int(r[0][:4]) for r in conn.execute("SELECT DISTINCT substr(day, 1, 4) FROM holiday_entry")}
             missing = holidays.missing_years_in(now.date(), years)
             checks.append(Check(_("holiday schedule"), True, _(
                 "no holiday schedule for {years}; load it: {hint}", years=", ".join(map(str, missing)),
                 hint=_(holidays.FIX_HINT)) if missing else _("covers {years}", years=", ".join(
                     map(str, holidays.needed_years(now.date())))), warn=bool(missing)))
-    finally:
-        conn.close()
     if state == "stale_pending":
         checks.append(Check(_("key rotation"), True, _(
             "a key rotation stopped before re-encrypting; the database keeps its key (the next start tidies up)")))
+    left = backup_store.leftovers(place.data_dir, min_age_s=0)
+    if left:
+        names = [f.name for f in (*left.parts, *left.orphans)]
+        checks.append(Check(_("backups folder"), False, _(
+            "{parts} unfinished copies (.part) and {orphans} backups without a manifest: {names}. The next start "
+            "removes the unfinished copies and adopts the backups that open and check.",
+            parts=len(left.parts), orphans=len(left.orphans), names=", ".join(names[:6]))))
     backups = backup_store.list_backups(place.data_dir)
     if not backups:
         checks.append(Check(_("newest backup"), False, _("no backup yet: run 'crm-tui backup'")))
@@ -172,6 +206,14 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
                                                                  what=", ".join(backup_store.problem_text(p) for p in problems)))
         checks.append(Check(_("newest backup"), ok, detail))
     return checks
+
+
+def diagnose(place: Place) -> db.Diagnosis:
+    """The database file's state with the keyring's key (``missing`` without a file)."""
+    key = db.load_key(place.db_file, place.key_store) if place.db_file.exists() else None
+    if key is None:
+        return db.Diagnosis("missing")
+    return db.diagnose(place.db_file, key, full=True)
 
 
 def export_recovery_code(svc: Services, actor: Actor, password: str, key_store: keys.KeyStore) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from crm_tui.clock import system_now
+from crm_tui.clock import system_now, system_seconds
 from crm_tui.i18n import N_
 from crm_tui.store import paths
 from crm_tui.store.db import copy_encrypted, raw_connect
@@ -42,7 +42,11 @@ def _sha256(path: Path) -> str:
 
 
 def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = None,
-                now: datetime | None = None) -> BackupInfo:
+                now: datetime | None = None, check_source: bool = False) -> BackupInfo:
+    """An encrypted copy and its manifest. ``check_source``: first check every page's HMAC of the
+    database (``cipher_integrity_check``, ~0.5 s per 100 MB): a damaged database is refused
+    (DatabaseDamaged) instead of copied - a copy rebuilds indexes, so it can succeed on a file whose
+    damage sits in an index page, and the damage would go unnoticed."""
     now = now or system_now()
     dest = dest or paths.backups_dir(db_file.parent)
     paths.ensure_private_dir(dest)
@@ -54,6 +58,8 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
         target = dest / f"crm-{now:%Y%m%d-%H%M%S}-{reason}-{n}.db"
     conn = raw_connect(db_file, key)
     try:
+        if check_source:
+            _refuse_damaged(db_file, conn)
         copy_encrypted(conn, target)
     finally:
         conn.close()
@@ -85,6 +91,143 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
     finally:
         os.umask(old_umask)
     return BackupInfo(target, manifest)
+
+
+QUIET_ACTIONS = ("backup.%", "auth.%")  # audited, but change no business data
+
+
+def identical_backup(data_dir: Path, db_file: Path, key: bytes) -> BackupInfo | None:
+    """The newest verified backup in the data folder that holds what a new copy would: the database's
+    audit chain runs through the backup's chain head (same row, same hash), and every entry after it
+    is a backup or sign-in entry (every change of data is audited), with the same schema version."""
+    found = [b for b in reversed(list_backups(data_dir)) if b.manifest.get("audit_head") and _verified_ok(b)]
+    if not found:
+        return None
+    conn = raw_connect(db_file, key)
+    try:
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        version = version[0] if version else None
+        for b in found:
+            head = b.manifest["audit_head"]
+            if b.manifest.get("schema_version") != version:
+                continue
+            row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (int(head["id"]),)).fetchone()
+            if row is None or row[0] != head["hash"]:
+                continue
+            later = conn.execute(
+                "SELECT count(*) FROM audit_log WHERE id > ? AND NOT (action LIKE ? OR action LIKE ?)",
+                (int(head["id"]), *QUIET_ACTIONS)).fetchone()[0]
+            if later == 0:
+                return b
+            return None  # older backups are older still
+    finally:
+        conn.close()
+    return None
+
+
+PART_MIN_AGE_S = 600  # a .part younger than this may be a copy another process is still writing
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What killed or failed backups leave in the backups folder (issue 17)."""
+
+    parts: tuple[Path, ...]  # unfinished copies: ``.part``, ``.part-journal``
+    orphans: tuple[Path, ...]  # ``crm-*.db`` without a manifest
+
+    def __bool__(self) -> bool:
+        return bool(self.parts or self.orphans)
+
+
+def leftovers(data_dir: Path, *, min_age_s: float = PART_MIN_AGE_S) -> Leftovers:
+    folder = paths.backups_dir(data_dir)
+    if not folder.is_dir():
+        return Leftovers((), ())
+    now = system_seconds()  # the age of a file on disk, not business time
+    parts = []
+    for f in sorted([*folder.glob("*.part"), *folder.glob("*.part-journal"),
+                     *data_dir.glob("*.restore-part")]):
+        try:
+            if now - f.stat().st_mtime >= min_age_s:
+                parts.append(f)
+        except OSError:
+            continue
+    orphans = tuple(sorted(f for f in folder.glob("crm-*.db") if not f.with_suffix(".json").exists()))
+    return Leftovers(tuple(parts), orphans)
+
+
+@dataclass(frozen=True)
+class Tidied:
+    removed: tuple[str, ...]  # unfinished copies removed
+    adopted: tuple[str, ...]  # orphans that open and check: a manifest was written
+    kept: tuple[str, ...]  # orphans that do not open or check: kept and reported, never deleted
+
+
+def tidy(data_dir: Path, key: bytes, now: datetime, *, min_age_s: float = PART_MIN_AGE_S) -> Tidied:
+    """At start: remove unfinished copies (``.part``: a copy is renamed into place only when complete),
+    adopt an orphan backup that opens with the key and passes both integrity checks (its manifest is
+    written, reason ``adopted``), and keep any other orphan as it is, for the caller to report."""
+    found = leftovers(data_dir, min_age_s=min_age_s)
+    removed, adopted, kept = [], [], []
+    for f in found.parts:
+        f.unlink(missing_ok=True)
+        removed.append(f.name)
+    for f in found.orphans:
+        if _adopt(f, key, now):
+            adopted.append(f.name)
+        else:
+            kept.append(f.name)
+    return Tidied(tuple(removed), tuple(adopted), tuple(kept))
+
+
+def _adopt(path: Path, key: bytes, now: datetime) -> bool:
+    try:
+        conn = _read_only(path, key)
+    except Exception:  # noqa: BLE001 - another key, or not a database: kept and reported
+        return False
+    try:
+        try:
+            if conn.execute("PRAGMA cipher_integrity_check").fetchall():
+                return False
+            if [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()] != ["ok"]:
+                return False
+        except Exception:  # noqa: BLE001
+            return False
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchone() if "alembic_version" in tables else None
+        head = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
+        chain_ok = _chain_ok(conn) if "audit_log" in tables else True
+    finally:
+        conn.close()
+    if not chain_ok:
+        return False
+    taken = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+    manifest = {
+        "format": 1, "taken_at": taken.isoformat(timespec="seconds"), "reason": "adopted", "source": "",
+        "schema_version": version[0] if version else None, "row_counts": counts,
+        "audit_head": {"id": head[0], "hash": head[1]} if head else None, "key_id": key_id(key),
+        "sha256": _sha256(path), "size": path.stat().st_size,
+    }
+    _private_write(path.with_suffix(".json"), json.dumps(manifest, ensure_ascii=False, indent=2))
+    record_verification(BackupInfo(path, manifest), [], now)
+    return True
+
+
+def _refuse_damaged(db_file: Path, conn) -> None:  # type: ignore[no-untyped-def]
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    from crm_tui.store.db import DAMAGED_FILE, DatabaseDamaged, Diagnosis, _failing_pages
+
+    try:
+        bad = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+    except sqlcipher.DatabaseError as e:
+        bad = [str(e)]
+    if bad:
+        err = DatabaseDamaged(DAMAGED_FILE, pages=_failing_pages(bad), path=str(db_file))
+        err.diagnosis = Diagnosis("damaged", _failing_pages(bad), tuple(bad))  # type: ignore[attr-defined]
+        raise err
 
 
 def list_backups(data_dir: Path) -> list[BackupInfo]:
@@ -246,37 +389,73 @@ def remove_backup(info: BackupInfo) -> None:
         p.unlink(missing_ok=True)
 
 
-def to_prune(backups: list[BackupInfo], keep_daily: int, keep_monthly: int) -> list[BackupInfo]:
-    """Backups outside the retention: kept are the newest backup of each of the last ``keep_daily``
-    days that have one, the newest of each of the last ``keep_monthly`` months, and always the
-    newest backup of all. Safety copies (reason ``pre-...``: before a restore, rotation, import) do
-    not stand for their day; they are kept while they fall within the kept days."""
-    newest = sorted(backups, key=lambda b: b.manifest.get("taken_at", ""), reverse=True)
-    keep: set[Path] = set()
-    if newest:
-        keep.add(newest[0].path)
+SAFETY_DAYS = 30  # pre-restore and pre-rotation safety copies are kept at least this long
+LONG_SAFETY = ("pre-restore", "pre-rotate")
+KEEP_RULES = ("newest", "manual", "safety", "daily", "monthly")  # the order ``backup list`` names them
 
-    def safety(b: BackupInfo) -> bool:
-        return str(b.manifest.get("reason", "")).startswith("pre-")
+
+def _verified_ok(b: BackupInfo) -> bool:
+    v = last_verification(b)
+    return v is not None and not v[1]
+
+
+def keep_reasons(backups: list[BackupInfo], keep_daily: int, keep_monthly: int,
+                 now: datetime | None = None) -> dict[Path, list[str]]:
+    """Every backup -> the retention rules that keep it (an empty list: outside the retention).
+
+    - ``newest``: the newest verified backup (the newest of all while none is verified) is always kept;
+    - ``manual``: an administrator's backup is deleted only by an explicit ``backup delete``;
+    - ``safety``: a copy taken before a restore or a key rotation is kept ``SAFETY_DAYS`` days at least,
+      other safety copies (``pre-...``: before an import) while they fall within the kept days;
+    - ``daily`` / ``monthly``: the newest automatic backup of each of the last ``keep_daily`` days and
+      ``keep_monthly`` months. Manual backups and safety copies do not stand for their day, so an
+      automatic backup never pushes a manual one out."""
+    # newest first; within one second the later of list_backups' order (stable sort of the reversed list)
+    newest = sorted(reversed(backups), key=lambda b: b.manifest.get("taken_at", ""), reverse=True)
+    reasons: dict[Path, list[str]] = {b.path: [] for b in newest}
+    if not newest:
+        return reasons
+    now = now or datetime.fromisoformat(newest[0].manifest["taken_at"])
+    verified = [b for b in newest if _verified_ok(b)]
+    reasons[(verified or newest)[0].path].append("newest")
+
+    def reason(b: BackupInfo) -> str:
+        return str(b.manifest.get("reason", ""))
 
     days: dict[str, BackupInfo] = {}
     months: dict[str, BackupInfo] = {}
     for b in newest:
-        if safety(b):
+        if reason(b) == "manual":
+            reasons[b.path].append("manual")
+            continue
+        if reason(b).startswith("pre-"):
             continue
         t = b.manifest.get("taken_at", "")
         days.setdefault(t[:10], b)
         months.setdefault(t[:7], b)
     kept_days = list(days)[:max(0, keep_daily)]
     for d in kept_days:
-        keep.add(days[d].path)
+        reasons[days[d].path].append("daily")
     for b in list(months.values())[:max(0, keep_monthly)]:
-        keep.add(b.path)
+        reasons[b.path].append("monthly")
     oldest_day = min(kept_days) if kept_days else ""
-    for b in newest:  # safety copies live as long as the daily window they fall in
-        if safety(b) and b.manifest.get("taken_at", "")[:10] >= oldest_day:
-            keep.add(b.path)
-    return [b for b in newest if b.path not in keep]
+    for b in newest:
+        if not reason(b).startswith("pre-"):
+            continue
+        age_days = (now - b.taken_at).total_seconds() / 86400 if b.manifest.get("taken_at") else 0
+        if reason(b) in LONG_SAFETY and age_days < SAFETY_DAYS:
+            reasons[b.path].append("safety")
+        elif b.manifest.get("taken_at", "")[:10] >= oldest_day:
+            reasons[b.path].append("safety")
+    return reasons
+
+
+def to_prune(backups: list[BackupInfo], keep_daily: int, keep_monthly: int,
+             now: datetime | None = None) -> list[BackupInfo]:
+    """Backups outside the retention (see keep_reasons), newest first."""
+    reasons = keep_reasons(backups, keep_daily, keep_monthly, now)
+    newest = sorted(reversed(backups), key=lambda b: b.manifest.get("taken_at", ""), reverse=True)
+    return [b for b in newest if not reasons[b.path]]
 
 
 def swap_in(db_file: Path, source: Path, key: bytes, live_key: bytes | None) -> None:

@@ -19,10 +19,29 @@ def take_daily_backup(svc: Services) -> None:
     from crm_tui.i18n import _
     from crm_tui.services import backup as backup_svc
 
+    from crm_tui.services.damage import DamagedDatabase
+
     try:
         backup_svc.daily_backup_if_due(svc)
+    except DamagedDatabase:  # the copy read every page: a damaged file does not start (issue 17)
+        raise
     except (CrmError, OSError) as e:
         print(_("Warning: the daily backup failed: {reason}", reason=str(e)), file=sys.stderr)
+
+
+def tidy_backup_folder(svc) -> None:  # type: ignore[no-untyped-def]
+    """Leftovers of killed backups are tidied at start; a kept orphan is said, and work goes on."""
+    from crm_tui.i18n import _
+    from crm_tui.services import startup
+
+    try:
+        done = startup.tidy_backup_folder(svc)
+    except OSError as e:
+        print(_("Warning: the backups folder could not be tidied: {reason}", reason=str(e)), file=sys.stderr)
+        return
+    for name in done.kept:
+        print(_("Warning: {name} in the backups folder has no manifest and does not open or check with the key; "
+                "it was kept as it is.", name=name), file=sys.stderr)
 
 
 def prepare_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[str] = None,  # type: ignore[no-untyped-def]
@@ -39,6 +58,7 @@ def prepare_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[s
     else:
         svc = startup.open_lazily(place.data_dir, place.key_store, demo=demo)
     try:
+        tidy_backup_folder(svc)
         if daily_backup and not startup.backup_taken_today(svc):
             take_daily_backup(svc)
         lang = lang or os.environ.get("CRM_TUI_LANG") or startup.stored_setting(svc, "ui", "language")

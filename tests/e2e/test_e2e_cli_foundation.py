@@ -119,7 +119,11 @@ CASES = {
     "missing-db": (_missing_db, 13, "database file",
                    "No database at {db}. Run 'crm-tui init' to create one, or 'crm-tui demo' to try the app."),
 }
-DOCTOR_DETAIL = {"missing-key": "no key in the keyring for {db}", "missing-db": "missing: {db}"}
+DOCTOR_DETAIL = {"missing-key": "no key in the keyring for {db}", "missing-db": "missing: {db}",
+                 # doctor tells a wrong key (no page checks with it) from a damaged file (issue 17)
+                 "wrong-key": "the key in the keyring does not open {db}: page 1 does not decrypt with it, nor does "
+                              "any other page. This is the wrong key, not damage: import the right one from the "
+                              "recovery code with 'crm-tui key import'. The file was not changed."}
 
 
 @pytest.mark.parametrize("case", list(CASES))
