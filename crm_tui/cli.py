@@ -613,6 +613,8 @@ def import_customers(
 def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
     import csv
 
+    from crm_tui.services import importing
+
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow([_("Row"), _("Column"), _("Problem")])

@@ -223,22 +223,36 @@ class LockScreen(BaseModal[Unlock]):
                         "lock-password": self.submit})
 
     def submit(self) -> None:
-        from crm_tui.services import staff
-
         username = self.query_one("#lock-user", Input).value.strip()
         password = self.query_one("#lock-password", Input).value
         self.query_one("#lock-password", Input).value = ""
-        msg = self.query_one("#lock-message", Static)
-        if not self.other or username.lower() == self.actor.username.lower():
-            if staff.check_password(self.svc, self.actor, password, "unlock"):
-                staff.record_event(self.svc, self.actor, "auth.unlock")
-                self.dismiss(Unlock(True))
-            else:
-                msg.update(_("Wrong password."))
-            return
+        # checking the password writes an audit row: in a worker, so a database busy with someone
+        # else's import never freezes the lock screen (the wait is explained, then the outcome shown)
+        self.query_one("#lock-message", Static).update(_("Checking ..."))
+        self.unlock(username, password)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def unlock(self, username: str, password: str) -> None:
+        from crm_tui.services import staff
+
         try:
+            if not self.other or username.lower() == self.actor.username.lower():
+                if staff.check_password(self.svc, self.actor, password, "unlock"):
+                    staff.record_event(self.svc, self.actor, "auth.unlock")
+                    self.app.call_from_thread(self._done, Unlock(True))
+                else:
+                    self.app.call_from_thread(self._say, _("Wrong password."))
+                return
             result = staff.sign_in(self.svc, username, password)
         except CrmError as e:
-            msg.update(e.message)
+            self.app.call_from_thread(self._say, e.message)
             return
-        self.dismiss(Unlock(False, result))
+        self.app.call_from_thread(self._done, Unlock(False, result))
+
+    def _say(self, text: str) -> None:
+        if self.is_attached:
+            self.query_one("#lock-message", Static).update(text)
+
+    def _done(self, result: Unlock) -> None:
+        if self.is_attached and self.app.screen is self:
+            self.dismiss(result)
