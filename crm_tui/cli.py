@@ -70,6 +70,8 @@ def _signed_in():  # type: ignore[no-untyped-def]
         raise CrmError("This command acts as a staff member: give --user NAME (password prompted, or --password-stdin).")
     svc = system.open_services(_place())
     try:
+        for note in system.discard_abandoned_imports(svc):  # a killed import's hidden rows (issue 17)
+            typer.echo(note, err=True)
         signin = staff.sign_in(svc, G.user, _ask_password(_("Password for {user}: ", user=G.user)))
     except BaseException:
         svc.close()

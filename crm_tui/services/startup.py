@@ -90,3 +90,17 @@ def backup_taken_today(svc: LazyServices) -> bool:
     today = datetime.now().date().isoformat()
     return any(b.manifest.get("taken_at", "").startswith(today)
                for b in backup_store.list_backups(svc._lazy_store.db_file.parent))
+
+
+def unpublished_imports(svc: LazyServices) -> int:
+    """Import batches not published (running elsewhere, or left by a killed import), with one
+    plain query: the app's start removes abandoned ones (services.system.discard_abandoned_imports)
+    only when there are any, so a normal start loads nothing more."""
+    store = svc._lazy_store
+    conn = db.raw_connect(store.db_file, store.key)
+    try:
+        return int(conn.execute("SELECT count(*) FROM import_batch WHERE state <> 'published'").fetchone()[0])
+    except Exception:  # noqa: BLE001 - no table before migration 1201
+        return 0
+    finally:
+        conn.close()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from crm_tui.domain.errors import CrmError, PermissionDenied
 from crm_tui.services.context import Actor, Services
@@ -43,6 +44,18 @@ def resolve(data_dir: Path | str | None, key_store: keys.KeyStore | None = None)
 def open_services(place: Place, *, clock: Callable[[], datetime] = datetime.now, demo: bool = False) -> Services:
     store = db.open_store(place.data_dir, place.key_store)
     return Services(store=store, clock=clock, demo=demo)
+
+
+def discard_abandoned_imports(svc: Services) -> list[str]:
+    """Remove what killed imports left (never visible) and say so; a cheap query when none did."""
+    from crm_tui.store import pending
+
+    with svc.store.read() as s:
+        if not pending.ranges(s):
+            return []
+    from crm_tui.services import importing
+
+    return [importing.discarded_message(d) for d in importing.discard_abandoned(svc)]
 
 
 def create_empty(place: Place) -> Path:
@@ -144,6 +157,8 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
         head = migrate.head_revision()
         checks.append(Check(_("schema version"), current == head,
                             _("{current} (newest {head})", current=current or "-", head=head)))
+        if current == head:
+            checks.extend(_unique_checks(conn))
     finally:
         conn.close()
     if state == "stale_pending":
@@ -162,6 +177,29 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
                                                                  what=", ".join(backup_store.problem_text(p) for p in problems)))
         checks.append(Check(_("newest backup"), ok, detail))
     return checks
+
+
+def _unique_checks(conn: Any) -> list[Check]:
+    """Live ID numbers and credit codes unique (migration 1201). A database that held duplicates
+    keeps a plain index until they are resolved; doctor lists them, and makes the index unique
+    once they are gone."""
+    from crm_tui.i18n import _
+    from crm_tui.store import pending
+
+    def run(sql: str) -> list[Any]:
+        return list(conn.execute(sql).fetchall())
+
+    out = []
+    try:
+        blocked = pending.make_unique_indexes(run)
+    except Exception as e:  # noqa: BLE001 - a busy database: said, not a traceback
+        return [Check(_("unique ID numbers"), False, str(e))]
+    for col, label in (("id_number", _("unique ID numbers")), ("uscc", _("unique credit codes"))):
+        found = blocked.get(col)
+        out.append(Check(label, not found, "ok" if not found else _(
+            "{n} value(s) held by more than one archive (e.g. {example}); correct or erase one of each, then "
+            "run doctor again", n=len(found), example=found[0][0][:4] + "…")))
+    return out
 
 
 def export_recovery_code(svc: Services, actor: Actor, password: str, key_store: keys.KeyStore) -> str:
