@@ -63,7 +63,7 @@ def open_lazily(data_dir: Path | str | None, key_store: keys.KeyStore | None = N
     """``system.open_services(system.resolve(data_dir, key_store), demo=demo)`` with the services
     made on first use: the same checks (file, key, interrupted rotation, lock, schema upgrade)."""
     store = db.open_store(paths.resolve_data_dir(data_dir), key_store or keys.OsKeyStore())
-    store.busy_ms = db.APP_BUSY_TIMEOUT_MS  # a desk waits 5 s at most, then is told why (DatabaseBusy)
+    store.busy_ms = db._env_busy_ms() or db.APP_BUSY_TIMEOUT_MS  # a desk waits 5 s at most, then is told why (DatabaseBusy)
     return LazyServices(store, demo=demo)
 
 

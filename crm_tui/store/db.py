@@ -145,7 +145,8 @@ class Store:
         self.lock = lock  # the shared flock on crm.db.lock (store.lock), released on close
         self.key = key  # for backups of this open database
         self._pool = pool
-        self.busy_ms = BUSY_TIMEOUT_MS  # how long a write waits for the lock (set before first use)
+        # how long a write waits for the lock (set before first use); CRM_TUI_BUSY_TIMEOUT_MS overrides
+        self.busy_ms = _env_busy_ms() or BUSY_TIMEOUT_MS
         self._engine_lock = threading.Lock()
         if engine is None and key is None:
             raise ValueError("a Store needs an engine or the key to make one")
@@ -206,6 +207,11 @@ class Store:
         if self.lock is not None:
             self.lock.release()  # type: ignore[attr-defined]
             self.lock = None
+
+
+def _env_busy_ms() -> int | None:
+    raw = os.environ.get("CRM_TUI_BUSY_TIMEOUT_MS", "")
+    return int(raw) if raw.isdigit() else None
 
 
 def is_busy(exc: BaseException) -> bool:
