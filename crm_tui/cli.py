@@ -17,6 +17,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     help="crm-tui: encrypted, keyboard-driven customer management for a branch front desk.",
+    epilog="Exit codes: 0 done, 1 error, 2 usage, 3 not allowed, 4 not found, 5 conflict, "
+           "75 database busy (another process is writing, e.g. an import: try again), 70 unexpected error.",
     pretty_exceptions_enable=False,
 )
 key_app = typer.Typer(help="The database key: recovery code export and import.", no_args_is_help=True)
