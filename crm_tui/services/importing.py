@@ -737,6 +737,12 @@ def _fill(tx: Any, dups: Sequence[Duplicate], cal: Any) -> int:
                if cur.get(f) in (None, "") and d.values.get(f) not in (None, "") and f in fields_of(cur["kind"])}
         if not new:
             continue
+        for col in ("id_number", "uscc"):  # unique among live archives (1201): never fill one another holds
+            if col in new and tx.execute(f"SELECT 1 FROM customer WHERE {col} = :v AND id != :c",
+                                         {"v": new[col], "c": d.existing_id}).first():
+                new.pop(col)
+        if not new:
+            continue
         if needs_sensitive_consent(new) and not d.consent and not cust._has_sensitive_consent(tx, d.existing_id):
             new.pop("id_number", None)
             new.pop("bank_account", None)
