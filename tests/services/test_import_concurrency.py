@@ -151,6 +151,7 @@ def test_a_killed_import_leaves_nothing_visible_and_is_removed_at_the_next_open(
         assert proc.stdout.readline() == "batch\n", proc.stderr.read()  # type: ignore[union-attr]
         assert crm.count("customer", "name LIKE '客户%'") == 2  # one batch committed
         assert importing.discard_abandoned(crm.svc) == []  # still running: left alone
+        assert "running" in {c.name: c for c in system.doctor(crm.place)}["unfinished imports"].detail
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
@@ -158,6 +159,8 @@ def test_a_killed_import_leaves_nothing_visible_and_is_removed_at_the_next_open(
             proc.kill()
         proc.stdin.close()  # type: ignore[union-attr]
     assert _visible(crm) == before and _listed_names(crm, _name(0)) == []
+    found = {c.name: c for c in system.doctor(crm.place)}["unfinished imports"]
+    assert not found.ok and "a.csv" in found.detail and "interrupted" in found.detail
     notes = system.discard_abandoned_imports(crm.svc)  # what the next start (app or command) runs
     assert len(notes) == 1 and "a.csv" in notes[0] and "2 unpublished customers were removed" in notes[0]
     assert crm.counts() == counts and crm.count("import_batch") == 0
