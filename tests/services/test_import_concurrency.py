@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from crm_tui.domain.errors import DatabaseBusy
-from crm_tui.services import customers, importing, system
+from crm_tui.services import customers, importing, reports, system
 from crm_tui.services.customers import SearchFilters
 from tests.helpers import cli
 from tests.services.test_importing import _csv
@@ -49,9 +49,12 @@ def test_rows_are_invisible_until_the_batch_is_published(crm, tmp_path, monkeypa
     f = _csv(tmp_path / "a.csv", _rows(7), "utf-8", HEADERS)
     admin = crm.actor("admin")
     before = _visible(crm)
+    boss = crm.actor("deputy_manager")  # report.view, branch-wide
+    home, month = reports.dashboard(crm.svc, boss), reports.pack(crm.svc, boss, "month")
     seen: list[tuple[int, list[str], list[str], int]] = []
 
     def after(done: int, total: int) -> None:  # between batches: committed, not published
+        assert reports.dashboard(crm.svc, boss) == home and reports.pack(crm.svc, boss, "month") == month
         seen.append((_visible(crm), _listed_names(crm), _listed_names(crm, _name(1)),
                      crm.count("customer", "name LIKE '客户%'")))
 
@@ -65,6 +68,7 @@ def test_rows_are_invisible_until_the_batch_is_published(crm, tmp_path, monkeypa
         assert visible == before and found == [] and not any(n.startswith("客户") for n in names)
         assert written > 0  # the rows are in the file, only hidden
     assert _visible(crm) == before + 7
+    assert reports.pack(crm.svc, boss, "month") != month  # published: counted
     assert _listed_names(crm, _name(1)) == [_name(1)]
     assert crm.count("import_batch", "state = 'published'") == 1
     assert crm.count("customer", "number LIKE 'IMPORT-%'") == 0  # the range's placeholder is gone
