@@ -48,7 +48,7 @@ __all__ = ["Duplicate", "ImportCancelled", "ImportResult", "Plan", "RowError", "
            "save_mapping"]
 
 PERMISSION_LABELS.setdefault("import.run", N_("import data"))
-CHUNK = 1000  # rows per write transaction: ~0.3-0.7 s of lock each (issue 17), measured at 100k
+CHUNK = 1000  # most rows per write transaction (fewer when one takes longer than HOLD_TARGET)
 NAME_CACHE = 10_000  # distinct names whose search columns and terms a run keeps (~4 KiB each)
 MAX_ROWS = 1_000_000
 CONSENT_PURPOSE = "导入前原有档案中已取得的同意（敏感信息）"
@@ -560,10 +560,12 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
     dues: dict[Any, Any] = {}
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
     written = raced = 0
-    for start in range(0, total, CHUNK):
+    size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
+    start = 0
+    while start < total:
         if cancel is not None and cancel.is_set():
             raise ImportCancelled("The import was cancelled; nothing was imported.")
-        chunk = p.ready[start:start + CHUNK]
+        chunk = p.ready[start:start + size]
         # the rows are built before the transaction (pinyin, deadlines: most of the CPU time), so the
         # write lock is held only for the duplicate check and the inserts
         rows, phones, tags, staff_rows, consents, terms = [], [], [], [], [], []
@@ -596,6 +598,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                 number, [ph.national for ph in r.phones], (values.get("id_number"), values.get("uscc")))
             terms += [(t, cid) for t in row_terms]
         with svc.write(actor) as tx:
+            held = time.monotonic()  # the write lock is ours from here to the commit
             taken = _taken(tx, chunk)
             if taken:  # another import or a desk wrote one of these customers since the dry run
                 skip = {batch.first_id + i for i, r in enumerate(chunk, start=start) if _is_taken(r, taken)}
@@ -615,14 +618,24 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                                        " recorded_by_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", consents)
             search_index.bulk_insert(tx.session, terms, by_customer=True)  # ids ascend row by row
             written += len(rows)
+        held = time.monotonic() - held
+        # Inserting into a large search index touches more pages per row as it grows: keep each
+        # transaction near HOLD_TARGET of lock by its row count (never above CHUNK)
+        if held > HOLD_TARGET:
+            size = max(min(MIN_CHUNK, CHUNK), int(size * HOLD_TARGET / held))
+        elif held < HOLD_TARGET / 2:
+            size = min(CHUNK, int(size * 1.5) + 1)
+        start += len(chunk)
         _gc_young()
         if progress is not None:
-            progress(min(start + CHUNK, total), total)
+            progress(start, total)
         if _after_chunk is not None:
-            _after_chunk(start + len(chunk), total)
+            _after_chunk(start, total)
     return written, raced
 
 
+HOLD_TARGET = 0.5  # seconds of write lock an import transaction aims at (issue 17: "about a second" at most)
+MIN_CHUNK = 100
 _after_chunk: Callable[[int, int], None] | None = None  # test hook: called after each committed chunk
 
 
