@@ -3,10 +3,17 @@ and XLSX; a dry run with a per-row error report; then all valid rows, or nothing
 
 Each row is checked with the customer archive's own validation (``domain.customers``), its staff
 names resolved like the form does, duplicates found against the archive (ID number, credit code,
-phone) and within the file. Writing is one transaction of bulk inserts (plain SQL executemany, the
-same rows ``services.customers.create_customer`` writes: customer, phones, tags, staff contacts,
-consents, search terms) with ONE audit entry for the whole import; a cancel or any error rolls it
-all back. A backup is taken before. Needs import.run.
+phone) and within the file. Writing is bulk inserts (plain SQL executemany, the same rows
+``services.customers.create_customer`` writes: customer, phones, tags, staff contacts, consents,
+search terms) in short transactions of at most CHUNK rows (fewer when one holds the write lock past
+HOLD_TARGET), so a desk saving meanwhile waits a fraction of a second (issue 17). The rows are an
+import batch (store/pending.py): hidden from every list, count, report and search until one short
+final transaction publishes them with ONE audit entry for the whole import. Each transaction checks
+its rows' ID numbers, credit codes and phones against the archive again (another import of the same
+file, or a desk, may have written them since the dry run; such rows are skipped as duplicates), and
+the schema keeps live ID numbers and credit codes unique. A cancel or any error removes what was
+written (short transactions again); a killed process leaves its batch hidden, and the next start
+removes it (:func:`discard_abandoned`). A backup is taken before. Needs import.run.
 """
 
 from __future__ import annotations
