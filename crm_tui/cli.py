@@ -17,6 +17,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
     help="crm-tui: encrypted, keyboard-driven customer management for a branch front desk.",
+    epilog="Exit codes: 0 done, 1 error, 2 usage, 3 not allowed, 4 not found, 5 conflict, "
+           "75 database busy (another process is writing, e.g. an import: try again), 70 unexpected error.",
     pretty_exceptions_enable=False,
 )
 key_app = typer.Typer(help="The database key: recovery code export and import.", no_args_is_help=True)
@@ -70,6 +72,8 @@ def _signed_in():  # type: ignore[no-untyped-def]
         raise CrmError("This command acts as a staff member: give --user NAME (password prompted, or --password-stdin).")
     svc = system.open_services(_place())
     try:
+        for note in system.discard_abandoned_imports(svc):  # a killed import's hidden rows (issue 17)
+            typer.echo(note, err=True)
         signin = staff.sign_in(svc, G.user, _ask_password(_("Password for {user}: ", user=G.user)))
     except BaseException:
         svc.close()
@@ -657,6 +661,8 @@ def import_customers(
 
 def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
     import csv
+
+    from crm_tui.services import importing
 
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)

@@ -64,3 +64,11 @@ class Conflict(CrmError):
     """The action clashes with the current state (illegal transition, duplicate, stale edit)."""
 
     exit_code = 5
+
+
+class DatabaseBusy(CrmError):
+    """Another process (an import, a backup, another desk's command) holds the database's write
+    lock longer than we wait. Nothing was written; the same action can be tried again. The CLI
+    exits 75 (EX_TEMPFAIL: try again later); screens keep the form and show the message."""
+
+    exit_code = 75

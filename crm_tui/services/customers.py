@@ -68,7 +68,7 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
-from crm_tui.store import search_index
+from crm_tui.store import pending, search_index
 from crm_tui.store.audit import PersonalChange
 
 __all__ = [
@@ -1349,7 +1349,7 @@ def _customer_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
                n=now.isoformat(sep=" ", timespec="microseconds"))
     shared = one("SELECT count(*) FROM customer_phone WHERE shared_reason IS NOT NULL AND shared_review_due <= :d",
                  d=now.date().isoformat())
-    thin = one(f"SELECT count(*) FROM customer c {_UNDERSTAFFED}")
+    thin = one(f"SELECT count(*) FROM customer c {_UNDERSTAFFED}" + pending.hide(s, "c.id"))
     items = [
         WorkItem("customer.phone_changes", N_("Customers whose phone changed twice in 30 days"), changed,
                  "open('customers')", bool(changed)),
@@ -1400,7 +1400,8 @@ def handover(svc: Services, actor: Actor, from_staff: str, to_staff: str, custom
             raise ValidationErrors(errors)
         src, dst = ids["from_staff"][0], ids["to_staff"][0]
         if customer_ids is None:
-            chosen = [r[0] for r in tx.execute("SELECT id FROM customer WHERE owner_id = :s AND erased_at IS NULL ORDER BY id",
+            chosen = [r[0] for r in tx.execute("SELECT id FROM customer WHERE owner_id = :s AND erased_at IS NULL"
+                                               + pending.hide(tx.session, "id") + " ORDER BY id",
                                                {"s": src})]
         else:
             chosen = sorted(set(int(i) for i in customer_ids))

@@ -36,6 +36,7 @@ from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
 from crm_tui.services.home import WorkItem, register_item
+from crm_tui.store import pending
 from crm_tui.store.audit import PersonalChange
 
 PERMISSION_LABELS.update({
@@ -811,7 +812,8 @@ def review_candidates(svc: Services, actor: Actor, *, cursor: str | None = None,
         while len(out) <= limit:
             batch = s.execute(text(
                 "SELECT c.id, c.number, c.name, c.grade, c.category, c.credit_rating, c.risk_rating, c.coop_since,"
-                " c.important FROM customer c WHERE c.id > :last AND c.erased_at IS NULL AND NOT EXISTS (SELECT 1"
+                " c.important FROM customer c WHERE c.id > :last AND c.erased_at IS NULL" + pending.hide(s, "c.id")
+                + " AND NOT EXISTS (SELECT 1"
                 " FROM grade_application a WHERE a.customer_id = c.id AND a.state IN ('submitted', 'chief_approved',"
                 " 'approved')) ORDER BY c.id LIMIT 500"), {"last": last}).mappings().all()
             if not batch:

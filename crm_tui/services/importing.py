@@ -3,10 +3,17 @@ and XLSX; a dry run with a per-row error report; then all valid rows, or nothing
 
 Each row is checked with the customer archive's own validation (``domain.customers``), its staff
 names resolved like the form does, duplicates found against the archive (ID number, credit code,
-phone) and within the file. Writing is one transaction of bulk inserts (plain SQL executemany, the
-same rows ``services.customers.create_customer`` writes: customer, phones, tags, staff contacts,
-consents, search terms) with ONE audit entry for the whole import; a cancel or any error rolls it
-all back. A backup is taken before. Needs import.run.
+phone) and within the file. Writing is bulk inserts (plain SQL executemany, the same rows
+``services.customers.create_customer`` writes: customer, phones, tags, staff contacts, consents,
+search terms) in short transactions of at most CHUNK rows (fewer when one holds the write lock past
+HOLD_TARGET), so a desk saving meanwhile waits a fraction of a second (issue 17). The rows are an
+import batch (store/pending.py): hidden from every list, count, report and search until one short
+final transaction publishes them with ONE audit entry for the whole import. Each transaction checks
+its rows' ID numbers, credit codes and phones against the archive again (another import of the same
+file, or a desk, may have written them since the dry run; such rows are skipped as duplicates), and
+the schema keeps live ID numbers and credit codes unique. A cancel or any error removes what was
+written (short transactions again); a killed process leaves its batch hidden, and the next start
+removes it (:func:`discard_abandoned`). A backup is taken before. Needs import.run.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from crm_tui.domain.customers import (
 from crm_tui.domain.errors import Conflict, CrmError, NotFound, ValidationError
 from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cust
-from crm_tui.services.context import PERMISSION_LABELS, Actor, Services
+from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.store import db, search_index
 
 __all__ = ["Duplicate", "ImportCancelled", "ImportResult", "Plan", "RowError", "Table", "auto_mapping",
@@ -48,7 +55,7 @@ __all__ = ["Duplicate", "ImportCancelled", "ImportResult", "Plan", "RowError", "
            "save_mapping"]
 
 PERMISSION_LABELS.setdefault("import.run", N_("import data"))
-CHUNK = 2000
+CHUNK = 1000  # most rows per write transaction (fewer when one takes longer than HOLD_TARGET)
 NAME_CACHE = 10_000  # distinct names whose search columns and terms a run keeps (~4 KiB each)
 MAX_ROWS = 1_000_000
 CONSENT_PURPOSE = "导入前原有档案中已取得的同意（敏感信息）"
@@ -449,8 +456,105 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
 
         backup_name = backup_svc.auto_backup(svc, "pre-import").path.name
     started = time.monotonic()  # rows per second of the import itself, the backup before excluded
+    batch = _Batch(svc, actor, p) if p.ready else None
+    try:
+        written, raced = _write_rows(svc, actor, p, batch, progress, cancel) if batch else (0, 0)
+        with svc.write(actor) as tx:  # the final short step: publish the batch, fill, one audit entry
+            if cancel is not None and cancel.is_set():
+                raise ImportCancelled("The import was cancelled; nothing was imported.")
+            filled = _fill(tx, p.duplicates, _cal(svc)) if duplicates == "fill" else 0
+            if batch is not None:
+                batch.publish(tx, written)
+            tx.audit("customer.import", entity="import", entity_id=p.table.name,
+                     details={"file": p.table.name, "sha256": p.table.sha256, "encoding": p.table.encoding,
+                              "rows": p.total, "imported": written, "duplicates": len(p.duplicates) + raced,
+                              "bad_rows": p.bad_rows, "mapping": p.mapping, "backup": backup_name, "filled": filled,
+                              "first_id": batch.first_id if batch and written else None,
+                              "last_id": batch.last_id - 1 if batch and written else None,
+                              "batch": batch.id if batch else None})
+    except BaseException:
+        if batch is not None:
+            batch.discard()  # short transactions; if this process dies first, the next start does it
+        raise
+    finally:
+        if batch is not None:
+            batch.release()
+    return ImportResult(written, len(p.duplicates) + raced - filled, p.bad_rows, time.monotonic() - started,
+                        backup_name, filled)
+
+
+def _cal(svc: Services) -> Any:
+    return cust._calendar(svc)
+
+
+PLACEHOLDER_NAME = ""  # the row that pins the top of a batch's id range (erased, hidden, deleted on publish)
+
+
+class _Batch:
+    """An import batch (store/pending.py): its first short transaction reserves ids and customer
+    numbers for every ready row and marks the batch running; its rows are hidden until
+    :meth:`publish`; :meth:`discard` removes them in short transactions."""
+
+    def __init__(self, svc: Services, actor: Actor, p: Plan) -> None:
+        import secrets
+
+        from crm_tui.store import lock
+
+        self.svc = svc
+        self.actor = actor
+        self.token = secrets.token_hex(8)
+        self.held = lock.hold_import(svc.store.db_file, self.token)
+        try:
+            n = len(p.ready)
+            now = svc.now()
+            with svc.write(actor) as tx:
+                self.first_id = int(tx.execute("SELECT coalesce(max(id), 0) FROM customer").scalar_one()) + 1
+                self.last_id = self.first_id + n  # the placeholder's id: the rows take first_id .. last_id - 1
+                last = tx.execute("SELECT last FROM customer_number_seq WHERE year = :y", {"y": now.year}).first()
+                self.first_seq = (int(last[0]) if last else 0) + 1
+                tx.execute("INSERT INTO customer_number_seq (year, last) VALUES (:y, :l)"
+                           " ON CONFLICT(year) DO UPDATE SET last = excluded.last",
+                           {"y": now.year, "l": self.first_seq + n - 1})
+                self.id = int(tx.execute(
+                    "INSERT INTO import_batch (token, state, file, sha256, first_id, last_id, rows, started_by,"
+                    " started_at) VALUES (:t, 'running', :f, :h, :a, :b, 0, :u, :now) RETURNING id",
+                    {"t": self.token, "f": p.table.name, "h": p.table.sha256, "a": self.first_id, "b": self.last_id,
+                     "u": actor.username, "now": now}).scalar_one())
+                tx.execute("INSERT INTO customer (id, number, kind, name, important, false_info, business_stopped,"
+                           " needs_informing, last_activity_at, version, created_at, updated_at, erased_at)"
+                           " VALUES (:id, :n, 'person', :name, 0, 0, 0, 0, :now, 1, :now, :now, :now)",
+                           {"id": self.last_id, "n": f"IMPORT-{self.id}", "name": PLACEHOLDER_NAME, "now": now})
+        except BaseException:
+            self.release()
+            raise
+
+    def publish(self, tx: Tx, written: int) -> None:
+        tx.execute("DELETE FROM customer WHERE id = :id AND number = :n", {"id": self.last_id, "n": f"IMPORT-{self.id}"})
+        tx.execute("UPDATE import_batch SET state = 'published', rows = :r, finished_at = :now WHERE id = :b",
+                   {"r": written, "now": tx.now, "b": self.id})
+
+    def discard(self) -> None:
+        try:
+            _discard_batch(self.svc, self.actor, self.id, self.first_id, self.last_id, self.token, reason="failed")
+        except Exception:  # noqa: BLE001 - left for the next start (discard_abandoned), the batch stays hidden
+            pass
+
+    def release(self) -> None:
+        from crm_tui.store import lock
+
+        if self.held is not None:
+            self.held.release()
+            self.held = None
+            lock.drop_import_lock(self.svc.store.db_file, self.token)
+
+
+def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: Callable[[int, int], None] | None,
+                cancel: threading.Event | None) -> tuple[int, int]:
+    """The batch's rows, CHUNK rows a transaction (each well under a second of lock). Returns
+    (rows written, rows skipped because the archive gained them meanwhile: another import or a
+    desk holding the same ID number, credit code or phone; checked inside each transaction)."""
     now = svc.now()
-    cal = cust._calendar(svc)
+    cal = _cal(svc)
     total = len(p.ready)
     cols = list(dict.fromkeys((*cust._WRITABLE, "id", "number", "kind", "owner_id", "search_name", "search_pinyin",
                                "missing_fields", "incomplete_due", "false_info", "business_stopped",
@@ -462,44 +566,53 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
     deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
     dues: dict[Any, Any] = {}
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
-    with svc.write(actor) as tx:
-        next_id = int(tx.execute("SELECT coalesce(max(id), 0) FROM customer").scalar_one()) + 1
-        last = tx.execute("SELECT last FROM customer_number_seq WHERE year = :y", {"y": now.year}).first()
-        seq = int(last[0]) if last else 0
-        for start in range(0, total, CHUNK):
-            if cancel is not None and cancel.is_set():
-                raise ImportCancelled("The import was cancelled; nothing was imported.")
-            rows, phones, tags, staff_rows, consents, terms = [], [], [], [], [], []
-            for r in p.ready[start:start + CHUNK]:
-                seq += 1
-                cid, number = next_id, format_number(now.year, seq)
-                next_id += 1
-                values = {k: r.clean.get(k) for k in cust._WRITABLE}
-                values["important"] = bool(r.clean.get("important"))
-                missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal, deadlines)
-                if due is not None:  # bound as the driver would bind it, converted once per deadline
-                    due = dues.get(due) or dues.setdefault(due, db.adapt(due))
-                key = (r.clean["name"], r.kind)
-                indexed = names.get(key)
-                if indexed is None:  # pinyin once per distinct name in the file
-                    if len(names) >= NAME_CACHE:  # bounded
-                        names.clear()
-                    indexed = names[key] = search_terms.name_index(*key)
-                values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
-                              search_pinyin=indexed[1], missing_fields=missing, incomplete_due=due,
-                              false_info=False, business_stopped=False, needs_informing=False,
-                              last_activity_at=stamp, version=1, created_at=stamp, created_by_id=by,
-                              updated_at=stamp, updated_by_id=by)
-                rows.append(tuple(map(values.__getitem__, cols)))
-                for ph in r.phones:
-                    phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, stamp))
-                tags += [(cid, t) for t in r.clean.get("tags") or []]
-                staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
-                if r.consent and needs_sensitive_consent(r.clean):
-                    consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
-                row_terms = indexed[2] | search_terms.record_terms(
-                    number, [ph.national for ph in r.phones], (values.get("id_number"), values.get("uscc")))
-                terms += [(t, cid) for t in row_terms]
+    written = raced = 0
+    size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
+    start = 0
+    while start < total:
+        if cancel is not None and cancel.is_set():
+            raise ImportCancelled("The import was cancelled; nothing was imported.")
+        chunk = p.ready[start:start + size]
+        # the rows are built before the transaction (pinyin, deadlines: most of the CPU time), so the
+        # write lock is held only for the duplicate check and the inserts
+        rows, phones, tags, staff_rows, consents, terms = [], [], [], [], [], []
+        for i, r in enumerate(chunk, start=start):
+            cid, number = batch.first_id + i, format_number(now.year, batch.first_seq + i)
+            values = {k: r.clean.get(k) for k in cust._WRITABLE}
+            values["important"] = bool(r.clean.get("important"))
+            missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal, deadlines)
+            if due is not None:  # bound as the driver would bind it, converted once per deadline
+                due = dues.get(due) or dues.setdefault(due, db.adapt(due))
+            key = (r.clean["name"], r.kind)
+            indexed = names.get(key)
+            if indexed is None:  # pinyin once per distinct name in the file
+                if len(names) >= NAME_CACHE:  # bounded
+                    names.clear()
+                indexed = names[key] = search_terms.name_index(*key)
+            values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
+                          search_pinyin=indexed[1], missing_fields=missing, incomplete_due=due,
+                          false_info=False, business_stopped=False, needs_informing=False,
+                          last_activity_at=stamp, version=1, created_at=stamp, created_by_id=by,
+                          updated_at=stamp, updated_by_id=by)
+            rows.append(tuple(map(values.__getitem__, cols)))
+            for ph in r.phones:
+                phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, stamp))
+            tags += [(cid, t) for t in r.clean.get("tags") or []]
+            staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
+            if r.consent and needs_sensitive_consent(r.clean):
+                consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
+            row_terms = indexed[2] | search_terms.record_terms(
+                number, [ph.national for ph in r.phones], (values.get("id_number"), values.get("uscc")))
+            terms += [(t, cid) for t in row_terms]
+        with svc.write(actor) as tx:
+            held = time.monotonic()  # the write lock is ours from here to the commit
+            taken = _taken(tx, chunk)
+            if taken:  # another import or a desk wrote one of these customers since the dry run
+                skip = {batch.first_id + i for i, r in enumerate(chunk, start=start) if _is_taken(r, taken)}
+                raced += len(skip)
+                rows, phones, tags, staff_rows, consents, terms = (
+                    [x for x in xs if x[id_at] not in skip] for xs, id_at in
+                    ((rows, cols.index("id")), (phones, 0), (tags, 0), (staff_rows, 0), (consents, 0), (terms, 1)))
             # DB-API executemany of positional rows in the same transaction (SQLAlchemy's per-row
             # parameter processing of text() with dicts was ~17 % of the import)
             db.executemany(tx.session, insert_customer, rows)
@@ -511,22 +624,122 @@ def _run(svc: Services, actor: Actor, p: Plan, *, all_or_nothing: bool, progress
             db.executemany(tx.session, "INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at,"
                                        " recorded_by_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", consents)
             search_index.bulk_insert(tx.session, terms, by_customer=True)  # ids ascend row by row
-            _gc_young()
-            if progress is not None:
-                progress(min(start + CHUNK, total), total)
-        filled = _fill(tx, p.duplicates, cal) if duplicates == "fill" else 0
-        if total:
-            tx.execute("INSERT INTO customer_number_seq (year, last) VALUES (:y, :l)"
-                       " ON CONFLICT(year) DO UPDATE SET last = excluded.last", {"y": now.year, "l": seq})
-        if cancel is not None and cancel.is_set():
-            raise ImportCancelled("The import was cancelled; nothing was imported.")
-        tx.audit("customer.import", entity="import", entity_id=p.table.name,
-                 details={"file": p.table.name, "sha256": p.table.sha256, "encoding": p.table.encoding,
-                          "rows": p.total, "imported": total, "duplicates": len(p.duplicates),
-                          "bad_rows": p.bad_rows, "mapping": p.mapping, "backup": backup_name, "filled": filled,
-                          "first_id": next_id - total if total else None, "last_id": next_id - 1 if total else None})
-    return ImportResult(total, len(p.duplicates) - filled, p.bad_rows, time.monotonic() - started, backup_name,
-                        filled)
+            written += len(rows)
+        held = time.monotonic() - held
+        # Inserting into a large search index touches more pages per row as it grows: keep each
+        # transaction near HOLD_TARGET of lock by its row count (never above CHUNK)
+        if held > HOLD_TARGET:
+            size = max(min(MIN_CHUNK, CHUNK), int(size * HOLD_TARGET / held))
+        elif held < HOLD_TARGET / 2:
+            size = min(CHUNK, int(size * 1.5) + 1)
+        start += len(chunk)
+        _gc_young()
+        if progress is not None:
+            progress(start, total)
+        if _after_chunk is not None:
+            _after_chunk(start, total)
+    return written, raced
+
+
+HOLD_TARGET = 0.5  # seconds of write lock an import transaction aims at (issue 17: "about a second" at most)
+MIN_CHUNK = 100
+_after_chunk: Callable[[int, int], None] | None = None  # test hook: called after each committed chunk
+
+
+def _taken(tx: Tx, chunk: Sequence[_Ready]) -> set[tuple[str, str]]:
+    """The chunk's ID numbers, credit codes and phones the archive holds now (any batch, published
+    or not: two imports of one file never both write a customer). Index lookups, in the chunk's
+    own write transaction."""
+    ids = [r.clean[k] for r in chunk for k in ("id_number", "uscc") if r.clean.get(k)]
+    nats = [ph.national for r in chunk for ph in r.phones]
+    out: set[tuple[str, str]] = set()
+    conn = db.dbapi_connection(tx.session)
+    if ids:
+        arg = json.dumps(ids, ensure_ascii=False)
+        for col in ("id_number", "uscc"):
+            out.update((col, v) for (v,) in conn.execute(
+                f"SELECT {col} FROM customer WHERE {col} IN (SELECT value FROM json_each(?))", (arg,)))
+    if nats:
+        out.update(("phone", v) for (v,) in conn.execute(
+            "SELECT ph.national FROM customer_phone ph JOIN customer c ON c.id = ph.customer_id"
+            " WHERE ph.national IN (SELECT value FROM json_each(?)) AND c.erased_at IS NULL",
+            (json.dumps(nats, ensure_ascii=False),)))
+    return out
+
+
+def _is_taken(r: _Ready, taken: set[tuple[str, str]]) -> bool:
+    return (any((k, r.clean[k]) in taken for k in ("id_number", "uscc") if r.clean.get(k))
+            or any(("phone", ph.national) in taken for ph in r.phones))
+
+
+def _discard_batch(svc: Services, actor: Actor, batch_id: int, first_id: int, last_id: int, token: str, *,
+                   reason: str) -> int:
+    """Remove an unpublished batch's rows, CHUNK customers a transaction (hidden all along), then
+    the batch itself; one audit entry. Returns the customers removed."""
+    from crm_tui.store import lock
+
+    with svc.write(actor) as tx:
+        tx.execute("UPDATE import_batch SET state = 'failed' WHERE id = :b AND state = 'running'", {"b": batch_id})
+    removed = 0
+    for a in range(first_id, last_id + 1, CHUNK):
+        b = min(a + CHUNK - 1, last_id)
+        with svc.write(actor) as tx:
+            conn = db.dbapi_connection(tx.session)
+            rows = conn.execute("SELECT id, number, name, kind, id_number, uscc FROM customer WHERE id BETWEEN ? AND ?",
+                                (a, b)).fetchall()
+            if not rows:
+                continue
+            phones: dict[int, list[str]] = {}
+            for cid, nat in conn.execute("SELECT customer_id, national FROM customer_phone"
+                                         " WHERE customer_id BETWEEN ? AND ?", (a, b)):
+                phones.setdefault(int(cid), []).append(str(nat))
+            terms = [(t, cid) for cid, number, name, kind, idn, uscc in rows
+                     for t in search_terms.customer_terms(name=name or None, kind=kind, number=number,
+                                                          phones=phones.get(int(cid), ()), idents=(idn, uscc))]
+            conn.executemany("DELETE FROM search_term WHERE term = ? AND customer_id = ?", terms)
+            for table in ("customer_phone", "customer_tag", "customer_staff", "customer_consent"):
+                conn.execute(f"DELETE FROM {table} WHERE customer_id BETWEEN ? AND ?", (a, b))
+            conn.execute("DELETE FROM customer WHERE id BETWEEN ? AND ?", (a, b))
+            removed += sum(1 for r in rows if r[0] != last_id)
+    with svc.write(actor) as tx:
+        info = tx.execute("SELECT file, started_by, started_at FROM import_batch WHERE id = :b", {"b": batch_id}).first()
+        tx.execute("DELETE FROM import_batch WHERE id = :b", {"b": batch_id})
+        tx.audit("import.discarded", entity="import", entity_id=str(info[0]) if info else str(batch_id),
+                 details={"batch": batch_id, "reason": reason, "removed": removed,
+                          "started_by": info[1] if info else None, "started_at": str(info[2]) if info else None})
+    lock.drop_import_lock(svc.store.db_file, token)
+    return removed
+
+
+@dataclass(frozen=True)
+class Discarded:
+    file: str
+    started_by: str
+    started_at: str
+    removed: int
+
+
+def discard_abandoned(svc: Services) -> list[Discarded]:
+    """At start (app and commands): batches whose importing process is gone (killed, crashed,
+    powered off) are removed. Their rows were never visible; the caller says what was removed."""
+    from crm_tui.store import lock
+
+    with svc.store.read() as s:
+        found = s.execute(text("SELECT id, token, first_id, last_id, file, started_by, started_at FROM import_batch"
+                               " WHERE state <> 'published'")).all()
+    out = []
+    for bid, token, a, b, file, by, at in found:
+        if lock.import_running(svc.store.db_file, str(token)):
+            continue
+        n = _discard_batch(svc, Actor.system(), int(bid), int(a), int(b), str(token), reason="abandoned")
+        out.append(Discarded(str(file), str(by or "-"), str(at)[:16], n))
+    return out
+
+
+def discarded_message(d: Discarded) -> str:
+    return _("An import of {file} (started by {user} at {at}) did not finish; its {n} unpublished customers were "
+             "removed (none of them was ever visible). Run the import again.", file=d.file, user=d.started_by,
+             at=d.started_at, n=d.removed)
 
 
 _FILLABLE = tuple(f for f in cust._WRITABLE if f not in ("important",))
@@ -542,6 +755,12 @@ def _fill(tx: Any, dups: Sequence[Duplicate], cal: Any) -> int:
         cur = cust._load_row(tx, d.existing_id)
         new = {f: d.values[f] for f in _FILLABLE
                if cur.get(f) in (None, "") and d.values.get(f) not in (None, "") and f in fields_of(cur["kind"])}
+        if not new:
+            continue
+        for col in ("id_number", "uscc"):  # unique among live archives (1201): never fill one another holds
+            if col in new and tx.execute(f"SELECT 1 FROM customer WHERE {col} = :v AND id != :c",
+                                         {"v": new[col], "c": d.existing_id}).first():
+                new.pop(col)
         if not new:
             continue
         if needs_sensitive_consent(new) and not d.consent and not cust._has_sensitive_consent(tx, d.existing_id):

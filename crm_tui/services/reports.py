@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from crm_tui.store import pending
 from crm_tui.domain import reports as dr
 from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.domain.errors import ValidationError, ValidationErrors
@@ -241,7 +242,7 @@ def _weeks(s: Session, mondays: list[date], now: datetime, owner: int | None) ->
     own_f = " AND EXISTS (SELECT 1 FROM customer c WHERE c.id = customer_id AND c.owner_id = :me)" if owner is not None else ""
     new = dict(s.execute(text(
         f"SELECT {_WEEK.format(col='created_at')} w, count(*) FROM customer"
-        f" WHERE created_at >= :a AND created_at < :b{own_c} GROUP BY w"), p).all())
+        f" WHERE created_at >= :a AND created_at < :b{own_c}{pending.hide(s, 'id')} GROUP BY w"), p).all())
     cmp = {w: (int(n), int(ok or 0)) for w, n, ok in s.execute(text(
         f"SELECT {_WEEK.format(col='received_at')} w, count(*),"
         " sum(CASE WHEN coalesce(respond_met, 1) = 1 AND coalesce(resolve_met, 1) = 1"
@@ -269,6 +270,7 @@ def _distribution(s: Session, svc: Services, owner: int | None) -> Distribution:
     pol = customer_policy()
     sql = "SELECT category, grade, count(*) FROM customer WHERE erased_at IS NULL"
     sql += " AND owner_id = :me" if owner is not None else ""
+    sql += pending.hide(s, "id")
     rows = s.execute(text(sql + " GROUP BY category, grade"), {"me": owner}).all()
     none = _("(none)")
     cat_label = {c: o.label for c, o in pol.categories.items()}
@@ -308,7 +310,8 @@ def _summary(s: Session, period: dr.Period, now: datetime, owner: int | None) ->
     def one(sql: str) -> Any:
         return s.execute(text(sql), p).one()
 
-    new = one(f"SELECT count(*) FROM customer WHERE created_at >= :a AND created_at < :b{own_c}")[0]
+    new = one(f"SELECT count(*) FROM customer WHERE created_at >= :a AND created_at < :b{own_c}"
+              + pending.hide(s, "id"))[0]
     n, ok = one("SELECT count(*), sum(CASE WHEN coalesce(respond_met, 1) = 1 AND coalesce(resolve_met, 1) = 1"
                 " AND NOT (due_at IS NOT NULL AND due_at < :now) THEN 1 ELSE 0 END) FROM complaint"
                 f" WHERE received_at >= :a AND received_at < :b{own_t}")
@@ -341,9 +344,10 @@ def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
     # An archive is complete exactly when it has no maintenance deadline (services.customers keeps
     # missing_fields and incomplete_due together), so ix_customer_owner_due answers this alone.
     fill("SELECT owner_id, count(*), sum(incomplete_due IS NULL), sum(incomplete_due < :now) FROM customer"
-         " WHERE erased_at IS NULL AND owner_id IS NOT NULL GROUP BY owner_id", "archives", "complete", "past_deadline")
+         " WHERE erased_at IS NULL AND owner_id IS NOT NULL" + pending.hide(s, "id") + " GROUP BY owner_id",
+         "archives", "complete", "past_deadline")
     fill("SELECT created_by_id, count(*) FROM customer WHERE created_at >= :a AND created_at < :b"
-         " GROUP BY created_by_id", "new_archives")
+         + pending.hide(s, "id") + " GROUP BY created_by_id", "new_archives")
     fill("SELECT created_by_id, count(*), sum(source IS NOT NULL) FROM register_entry"
          " WHERE arrived_at >= :a AND arrived_at < :b GROUP BY created_by_id", "register_lines", "register_with_source")
     # The due date a visit answered is the one the card's previous visit set (R-FU-3).
@@ -383,7 +387,8 @@ def _ratings(s: Session) -> Ratings:
     credit: dict[str | None, int] = {}
     risk: dict[str | None, int] = {}
     for c, r, n in s.execute(text("SELECT credit_rating, risk_rating, count(*) FROM customer"
-                                  " WHERE erased_at IS NULL GROUP BY credit_rating, risk_rating")):
+                                  " WHERE erased_at IS NULL" + pending.hide(s, "id")
+                                  + " GROUP BY credit_rating, risk_rating")):
         credit[c] = credit.get(c, 0) + int(n)
         risk[r] = risk.get(r, 0) + int(n)
 

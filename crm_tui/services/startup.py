@@ -70,6 +70,7 @@ def open_lazily(data_dir: Path | str | None, key_store: keys.KeyStore | None = N
         from crm_tui.services import damage
 
         damage.say_open_error(folder, key_store, e)
+    store.busy_ms = db._env_busy_ms() or db.APP_BUSY_TIMEOUT_MS  # a desk waits 5 s at most, then is told why (DatabaseBusy)
     return LazyServices(store, demo=demo)
 
 
@@ -106,3 +107,17 @@ def tidy_backup_folder(svc: LazyServices, now: datetime | None = None):  # type:
     store = svc._lazy_store if svc.lazy_pending else svc.store
     assert store.key is not None
     return backup_store.tidy(store.db_file.parent, store.key, now or system_now())
+
+
+def unpublished_imports(svc: LazyServices) -> int:
+    """Import batches not published (running elsewhere, or left by a killed import), with one
+    plain query: the app's start removes abandoned ones (services.system.discard_abandoned_imports)
+    only when there are any, so a normal start loads nothing more."""
+    store = svc._lazy_store
+    conn = db.raw_connect(store.db_file, store.key)
+    try:
+        return int(conn.execute("SELECT count(*) FROM import_batch WHERE state <> 'published'").fetchone()[0])
+    except Exception:  # noqa: BLE001 - no table before migration 1201
+        return 0
+    finally:
+        conn.close()

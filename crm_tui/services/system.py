@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from crm_tui.clock import Clock, system_now
 from crm_tui.domain.errors import CrmError, PermissionDenied
@@ -47,6 +48,18 @@ def open_services(place: Place, *, clock: Clock = system_now, demo: bool = False
     except (db.DatabaseDamaged, db.WrongKey) as e:
         damage.say_open_error(place.data_dir, place.key_store, e)
     return Services(store=store, clock=clock, demo=demo)
+
+
+def discard_abandoned_imports(svc: Services) -> list[str]:
+    """Remove what killed imports left (never visible) and say so; a cheap query when none did."""
+    from crm_tui.store import pending
+
+    with svc.store.read() as s:
+        if not pending.ranges(s):
+            return []
+    from crm_tui.services import importing
+
+    return [importing.discarded_message(d) for d in importing.discard_abandoned(svc)]
 
 
 def create_empty(place: Place) -> Path:
@@ -169,12 +182,15 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
             except Exception:  # noqa: BLE001 - an unmigrated file has no version table
                 current = None
             head = migrate.head_revision()
+            later: list[Check] = []
             if current == head:
                 years = {int(r[0][:4]) for r in conn.execute("SELECT DISTINCT substr(day, 1, 4) FROM holiday_entry")}
+                later = [*_unique_checks(conn), _import_check(conn, db_file)]
         finally:
             conn.close()
         checks.append(Check(_("schema version"), current == head,
                             _("{current} (newest {head})", current=current or "-", head=head)))
+        checks.extend(later)
         if years is not None:
             from crm_tui.services import holidays
 
@@ -214,6 +230,51 @@ def diagnose(place: Place) -> db.Diagnosis:
     if key is None:
         return db.Diagnosis("missing")
     return db.diagnose(place.db_file, key, full=True)
+
+
+def _unique_checks(conn: Any) -> list[Check]:
+    """Live ID numbers and credit codes unique (migration 1201). A database that held duplicates
+    keeps a plain index until they are resolved; doctor lists them, and makes the index unique
+    once they are gone."""
+    from crm_tui.i18n import _
+    from crm_tui.store import pending
+
+    def run(sql: str) -> list[Any]:
+        return list(conn.execute(sql).fetchall())
+
+    out = []
+    try:
+        blocked = pending.make_unique_indexes(run)
+    except Exception as e:  # noqa: BLE001 - a busy database: said, not a traceback
+        return [Check(_("unique ID numbers"), False, str(e))]
+    for col, label in (("id_number", _("unique ID numbers")), ("uscc", _("unique credit codes"))):
+        found = blocked.get(col)
+        out.append(Check(label, not found, "ok" if not found else _(
+            "{n} value(s) held by more than one archive (e.g. {example}); correct or erase one of each, then "
+            "run doctor again", n=len(found), example=found[0][0][:4] + "…")))
+    return out
+
+
+def _import_check(conn: Any, db_file: Path) -> Check:
+    """Imports not yet published: one running now (its rows hidden until it ends), or one a killed
+    process left (removed at the next start of the app or of any command)."""
+    from crm_tui.i18n import _
+    from crm_tui.store import lock
+
+    rows = conn.execute("SELECT token, file, started_by, started_at FROM import_batch WHERE state <> 'published'"
+                        " ORDER BY id").fetchall()
+    if not rows:
+        return Check(_("unfinished imports"), True, _("none"))
+    parts = []
+    abandoned = False
+    for token, file, by, at in rows:
+        if lock.import_running(db_file, str(token)):
+            parts.append(_("{file} by {user} since {at}: running", file=file, user=by or "-", at=str(at)[:16]))
+        else:
+            abandoned = True
+            parts.append(_("{file} by {user} at {at}: interrupted; its hidden rows are removed at the next start",
+                           file=file, user=by or "-", at=str(at)[:16]))
+    return Check(_("unfinished imports"), not abandoned, "; ".join(parts))
 
 
 def export_recovery_code(svc: Services, actor: Actor, password: str, key_store: keys.KeyStore) -> str:

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 
-from crm_tui.domain.errors import CrmError
-from crm_tui.i18n import N_
 from crm_tui.clock import system_now
+from crm_tui.domain.errors import CrmError, DatabaseBusy
+from crm_tui.i18n import N_
 from crm_tui.store import paths
 from crm_tui.store.keys import KeyMissing, KeyStore, new_key
 
@@ -28,6 +28,10 @@ if TYPE_CHECKING:  # SQLAlchemy is imported when the engine is first needed (see
     from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 30_000
+# The app waits less than a command: a desk save that cannot get the write lock in 5 s says so
+# (DatabaseBusy, with who holds it) and keeps the form, instead of a frozen screen. Imports write
+# in transactions of well under a second (services/importing.py), so the wait is normally short.
+APP_BUSY_TIMEOUT_MS = 5_000
 # Page cache per pooled connection. Measured at 1M customers (benchmarks/results/NOTES.md): 32 MiB
 # keeps every search type's p95 as with 64 MiB (all under 3.5 ms), while two pooled connections
 # with 64 MiB each put the app at 234 MiB RSS (over the 200 MB target) and with 32 MiB at 168 MiB.
@@ -101,16 +105,16 @@ def raw_connect(db_file: Path, key: bytes, *, timeout_s: float = BUSY_TIMEOUT_MS
     return conn
 
 
-def _configure(conn: sqlcipher.Connection) -> None:
+def _configure(conn: sqlcipher.Connection, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     conn.execute("PRAGMA temp_store = MEMORY")
 
 
-def make_engine(db_file: Path, key: bytes, *, pool: str = "queue") -> Engine:
+def make_engine(db_file: Path, key: bytes, *, pool: str = "queue", busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """An engine whose every connection is keyed, verified and configured before first use."""
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool, QueuePool
@@ -118,8 +122,8 @@ def make_engine(db_file: Path, key: bytes, *, pool: str = "queue") -> Engine:
     db_file = Path(db_file).resolve()
 
     def creator() -> sqlcipher.Connection:
-        conn = raw_connect(db_file, key)
-        _configure(conn)
+        conn = raw_connect(db_file, key, timeout_s=busy_ms / 1000)
+        _configure(conn, busy_ms)
         return conn
 
     engine = create_engine(
@@ -155,6 +159,8 @@ class Store:
         self.lock = lock  # the shared flock on crm.db.lock (store.lock), released on close
         self.key = key  # for backups of this open database
         self._pool = pool
+        # how long a write waits for the lock (set before first use); CRM_TUI_BUSY_TIMEOUT_MS overrides
+        self.busy_ms = _env_busy_ms() or BUSY_TIMEOUT_MS
         self._engine_lock = threading.Lock()
         if engine is None and key is None:
             raise ValueError("a Store needs an engine or the key to make one")
@@ -168,7 +174,7 @@ class Store:
             with self._engine_lock:
                 if self._engine is None:
                     assert self.key is not None
-                    self._engine = make_engine(self.db_file, self.key, pool=self._pool)
+                    self._engine = make_engine(self.db_file, self.key, pool=self._pool, busy_ms=self.busy_ms)
         return self._engine
 
     @engine.setter
@@ -179,20 +185,34 @@ class Store:
     def read(self) -> Iterator[Session]:
         from sqlalchemy.orm import Session
 
-        with Session(self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+        except Exception as e:
+            if is_busy(e):
+                raise busy_error(self) from e
+            raise
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction, BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+        """A write transaction, BEGIN IMMEDIATE so concurrent writers queue instead of failing.
+
+        When another process holds the write lock past ``busy_ms`` (or a statement meets a lock)
+        the transaction is rolled back and :class:`DatabaseBusy` raised: every caller (form saves,
+        sign-in's audit row, commands) gets the same clear, retryable error."""
         from sqlalchemy.orm import Session
 
-        with self.engine.connect() as conn:
-            conn.execution_options(crm_begin="IMMEDIATE")
-            with Session(bind=conn, expire_on_commit=False) as session:
-                with session.begin():
-                    yield session
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(crm_begin="IMMEDIATE")
+                with Session(bind=conn, expire_on_commit=False) as session:
+                    with session.begin():
+                        yield session
+        except Exception as e:
+            if is_busy(e):
+                raise busy_error(self) from e
+            raise
 
     def close(self) -> None:
         if self._engine is not None:
@@ -201,6 +221,48 @@ class Store:
         if self.lock is not None:
             self.lock.release()  # type: ignore[attr-defined]
             self.lock = None
+
+
+def _env_busy_ms() -> int | None:
+    raw = os.environ.get("CRM_TUI_BUSY_TIMEOUT_MS", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's SQLITE_BUSY / SQLITE_LOCKED, raw or wrapped by SQLAlchemy."""
+    orig = getattr(exc, "orig", None) or exc
+    if not isinstance(orig, sqlcipher.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED (extended codes too)
+        return True
+    text_ = str(orig).lower()
+    return "database is locked" in text_ or "database is busy" in text_ or "database table is locked" in text_
+
+
+def busy_error(store: Store) -> DatabaseBusy:
+    """The error for a write that could not get the lock, naming a running import if one is
+    marked in ``import_batch`` (read without waiting: WAL readers are not blocked by a writer)."""
+    running = None
+    try:
+        conn = raw_connect(store.db_file, store.key, timeout_s=0.2) if store.key else None
+        if conn is not None:
+            try:
+                running = conn.execute(
+                    "SELECT file, started_by, started_at FROM import_batch WHERE state = 'running'"
+                    " ORDER BY id DESC LIMIT 1").fetchone()
+            finally:
+                conn.close()
+    except Exception:  # noqa: BLE001 - an older schema or a locked read: the generic message
+        running = None
+    if running:
+        return DatabaseBusy(
+            "Another import is writing to the database ({file}, started by {user} at {at}). Nothing was "
+            "saved yet and your entries are kept: save again in a moment to retry.",
+            file=running[0], user=running[1] or "-", at=str(running[2])[11:16])
+    return DatabaseBusy(
+        "The database is busy: another program (an import, a backup or a command) is writing to it. Nothing "
+        "was saved yet and your entries are kept: save again in a moment to retry.")
 
 
 def _new_database(db_file: Path, key: bytes) -> None:

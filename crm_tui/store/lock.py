@@ -80,3 +80,42 @@ def exclusive(db_file: Path) -> DbLock:
             "Another crm-tui process has {path} open (the app, or a command). Close it and try again; "
             "nothing was changed.", path=str(db_file)) from None
     return DbLock(fd, exclusive=True)
+
+
+def import_lock_path(db_file: Path, token: str) -> Path:
+    return Path(db_file).with_name(f"{Path(db_file).name}.import-{token}.lock")
+
+
+def hold_import(db_file: Path, token: str) -> DbLock:
+    """Held (exclusive) by the process running an import for as long as it runs; the OS lets it go
+    when the process dies, which is how the next start knows a batch was abandoned."""
+    path = import_lock_path(db_file, token)
+    old = os.umask(0o077)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    finally:
+        os.umask(old)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a fresh random token: nobody else holds it
+    return DbLock(fd, exclusive=True)
+
+
+def import_running(db_file: Path, token: str) -> bool:
+    """Whether some process still holds the import's lock file."""
+    path = import_lock_path(db_file, token)
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def drop_import_lock(db_file: Path, token: str) -> None:
+    try:
+        import_lock_path(db_file, token).unlink()
+    except FileNotFoundError:
+        pass

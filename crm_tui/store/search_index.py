@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from crm_tui.domain.errors import ValidationError
 from crm_tui.domain.search_terms import PINYIN_KEY_MAX, Query, Token, upper_bound
+from crm_tui.store import pending
 from crm_tui.store.db import dbapi_connection
 
 COUNT_CAP = 1000
@@ -166,7 +167,7 @@ def _customer_filters(f: Filters) -> bool:
 
 
 def _search_sql(query: Query, filters: Filters, after: tuple[str | None, int] | None,
-                *, distinct_ids: bool = False) -> tuple[str, dict[str, Any], bool]:
+                *, distinct_ids: bool = False, hidden: Any = None) -> tuple[str, dict[str, Any], bool]:
     """(sql without LIMIT, params, prefix?) for a non-empty query.
 
     Erased customers own no terms, so ``customer`` is joined only when a filter or a
@@ -200,6 +201,8 @@ def _search_sql(query: Query, filters: Filters, after: tuple[str | None, int] | 
             where.append(check)
             row_needed = row_needed or "c." in check
     where += _filter_sql(filters, params, id_col="st.customer_id")
+    if hidden is not None:  # unpublished imports (store/pending.py): nothing when none is running
+        where += pending.conditions(hidden, "st.customer_id")
     # An exact driver term owns each customer at most once (primary key (term, customer_id)), so
     # only a prefix range needs DISTINCT: a temp B-tree that costs more than the count itself.
     distinct = "SELECT DISTINCT st.customer_id" if d.prefix else "SELECT st.customer_id"
@@ -213,12 +216,15 @@ def _search_sql(query: Query, filters: Filters, after: tuple[str | None, int] | 
     return sql, params, d.prefix
 
 
-def _list_sql(filters: Filters, before: int | None, *, count: bool = False) -> tuple[str, dict[str, Any]]:
+def _list_sql(filters: Filters, before: int | None, *, count: bool = False,
+              hidden: Any = None) -> tuple[str, dict[str, Any]]:
     """Empty query: newest first by id, driven by the tag index or a (filter, erased_at, id) index."""
     params: dict[str, Any] = {"before": before if before is not None else _NO_CURSOR_ID}
     if filters.tag:
         params["f_tag"] = filters.tag
         where = ["tg.tag = :f_tag", "tg.customer_id < :before"]
+        if hidden is not None:
+            where += pending.conditions(hidden, "tg.customer_id")
         extra = _filter_sql(filters, params, id_col="tg.customer_id", skip_tag=True)
         source = "customer_tag tg"
         if extra:
@@ -228,6 +234,8 @@ def _list_sql(filters: Filters, before: int | None, *, count: bool = False) -> t
             "" if count else " ORDER BY tg.customer_id DESC")
         return sql, params
     where = [*_filter_sql(filters, params, id_col="c.id"), "c.erased_at IS NULL", "c.id < :before"]
+    if hidden is not None:
+        where += pending.conditions(hidden, "c.id")
     sql = f"SELECT c.id FROM customer c WHERE {' AND '.join(where)}" + ("" if count else " ORDER BY c.id DESC")
     return sql, params
 
@@ -272,7 +280,7 @@ def page(session: Session, query: Query, filters: Filters, cursor: str | None, l
     limit = max(1, min(int(limit), 500))
     if query.empty:
         after = decode_cursor(cursor, "l")
-        sql, params = _list_sql(filters, after[1] if after else None)
+        sql, params = _list_sql(filters, after[1] if after else None, hidden=session)
         ids = [r[0] for r in _all(session, sql + " LIMIT :n", {**params, "n": limit + 1})]
         more = len(ids) > limit
         ids = ids[:limit]
@@ -281,7 +289,7 @@ def page(session: Session, query: Query, filters: Filters, cursor: str | None, l
     mode = "p" if d.prefix else "e"
     after = decode_cursor(cursor, mode)
     if not d.prefix:
-        sql, params, _p = _search_sql(query, filters, after)
+        sql, params, _p = _search_sql(query, filters, after, hidden=session)
         ids = [r[1] for r in _all(session, sql + " LIMIT :n", {**params, "n": limit + 1})]
         more = len(ids) > limit
         ids = ids[:limit]
@@ -292,7 +300,7 @@ def page(session: Session, query: Query, filters: Filters, cursor: str | None, l
     chunk = limit * 2 + 8
     position = after
     while True:
-        sql, params, _p = _search_sql(query, filters, position)
+        sql, params, _p = _search_sql(query, filters, position, hidden=session)
         rows = _all(session, sql + " LIMIT :n", {**params, "n": chunk})
         for i, (term, cid) in enumerate(rows):
             position = (term, cid)
@@ -310,9 +318,9 @@ def page(session: Session, query: Query, filters: Filters, cursor: str | None, l
 def count(session: Session, query: Query, filters: Filters, cap: int = COUNT_CAP) -> int:
     """Matching customers, counted up to ``cap + 1`` (more than ``cap`` reads "cap+")."""
     if query.empty:
-        sql, params = _list_sql(filters, None, count=True)
+        sql, params = _list_sql(filters, None, count=True, hidden=session)
     else:
-        sql, params, _p = _search_sql(query, filters, None, distinct_ids=True)
+        sql, params, _p = _search_sql(query, filters, None, distinct_ids=True, hidden=session)
     return int(_all(session, f"SELECT count(*) FROM ({sql} LIMIT :cap)", {**params, "cap": cap + 1})[0][0])
 
 
@@ -351,5 +359,6 @@ def rows(session: Session, ids: list[int]) -> list[tuple[Any, ...]]:
         " c.erased_at, (SELECT ph.national FROM customer_phone ph WHERE ph.customer_id = c.id"
         " ORDER BY ph.is_primary DESC, ph.id LIMIT 1),"
         " (SELECT group_concat(tg.tag, char(31)) FROM customer_tag tg WHERE tg.customer_id = c.id)"
-        f" FROM customer c LEFT JOIN staff s ON s.id = c.owner_id WHERE c.id IN ({id_list})", {})}
+        f" FROM customer c LEFT JOIN staff s ON s.id = c.owner_id WHERE c.id IN ({id_list})"
+        + pending.hide(session, "c.id"), {})}
     return [found[i] for i in ids if i in found]

@@ -230,7 +230,7 @@ class CrmApp(App[None]):
         if not self.actor or self.locked:
             return
         self.locked = True
-        staff.record_event(self.svc, self.actor, "auth.lock", reason=reason)
+        self.record_later(self.actor, "auth.lock", reason=reason)  # the screen locks at once
 
         def unlocked(result: Unlock | None) -> None:
             self.locked = False
@@ -240,7 +240,7 @@ class CrmApp(App[None]):
             assert result.signin is not None
             old = self.actor
             if old:
-                staff.record_event(self.svc, old, "auth.logout", reason="user_switch", next=result.signin.actor.username)
+                self.record_later(old, "auth.logout", reason="user_switch", next=result.signin.actor.username)
             self.start_session(result.signin)
 
         self.push_screen(LockScreen(self.svc, self.actor), unlocked)
@@ -298,7 +298,7 @@ class CrmApp(App[None]):
         def done(yes: bool | None) -> None:
             if not yes or not self.actor:
                 return
-            staff.record_event(self.svc, self.actor, "auth.logout", reason="sign_out")
+            self.record_later(self.actor, "auth.logout", reason="sign_out")
             self.actor = None
             while len(self.screen_stack) > 2:
                 self.pop_screen()
@@ -308,11 +308,35 @@ class CrmApp(App[None]):
                                        yes=_("Sign out"), no=_("Stay")), done)
 
     def action_quit_app(self) -> None:
+        from crm_tui.domain.errors import CrmError
         from crm_tui.services import staff
 
         if self.actor:
-            staff.record_event(self.svc, self.actor, "auth.logout", reason="quit")
+            try:
+                staff.record_event(self.svc, self.actor, "auth.logout", reason="quit")
+            except CrmError as e:  # DatabaseBusy: said, and the app stays open; quitting again retries
+                self.notify(e.message, severity="error", timeout=8)
+                return
         self.exit()
+
+    def record_later(self, actor: Actor, action: str, **details: object) -> None:
+        """An audit event (lock, sign-out, user switch) written in a worker: the screen acts at once
+        even when another process (an import) holds the database; a busy database is retried for
+        a while, and a row that still cannot be written is said, never the end of the app."""
+        def write() -> None:
+            from crm_tui.domain.errors import DatabaseBusy
+            from crm_tui.services import staff
+
+            for attempt in range(6):
+                try:
+                    staff.record_event(self.svc, actor, action, **details)
+                    return
+                except DatabaseBusy as e:
+                    if attempt == 5:
+                        self.call_from_thread(self.notify, e.message, severity="warning", timeout=8)
+                        return
+
+        self.run_worker(write, thread=True, group="audit-events", exit_on_error=False)
 
     def action_switch_language(self) -> None:
         set_language("en" if get_language() == "zh_CN" else "zh_CN")

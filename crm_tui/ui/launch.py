@@ -59,6 +59,11 @@ def prepare_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[s
         svc = startup.open_lazily(place.data_dir, place.key_store, demo=demo)
     try:
         tidy_backup_folder(svc)
+        if startup.unpublished_imports(svc):  # a killed import's hidden rows: removed, and said
+            from crm_tui.services import system
+
+            for note in system.discard_abandoned_imports(svc):  # type: ignore[arg-type]
+                print(note, file=sys.stderr)
         if daily_backup and not startup.backup_taken_today(svc):
             take_daily_backup(svc)
         lang = lang or os.environ.get("CRM_TUI_LANG") or startup.stored_setting(svc, "ui", "language")

@@ -18,7 +18,8 @@ from tests.helpers import cli
 
 P = cli.PASSWORD
 DOCTOR_CHECKS = ["keyring backend", "key present", "database opens", "cipher_integrity_check",
-                 "integrity_check", "schema version", "holiday schedule", "newest backup"]
+                 "integrity_check", "schema version", "unique ID numbers", "unique credit codes", "unfinished imports",
+                 "holiday schedule", "newest backup"]
 
 
 def _mode(p: Path) -> int:

@@ -24,8 +24,9 @@ class Customer(SQLModel, table=True):
         Index("ix_customer_owner", "owner_id", "erased_at", "id"),
         # Search candidates checked against filters read this narrow index, not the wide table.
         Index("ix_customer_filter", "id", "category", "grade", "owner_id"),
-        Index("ix_customer_id_number", "id_number", sqlite_where=text("id_number IS NOT NULL")),
-        Index("ix_customer_uscc", "uscc", sqlite_where=text("uscc IS NOT NULL")),
+        # Unique (1201): live ID numbers and credit codes (erasure sets them NULL); store/pending.py
+        Index("ix_customer_id_number", "id_number", unique=True, sqlite_where=text("id_number IS NOT NULL")),
+        Index("ix_customer_uscc", "uscc", unique=True, sqlite_where=text("uscc IS NOT NULL")),
         Index("ix_customer_incomplete", "incomplete_due", "id", sqlite_where=text("incomplete_due IS NOT NULL")),
         Index("ix_customer_phone_changes", "phone_changed_prev_at", "id",
               sqlite_where=text("phone_changed_prev_at IS NOT NULL")),

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Label, Static
 
 from crm_tui.domain.errors import CrmError
-from crm_tui.i18n import _
+from crm_tui.i18n import N_, _
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
 
 if TYPE_CHECKING:  # imported where used: the login screen shows before the services load (ui/app.py)
@@ -84,6 +84,7 @@ class LoginScreen(BaseScreen[None]):
             return
         self.show(_("Checking ..."), error=False)
         self.check(username, password)
+        self.set_timer(1.0, lambda: self._still_checking("#login-message"))
 
     def show(self, text: str, error: bool = True) -> None:
         msg = self.query_one("#login-message", Static)
@@ -101,11 +102,28 @@ class LoginScreen(BaseScreen[None]):
             return
         self.app.call_from_thread(self.post_message, self.SignedIn(result))
 
+    def _still_checking(self, selector: str) -> None:
+        still_checking(self, selector)
+
     def _failed(self, text: str) -> None:
         self.show(text)
         pw = self.query_one("#password", Input)
         pw.value = ""
         self.set_focus(pw)
+
+
+WAIT_NOTE = N_("Checking ... the database is busy with another program's writing (an import?); waiting up to a "
+               "few seconds.")
+
+
+def still_checking(screen: BaseModal | BaseScreen, selector: str) -> None:  # type: ignore[type-arg]
+    """A sign-in or unlock still running after a second waits for the database (its audit row):
+    say so instead of a silent screen. Its worker then shows the outcome or the busy message."""
+    if not screen.is_attached:
+        return
+    msg = screen.query_one(selector, Static)
+    if str(msg.render()) == _("Checking ..."):
+        msg.update(_(WAIT_NOTE))
 
 
 class ChangePasswordScreen(BaseModal[bool]):
@@ -223,22 +241,37 @@ class LockScreen(BaseModal[Unlock]):
                         "lock-password": self.submit})
 
     def submit(self) -> None:
-        from crm_tui.services import staff
-
         username = self.query_one("#lock-user", Input).value.strip()
         password = self.query_one("#lock-password", Input).value
         self.query_one("#lock-password", Input).value = ""
-        msg = self.query_one("#lock-message", Static)
-        if not self.other or username.lower() == self.actor.username.lower():
-            if staff.check_password(self.svc, self.actor, password, "unlock"):
-                staff.record_event(self.svc, self.actor, "auth.unlock")
-                self.dismiss(Unlock(True))
-            else:
-                msg.update(_("Wrong password."))
-            return
+        # checking the password writes an audit row: in a worker, so a database busy with someone
+        # else's import never freezes the lock screen (the wait is explained, then the outcome shown)
+        self.query_one("#lock-message", Static).update(_("Checking ..."))
+        self.unlock(username, password)
+        self.set_timer(1.0, lambda: still_checking(self, "#lock-message"))
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def unlock(self, username: str, password: str) -> None:
+        from crm_tui.services import staff
+
         try:
+            if not self.other or username.lower() == self.actor.username.lower():
+                if staff.check_password(self.svc, self.actor, password, "unlock"):
+                    staff.record_event(self.svc, self.actor, "auth.unlock")
+                    self.app.call_from_thread(self._done, Unlock(True))
+                else:
+                    self.app.call_from_thread(self._say, _("Wrong password."))
+                return
             result = staff.sign_in(self.svc, username, password)
         except CrmError as e:
-            msg.update(e.message)
+            self.app.call_from_thread(self._say, e.message)
             return
-        self.dismiss(Unlock(False, result))
+        self.app.call_from_thread(self._done, Unlock(False, result))
+
+    def _say(self, text: str) -> None:
+        if self.is_attached:
+            self.query_one("#lock-message", Static).update(text)
+
+    def _done(self, result: Unlock) -> None:
+        if self.is_attached and self.app.screen is self:
+            self.dismiss(result)
