@@ -260,15 +260,26 @@ def user_list() -> None:
 
 
 @user_app.command("disable")
-def user_disable(username: str) -> None:
-    """Disable an account (never deleted, so history keeps the name)."""
+def user_disable(
+    username: str,
+    handover_to: Annotated[Optional[str], typer.Option("--handover-to", help="Colleague who takes over the leaver's customers, cards, tickets, applications, contacts and cover duties (R-CUST-11).")] = None,
+    note: Annotated[str, typer.Option("--note", help="Note kept with the handover record.")] = "",
+) -> None:
+    """Disable an account (never deleted, so history keeps the name).
+
+    Refused while the account still holds customers or other work, unless --handover-to names who
+    takes it over; everything moves in one transaction and the customers are marked to be told."""
     from crm_tui.services import staff
 
     svc, actor = _signed_in()
     try:
-        staff.disable_user(svc, actor, username)
+        held = staff.disable_user(svc, actor, username, handover_to=handover_to, note=note)
     finally:
         svc.close()
+    if held:
+        _out(_("Handed over to {other}: {what}", other=handover_to, what=staff.holdings_text(held)))
+        if held.get("customers"):
+            _out(_("{n} customers are marked to be told of their new contact.", n=held["customers"]))
     _out(_("Account {user} disabled.", user=username))
 
 
@@ -471,6 +482,7 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: the current database is replaced (a safety copy is kept).")] = False,
     recovery_code: Annotated[bool, typer.Option("--recovery-code", help="Read the backup key's recovery code from standard input (new machine).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Restore even when the audit trail does not continue this database's.")] = False,
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request for this restore (R-SEC-2).")] = None,
 ) -> None:
     """Restore a backup: verified first, the current database kept as a safety copy, swapped atomically.
 
@@ -486,6 +498,7 @@ def restore(
         svc, actor = _signed_in()
         try:
             backup_svc.check_may(svc, actor, "backup.restore")
+            backup_svc.use_restore_approval(svc, actor, file, approval)
         finally:
             svc.close()
         actor_name, actor_id = actor.username, actor.staff_id
@@ -501,6 +514,7 @@ def restore(
           "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")}[report.continuity])
     if report.key_changed:
         _out(_("The keyring now holds the backup's key; the previous key is kept as a retired entry."))
+    _out(_("Erasure ledger re-applied: {n} erased customers erased again.", n=report.reerased))
 
 
 def _code_text() -> str:
@@ -627,6 +641,7 @@ def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
 def export_customers(
     to: Annotated[Path, typer.Option("--to", help="Target file, .xlsx or .csv (UTF-8 with BOM for Excel).")],
     query: Annotated[str, typer.Option("--query", help="Search text, as in the customer list.")] = "",
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request for this export (R-SEC-2).")] = None,
 ) -> None:
     """The customer list (R-CUST-12) with phones masked; audited."""
     from crm_tui.services import customers
@@ -634,7 +649,7 @@ def export_customers(
     fmt = to.suffix.lower().lstrip(".")
     svc, actor = _signed_in()
     try:
-        n = customers.export_list(svc, actor, query, customers.SearchFilters(), to, fmt=fmt)
+        n = customers.export_list(svc, actor, query, customers.SearchFilters(), to, fmt=fmt, approval_id=approval)
     finally:
         svc.close()
     _out(_("Exported {n} customers to {path}.", n=n, path=str(to)))
@@ -719,3 +734,120 @@ def report_cmd(
             _out(_("Exported to {path}", path=str(reports.export_text(svc, actor, pack, text_file))))
     finally:
         svc.close()
+
+
+# -- approvals of sensitive operations (R-SEC-2) ---------------------------------------------------
+
+approval_app = typer.Typer(help="Second-person approval of sensitive operations (R-SEC-2).", no_args_is_help=True)
+app.add_typer(approval_app, name="approval")
+
+
+def _approval_line(v) -> str:  # type: ignore[no-untyped-def]
+    decided = f" {v.decided_by} {v.decided_at:%Y-%m-%d %H:%M}" if v.decided_at else ""
+    return (f"{v.id:>5}  {_pad(v.state_label, 8)} {_pad(v.operation, 22)} {_pad(v.target or '-', 24)}"
+            f" {_pad(v.requester, 12)} {v.requested_at:%Y-%m-%d %H:%M}{decided}  {v.reason}")
+
+
+@approval_app.command("request")
+def approval_request(
+    operation: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why the operation is needed.")],
+    target: Annotated[Optional[str], typer.Option("--target", help="Customer number (erase, reveal) or backup file (restore).")] = None,
+) -> None:
+    """Ask for approval: customer.export, customer.erase, backup.restore, customer.reveal_other,
+    customer.destroy_batch."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        rid = approvals.request(svc, actor, operation, reason, target=target)
+    finally:
+        svc.close()
+    _out(_("Approval request {id} sent; a section chief or an administrator decides it.", id=rid))
+
+
+@approval_app.command("list")
+def approval_list(
+    pending: Annotated[bool, typer.Option("--pending", help="Only requests waiting for a decision.")] = False,
+) -> None:
+    """The queue (approvers see every request, others their own), newest first."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        rows = approvals.list_requests(svc, actor, pending_only=pending)
+    finally:
+        svc.close()
+    if not rows:
+        _out(_("No approval requests."))
+    for v in rows:
+        _out(_approval_line(v))
+
+
+@approval_app.command("approve")
+def approval_approve(
+    request_id: int,
+    note: Annotated[str, typer.Option("--note", help="A note kept with the decision.")] = "",
+) -> None:
+    """Approve a request (not one's own); the requester may then run the operation once."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        approvals.approve(svc, actor, request_id, note)
+    finally:
+        svc.close()
+    _out(_("Request {id} approved.", id=request_id))
+
+
+@approval_app.command("reject")
+def approval_reject(
+    request_id: int,
+    reason: Annotated[str, typer.Option("--reason", help="Why it is rejected.")],
+) -> None:
+    """Reject a request, with the reason."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        approvals.reject(svc, actor, request_id, reason)
+    finally:
+        svc.close()
+    _out(_("Request {id} rejected.", id=request_id))
+
+
+customer_app = typer.Typer(help="Customer rights (R-CUST-13): erasure, destruction past retention.", no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
+
+
+@customer_app.command("erase")
+def customer_erase(
+    number: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why (no names: the reason is kept).")],
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request (R-SEC-2).")] = None,
+) -> None:
+    """Erase one customer's personal data for good (ledgered: a restore does not bring it back)."""
+    from crm_tui.services import erasure
+
+    svc, actor = _signed_in()
+    try:
+        erasure.erase_by_number(svc, actor, number, reason, approval_id=approval)
+    finally:
+        svc.close()
+    _out(_("Customer {number} erased.", number=number))
+
+
+@customer_app.command("destroy-expired")
+def customer_destroy_expired(
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request (customer.destroy_batch).")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Recorded with each erasure.")] = "retention period ended",
+) -> None:
+    """Destroy every archive past its retention period, as one approved batch."""
+    from crm_tui.services import erasure
+
+    svc, actor = _signed_in()
+    try:
+        numbers = erasure.destroy_past_retention(svc, actor, approval_id=approval, reason=reason)
+    finally:
+        svc.close()
+    _out(_("{n} archives past their retention period destroyed.", n=len(numbers)))

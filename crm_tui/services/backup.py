@@ -14,7 +14,7 @@ the database open. Automatic backups are taken at the first start of each day, b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -259,6 +259,7 @@ class RestoreReport:
     continuity: str  # new | continuous | diverged | ahead
     lost_entries: int
     key_changed: bool
+    reerased: int = 0  # customers erased again from the erasure ledger (R-CUST-13)
 
 
 def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
@@ -300,6 +301,7 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
         live_key: bytes | None = None
         safety: str | None = None
         continuity, lost = "new", 0
+        live_ledger: dict[str, datetime] = {}
         if db_file.exists():
             try:
                 live_key = rotation.resolve_key(db_file, key_store)
@@ -323,6 +325,7 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                         "The backup's audit trail does not continue this database's (another database, or a "
                         "rewritten trail); nothing was changed. Give --force to restore it anyway.")
                 safety = store.make_backup(db_file, live_key, reason="pre-restore", now=now).path.name
+                live_ledger = _ledger_of(db_file, live_key)
             else:
                 safety = _raw_safety_copy(db_file, now)
         current = None
@@ -345,6 +348,12 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                            current is not None and current != key)
     restored = db.open_store(data_dir, key_store)  # schema brought up to date (copy taken first)
     try:
+        # a separate step after the swap: re-apply the erasure ledger, so an older backup never
+        # brings an erased customer back (R-CUST-13, services/erasure.py)
+        from crm_tui.services import erasure
+
+        report = replace(report, reerased=erasure.reapply(restored, now=now, actor_name=actor_name,
+                                                         extra=live_ledger))
         with restored.write() as s:
             audit_store.append(s, at=now, actor_id=None, actor_name=actor_name, action="backup.restore",
                                entity="backup", entity_id=src.name,
@@ -357,6 +366,27 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
     finally:
         restored.close()
     return report
+
+
+def _ledger_of(db_file: Path, key: bytes) -> dict[str, datetime]:
+    from crm_tui.services import erasure
+
+    conn = db.raw_connect(db_file, key)
+    try:
+        return erasure.raw_entries(conn)
+    finally:
+        conn.close()
+
+
+def use_restore_approval(svc: Services, actor: Actor, path: Path | str, approval_id: int | None) -> int | None:
+    """R-SEC-2: a restore by a signed-in person needs an approved request for this backup file
+    (when the setting asks for it); the request is marked used in the current database, whose
+    pre-restore safety copy keeps that record. The recovery-code restore (no usable database) is
+    the break-glass path and cannot check a request."""
+    from crm_tui.services import approvals
+
+    with svc.write(actor) as tx:
+        return approvals.use(tx, svc, "backup.restore", approval_id, Path(path).name)
 
 
 def _raw_safety_copy(db_file: Path, now: datetime) -> str:
