@@ -26,6 +26,7 @@ from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
+from crm_tui.services.home import WorkItem, register_item
 
 PERMISSION_LABELS.setdefault("approval.decide", N_("approve sensitive operations"))
 
@@ -245,3 +246,13 @@ def use(tx: Tx, svc: Services, operation: str, approval_id: int | None, target: 
     tx.audit("approval.used", entity="approval_request", entity_id=view.id,
              details={"operation": operation, "target": target})
     return view.id
+
+
+@register_item
+def _approval_items(s, actor: Actor, svc: Services) -> list[WorkItem]:  # type: ignore[no-untyped-def]
+    if not actor.can("approval.decide"):
+        return []
+    n = int(s.execute(text("SELECT count(*) FROM approval_request WHERE state = 'requested' AND expires_at > :now"
+                           " AND requester_id != :me"), {"now": svc.now(), "me": actor.staff_id}).scalar_one())
+    return [WorkItem("approval.pending", N_("Approval requests waiting for your decision"), n, "open('approvals')",
+                     True)] if n else []
