@@ -256,3 +256,14 @@ def _approval_items(s, actor: Actor, svc: Services) -> list[WorkItem]:  # type: 
                            " AND requester_id != :me"), {"now": svc.now(), "me": actor.staff_id}).scalar_one())
     return [WorkItem("approval.pending", N_("Approval requests waiting for your decision"), n, "open('approvals')",
                      True)] if n else []
+
+
+def find_usable(svc: Services, actor: Actor, operation: str, target: str | None = None) -> int | None:
+    """The actor's newest approved, unused, unexpired request for ``operation`` (and ``target``),
+    so the screens need not ask for its number; None when there is none."""
+    with svc.store.read() as s:
+        r = s.execute(text("SELECT id FROM approval_request WHERE requester_id = :me AND operation = :o"
+                           " AND state = 'approved' AND expires_at > :now AND (target IS NULL OR target = :t)"
+                           " ORDER BY id DESC LIMIT 1"),
+                      {"me": actor.staff_id, "o": operation, "now": svc.now(), "t": target}).first()
+    return int(r[0]) if r else None
