@@ -32,5 +32,10 @@ def offer_request(screen: Screen, svc: Services, actor: Actor, err: approvals.Ap
         screen.notify(_("Approval request {id} sent; a section chief or an administrator decides it.", id=rid),
                       timeout=10)
 
-    screen.app.push_screen(PromptDialog(err.message + "\n\n" + _("Reason for the approval request (Esc: none):")),
-                           done)
+    what = _(approvals.OPERATIONS[err.operation][0])
+    if err.msgid.startswith("This operation"):  # none yet
+        screen.notify(_("To {what} needs a second person's approval (F12 for approvers); once approved, do it "
+                        "again.", what=what), severity="warning", timeout=12)
+    else:  # one was found but cannot be used (expired, used, another customer)
+        screen.notify(err.message, severity="warning", timeout=12)
+    screen.app.push_screen(PromptDialog(_("Reason for the approval request (Esc: none):")), done)

@@ -62,7 +62,7 @@ class ApprovalsScreen(_Table):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        fixed_columns(table, ("#", 5), (_("State"), 8), (_("Operation"), 30), (_("Target"), 22),
+        fixed_columns(table, ("#", 5), (_("State"), 10), (_("Operation"), 28), (_("Target"), 22),
                       (_("Requested by"), 10), (_("Requested at"), DATE_TIME))
         table.focus()
         self.load()
@@ -112,8 +112,8 @@ class ApprovalsScreen(_Table):
             self.load()
 
         self.app.push_screen(ConfirmDialog(_("Approve request {id} of {name}: {what} {target}?\n{reason}", id=v.id,
-                                             name=v.requester_name, what=v.operation_label, target=v.target or "",
-                                             reason=v.reason)), done)
+                                             name=v.requester_name, what=v.operation_label,
+                                             target=f"({v.target})" if v.target else "", reason=v.reason)), done)
 
     def action_reject(self) -> None:
         key = self.current_key()
@@ -151,6 +151,10 @@ class IncidentForm(BaseModal[dict[str, str] | None]):
             yield Input(id="measures", max_length=500)
             yield Static("", id="form-message", classes="message error")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#description", TextArea).styles.height = 5
+        self.query_one("#title", Input).focus()
 
     async def action_enter(self) -> None:
         await enter_in(self, {"title": self.focus_next, "found": self.focus_next, "measures": self.action_save})
@@ -207,7 +211,7 @@ class IncidentsScreen(_Table):
         Binding("m", "measure", "Measure"),
         Binding("t", "notice", "Notice"),
         Binding("x", "close", "Close"),
-        Binding("v", "report", "Report"),
+        Binding("v", "report", "Incident report"),
         Binding("escape", "app.back", "Back"),
     ]
 
