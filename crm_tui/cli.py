@@ -267,15 +267,26 @@ def user_list() -> None:
 
 
 @user_app.command("disable")
-def user_disable(username: str) -> None:
-    """Disable an account (never deleted, so history keeps the name)."""
+def user_disable(
+    username: str,
+    handover_to: Annotated[Optional[str], typer.Option("--handover-to", help="Colleague who takes over the leaver's customers, cards, tickets, applications, contacts and cover duties (R-CUST-11).")] = None,
+    note: Annotated[str, typer.Option("--note", help="Note kept with the handover record.")] = "",
+) -> None:
+    """Disable an account (never deleted, so history keeps the name).
+
+    Refused while the account still holds customers or other work, unless --handover-to names who
+    takes it over; everything moves in one transaction and the customers are marked to be told."""
     from crm_tui.services import staff
 
     svc, actor = _signed_in()
     try:
-        staff.disable_user(svc, actor, username)
+        held = staff.disable_user(svc, actor, username, handover_to=handover_to, note=note)
     finally:
         svc.close()
+    if held:
+        _out(_("Handed over to {other}: {what}", other=handover_to, what=staff.holdings_text(held)))
+        if held.get("customers"):
+            _out(_("{n} customers are marked to be told of their new contact.", n=held["customers"]))
     _out(_("Account {user} disabled.", user=username))
 
 
@@ -492,6 +503,7 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: the current database is replaced (a safety copy is kept).")] = False,
     recovery_code: Annotated[bool, typer.Option("--recovery-code", help="Read the backup key's recovery code from standard input (new machine).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Restore even when the audit trail does not continue this database's.")] = False,
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request for this restore (R-SEC-2).")] = None,
 ) -> None:
     """Restore a backup: verified first, the current database kept as a safety copy, swapped atomically.
 
@@ -514,6 +526,7 @@ def restore(
             svc, actor = _signed_in()
             try:
                 backup_svc.check_may(svc, actor, "backup.restore")
+                backup_svc.use_restore_approval(svc, actor, file, approval)
             finally:
                 svc.close()
             actor_name, actor_id = actor.username, actor.staff_id
@@ -550,6 +563,7 @@ def restore(
           }[report.continuity])
     if report.key_changed:
         _out(_("The keyring now holds the backup's key; the previous key is kept as a retired entry."))
+    _out(_("Erasure ledger re-applied: {n} erased customers erased again.", n=report.reerased))
 
 
 def _code_text() -> str:
@@ -678,6 +692,7 @@ def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
 def export_customers(
     to: Annotated[Path, typer.Option("--to", help="Target file, .xlsx or .csv (UTF-8 with BOM for Excel).")],
     query: Annotated[str, typer.Option("--query", help="Search text, as in the customer list.")] = "",
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request for this export (R-SEC-2).")] = None,
 ) -> None:
     """The customer list (R-CUST-12) with phones masked; audited."""
     from crm_tui.services import customers
@@ -685,7 +700,7 @@ def export_customers(
     fmt = to.suffix.lower().lstrip(".")
     svc, actor = _signed_in()
     try:
-        n = customers.export_list(svc, actor, query, customers.SearchFilters(), to, fmt=fmt)
+        n = customers.export_list(svc, actor, query, customers.SearchFilters(), to, fmt=fmt, approval_id=approval)
     finally:
         svc.close()
     _out(_("Exported {n} customers to {path}.", n=n, path=str(to)))
@@ -1002,3 +1017,270 @@ def calendar_unset(day: Annotated[str, typer.Argument(help="The date, YYYY-MM-DD
     finally:
         svc.close()
     _print_change(change)
+
+
+# -- approvals of sensitive operations (R-SEC-2) ---------------------------------------------------
+
+approval_app = typer.Typer(help="Second-person approval of sensitive operations (R-SEC-2).", no_args_is_help=True)
+app.add_typer(approval_app, name="approval")
+
+
+def _approval_line(v) -> str:  # type: ignore[no-untyped-def]
+    decided = f" {v.decided_by} {v.decided_at:%Y-%m-%d %H:%M}" if v.decided_at else ""
+    return (f"{v.id:>5}  {_pad(v.state_label, 8)} {_pad(v.operation, 22)} {_pad(v.target or '-', 24)}"
+            f" {_pad(v.requester, 12)} {v.requested_at:%Y-%m-%d %H:%M}{decided}  {v.reason}")
+
+
+@approval_app.command("request")
+def approval_request(
+    operation: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why the operation is needed.")],
+    target: Annotated[Optional[str], typer.Option("--target", help="Customer number (erase, reveal) or backup file (restore).")] = None,
+) -> None:
+    """Ask for approval: customer.export, customer.erase, backup.restore, customer.reveal_other,
+    customer.destroy_batch."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        rid = approvals.request(svc, actor, operation, reason, target=target)
+    finally:
+        svc.close()
+    _out(_("Approval request {id} sent; a section chief or an administrator decides it.", id=rid))
+
+
+@approval_app.command("list")
+def approval_list(
+    pending: Annotated[bool, typer.Option("--pending", help="Only requests waiting for a decision.")] = False,
+) -> None:
+    """The queue (approvers see every request, others their own), newest first."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        rows = approvals.list_requests(svc, actor, pending_only=pending)
+    finally:
+        svc.close()
+    if not rows:
+        _out(_("No approval requests."))
+    for v in rows:
+        _out(_approval_line(v))
+
+
+@approval_app.command("approve")
+def approval_approve(
+    request_id: int,
+    note: Annotated[str, typer.Option("--note", help="A note kept with the decision.")] = "",
+) -> None:
+    """Approve a request (not one's own); the requester may then run the operation once."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        approvals.approve(svc, actor, request_id, note)
+    finally:
+        svc.close()
+    _out(_("Request {id} approved.", id=request_id))
+
+
+@approval_app.command("reject")
+def approval_reject(
+    request_id: int,
+    reason: Annotated[str, typer.Option("--reason", help="Why it is rejected.")],
+) -> None:
+    """Reject a request, with the reason."""
+    from crm_tui.services import approvals
+
+    svc, actor = _signed_in()
+    try:
+        approvals.reject(svc, actor, request_id, reason)
+    finally:
+        svc.close()
+    _out(_("Request {id} rejected.", id=request_id))
+
+
+customer_app = typer.Typer(help="Customer rights (R-CUST-13): erasure, destruction past retention.", no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
+
+
+@customer_app.command("erase")
+def customer_erase(
+    number: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why (no names: the reason is kept).")],
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request (R-SEC-2).")] = None,
+) -> None:
+    """Erase one customer's personal data for good (ledgered: a restore does not bring it back)."""
+    from crm_tui.services import erasure
+
+    svc, actor = _signed_in()
+    try:
+        erasure.erase_by_number(svc, actor, number, reason, approval_id=approval)
+    finally:
+        svc.close()
+    _out(_("Customer {number} erased.", number=number))
+
+
+@customer_app.command("destroy-expired")
+def customer_destroy_expired(
+    approval: Annotated[Optional[int], typer.Option("--approval", help="Id of the approved request (customer.destroy_batch).")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Recorded with each erasure.")] = "retention period ended",
+) -> None:
+    """Destroy every archive past its retention period, as one approved batch."""
+    from crm_tui.services import erasure
+
+    svc, actor = _signed_in()
+    try:
+        numbers = erasure.destroy_past_retention(svc, actor, approval_id=approval, reason=reason)
+    finally:
+        svc.close()
+    _out(_("{n} archives past their retention period destroyed.", n=len(numbers)))
+
+
+# -- the incident register (R-SEC-6) -------------------------------------------------------------
+
+incident_app = typer.Typer(help="The incident register: leaks and losses, affected customers, notices (R-SEC-6).",
+                           no_args_is_help=True)
+app.add_typer(incident_app, name="incident")
+
+
+@incident_app.command("new")
+def incident_new(
+    title: Annotated[str, typer.Option("--title", help="A short name for what happened.")],
+    description: Annotated[str, typer.Option("--description", help="What happened.")],
+    found: Annotated[str, typer.Option("--found", help="When it was found: YYYY-MM-DD HH:MM.")],
+    measures: Annotated[str, typer.Option("--measures", help="Measures taken so far.")] = "",
+) -> None:
+    """Record a leak or loss."""
+    from crm_tui.services import incidents
+
+    svc, actor = _signed_in()
+    try:
+        iid = incidents.new_incident(svc, actor, title, description, found, measures)
+    finally:
+        svc.close()
+    _out(_("Incident {id} recorded.", id=iid))
+
+
+@incident_app.command("list")
+def incident_list() -> None:
+    """Open incidents first, then closed ones."""
+    from crm_tui.services import incidents
+
+    svc, actor = _signed_in()
+    try:
+        rows = incidents.list_incidents(svc, actor)
+    finally:
+        svc.close()
+    if not rows:
+        _out(_("No incidents."))
+    for r in rows:
+        _out(f"{r.id:>4}  {_pad(r.state_label, 6)} {r.found_at:%Y-%m-%d %H:%M}  {r.notified}/{r.affected}  {r.title}")
+
+
+@incident_app.command("show")
+def incident_show(incident_id: int) -> None:
+    """The incident, its measures and its affected customers with their notices."""
+    from crm_tui.services import incidents
+
+    svc, actor = _signed_in()
+    try:
+        typer.echo(incidents.report_text(svc, actor, incident_id), nl=False)
+    finally:
+        svc.close()
+
+
+@incident_app.command("affected")
+def incident_affected(
+    incident_id: int,
+    query: Annotated[Optional[str], typer.Option("--query", help="A search, as in the customer list.")] = None,
+    numbers: Annotated[Optional[str], typer.Option("--numbers", help="Customer numbers, comma separated.")] = None,
+) -> None:
+    """Add the affected customers, by a search and/or by customer numbers."""
+    from crm_tui.services import incidents
+
+    svc, actor = _signed_in()
+    try:
+        n = incidents.set_affected(svc, actor, incident_id, query=query,
+                                   numbers=[x for x in (numbers or "").split(",") if x.strip()])
+    finally:
+        svc.close()
+    _out(_("{n} affected customers added.", n=n))
+
+
+@incident_app.command("measures")
+def incident_measures(incident_id: int, measures: str) -> None:
+    """Add a measure taken (with the time and your name)."""
+    from crm_tui.services import incidents
+
+    svc, actor = _signed_in()
+    try:
+        incidents.add_measures(svc, actor, incident_id, measures)
+    finally:
+        svc.close()
+    _out(_("Measure recorded."))
+
+
+@incident_app.command("notice")
+def incident_notice(
+    incident_id: int,
+    number: str,
+    by: Annotated[str, typer.Option("--by", help="Who told the customer.")],
+    at: Annotated[str, typer.Option("--at", help="When: YYYY-MM-DD HH:MM.")],
+    method: Annotated[str, typer.Option("--method", help="How: phone, visit, letter, SMS ...")],
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
+    """Record that an affected customer was told."""
+    from crm_tui.services import incidents
+
+    svc, actor = _signed_in()
+    try:
+        incidents.record_notice(svc, actor, incident_id, number, told_by=by, told_at=at, method=method, note=note)
+    finally:
+        svc.close()
+    _out(_("Notice to {number} recorded.", number=number))
+
+
+@incident_app.command("close")
+def incident_close(
+    incident_id: int,
+    report: Annotated[Optional[str], typer.Option("--report", help="The closing report.")] = None,
+    report_file: Annotated[Optional[Path], typer.Option("--report-file", help="Read the closing report from a text file.")] = None,
+) -> None:
+    """Close the incident with its report."""
+    from crm_tui.services import incidents
+
+    if report_file is not None:
+        try:
+            report = report_file.read_text(encoding="utf-8")
+        except OSError as e:
+            raise CrmError("Cannot read {path}: {reason}", path=str(report_file), reason=e.strerror or str(e)) from None
+    svc, actor = _signed_in()
+    try:
+        incidents.close(svc, actor, incident_id, report or "")
+    finally:
+        svc.close()
+    _out(_("Incident {id} closed.", id=incident_id))
+
+
+@incident_app.command("report")
+def incident_report(
+    incident_id: int,
+    to: Annotated[Optional[Path], typer.Option("--to", help="Write the report to this text file (0600).")] = None,
+) -> None:
+    """The incident report as text (standard output, or a file)."""
+    import os
+
+    from crm_tui.services import incidents
+
+    svc, actor = _signed_in()
+    try:
+        body = incidents.report_text(svc, actor, incident_id)
+    finally:
+        svc.close()
+    if to is None:
+        typer.echo(body, nl=False)
+        return
+    fd = os.open(to, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(body)
+    _out(_("Report written to {path}.", path=str(to)))

@@ -71,6 +71,12 @@ def _cli_db_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
     root = tmp_path_factory.mktemp("cli-db-template")
     env = cli.make_env(root, root / "data")
     cli.init_db(env)
+    # Second-person approval of restore, export and erase (R-SEC-2) is on by default; this template
+    # has a single administrator, so it is switched off here and tested on in
+    # tests/e2e/test_e2e_security_cli.py (which switches it back on).
+    r = cli.run_cli("--user", "admin", "--password-stdin", "settings", "set", "approval.required", "",
+                    input=f"{cli.PASSWORD}\n", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
     key_hex = cli.get_key_hex(env, root / "data" / "crm.db")
     assert key_hex is not None
     return root / "data", key_hex

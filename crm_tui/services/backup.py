@@ -16,7 +16,7 @@ months, every manual backup (only ``backup delete`` removes one), restore and ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -325,6 +325,7 @@ class RestoreReport:
     key_changed: bool
     kept_aside: str | None = None  # a damaged or unreadable database, kept in the data folder
     compared_with: str | None = None  # the newest verified backup the trail was checked against
+    reerased: int = 0  # customers erased again from the erasure ledger (R-CUST-13)
 
 
 def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
@@ -466,6 +467,7 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
         kept: str | None = None
         compared: str | None = None
         continuity, lost = "new", 0
+        live_ledger: dict[str, datetime] = {}
         if db_file.exists():
             try:
                 # a damaged -wal: not opened (an open drops its later changes), kept aside with the file
@@ -495,6 +497,7 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                     "rewritten trail); nothing was changed. Give --force to restore it anyway.")
             if live_key is not None:
                 safety = store.make_backup(db_file, live_key, reason="pre-restore", now=now).path.name
+                live_ledger = _ledger_of(db_file, live_key)
             else:
                 kept = _raw_safety_copy(db_file, now)
         else:
@@ -525,6 +528,12 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                            current is not None and current != key, kept, compared)
     restored = db.open_store(data_dir, key_store)  # schema brought up to date (copy taken first)
     try:
+        # a separate step after the swap: re-apply the erasure ledger, so an older backup never
+        # brings an erased customer back (R-CUST-13, services/erasure.py)
+        from crm_tui.services import erasure
+
+        report = replace(report, reerased=erasure.reapply(restored, now=now, actor_name=actor_name,
+                                                         extra=live_ledger))
         with restored.write() as s:
             audit_store.append(s, at=now, actor_id=None, actor_name=actor_name, action="backup.restore",
                                entity="backup", entity_id=src.name,
@@ -538,6 +547,27 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
     finally:
         restored.close()
     return report
+
+
+def _ledger_of(db_file: Path, key: bytes) -> dict[str, datetime]:
+    from crm_tui.services import erasure
+
+    conn = db.raw_connect(db_file, key)
+    try:
+        return erasure.raw_entries(conn)
+    finally:
+        conn.close()
+
+
+def use_restore_approval(svc: Services, actor: Actor, path: Path | str, approval_id: int | None) -> int | None:
+    """R-SEC-2: a restore by a signed-in person needs an approved request for this backup file
+    (when the setting asks for it); the request is marked used in the current database, whose
+    pre-restore safety copy keeps that record. The recovery-code restore (no usable database) is
+    the break-glass path and cannot check a request."""
+    from crm_tui.services import approvals
+
+    with svc.write(actor) as tx:
+        return approvals.use(tx, svc, "backup.restore", approval_id, Path(path).name)
 
 
 def _raw_safety_copy(db_file: Path, now: datetime) -> str:

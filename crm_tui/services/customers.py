@@ -883,12 +883,24 @@ def _display_phone(national: str) -> str:
         return national
 
 
-def reveal(svc: Services, actor: Actor, customer_id: int, field: str) -> str:
+def _is_own(tx: Tx, actor: Actor, row: Mapping[str, Any]) -> bool:
+    """The actor (or the colleague they cover for) owns the customer or is in contact with them."""
+    ids = {i for i in (actor.staff_id, actor.on_behalf_of) if i is not None}
+    if row["owner_id"] in ids:
+        return True
+    return any(i in ids for i in _staff_of(tx, int(row["id"])))
+
+
+def reveal(svc: Services, actor: Actor, customer_id: int, field: str, *, approval_id: int | None = None) -> str:
     """The unmasked value of ``id_number``, ``bank_account`` or ``phones`` / ``phone`` (all, comma
     separated), or ``phone:<id>`` (one, by ``PhoneView.id``). Needs customer.view_sensitive; every reveal is audited (R-SEC-3)."""
     svc.require(actor, "customer.view_sensitive", customer=customer_id, field=field)
     with svc.write(actor) as tx:
         row = _load_row(tx, customer_id)
+        if field == "id_number" and not _is_own(tx, actor, row):  # R-SEC-2: a second person approves
+            from crm_tui.services import approvals
+
+            approvals.use(tx, svc, "customer.reveal_other", approval_id, str(row["number"]))
         if field in _SENSITIVE:
             value = row[field] or ""
         elif field in ("phones", "phone"):
@@ -1415,36 +1427,50 @@ def handover(svc: Services, actor: Actor, from_staff: str, to_staff: str, custom
                                    count=len(foreign), name=ids["from_staff"][1])
         if not chosen:
             raise Conflict("{name} has no customers to hand over.", name=ids["from_staff"][1])
-        hid = int(tx.execute("INSERT INTO customer_handover (at, from_staff_id, to_staff_id, note, count, by_id)"
-                             " VALUES (:now, :a, :b, :n, :k, :by) RETURNING id",
-                             {"now": tx.now, "a": src, "b": dst, "n": clean_note, "k": len(chosen),
-                              "by": actor.staff_id}).scalar_one())
-        for i in range(0, len(chosen), 500):
-            part = ",".join(map(str, chosen[i:i + 500]))
-            tx.execute(f"UPDATE customer SET owner_id = :b, needs_informing = 1, version = version + 1,"
-                       f" updated_at = :now, updated_by_id = :by WHERE id IN ({part})",
-                       {"b": dst, "now": tx.now, "by": actor.staff_id})
-            tx.execute(f"DELETE FROM customer_staff WHERE staff_id = :b AND customer_id IN ({part})", {"b": dst})
-        tx.session.execute(text("INSERT INTO customer_handover_item (handover_id, customer_id) VALUES (:h, :c)"),
-                           [{"h": hid, "c": c} for c in chosen])
-        tx.audit("customer.handover", entity="customer_handover", entity_id=hid,
-                 details={"from": from_staff, "to": to_staff, "count": len(chosen), "customer_ids": chosen,
-                          "all": customer_ids is None, "note": clean_note})
+        hid = handover_in(tx, src, dst, chosen, clean_note, from_staff=from_staff, to_staff=to_staff,
+                          all_=customer_ids is None)
     return hid
 
 
-def mark_informed(svc: Services, actor: Actor, customer_id: int, *, note: str = "") -> None:
-    """The customer was told of their new contact person after a handover. Needs customer.edit."""
+def handover_in(tx: Tx, src: int, dst: int, chosen: Sequence[int], clean_note: str | None, *, from_staff: str,
+                to_staff: str, all_: bool) -> int:
+    """The move itself, inside the caller's transaction (used by :func:`handover` and by disabling a
+    leaver's account, services.staff): a handover record, the customers marked "tell the customer
+    their new contact", audited. The caller has checked permission and the customers."""
+    hid = int(tx.execute("INSERT INTO customer_handover (at, from_staff_id, to_staff_id, note, count, by_id)"
+                         " VALUES (:now, :a, :b, :n, :k, :by) RETURNING id",
+                         {"now": tx.now, "a": src, "b": dst, "n": clean_note, "k": len(chosen),
+                          "by": tx.actor.staff_id}).scalar_one())
+    chosen = list(chosen)
+    for i in range(0, len(chosen), 500):
+        part = ",".join(map(str, chosen[i:i + 500]))
+        tx.execute(f"UPDATE customer SET owner_id = :b, needs_informing = 1, version = version + 1,"
+                   f" updated_at = :now, updated_by_id = :by WHERE id IN ({part})",
+                   {"b": dst, "now": tx.now, "by": tx.actor.staff_id})
+        tx.execute(f"DELETE FROM customer_staff WHERE staff_id = :b AND customer_id IN ({part})", {"b": dst})
+    tx.session.execute(text("INSERT INTO customer_handover_item (handover_id, customer_id) VALUES (:h, :c)"),
+                       [{"h": hid, "c": c} for c in chosen])
+    tx.audit("customer.handover", entity="customer_handover", entity_id=hid,
+             details={"from": from_staff, "to": to_staff, "count": len(chosen), "customer_ids": chosen,
+                      "all": all_, "note": clean_note})
+    return hid
+
+
+def mark_informed(svc: Services, actor: Actor, customer_id: int, *, note: str = "", method: str = "") -> None:
+    """The customer was told of their new contact person after a handover: who (the actor), when
+    (now) and how (``method``: phone, visit, letter ...). Needs customer.edit."""
     svc.require(actor, "customer.edit")
     clean_note = clean_text(note, "note", max_len=500, multiline=True)
+    clean_method = clean_text(method, "method", max_len=40) or None
     with svc.write(actor) as tx:
         cur = _load_row(tx, customer_id)
         if not cur["needs_informing"]:
             raise Conflict("This customer has nothing to be told.")
         tx.execute("UPDATE customer SET needs_informing = 0, updated_at = :now, updated_by_id = :by,"
                    " version = version + 1 WHERE id = :c", {"now": tx.now, "by": actor.staff_id, "c": customer_id})
-        tx.execute("UPDATE customer_handover_item SET informed_at = :now WHERE customer_id = :c AND informed_at IS NULL",
-                   {"now": tx.now, "c": customer_id})
+        tx.execute("UPDATE customer_handover_item SET informed_at = :now, informed_by_id = :by, informed_method = :m"
+                   " WHERE customer_id = :c AND informed_at IS NULL",
+                   {"now": tx.now, "c": customer_id, "by": actor.staff_id, "m": clean_method})
         tx.audit("customer.informed", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": cur["number"], "changes": {"needs_informing": [True, False]}},
                  personal=[PersonalChange("inform_note", None, clean_note)] if clean_note else ())
@@ -1541,37 +1567,52 @@ def register_erase_hook(name: str) -> Callable[[EraseHook], EraseHook]:
     return deco
 
 
-def erase_customer(svc: Services, actor: Actor, customer_id: int, reason: str) -> None:
+def erase_customer(svc: Services, actor: Actor, customer_id: int, reason: str, *,
+                   approval_id: int | None = None) -> None:
     """Destroy the customer's personal data (R-CUST-13): personal fields emptied, phones deleted,
     consent purposes and contact-log texts removed, the personal values in the audit trail and the
     search terms purged; the number, classification and counts stay for statistics, and the audit
-    chain still verifies. Needs customer.erase. Do not write the customer's name in ``reason``.
-    Deleted bytes may linger in free pages until :func:`vacuum`."""
+    chain still verifies. Needs customer.erase and, when the setting asks for it, an approved
+    request (``approval_id``, R-SEC-2). Do not write the customer's name in ``reason``.
+    Every connection has ``secure_delete`` on, and the WAL is checkpointed (TRUNCATE) afterwards;
+    the customer number goes into the erasure ledger, re-applied after any restore."""
+    from crm_tui.services import approvals, erasure
+
     svc.require(actor, "customer.erase", customer=customer_id)
     clean_reason = clean_text(reason, "reason", max_len=500, required=True)
     _load_areas()
     with svc.write(actor) as tx:
-        cur = _load_row(tx, customer_id)
-        tx.execute("PRAGMA secure_delete = ON")
-        phones = [p["national"] for p in _phones_of(tx, customer_id)]
-        search_index.remove_terms(tx.session, customer_id, _terms(cur, phones))
-        cleared = sorted(f_ for f_ in PERSONAL_FIELDS if f_ != "phones" and cur.get(f_)) + (["phones"] if phones else [])
-        nulls = ", ".join(f"{f_} = NULL" for f_ in sorted(PERSONAL_FIELDS) if f_ not in ("phones", "name"))
-        tx.execute(f"UPDATE customer SET name = '', {nulls}, uscc = NULL, search_name = NULL, search_pinyin = NULL,"
-                   " missing_fields = NULL, incomplete_due = NULL, phone_changed_at = NULL, phone_changed_prev_at = NULL,"
-                   " needs_informing = 0, erased_at = :now, updated_at = :now, updated_by_id = :by,"
-                   " version = version + 1 WHERE id = :c", {"now": tx.now, "by": actor.staff_id, "c": customer_id})
-        tx.execute("DELETE FROM customer_phone WHERE customer_id = :c", {"c": customer_id})
-        tx.execute("DELETE FROM customer_tag WHERE customer_id = :c", {"c": customer_id})
-        tx.execute("UPDATE customer_consent SET purpose = NULL, note = NULL WHERE customer_id = :c", {"c": customer_id})
-        tx.execute("UPDATE customer_contact SET participants = NULL, summary = NULL, feedback = NULL,"
-                   " next_action = NULL WHERE customer_id = :c", {"c": customer_id})
-        tx.execute("DELETE FROM audit_value WHERE customer_id = :c", {"c": customer_id})
-        for hook in _ERASE_HOOKS.values():
-            cleared += hook(tx, customer_id)
-        tx.audit("customer.erase", entity="customer", entity_id=customer_id, customer_id=customer_id,
-                 details={"number": cur["number"], "reason": clean_reason, "fields": cleared})
-        tx.execute("PRAGMA secure_delete = OFF")
+        number = str(_load_row(tx, customer_id)["number"])
+        approvals.use(tx, svc, "customer.erase", approval_id, number)
+        erase_in(tx, customer_id, clean_reason)
+        erasure.record(tx, number)
+    erasure.after_erase(svc, {number: tx.now})
+
+
+def erase_in(tx: Tx, customer_id: int, clean_reason: str, *, action: str = "customer.erase") -> str:
+    """The erasure itself, inside the caller's transaction (also used to re-apply the erasure
+    ledger after a restore, services.erasure). Returns the customer number."""
+    _load_areas()
+    cur = _load_row(tx, customer_id)
+    phones = [p["national"] for p in _phones_of(tx, customer_id)]
+    search_index.remove_terms(tx.session, customer_id, _terms(cur, phones))
+    cleared = sorted(f_ for f_ in PERSONAL_FIELDS if f_ != "phones" and cur.get(f_)) + (["phones"] if phones else [])
+    nulls = ", ".join(f"{f_} = NULL" for f_ in sorted(PERSONAL_FIELDS) if f_ not in ("phones", "name"))
+    tx.execute(f"UPDATE customer SET name = '', {nulls}, uscc = NULL, search_name = NULL, search_pinyin = NULL,"
+               " missing_fields = NULL, incomplete_due = NULL, phone_changed_at = NULL, phone_changed_prev_at = NULL,"
+               " needs_informing = 0, erased_at = :now, updated_at = :now, updated_by_id = :by,"
+               " version = version + 1 WHERE id = :c", {"now": tx.now, "by": tx.actor.staff_id, "c": customer_id})
+    tx.execute("DELETE FROM customer_phone WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("DELETE FROM customer_tag WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("UPDATE customer_consent SET purpose = NULL, note = NULL WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("UPDATE customer_contact SET participants = NULL, summary = NULL, feedback = NULL,"
+               " next_action = NULL WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("DELETE FROM audit_value WHERE customer_id = :c", {"c": customer_id})
+    for hook in _ERASE_HOOKS.values():
+        cleared += hook(tx, customer_id)
+    tx.audit(action, entity="customer", entity_id=customer_id, customer_id=customer_id,
+             details={"number": cur["number"], "reason": clean_reason, "fields": cleared})
+    return str(cur["number"])
 
 
 def vacuum(svc: Services, actor: Actor) -> None:
@@ -1614,13 +1655,19 @@ _LIST_COLUMNS = (("number", N_("Customer number")), ("name", N_("Name")), ("kind
 
 
 def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters, path: str | Path,
-                fmt: str = "xlsx") -> int:
+                fmt: str = "xlsx", *, approval_id: int | None = None) -> int:
     """The customer list (客户一览表, R-CUST-12) for the query and filters, as XLSX or CSV (UTF-8
-    with BOM for Excel). Phones are masked. Needs customer.export; audited with the row count.
-    Returns the number of rows written."""
+    with BOM for Excel). Phones are masked. Needs customer.export and, when the setting asks for
+    it, an approved request (``approval_id``, used up before the file is written; R-SEC-2);
+    audited with the row count. Returns the number of rows written."""
+    from crm_tui.services import approvals
+
     svc.require(actor, "customer.export")
     if fmt not in ("xlsx", "csv"):
         raise ValidationError("fmt", "Choose one of: {options}", options="xlsx, csv")
+    if approvals.required(svc, "customer.export"):
+        with svc.write(actor) as tx:
+            approvals.use(tx, svc, "customer.export", approval_id)
     q = search_terms.parse_query(query)
     f = _filters(filters)
     target = Path(path)

@@ -35,6 +35,8 @@ AREA_MODULES = (
     "crm_tui.services.grades",
     "crm_tui.services.complaints",
     "crm_tui.services.holidays",  # the holiday schedule's coverage warning (issue 16)
+    "crm_tui.services.approvals",  # the approvers' queue count (R-SEC-2)
+    "crm_tui.services.incidents",  # erase hook of incident notices (R-SEC-6)
 )
 
 

@@ -17,6 +17,7 @@ _LIMITS = {
     "security.idle_lock_minutes": (1, 240),
     "backup.keep_daily": (1, 366),
     "backup.keep_monthly": (0, 120),
+    "approval.valid_hours": (1, 720),
 }
 _CHOICES = {"ui.language": ("zh_CN", "en")}
 
@@ -35,7 +36,15 @@ def set_setting(svc: Services, actor: Actor, key: str, raw: str) -> Any:
     if key not in known:
         raise ValidationError("key", "Unknown setting '{key}'. Settings: {choices}", key=key,
                               choices=", ".join(sorted(known)))
-    if key in _CHOICES:
+    if key == "approval.required":  # a comma-separated list of operations (R-SEC-2)
+        from crm_tui.services.approvals import OPERATIONS
+
+        value = sorted({p.strip() for p in raw.split(",") if p.strip()})
+        bad = [p for p in value if p not in OPERATIONS]
+        if bad:
+            raise ValidationError("value", "Unknown operation '{op}'; choose one of: {options}", op=bad[0],
+                                  options=", ".join(OPERATIONS))
+    elif key in _CHOICES:
         if raw not in _CHOICES[key]:
             raise ValidationError("value", "Choose one of: {options}", options=", ".join(_CHOICES[key]))
         value: Any = raw

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from crm_tui.domain import passwords
 from crm_tui.domain.errors import Conflict, CrmError, NotFound, ValidationError
 from crm_tui.domain.roles import all_roles, parse_role
+from crm_tui.i18n import N_
 from crm_tui.services.context import Actor, Services, Tx
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -157,22 +158,172 @@ def get_staff(svc: Services, username: str) -> StaffRow:
 def _set_active(svc: Services, actor: Actor, username: str, active: bool) -> None:
     target = get_staff(svc, username)
     with svc.write(actor, "staff.manage", target=username) as tx:
-        if not active and target.id == actor.staff_id:
-            raise Conflict("You cannot disable your own account.")
-        if not active and "admin" in target.roles:
-            admins = tx.execute(
-                "SELECT count(*) FROM staff s JOIN staff_role r ON r.staff_id = s.id AND r.role = 'admin'"
-                " WHERE s.active AND s.id != :i", {"i": target.id}).scalar_one()
-            if not admins:
-                raise Conflict("This is the last active administrator; add another one first.")
-        tx.execute("UPDATE staff SET active = :a, disabled_at = :d, failed_logins = 0, locked_until = NULL"
-                   " WHERE id = :i", {"a": active, "d": None if active else tx.now, "i": target.id})
-        tx.audit("staff.enable" if active else "staff.disable", entity="staff", entity_id=target.id,
-                 details={"username": target.username})
+        if not active:
+            _check_may_disable(tx, actor, target)
+        _write_active(tx, target, active)
 
 
-def disable_user(svc: Services, actor: Actor, username: str) -> None:
-    _set_active(svc, actor, username, False)
+def _check_may_disable(tx: Tx, actor: Actor, target: StaffRow) -> None:
+    if target.id == actor.staff_id:
+        raise Conflict("You cannot disable your own account.")
+    if "admin" in target.roles:
+        admins = tx.execute(
+            "SELECT count(*) FROM staff s JOIN staff_role r ON r.staff_id = s.id AND r.role = 'admin'"
+            " WHERE s.active AND s.id != :i", {"i": target.id}).scalar_one()
+        if not admins:
+            raise Conflict("This is the last active administrator; add another one first.")
+
+
+def _write_active(tx: Tx, target: StaffRow, active: bool) -> None:
+    tx.execute("UPDATE staff SET active = :a, disabled_at = :d, failed_logins = 0, locked_until = NULL"
+               " WHERE id = :i", {"a": active, "d": None if active else tx.now, "i": target.id})
+    tx.audit("staff.enable" if active else "staff.disable", entity="staff", entity_id=target.id,
+             details={"username": target.username})
+
+
+# -- leaving staff (R-CUST-11, R-SEC-1) ----------------------------------------------------------
+
+#: What a leaver may still hold, in the order it is listed; each is handed over on disabling.
+HOLDING_LABELS: dict[str, str] = {
+    "customers": N_("customers they are responsible for"),
+    "cards": N_("open follow-up cards"),
+    "tickets": N_("complaint tickets assigned to them"),
+    "applications": N_("pending grade change applications"),
+    "contacts": N_("customers they are 'other staff in contact' for"),
+    "covers": N_("A/B cover duties"),
+}
+
+_HOLDING_SQL: dict[str, str] = {
+    "customers": "SELECT count(*) FROM customer WHERE owner_id = :s AND erased_at IS NULL",
+    "cards": "SELECT count(*) FROM followup_card WHERE owner_id = :s AND status = 'open'",
+    "tickets": "SELECT count(*) FROM complaint WHERE assignee_id = :s AND state IN ({tickets})",
+    "applications": "SELECT count(*) FROM grade_application WHERE applicant_id = :s AND state IN ({applications})",
+    "contacts": "SELECT count(*) FROM customer_staff cs JOIN customer c ON c.id = cs.customer_id"
+                " WHERE cs.staff_id = :s AND c.erased_at IS NULL",
+    "covers": "SELECT count(*) FROM ab_post WHERE (absent_id = :s OR backup_id = :s) AND revoked_at IS NULL"
+              " AND end_date >= :today",
+}
+
+
+def _in_list(states: tuple[str, ...]) -> str:
+    return ", ".join(f"'{x}'" for x in states)
+
+
+def _holding_sql(kind: str) -> str:
+    from crm_tui.domain import complaints as dc
+    from crm_tui.domain import grades as dg
+
+    return _HOLDING_SQL[kind].format(tickets=_in_list(dc.OPEN_STATES), applications=_in_list(dg.OPEN_STATES))
+
+
+def _holdings(s, staff_id: int, today: date) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    out = {}
+    for kind in HOLDING_LABELS:
+        n = int(s.execute(text(_holding_sql(kind)), {"s": staff_id, "today": today}).scalar_one())
+        if n:
+            out[kind] = n
+    return out
+
+
+def holdings(svc: Services, actor: Actor, username: str) -> dict[str, int]:
+    """What ``username`` still holds (kind -> count, only kinds with something), which must be handed
+    over before the account is disabled. Needs staff.manage."""
+    svc.require(actor, "staff.manage", target=username)
+    target = get_staff(svc, username)
+    with svc.store.read() as s:
+        return _holdings(s, target.id, svc.now().date())
+
+
+def holdings_text(held: dict[str, int]) -> str:
+    from crm_tui.i18n import _
+
+    return "; ".join(f"{_(HOLDING_LABELS[k])}: {n}" for k, n in held.items())
+
+
+class StillHolds(Conflict):
+    """Disabling refused: the account still holds work (R-CUST-11); ``held`` says what."""
+
+    def __init__(self, name: str, held: dict[str, int]) -> None:
+        super().__init__(N_("{name} still holds {what}. Hand them over first (--handover-to OTHER, or choose the"
+                            " receiver in the staff screen); nothing was changed."), name=name,
+                         what=holdings_text(held))
+        self.held = held
+
+
+def disable_user(svc: Services, actor: Actor, username: str, *, handover_to: str | None = None,
+                 note: str = "") -> dict[str, int]:
+    """Close a leaver's account (R-SEC-1). Refused (:class:`StillHolds`) while the account still holds
+    customers, open cards, assigned tickets, pending grade applications, 'other staff in contact'
+    rows or A/B cover duties, unless ``handover_to`` names an active colleague: then all of it moves
+    to them and the account is disabled in one transaction, audited; the customers are marked to
+    be told of their new contact (R-CUST-11). Returns what was handed over."""
+    from crm_tui.domain.validation import clean_text
+
+    target = get_staff(svc, username)
+    clean_note = clean_text(note, "note", max_len=500, multiline=True) if note else None
+    with svc.write(actor, "staff.manage", target=username) as tx:
+        _check_may_disable(tx, actor, target)
+        if not target.active:
+            raise Conflict("{name}'s account is already disabled.", name=target.display_name)
+        held = _holdings(tx.session, target.id, tx.now.date())
+        if held and handover_to is None:
+            raise StillHolds(target.display_name, held)
+        if held:
+            assert handover_to is not None
+            receiver = _row(tx.session, "username = :u", {"u": handover_to.strip()})
+            if receiver is None:
+                raise ValidationError("handover_to", "No staff account named '{username}'.", username=handover_to)
+            if receiver.id == target.id:
+                raise ValidationError("handover_to", "Hand over to someone else")
+            if not receiver.active:
+                raise ValidationError("handover_to", "{name}'s account is disabled; choose an active colleague",
+                                      name=receiver.display_name)
+            _hand_over_all(tx, target, receiver, held, clean_note)
+        _write_active(tx, target, False)
+    return held
+
+
+def _hand_over_all(tx: Tx, src: StaffRow, dst: StaffRow, held: dict[str, int], note: str | None) -> None:
+    from crm_tui.domain import complaints as dc
+    from crm_tui.domain import grades as dg
+    from crm_tui.services import customers
+
+    p = {"s": src.id, "d": dst.id, "now": tx.now, "by": tx.actor.staff_id, "today": tx.now.date()}
+    if held.get("customers"):
+        ids = [r[0] for r in tx.execute("SELECT id FROM customer WHERE owner_id = :s AND erased_at IS NULL"
+                                        " ORDER BY id", p)]
+        customers.handover_in(tx, src.id, dst.id, ids, note, from_staff=src.username, to_staff=dst.username,
+                              all_=True)
+    if held.get("cards"):
+        tx.execute("UPDATE followup_card SET owner_id = :d, updated_at = :now, updated_by_id = :by, version = version + 1"
+                   " WHERE owner_id = :s AND status = 'open'", p)
+    if held.get("tickets"):
+        rows = tx.execute(f"SELECT id, customer_id, state FROM complaint WHERE assignee_id = :s"
+                          f" AND state IN ({_in_list(dc.OPEN_STATES)})", p).all()
+        tx.execute(f"UPDATE complaint SET assignee_id = :d, updated_at = :now, version = version + 1"
+                   f" WHERE assignee_id = :s AND state IN ({_in_list(dc.OPEN_STATES)})", p)
+        for cid, customer_id, state in rows:
+            tx.execute("INSERT INTO complaint_event (complaint_id, customer_id, at, actor_id, action, from_state,"
+                       " to_state, note) VALUES (:c, :cu, :now, :by, 'reassign', :st, :st, :n)",
+                       {**p, "c": cid, "cu": customer_id, "st": state, "n": dst.display_name})
+    if held.get("applications"):
+        tx.execute(f"UPDATE grade_application SET applicant_id = :d WHERE applicant_id = :s"
+                   f" AND state IN ({_in_list(dg.OPEN_STATES)})", p)
+    if held.get("contacts"):
+        # the receiver takes the leaver's place among the other staff in contact, unless already
+        # there or now the owner
+        tx.execute("INSERT OR IGNORE INTO customer_staff (customer_id, staff_id)"
+                   " SELECT cs.customer_id, :d FROM customer_staff cs JOIN customer c ON c.id = cs.customer_id"
+                   " WHERE cs.staff_id = :s AND c.owner_id != :d", p)
+        tx.execute("DELETE FROM customer_staff WHERE staff_id = :s", p)
+    if held.get("covers"):
+        # the leaver's own absences end; where the leaver was the backup, the receiver takes over
+        tx.execute("UPDATE ab_post SET revoked_at = :now WHERE revoked_at IS NULL AND end_date >= :today"
+                   " AND (absent_id = :s OR (backup_id = :s AND absent_id = :d))", p)
+        tx.execute("UPDATE ab_post SET backup_id = :d WHERE revoked_at IS NULL AND end_date >= :today"
+                   " AND backup_id = :s", p)
+    tx.audit("staff.handover", entity="staff", entity_id=src.id,
+             details={"username": src.username, "to": dst.username, "held": held, "note": note})
 
 
 def enable_user(svc: Services, actor: Actor, username: str) -> None:

@@ -112,6 +112,8 @@ def _configure(conn: sqlcipher.Connection, busy_ms: int = BUSY_TIMEOUT_MS) -> No
     conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     conn.execute("PRAGMA temp_store = MEMORY")
+    # deleted content is overwritten, not left in free pages (R-CUST-13: an erasure must hold)
+    conn.execute("PRAGMA secure_delete = ON")
 
 
 def make_engine(db_file: Path, key: bytes, *, pool: str = "queue", busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
@@ -656,3 +658,13 @@ def executemany(session: Session, sql: str, rows: list[tuple[object, ...]]) -> N
     if rows:
         dbapi_connection(session).executemany(sql, rows)
 
+
+def checkpoint_truncate(store: Store) -> tuple[int, int, int]:
+    """``PRAGMA wal_checkpoint(TRUNCATE)``: copy the WAL into the file and empty it, so old page
+    images (erased data) do not linger in the WAL. Returns SQLite's (busy, log pages, checkpointed)."""
+    raw = store.engine.raw_connection()
+    try:
+        row = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        raw.close()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)

@@ -72,6 +72,8 @@ def _areas() -> list[Area]:
     followups_area = _lazy("crm_tui.ui.screens.followups", "followups_area")
     GradesScreen = _lazy("crm_tui.ui.screens.grades", "GradesScreen")
     StaffScreen = _lazy("crm_tui.ui.screens.staff", "StaffScreen")
+    ApprovalsScreen = _lazy("crm_tui.ui.screens.security", "ApprovalsScreen")
+    IncidentsScreen = _lazy("crm_tui.ui.screens.security", "IncidentsScreen")
 
     return [
         Area("customers", "f2", N_("Customer archives"), "customer.view", CustomerListScreen),
@@ -86,6 +88,8 @@ def _areas() -> list[Area]:
         # no function key of its own: the palette (Ctrl+P) and home's warning open it
         Area("calendar", "", N_("Holiday schedule"), "calendar.manage",
              _lazy("crm_tui.ui.screens.calendar", "CalendarScreen")),
+        Area("approvals", "f12", N_("Approval requests"), "approval.decide", ApprovalsScreen),
+        Area("incidents", "ctrl+y", N_("Incident register"), "incident.manage", IncidentsScreen),
     ]
 
 
@@ -126,6 +130,8 @@ class CrmApp(App[None]):
         Binding("ctrl+q", "sign_out", "Sign out"),
         Binding("f9", "open('backup')", "Backups", priority=True),
         Binding("f11", "open('import')", "Import", priority=True),
+        Binding("f12", "open('approvals')", "Approvals", priority=True),
+        Binding("ctrl+y", "open('incidents')", "Incidents", priority=True),
     ]
 
     def __init__(self, svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,

@@ -85,10 +85,16 @@ def test_missing_argument_prints_usage_and_exits_2(case, monkeypatch, capsys, tm
 @pytest.mark.parametrize("case", WITH_REQUIRED_OPTION, ids=_id)
 def test_missing_required_option_prints_usage_and_exits_2(case, monkeypatch, capsys, tmp_path):
     path, cmd = case
-    arguments = ["x" for x in cmd.params if x.required and x.param_type_name == "argument"]  # type: ignore[attr-defined]
+    arguments = [_sample(x) for x in cmd.params if x.required and x.param_type_name == "argument"]  # type: ignore[attr-defined]
     rc, text = _run([*path, *arguments], monkeypatch, capsys, tmp_path)
     _assert_usage_error(rc, text, path, tmp_path)
     assert "Missing option" in text
+
+
+def _sample(param) -> str:  # type: ignore[no-untyped-def]
+    """A value the argument's type accepts, so that only the missing option is wrong."""
+    descriptor = getattr(param, "type_descriptor", None)
+    return "1" if getattr(descriptor, "annotation", None) in (int, float) else "x"
 
 
 @pytest.mark.parametrize("argv, said", [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_tui.services import staff, system
+from crm_tui.services import settings, staff, system
 from crm_tui.services.context import Actor, Services
 from crm_tui.store import db
 from crm_tui.store.keys import MemoryKeyStore
@@ -81,6 +81,10 @@ def _crm_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes
         for role, (user, display) in [*ROLE_ACCOUNTS.items(), ("customer_manager2", EXTRA_MANAGER)]:
             sid = staff.add_user_with_password(svc, admin, user, [role.rstrip("2")], "Passw0rd-99", display)
             accounts[role] = (sid, user, display)
+        # The approval of sensitive operations (R-SEC-2, on by default) is switched off in this
+        # template so the tests of erasure, export and reveal test those; tests/services/
+        # test_approvals.py and test_erasure_ledger.py switch it back on (``require_approvals``).
+        settings.set_setting(svc, admin, "approval.required", "")
     finally:
         svc.close()
     key = keys.get(place.db_file)
@@ -105,3 +109,10 @@ def crm(_crm_template: tuple[Path, bytes, dict[str, tuple[int, str, str]]], tmp_
         yield Crm(svc, place, clock, actors, key)
     finally:
         svc.close()
+
+
+def require_approvals(crm: Crm) -> None:
+    """Back to the shipped default: every sensitive operation needs an approved request (R-SEC-2)."""
+    from crm_tui.services import approvals
+
+    settings.set_setting(crm.svc, crm.actors["admin"], "approval.required", ",".join(approvals.OPERATIONS))

@@ -32,19 +32,25 @@ def _before_1201() -> str:
     return str(ScriptDirectory.from_config(migrate.alembic_config()).get_revision("1201").down_revision)
 
 
+def _upgrade_to(db_file, key: bytes, revision: str) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from crm_tui.store import migrate
+
+    engine = db.make_engine(db_file, key, pool="null")
+    try:
+        with engine.begin() as conn:
+            command.upgrade(migrate.alembic_config(conn), revision)
+    finally:
+        engine.dispose()
+
+
 def test_an_upgrade_over_duplicates_keeps_going_and_doctor_reports_then_fixes(tmp_data_dir):
     place = system.Place(tmp_data_dir, MemoryKeyStore())
     db_file = system.create_empty(place)
-    db.open_store(tmp_data_dir, place.key_store).close()  # newest schema
     key = place.key_store.get(db_file)
     assert key is not None
-    # the database as the revision before 1201 left it, with two live archives holding one ID number
-    conn = db.raw_connect(db_file, key)
-    conn.execute("DROP INDEX ix_customer_id_number")
-    conn.execute("CREATE INDEX ix_customer_id_number ON customer (id_number) WHERE id_number IS NOT NULL")
-    conn.execute("DROP TABLE import_batch")
-    conn.execute("UPDATE alembic_version SET version_num = :v", {"v": _before_1201()})
-    conn.close()
+    _upgrade_to(db_file, key, _before_1201())  # the database as the revision before 1201 left it
     store = db.open_with_key(db_file, key, migrate=False)
     with store.write() as s:
         _insert(s, "C1", IDN)

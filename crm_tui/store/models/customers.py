@@ -199,6 +199,8 @@ class CustomerHandoverItem(SQLModel, table=True):
     handover_id: int = Field(foreign_key="customer_handover.id", primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", primary_key=True)
     informed_at: datetime | None = None
+    informed_by_id: int | None = Field(default=None, foreign_key="staff.id")  # who told the customer
+    informed_method: str | None = None  # how (phone, visit, letter ...)
 
 
 class CustomerNumberSeq(SQLModel, table=True):

@@ -217,8 +217,15 @@ class CustomerListScreen(BaseScreen[None]):
 
     @work(thread=True, exclusive=True, group="customer-export")
     def export_list(self, path: Path, fmt: str) -> None:
+        from crm_tui.services.approvals import ApprovalNeeded
+        from crm_tui.ui import approval
+
         try:
-            n = cs.export_list(self.svc, self.actor, self.query_one("#q", Input).value, self.filters(), path, fmt)
+            n = cs.export_list(self.svc, self.actor, self.query_one("#q", Input).value, self.filters(), path, fmt,
+                               approval_id=approval.usable(self.svc, self.actor, "customer.export"))
+        except ApprovalNeeded as e:  # R-SEC-2: offer to ask a second person
+            self.app.call_from_thread(approval.offer_request, self, self.svc, self.actor, e)
+            return
         except CrmError as e:
             self.app.call_from_thread(self.notify, e.message, severity="error", timeout=10)
             return
@@ -300,8 +307,16 @@ class CustomerDetailScreen(BaseScreen[None]):
         def done(field: str | None) -> None:
             if not field:
                 return
+            from crm_tui.services.approvals import ApprovalNeeded
+            from crm_tui.ui import approval
+
+            number = self.view.number if self.view else None
             try:
-                value = cs.reveal(self.svc, self.actor, self.customer_id, field)
+                value = cs.reveal(self.svc, self.actor, self.customer_id, field,
+                                  approval_id=approval.usable(self.svc, self.actor, "customer.reveal_other", number))
+            except ApprovalNeeded as e:  # another's customer's ID number (R-SEC-2)
+                approval.offer_request(self, self.svc, self.actor, e, number)
+                return
             except CrmError as e:
                 self.notify(e.message, severity="error")
                 return
@@ -327,13 +342,21 @@ class CustomerDetailScreen(BaseScreen[None]):
         self.app.push_screen(ContactForm(), done)
 
     def action_informed(self) -> None:
-        try:
-            cs.mark_informed(self.svc, self.actor, self.customer_id)
-        except CrmError as e:
-            self.notify(e.message, severity="error")
-            return
-        self.notify(_("Recorded: the customer was told of the change."))
-        self.load()
+        """Tick off "to be told" (after a change or a handover, R-CUST-11): who (you), when (now), how."""
+
+        def done(method: str | None) -> None:
+            if method is None:
+                return
+            try:
+                cs.mark_informed(self.svc, self.actor, self.customer_id, method=method)
+            except CrmError as e:
+                self.notify(e.message, severity="error")
+                return
+            self.notify(_("Recorded: the customer was told of the change."))
+            self.load()
+
+        self.app.push_screen(PromptDialog(_("How was the customer told? (phone, visit, letter ...)"), required=False,
+                                          max_length=40), done)
 
     def action_export_one(self) -> None:
         def done(path: str | None) -> None:
@@ -359,8 +382,16 @@ class CustomerDetailScreen(BaseScreen[None]):
             def confirmed(yes: bool | None) -> None:
                 if not yes:
                     return
+                from crm_tui.services.approvals import ApprovalNeeded
+                from crm_tui.ui import approval
+
+                number = self.view.number if self.view else None
                 try:
-                    cs.erase_customer(self.svc, self.actor, self.customer_id, reason)
+                    cs.erase_customer(self.svc, self.actor, self.customer_id, reason,
+                                      approval_id=approval.usable(self.svc, self.actor, "customer.erase", number))
+                except ApprovalNeeded as e:  # R-SEC-2
+                    approval.offer_request(self, self.svc, self.actor, e, number)
+                    return
                 except CrmError as e:
                     self.notify(e.message, severity="error")
                     return

@@ -116,6 +116,64 @@ class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
         self.dismiss(None)
 
 
+class HandoverDialog(BaseModal[tuple[str, str] | None]):
+    """A leaver still holds work (R-CUST-11): what they hold, and the colleague who takes it all
+    over (a list: arrows, Enter), with a note; Ctrl+S or Enter in the note hands over and disables."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Hand over and disable"), Binding("escape", "cancel", "Cancel"),
+                ENTER_BINDING]
+
+    def __init__(self, leaver: staff.StaffRow, held: dict[str, int], colleagues: list[staff.StaffRow]) -> None:
+        super().__init__()
+        self.leaver = leaver
+        self.held = held
+        self.colleagues = colleagues
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(classes="box dialog", id="handover-dialog"):
+            yield Label(_("{name} is leaving: hand over first", name=self.leaver.display_name), classes="box-title")
+            yield Static("\n".join(f"• {_(staff.HOLDING_LABELS[k])}: {n}" for k, n in self.held.items()),
+                         id="held")
+            yield Label(_("Hand everything over to (arrows, Enter)"))
+            yield OptionList(*[Option(f"{c.display_name} ({c.username})", id=c.username) for c in self.colleagues],
+                             id="receiver")
+            yield Label(_("Handover note"))
+            yield Input(id="note", max_length=200)
+            yield Static(_("The customers are marked to be told of their new contact."), classes="hint")
+            yield Static("", id="form-message", classes="message error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from textual.widgets import OptionList
+
+        lst = self.query_one("#receiver", OptionList)
+        if self.colleagues:
+            lst.highlighted = 0
+        lst.focus()
+
+    def on_option_list_option_selected(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.query_one("#note", Input).focus()
+
+    async def action_enter(self) -> None:
+        await enter_in(self, {"note": self.action_save})
+
+    def action_save(self) -> None:
+        from textual.widgets import OptionList
+
+        lst = self.query_one("#receiver", OptionList)
+        if lst.highlighted is None or not self.colleagues:
+            self.query_one("#form-message", Static).update(_("Choose the colleague who takes over."))
+            lst.focus()
+            return
+        self.dismiss((self.colleagues[lst.highlighted].username, self.query_one("#note", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class StaffScreen(BaseScreen[None]):
     TITLE_MSGID = "Staff accounts"
     BINDINGS = [
@@ -226,6 +284,13 @@ class StaffScreen(BaseScreen[None]):
         row = self.current()
         if not row:
             return
+        if row.active:
+            held = self._try(staff.holdings, self.svc, self.actor, row.username)
+            if held is None:
+                return
+            if held:
+                self._hand_over(row, held)
+                return
         question = (_("Disable the account {user}? It is kept (history keeps the name) and can be enabled again.",
                       user=row.username) if row.active else _("Enable the account {user} again?", user=row.username))
 
@@ -261,3 +326,19 @@ class StaffScreen(BaseScreen[None]):
                 self.load()
 
         self.app.push_screen(CoverForm(row.username if row else "", self.svc.now().date()), done)
+
+    def _hand_over(self, row: staff.StaffRow, held: dict[str, int]) -> None:
+        colleagues = [r for r in self.rows if r.active and r.username != row.username]
+
+        def done(result: tuple[str, str] | None) -> None:
+            if not result:
+                return
+            moved = self._try(lambda: staff.disable_user(self.svc, self.actor, row.username,
+                                                         handover_to=result[0], note=result[1]))
+            if moved is not None:
+                self.notify(_("Handed over to {other}: {what}", other=result[0], what=staff.holdings_text(moved)),
+                            timeout=10)
+                self.notify(_("Account {user} disabled.", user=row.username))
+                self.load()
+
+        self.app.push_screen(HandoverDialog(row, held, colleagues), done)

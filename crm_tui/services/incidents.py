@@ -1,0 +1,303 @@
+"""The incident register (R-SEC-6): a leak or loss is recorded (what happened, when it was found),
+its affected customers are chosen by a search or a list of customer numbers and kept as a list,
+the measures taken are written down as they happen, each customer's notice is recorded (who told
+them, when, how), and the incident is closed with a report. Needs incident.manage; every step is
+audited."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+
+from crm_tui.domain.errors import Conflict, NotFound, ValidationError, ValidationErrors
+from crm_tui.domain.validation import clean_text
+from crm_tui.i18n import N_, _
+from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
+from crm_tui.services.customers import register_erase_hook
+
+PERMISSION_LABELS.setdefault("incident.manage", N_("keep the incident register"))
+
+STATE_LABELS = {"open": N_("open"), "closed": N_("closed")}
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: int
+    title: str
+    found_at: datetime
+    state: str
+    affected: int
+    notified: int
+
+    @property
+    def state_label(self) -> str:
+        return _(STATE_LABELS.get(self.state, self.state))
+
+
+@dataclass(frozen=True)
+class AffectedCustomer:
+    customer_id: int
+    number: str
+    name: str
+    notified_at: datetime | None
+    notified_by: str | None
+    notice_method: str | None
+    notice_note: str | None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    title: str
+    description: str
+    found_at: datetime
+    measures: str | None
+    state: str
+    query: str | None
+    report: str | None
+    created_at: datetime
+    created_by: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    affected: list[AffectedCustomer]
+
+    @property
+    def state_label(self) -> str:
+        return _(STATE_LABELS.get(self.state, self.state))
+
+    @property
+    def notified(self) -> int:
+        return sum(1 for a in self.affected if a.notified_at is not None)
+
+
+def _dt(v: object) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v))
+
+
+def parse_time(raw: str | datetime, field: str) -> datetime:
+    """``YYYY-MM-DD HH:MM`` (or a date alone, meaning midnight)."""
+    if isinstance(raw, datetime):
+        return raw
+    try:
+        return datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise ValidationError(field, "Give a date and time as YYYY-MM-DD HH:MM") from None
+
+
+def _not_future(at: datetime, now: datetime, field: str) -> None:
+    if at > now:
+        raise ValidationError(field, "This time is in the future")
+
+
+def _open_incident(tx: Tx, incident_id: int) -> None:
+    r = tx.execute("SELECT state FROM incident WHERE id = :i", {"i": incident_id}).first()
+    if r is None:
+        raise NotFound("No incident {id}.", id=incident_id)
+    if r[0] != "open":
+        raise Conflict("Incident {id} is closed; nothing was changed.", id=incident_id)
+
+
+def new_incident(svc: Services, actor: Actor, title: str, description: str, found_at: str | datetime,
+                 measures: str = "") -> int:
+    """Record a leak or loss: what happened and when it was found. Returns the incident id."""
+    svc.require(actor, "incident.manage")
+    errors: list[ValidationError] = []
+    vals: dict[str, object] = {}
+    for field, fn in (("title", lambda: clean_text(title, "title", max_len=200, required=True)),
+                      ("description", lambda: clean_text(description, "description", max_len=5000, required=True,
+                                                         multiline=True)),
+                      ("measures", lambda: clean_text(measures, "measures", max_len=5000, multiline=True) or None),
+                      ("found_at", lambda: parse_time(found_at, "found_at"))):
+        try:
+            vals[field] = fn()
+        except ValidationError as e:
+            errors.append(e)
+    if "found_at" in vals:
+        try:
+            _not_future(vals["found_at"], svc.now(), "found_at")  # type: ignore[arg-type]
+        except ValidationError as e:
+            errors.append(e)
+    if errors:
+        raise ValidationErrors(errors)
+    with svc.write(actor) as tx:
+        iid = int(tx.execute(
+            "INSERT INTO incident (title, description, found_at, measures, state, created_at, created_by_id)"
+            " VALUES (:t, :d, :f, :m, 'open', :now, :by) RETURNING id",
+            {"t": vals["title"], "d": vals["description"], "f": vals["found_at"], "m": vals["measures"],
+             "now": tx.now, "by": actor.staff_id}).scalar_one())
+        tx.audit("incident.new", entity="incident", entity_id=iid,
+                 details={"title": vals["title"], "found_at": str(vals["found_at"])})
+    return iid
+
+
+def add_measures(svc: Services, actor: Actor, incident_id: int, measures: str) -> None:
+    """Add what was done (stopping the leak, investigating) to the incident, with the time."""
+    svc.require(actor, "incident.manage")
+    clean = clean_text(measures, "measures", max_len=5000, required=True, multiline=True)
+    with svc.write(actor) as tx:
+        _open_incident(tx, incident_id)
+        old = tx.execute("SELECT measures FROM incident WHERE id = :i", {"i": incident_id}).scalar()
+        line = f"[{tx.now:%Y-%m-%d %H:%M} {actor.display_name}] {clean}"
+        tx.execute("UPDATE incident SET measures = :m WHERE id = :i",
+                   {"m": f"{old}\n{line}" if old else line, "i": incident_id})
+        tx.audit("incident.measures", entity="incident", entity_id=incident_id, details={"measures": clean})
+
+
+def set_affected(svc: Services, actor: Actor, incident_id: int, *, query: str | None = None,
+                 numbers: Sequence[str] = ()) -> int:
+    """Add the customers the incident affects, chosen by a search (as in the customer list) and/or
+    by customer numbers; they are kept as a list. Returns how many were added."""
+    from crm_tui.services import customers as cs
+
+    svc.require(actor, "incident.manage")
+    wanted = [n.strip() for n in numbers if n and n.strip()]
+    if not (query and query.strip()) and not wanted:
+        raise ValidationError("query", "Give a search or customer numbers")
+    ids: list[int] = []
+    if query and query.strip():
+        cursor = None
+        while True:
+            page = cs.search(svc, actor, query.strip(), cursor=cursor, limit=500)
+            ids += [r.id for r in page.rows if not r.erased]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    with svc.write(actor) as tx:
+        _open_incident(tx, incident_id)
+        unknown = []
+        for n in wanted:
+            r = tx.execute("SELECT id FROM customer WHERE number = :n", {"n": n}).first()
+            if r is None:
+                unknown.append(n)
+            else:
+                ids.append(int(r[0]))
+        if unknown:
+            raise ValidationError("numbers", "No customer numbered {number}.", number=", ".join(unknown))
+        before = tx.execute("SELECT count(*) FROM incident_customer WHERE incident_id = :i",
+                            {"i": incident_id}).scalar_one()
+        if ids:
+            tx.session.execute(text("INSERT OR IGNORE INTO incident_customer (incident_id, customer_id)"
+                                    " VALUES (:i, :c)"), [{"i": incident_id, "c": c} for c in dict.fromkeys(ids)])
+        after = tx.execute("SELECT count(*) FROM incident_customer WHERE incident_id = :i",
+                           {"i": incident_id}).scalar_one()
+        how = "; ".join(filter(None, [f"query: {query.strip()}" if query and query.strip() else None,
+                                      f"numbers: {', '.join(wanted)}" if wanted else None]))
+        old = tx.execute("SELECT query FROM incident WHERE id = :i", {"i": incident_id}).scalar()
+        tx.execute("UPDATE incident SET query = :q WHERE id = :i",
+                   {"q": f"{old}\n{how}" if old else how, "i": incident_id})
+        tx.audit("incident.affected", entity="incident", entity_id=incident_id,
+                 details={"added": after - before, "total": after, "by_query": bool(query and query.strip()),
+                          "numbers": wanted})
+    return int(after - before)
+
+
+def record_notice(svc: Services, actor: Actor, incident_id: int, number: str, *, told_by: str,
+                  told_at: str | datetime, method: str, note: str = "") -> None:
+    """One affected customer was told: who told them, when and how."""
+    svc.require(actor, "incident.manage")
+    errors: list[ValidationError] = []
+    vals: dict[str, object] = {}
+    for field, fn in (("told_by", lambda: clean_text(told_by, "told_by", max_len=60, required=True)),
+                      ("method", lambda: clean_text(method, "method", max_len=100, required=True)),
+                      ("note", lambda: clean_text(note, "note", max_len=1000, multiline=True) or None),
+                      ("told_at", lambda: parse_time(told_at, "told_at"))):
+        try:
+            vals[field] = fn()
+        except ValidationError as e:
+            errors.append(e)
+    if "told_at" in vals:
+        try:
+            _not_future(vals["told_at"], svc.now(), "told_at")  # type: ignore[arg-type]
+        except ValidationError as e:
+            errors.append(e)
+    if errors:
+        raise ValidationErrors(errors)
+    with svc.write(actor) as tx:
+        _open_incident(tx, incident_id)
+        r = tx.execute("SELECT ic.customer_id FROM incident_customer ic JOIN customer c ON c.id = ic.customer_id"
+                       " WHERE ic.incident_id = :i AND c.number = :n", {"i": incident_id, "n": number.strip()}).first()
+        if r is None:
+            raise ValidationError("number", "Customer {number} is not on this incident's list.", number=number)
+        tx.execute("UPDATE incident_customer SET notified_at = :at, notified_by = :by, notice_method = :m,"
+                   " notice_note = :n, recorded_by_id = :rec WHERE incident_id = :i AND customer_id = :c",
+                   {"at": vals["told_at"], "by": vals["told_by"], "m": vals["method"], "n": vals["note"],
+                    "rec": actor.staff_id, "i": incident_id, "c": r[0]})
+        tx.audit("incident.notice", entity="incident", entity_id=incident_id, customer_id=int(r[0]),
+                 details={"number": number.strip(), "told_by": vals["told_by"], "told_at": str(vals["told_at"]),
+                          "method": vals["method"]})
+
+
+def close(svc: Services, actor: Actor, incident_id: int, report: str) -> None:
+    """Close the incident with its report (what happened, cause, measures, who was told)."""
+    svc.require(actor, "incident.manage")
+    clean = clean_text(report, "report", max_len=20000, required=True, multiline=True)
+    with svc.write(actor) as tx:
+        _open_incident(tx, incident_id)
+        tx.execute("UPDATE incident SET state = 'closed', report = :r, closed_at = :now, closed_by_id = :by"
+                   " WHERE id = :i", {"r": clean, "now": tx.now, "by": actor.staff_id, "i": incident_id})
+        left = tx.execute("SELECT count(*) FROM incident_customer WHERE incident_id = :i AND notified_at IS NULL",
+                          {"i": incident_id}).scalar_one()
+        tx.audit("incident.close", entity="incident", entity_id=incident_id, details={"not_notified": left})
+
+
+def list_incidents(svc: Services, actor: Actor, *, limit: int = 200) -> list[IncidentRow]:
+    svc.require(actor, "incident.manage")
+    with svc.store.read() as s:
+        rows = s.execute(text(
+            "SELECT i.id, i.title, i.found_at, i.state,"
+            " (SELECT count(*) FROM incident_customer c WHERE c.incident_id = i.id),"
+            " (SELECT count(*) FROM incident_customer c WHERE c.incident_id = i.id AND c.notified_at IS NOT NULL)"
+            " FROM incident i ORDER BY i.state = 'closed', i.id DESC LIMIT :l"), {"l": limit}).all()
+    return [IncidentRow(int(r[0]), r[1], _dt(r[2]), r[3], int(r[4]), int(r[5])) for r in rows]  # type: ignore[arg-type]
+
+
+def get_incident(svc: Services, actor: Actor, incident_id: int) -> IncidentView:
+    svc.require(actor, "incident.manage")
+    with svc.store.read() as s:
+        r = s.execute(text(
+            "SELECT i.id, i.title, i.description, i.found_at, i.measures, i.state, i.query, i.report, i.created_at,"
+            " a.display_name, i.closed_at, b.display_name FROM incident i LEFT JOIN staff a ON a.id = i.created_by_id"
+            " LEFT JOIN staff b ON b.id = i.closed_by_id WHERE i.id = :i"), {"i": incident_id}).first()
+        if r is None:
+            raise NotFound("No incident {id}.", id=incident_id)
+        aff = s.execute(text(
+            "SELECT c.id, c.number, c.name, c.erased_at, ic.notified_at, ic.notified_by, ic.notice_method,"
+            " ic.notice_note FROM incident_customer ic JOIN customer c ON c.id = ic.customer_id"
+            " WHERE ic.incident_id = :i ORDER BY c.number"), {"i": incident_id}).all()
+    affected = [AffectedCustomer(int(a[0]), a[1], a[2] if a[3] is None else _("(erased)"), _dt(a[4]), a[5], a[6],
+                                 a[7]) for a in aff]
+    return IncidentView(int(r[0]), r[1], r[2], _dt(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), r[9],  # type: ignore[arg-type]
+                        _dt(r[10]), r[11], affected)
+
+
+def report_text(svc: Services, actor: Actor, incident_id: int) -> str:
+    """The incident as plain text: what, when, measures, affected customers and their notices, and
+    the closing report."""
+    v = get_incident(svc, actor, incident_id)
+    lines = [_("Incident {id}: {title}", id=v.id, title=v.title),
+             _("State: {state}", state=v.state_label),
+             _("Found: {at}", at=f"{v.found_at:%Y-%m-%d %H:%M}"),
+             _("Recorded by {name} on {at}", name=v.created_by or "-", at=f"{v.created_at:%Y-%m-%d %H:%M}"),
+             "", _("What happened"), v.description, "", _("Measures"), v.measures or "-", "",
+             _("Affected customers: {n}, told: {k}", n=len(v.affected), k=v.notified)]
+    for a in v.affected:
+        told = (_("told {at} by {who} ({how})", at=f"{a.notified_at:%Y-%m-%d %H:%M}", who=a.notified_by or "-",
+                  how=a.notice_method or "-") if a.notified_at else _("not told yet"))
+        lines.append(f"  {a.number}  {a.name}  {told}")
+    if v.state == "closed":
+        lines += ["", _("Closed by {name} on {at}", name=v.closed_by or "-", at=f"{v.closed_at:%Y-%m-%d %H:%M}"),
+                  _("Report"), v.report or ""]
+    return "\n".join(lines) + "\n"
+
+
+@register_erase_hook("incidents")
+def _erase(tx: Tx, customer_id: int) -> list[str]:
+    """The notice's free text goes with the customer; that they were told, when and how stays."""
+    n = tx.execute("UPDATE incident_customer SET notice_note = NULL WHERE customer_id = :c AND notice_note IS NOT NULL",
+                   {"c": customer_id}).rowcount
+    return ["incident notice"] if n else []
