@@ -613,7 +613,10 @@ def import_customers(
 def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
     import csv
 
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    from crm_tui.services import importing
+    from crm_tui.services.files import private_file
+
+    with private_file(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow([_("Row"), _("Column"), _("Problem")])
         for e in p.errors:

@@ -36,6 +36,7 @@ from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
+from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import audit as audit_store
 
@@ -973,7 +974,8 @@ def export_report(svc: Services, actor: Actor, rep: ComplaintReport, path: str |
         for row in data:
             sheet.append(list(row))
     try:
-        wb.save(target)
+        with private_file(target) as fh:
+            wb.save(fh)
     except OSError as e:
         raise ValidationErrors([ValidationError("path", "Could not write {path}: {reason}", path=str(target),
                                                 reason=e.strerror or type(e).__name__)]) from None

@@ -66,6 +66,7 @@ from crm_tui.domain.errors import Conflict, NotFound, ValidationError, Validatio
 from crm_tui.domain.validation import clean_text, normalise_phone
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
+from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import search_index
 from crm_tui.store.audit import PersonalChange
@@ -1494,7 +1495,8 @@ def export_customer(svc: Services, actor: Actor, customer_id: int, path: str | P
     with svc.store.read() as s:
         record = _full_record(s, customer_id)
     if fmt == "json":
-        target.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        with private_file(target, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False, indent=2, default=str))
     else:
         from openpyxl import Workbook
 
@@ -1512,7 +1514,8 @@ def export_customer(svc: Services, actor: Actor, customer_id: int, path: str | P
                 sheet.append(cols)
                 for it in items:
                     sheet.append([_value_text(c, it[c]) if not isinstance(it[c], str) else it[c] for c in cols])
-        wb.save(target)
+        with private_file(target) as fh:
+            wb.save(fh)
     with svc.write(actor) as tx:
         tx.audit("customer.export_one", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": record["archive"]["number"], "format": fmt})
@@ -1647,7 +1650,7 @@ def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters,
 
     count = 0
     if fmt == "csv":
-        with target.open("w", encoding="utf-8-sig", newline="") as fh:
+        with private_file(target, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(header)
             for line in all_rows():
@@ -1662,7 +1665,8 @@ def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters,
         for line in all_rows():
             ws.append(line)
             count += 1
-        wb.save(target)
+        with private_file(target) as fh:
+            wb.save(fh)
     with svc.write(actor) as tx:
         tx.audit("customer.export", details={"format": fmt, "rows": count, "query_kinds": q.kinds(),
                                              "filters": {k: v for k, v in asdict(filters).items() if v is not None}})

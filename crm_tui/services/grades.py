@@ -34,6 +34,7 @@ from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
+from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.audit import PersonalChange
 
@@ -969,7 +970,8 @@ def export_report(svc: Services, actor: Actor, start: date, end: date, path: str
     for row in rep.rows:
         sheet.append(list(row))
     target = Path(path)
-    wb.save(target)
+    with private_file(target) as fh:
+        wb.save(fh)
     with svc.write(actor) as tx:
         tx.audit("grade.report_export", details={"start": start.isoformat(), "end": end.isoformat(),
                                                  "rows": len(rep.rows)})
