@@ -62,8 +62,10 @@ def _place():  # type: ignore[no-untyped-def]
     return system.resolve(G.data_dir)
 
 
-def _signed_in():  # type: ignore[no-untyped-def]
-    """(services, actor) for commands that act as a staff member."""
+def _signed_in(*, password_change: bool = False):  # type: ignore[no-untyped-def]
+    """(services, actor) for commands that act as a staff member. A one-time or expired password
+    lets only ``user passwd`` through (``password_change``); every other command is refused, audited,
+    before it does anything (R-SEC-1)."""
     from crm_tui.services import staff, system
 
     if not G.user:
@@ -71,6 +73,8 @@ def _signed_in():  # type: ignore[no-untyped-def]
     svc = system.open_services(_place())
     try:
         signin = staff.sign_in(svc, G.user, _ask_password(_("Password for {user}: ", user=G.user)))
+        if not password_change:
+            svc.check_password_current(signin.actor)
     except BaseException:
         svc.close()
         raise
@@ -304,7 +308,7 @@ def user_passwd() -> None:
     """Change your own password (--user NAME; old, new and repeated new password)."""
     from crm_tui.services import staff
 
-    svc, actor = _signed_in()
+    svc, actor = _signed_in(password_change=True)
     try:
         old = _ask_password(_("Current password: "))
         new = _ask_password(_("New password: "))

@@ -64,3 +64,13 @@ class Conflict(CrmError):
     """The action clashes with the current state (illegal transition, duplicate, stale edit)."""
 
     exit_code = 5
+
+
+class PasswordChangeRequired(PermissionDenied):
+    """The session signed in with a one-time or expired password: only changing it, or signing
+    out, is allowed until then (R-SEC-1)."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(N_("Change your password first: {user} signed in with a one-time or expired password, "
+                            "and nothing else is allowed until it is changed (command line: crm-tui --user {user} "
+                            "user passwd)."), user=username)

@@ -488,6 +488,7 @@ def reopen(svc: Services, actor: Actor, ticket_id: int, reason: str) -> str:
 def pause(svc: Services, actor: Actor, ticket_id: int, reason: str) -> None:
     """Stop the clock while waiting for the customer (R-CMP-3). The handler or the section chief;
     before assignment also the front desk (complaint.create)."""
+    svc.check_password_current(actor)
     row = _require_pauser(svc, actor, ticket_id)
     dc.next_state(row["state"], "pause")
     if row["paused_since"] is not None:
@@ -503,6 +504,7 @@ def pause(svc: Services, actor: Actor, ticket_id: int, reason: str) -> None:
 
 def resume(svc: Services, actor: Actor, ticket_id: int, note: str = "") -> None:
     """Restart the clock; the paused working time is added to the deadlines."""
+    svc.check_password_current(actor)
     row = _require_pauser(svc, actor, ticket_id)
     dc.next_state(row["state"], "resume")
     if row["paused_since"] is None:
@@ -527,6 +529,7 @@ def check_step(svc: Services, actor: Actor, ticket_id: int, action: str) -> None
     """Whether ``actor`` may start ``action`` on the ticket now (permission, handler, workflow state),
     so the UI can refuse at the key press, before any typing. Writes nothing but the audit entry
     of a permission refusal; the step itself checks everything again."""
+    svc.check_password_current(actor)
     if action in ("assign", "reassign"):
         svc.require(actor, "complaint.assign", ticket=ticket_id)
         with svc.store.read() as s:

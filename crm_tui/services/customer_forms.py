@@ -100,6 +100,7 @@ def form_layout(kind: str, *, phones_editable: bool = True) -> list[tuple[str, l
 
 
 def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
+    svc.check_password_current(actor)
     view = cs.get_customer(svc, actor, customer_id)
     values = view.form_values()
     values["number"] = view.number
@@ -137,6 +138,7 @@ def save_edit(svc: Services, actor: Actor, customer_id: int, values: Mapping[str
               initial: Mapping[str, str], version: int, *, informed: bool, phones_editable: bool,
               shared_phone_reasons: Mapping[str, str]) -> int:
     """Send only the fields the person changed, so a masked value is never overwritten by a blank."""
+    svc.check_password_current(actor)
     changed = {k: v for k, v in _raw(values).items() if v != initial.get(k, "")}
     phones_changed = phones_editable and any(values.get(k, "") != initial.get(k, "") for k in PHONE_LABELS)
     if not changed and not phones_changed:
@@ -188,6 +190,7 @@ _WATCH = {
 
 
 def watch_list(svc: Services, actor: Actor, kind: str, cursor: str | None = None, limit: int = 200) -> cs.WatchPage:
+    svc.check_password_current(actor)
     return _WATCH[kind](svc, actor, cursor=cursor, limit=limit)
 
 

@@ -747,6 +747,7 @@ def consultants(svc: Services, actor: Actor) -> list[tuple[int, str]]:
 
 def has_overdue(svc: Services, actor: Actor) -> bool:
     """Whether the actor has overdue visits of their own (the app then opens on the due list)."""
+    svc.check_password_current(actor)
     if not actor.can("followup.view") or actor.staff_id is None:
         return False
     with svc.store.read() as s:

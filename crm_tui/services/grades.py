@@ -626,6 +626,7 @@ def _count(s: Session, actor: Actor, kind: str, extra: str = "", **params: Any) 
 
 def queue_counts(svc: Services, actor: Actor) -> dict[str, int]:
     """How many applications each of the actor's queues holds (all five kinds)."""
+    svc.check_password_current(actor)
     if not actor.can("grade.view"):
         return {k: 0 for k in QUEUES}
     with svc.store.read() as s:

@@ -417,6 +417,7 @@ def _complaint_categories(s: Session, period: dr.Period) -> list[tuple[str, int]
 def dashboard(svc: Services, actor: Actor, *, items: bool = True) -> Dashboard:
     """What the home screen shows: today's queues for this actor, this week's headline figures and
     the chart series of the last twelve weeks. Branch-wide with report.view, else the actor's own."""
+    svc.check_password_current(actor)
     now = svc.now()
     today = now.date()
     owner = None if actor.can("report.view") else (actor.staff_id if actor.staff_id is not None else -1)

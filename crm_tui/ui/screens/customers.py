@@ -127,13 +127,13 @@ class CustomerListScreen(BaseScreen[None]):
         self.app.call_from_thread(self._show, page, cursor is not None, seq, keep)
 
     def _error(self, text: str, seq: int) -> None:
-        if seq == self.query_seq:
+        if seq == self.query_seq and self.is_attached:
             self.query_one("#customer-status", Static).update(text)
             self.loading_more = False
 
     def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool) -> None:
-        if seq != self.query_seq:
-            return  # a newer keystroke has asked already
+        if seq != self.query_seq or not self.is_attached:
+            return  # a newer keystroke has asked already, or the screen was closed meanwhile
         table = self.query_one("#customer-table", PlainTable)
         row_before = table.cursor_row
         if append and len(self.rows) + len(page.rows) > MAX_ROWS:
@@ -280,6 +280,8 @@ class CustomerDetailScreen(BaseScreen[None]):
         self.app.call_from_thread(self._show, view, entries)
 
     def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry]) -> None:
+        if not self.is_attached:
+            return  # closed while it loaded
         self.view = view
         self.sub_title = f"{view.number} {view.name}"
         self.query_one("#profile-text", Static).update(profile_text(view))
@@ -390,7 +392,7 @@ class WatchListScreen(BaseScreen[None]):
         Binding("4", "show('few_contacts')", "Too few contacts"),
         Binding("5", "show('retention')", "Past retention"),
         Binding("ctrl+a", "approve", "Approve shared phone"),
-        Binding("ctrl+h", "handover", "Handover"),
+        Binding("ctrl+o", "handover", "Handover"),  # not Ctrl+H: terminals send it as Backspace
         Binding("enter", "open", "Open", show=False),
         Binding("escape", "app.back", "Back"),
     ]
