@@ -101,7 +101,7 @@ def form_layout(kind: str, *, phones_editable: bool = True) -> list[tuple[str, l
 
 def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
     svc.check_password_current(actor)
-    view = cs.get_customer(svc, actor, customer_id)
+    view = cs.get_customer(svc, actor, customer_id, purpose="edit")
     values = view.form_values()
     values["number"] = view.number
     if view.grade:
@@ -112,7 +112,9 @@ def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
     values["staff_contacts"] = " ".join(str(i) for i, _n in view.staff_contacts)
     for i, phone in enumerate(view.phones[:PHONE_SLOTS], start=1):
         values[f"phone{i}"] = phone.number
-    return FormData(view.kind, view.version, values, phones_editable=not view.masked)
+    # A masked ID number or bank account starts masked and is replaced only when typed anew (save_edit
+    # sends changed fields only); masked phones are shown masked and cannot be edited here.
+    return FormData(view.kind, view.version, values, phones_editable="phones" in view.whole)
 
 
 def _phones(values: Mapping[str, str]) -> list[PhoneInput]:

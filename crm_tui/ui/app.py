@@ -109,6 +109,10 @@ class CrmApp(App[None]):
     TITLE = "crm-tui"
     COMMANDS = {CrmCommands}
     ENABLE_COMMAND_PALETTE = True
+    # The key Textual's Footer looks up for its right-hand "^p" hint, which crowds out the area keys
+    # at 80 columns: pointed at a key nothing binds, so no hint. Ctrl+P itself is bound below; F1
+    # and the README name it.
+    COMMAND_PALETTE_BINDING = "f24"
     BINDINGS = [
         Binding("f1", "help", "Help", priority=True),
         Binding("ctrl+l", "lock", "Lock"),
@@ -126,7 +130,7 @@ class CrmApp(App[None]):
         # Textual adds its palette key in App.__init__, but localise_bindings (here and at a language
         # switch) rebuilds the bindings from the class: Ctrl+P was dropped and never opened. Declared
         # here it survives, with priority so that no Input or table takes the key first.
-        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
+        Binding("ctrl+p", "palette", "Commands", show=False, priority=True),
     ]
 
     def __init__(self, svc: Services, *, demo: bool = False, throwaway: bool = False, lang: str | None = None,
@@ -401,6 +405,9 @@ class CrmApp(App[None]):
 
     def get_system_commands(self, screen: Screen):  # type: ignore[no-untyped-def]
         yield from ()  # our own provider lists everything, translated
+
+    def action_palette(self) -> None:
+        self.action_command_palette()
 
     def action_change_password(self) -> None:
         from crm_tui.ui.screens.login import ChangePasswordScreen

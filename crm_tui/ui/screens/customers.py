@@ -297,17 +297,26 @@ class CustomerDetailScreen(BaseScreen[None]):
         self.app.push_screen(CustomerFormScreen(self.svc, self.actor, self.customer_id))
 
     def action_reveal(self) -> None:
-        def done(field: str | None) -> None:
+        """Show one masked value whole: which one, why (recorded in the audit trail), then a dialog
+        that holds it for this view only; nothing keeps it afterwards."""
+        def chosen(field: str | None) -> None:
             if not field:
                 return
-            try:
-                value = cs.reveal(self.svc, self.actor, self.customer_id, field)
-            except CrmError as e:
-                self.notify(e.message, severity="error")
-                return
-            self.app.push_screen(InfoDialog(_("Revealed (recorded in the audit trail)"), value))
 
-        self.app.push_screen(RevealDialog(), done)
+            def reason_given(reason: str | None) -> None:
+                if not reason:
+                    return
+                try:
+                    value = cs.reveal(self.svc, self.actor, self.customer_id, field, reason)
+                except CrmError as e:
+                    self.notify(e.explain(), severity="error")
+                    return
+                self.app.push_screen(InfoDialog(_("Revealed (recorded in the audit trail)"), value))
+
+            self.app.push_screen(PromptDialog(_("Why do you need to see it? (recorded in the audit trail)")),
+                                 reason_given)
+
+        self.app.push_screen(RevealDialog(), chosen)
 
     def action_contact(self) -> None:
         from crm_tui.ui.screens.customer_form import ContactForm
