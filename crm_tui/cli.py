@@ -64,8 +64,10 @@ def _place():  # type: ignore[no-untyped-def]
     return system.resolve(G.data_dir)
 
 
-def _signed_in():  # type: ignore[no-untyped-def]
-    """(services, actor) for commands that act as a staff member."""
+def _signed_in(*, password_change: bool = False):  # type: ignore[no-untyped-def]
+    """(services, actor) for commands that act as a staff member. A one-time or expired password
+    lets only ``user passwd`` through (``password_change``); every other command is refused, audited,
+    before it does anything (R-SEC-1)."""
     from crm_tui.services import staff, system
 
     if not G.user:
@@ -75,6 +77,8 @@ def _signed_in():  # type: ignore[no-untyped-def]
         for note in system.discard_abandoned_imports(svc):  # a killed import's hidden rows (issue 17)
             typer.echo(note, err=True)
         signin = staff.sign_in(svc, G.user, _ask_password(_("Password for {user}: ", user=G.user)))
+        if not password_change:
+            svc.check_password_current(signin.actor)
     except BaseException:
         svc.close()
         raise
@@ -322,7 +326,7 @@ def user_passwd() -> None:
     """Change your own password (--user NAME; old, new and repeated new password)."""
     from crm_tui.services import staff
 
-    svc, actor = _signed_in()
+    svc, actor = _signed_in(password_change=True)
     try:
         old = _ask_password(_("Current password: "))
         new = _ask_password(_("New password: "))
@@ -677,8 +681,9 @@ def _write_report(path: Path, p) -> None:  # type: ignore[no-untyped-def]
     import csv
 
     from crm_tui.services import importing
+    from crm_tui.services.files import private_file
 
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    with private_file(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow([_("Row"), _("Column"), _("Problem")])
         for e in p.errors:

@@ -72,3 +72,13 @@ class DatabaseBusy(CrmError):
     exits 75 (EX_TEMPFAIL: try again later); screens keep the form and show the message."""
 
     exit_code = 75
+
+
+class PasswordChangeRequired(PermissionDenied):
+    """The session signed in with a one-time or expired password: only changing it, or signing
+    out, is allowed until then (R-SEC-1)."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(N_("Change your password first: {user} signed in with a one-time or expired password, "
+                            "and nothing else is allowed until it is changed (command line: crm-tui --user {user} "
+                            "user passwd)."), user=username)

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from crm_tui.domain import masking
 from crm_tui.domain.errors import ValidationError
 from crm_tui.services.context import Actor, Services
 from crm_tui.store import audit as audit_store
@@ -87,9 +88,11 @@ def list_entries(svc: Services, actor: Actor, f: AuditFilter, limit: int = 200,
         params["before"] = before_id
     with svc.store.read() as s:
         rows = list(audit_store.iter_rows(s, " AND ".join(where), params, max(1, min(limit, 5000))))
+    # The trail holds no personal values (they sit in audit_value), but a free-text detail (a note,
+    # a reason) may: anything shaped like an ID number, a phone or an account is masked (domain.masking).
     return [
         AuditEntry(r["id"], r["at"] if isinstance(r["at"], datetime) else datetime.fromisoformat(str(r["at"])),
                    r["actor_name"], r["on_behalf_of_id"], r["action"], r["entity"], r["entity_id"],
-                   r["customer_id"], json.loads(r["details"] or "{}"))
+                   r["customer_id"], masking.GENERIC.value(json.loads(r["details"] or "{}")))
         for r in rows
     ]

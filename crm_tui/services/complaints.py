@@ -37,6 +37,7 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
+from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import audit as audit_store
 
@@ -501,6 +502,7 @@ def reopen(svc: Services, actor: Actor, ticket_id: int, reason: str) -> str:
 def pause(svc: Services, actor: Actor, ticket_id: int, reason: str) -> None:
     """Stop the clock while waiting for the customer (R-CMP-3). The handler or the section chief;
     before assignment also the front desk (complaint.create)."""
+    svc.check_password_current(actor)
     row = _require_pauser(svc, actor, ticket_id)
     dc.next_state(row["state"], "pause")
     if row["paused_since"] is not None:
@@ -516,6 +518,7 @@ def pause(svc: Services, actor: Actor, ticket_id: int, reason: str) -> None:
 
 def resume(svc: Services, actor: Actor, ticket_id: int, note: str = "") -> None:
     """Restart the clock; the paused working time is added to the deadlines."""
+    svc.check_password_current(actor)
     row = _require_pauser(svc, actor, ticket_id)
     dc.next_state(row["state"], "resume")
     if row["paused_since"] is None:
@@ -540,6 +543,7 @@ def check_step(svc: Services, actor: Actor, ticket_id: int, action: str) -> None
     """Whether ``actor`` may start ``action`` on the ticket now (permission, handler, workflow state),
     so the UI can refuse at the key press, before any typing. Writes nothing but the audit entry
     of a permission refusal; the step itself checks everything again."""
+    svc.check_password_current(actor)
     if action in ("assign", "reassign"):
         svc.require(actor, "complaint.assign", ticket=ticket_id)
         with svc.store.read() as s:
@@ -991,7 +995,8 @@ def export_report(svc: Services, actor: Actor, rep: ComplaintReport, path: str |
         for row in data:
             sheet.append(list(row))
     try:
-        wb.save(target)
+        with private_file(target) as fh:
+            wb.save(fh)
     except OSError as e:
         raise ValidationErrors([ValidationError("path", "Could not write {path}: {reason}", path=str(target),
                                                 reason=e.strerror or type(e).__name__)]) from None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from crm_tui.clock import Clock, system_now
 from crm_tui.domain import config
-from crm_tui.domain.errors import PermissionDenied
+from crm_tui.domain.errors import PasswordChangeRequired, PermissionDenied
 from crm_tui.domain.roles import permissions_of
 from crm_tui.i18n import N_
 from crm_tui.store import audit as audit_store
@@ -39,9 +39,14 @@ class Actor:
     roles: frozenset[str] = frozenset()
     on_behalf_of: int | None = None  # A/B post: the absent colleague whose work this is
     on_behalf_of_name: str | None = None
+    #: Signed in with a one-time or expired password (R-SEC-1): the session may change the
+    #: password or sign out, nothing else. ``Services.require``/``read``/``write`` refuse it.
+    must_change_password: bool = False
 
     @property
     def permissions(self) -> frozenset[str]:
+        if self.must_change_password:
+            return frozenset()
         return permissions_of(self.roles)
 
     def can(self, permission: str) -> bool:
@@ -134,9 +139,7 @@ class Services:
         self._settings = flat
 
     # -- transactions ----------------------------------------------------------------------------
-    def require(self, actor: Actor, permission: str, **context: Any) -> None:
-        if actor.can(permission):
-            return
+    def _refuse(self, actor: Actor, details: dict[str, Any]) -> None:
         with self.store.write() as s:
             audit_store.append(
                 s,
@@ -145,8 +148,21 @@ class Services:
                 actor_name=actor.username,
                 on_behalf_of_id=actor.on_behalf_of,
                 action="permission.denied",
-                details={"permission": permission, **{k: str(v) for k, v in context.items()}},
+                details=details,
             )
+
+    def check_password_current(self, actor: Actor, **context: Any) -> None:
+        """Refuse (audited) a session that must change its password first (R-SEC-1). Every
+        ``require``, ``read`` and ``write`` with an actor passes here, so no use case escapes it."""
+        if actor.must_change_password:
+            self._refuse(actor, {"reason": "password_change_required", **{k: str(v) for k, v in context.items()}})
+            raise PasswordChangeRequired(actor.username)
+
+    def require(self, actor: Actor, permission: str, **context: Any) -> None:
+        self.check_password_current(actor, permission=permission, **context)
+        if actor.can(permission):
+            return
+        self._refuse(actor, {"permission": permission, **{k: str(v) for k, v in context.items()}})
         from crm_tui.i18n import _
 
         raise PermissionDenied(
@@ -156,9 +172,14 @@ class Services:
         )
 
     @contextmanager
-    def write(self, actor: Actor, permission: str | None = None, **context: Any) -> Iterator[Tx]:
+    def write(self, actor: Actor, permission: str | None = None, *, password_change: bool = False,
+              **context: Any) -> Iterator[Tx]:
+        """One transaction for ``actor``. ``password_change=True`` only for what a session with a
+        one-time or expired password may still do: change it, sign out, lock (services/staff.py)."""
         if permission:
             self.require(actor, permission, **context)
+        elif not password_change:
+            self.check_password_current(actor, **context)
         with self.store.write() as s:
             yield Tx(session=s, actor=actor, now=self.now())
 
@@ -166,6 +187,8 @@ class Services:
     def read(self, actor: Actor, permission: str | None = None, **context: Any) -> Iterator[Session]:
         if permission:
             self.require(actor, permission, **context)
+        else:
+            self.check_password_current(actor, **context)
         with self.store.read() as s:
             yield s
 

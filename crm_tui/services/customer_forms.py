@@ -100,7 +100,8 @@ def form_layout(kind: str, *, phones_editable: bool = True) -> list[tuple[str, l
 
 
 def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
-    view = cs.get_customer(svc, actor, customer_id)
+    svc.check_password_current(actor)
+    view = cs.get_customer(svc, actor, customer_id, purpose="edit")
     values = view.form_values()
     values["number"] = view.number
     if view.grade:
@@ -111,7 +112,9 @@ def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
     values["staff_contacts"] = " ".join(str(i) for i, _n in view.staff_contacts)
     for i, phone in enumerate(view.phones[:PHONE_SLOTS], start=1):
         values[f"phone{i}"] = phone.number
-    return FormData(view.kind, view.version, values, phones_editable=not view.masked)
+    # A masked ID number or bank account starts masked and is replaced only when typed anew (save_edit
+    # sends changed fields only); masked phones are shown masked and cannot be edited here.
+    return FormData(view.kind, view.version, values, phones_editable="phones" in view.whole)
 
 
 def _phones(values: Mapping[str, str]) -> list[PhoneInput]:
@@ -137,6 +140,7 @@ def save_edit(svc: Services, actor: Actor, customer_id: int, values: Mapping[str
               initial: Mapping[str, str], version: int, *, informed: bool, phones_editable: bool,
               shared_phone_reasons: Mapping[str, str]) -> int:
     """Send only the fields the person changed, so a masked value is never overwritten by a blank."""
+    svc.check_password_current(actor)
     changed = {k: v for k, v in _raw(values).items() if v != initial.get(k, "")}
     phones_changed = phones_editable and any(values.get(k, "") != initial.get(k, "") for k in PHONE_LABELS)
     if not changed and not phones_changed:
@@ -188,6 +192,7 @@ _WATCH = {
 
 
 def watch_list(svc: Services, actor: Actor, kind: str, cursor: str | None = None, limit: int = 200) -> cs.WatchPage:
+    svc.check_password_current(actor)
     return _WATCH[kind](svc, actor, cursor=cursor, limit=limit)
 
 

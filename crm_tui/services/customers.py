@@ -16,8 +16,11 @@ customer.contact_log, customer.view_sensitive (unmasked view, reveal), customer.
 export), customer.export_one (one customer's data), customer.handover,
 customer.review_shared_phone, customer.erase (erase, vacuum, past retention).
 
-Masking: without customer.view_sensitive, ID number, bank account and phone numbers are masked
-in every view and row; phones in search rows are always masked.
+Masking (``domain.masking``, one policy for every output): the ID number, bank account and phones
+are shown whole only to a role with customer.view_sensitive, and by default only for the customers
+it owns or is in contact with; such an unmasked view (archive, edit form, history, export) writes a
+``customer.view_unmasked`` audit row. Everything else is masked, in free text too; ``reveal`` shows
+one value with a reason, audited. Phones in search rows and list exports are always masked.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from crm_tui.domain import search_terms
+from crm_tui.domain import masking, search_terms
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import (
     CONSENT_SCOPES,
@@ -52,8 +55,6 @@ from crm_tui.domain.customers import (
     format_number,
     load_policy,
     maintenance_due,
-    mask_bank_account,
-    mask_id_number,
     mask_name,
     mask_phone,
     missing_fields,
@@ -67,6 +68,7 @@ from crm_tui.domain.validation import clean_text, normalise_phone
 from crm_tui.i18n import N_, _
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
+from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import pending, search_index
 from crm_tui.store.audit import PersonalChange
@@ -273,13 +275,14 @@ class CustomerView:
     updated_at: datetime
     updated_by: str
     erased_at: datetime | None
-    masked: bool
+    masked: bool  # some sensitive field is masked for this viewer
+    whole: frozenset[str] = frozenset()  # the sensitive fields (domain.masking) shown unmasked
 
     def form_values(self) -> dict[str, str]:
+        """Masked fields start masked: ``customer_forms.save_edit`` sends only what was typed anew,
+        so a masked value is never saved back, and a value typed in full replaces it."""
         out: dict[str, str] = {}
         for k, v in self.values.items():
-            if self.masked and k in _SENSITIVE:
-                continue
             out[k] = "" if v is None else (v.isoformat() if isinstance(v, date) else str(v))
         out["tags"] = " ".join(self.tags)
         out["important"] = "1" if self.important else "0"
@@ -825,11 +828,35 @@ def _rating(table: Mapping[str, Rating], code: str | None) -> Rating | None:
     return table.get(code) if code else None
 
 
-def get_customer(svc: Services, actor: Actor, customer_id: int) -> CustomerView:
-    """The archive for the detail screen. Needs customer.view; unmasked with customer.view_sensitive
-    (viewing is not audited; ``reveal`` is). Erased archives load too (``erased_at`` set)."""
+def _visibility(actor: Actor, owner_id: int | None, contact_ids: Iterable[int]) -> masking.Visibility:
+    rel = masking.relation((actor.staff_id, actor.on_behalf_of), owner_id, contact_ids)
+    return masking.visibility(actor.permissions, rel)
+
+
+def visibility_of(svc: Services, actor: Actor, customer_id: int) -> masking.Visibility:
+    """What ``actor`` sees whole of this customer by default (domain.masking)."""
     svc.require(actor, "customer.view")
-    masked = not actor.can("customer.view_sensitive")
+    with svc.store.read() as s:
+        r = s.execute(text("SELECT owner_id FROM customer WHERE id = :i"), {"i": customer_id}).first()
+        if r is None:
+            raise NotFound("No customer archive #{id}.", id=customer_id)
+        return _visibility(actor, r[0], _staff_of(s, customer_id))
+
+
+def _audit_unmasked(svc: Services, actor: Actor, customer_id: int, number: str, fields: Iterable[str],
+                    purpose: str) -> None:
+    """R-SEC-3: a view that showed sensitive values whole is recorded (who, customer, fields, why)."""
+    with svc.write(actor) as tx:
+        tx.audit("customer.view_unmasked", entity="customer", entity_id=customer_id, customer_id=customer_id,
+                 details={"number": number, "fields": sorted(fields), "purpose": purpose})
+
+
+def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str = "view") -> CustomerView:
+    """The archive for the detail screen (``purpose`` "view"), the edit form ("edit"), or only its
+    number and name ("ref": everything sensitive masked, nothing audited). Needs customer.view.
+    Sensitive fields follow ``domain.masking``; a view with any of them whole (and present) writes a
+    ``customer.view_unmasked`` audit row. Erased archives load too (``erased_at`` set)."""
+    svc.require(actor, "customer.view")
     with svc.store.read() as s:
         row = _load_row(s, customer_id, allow_erased=True)
         phones = _phones_of(s, customer_id)
@@ -840,6 +867,8 @@ def get_customer(svc: Services, actor: Actor, customer_id: int) -> CustomerView:
             " WHERE customer_id = :c ORDER BY given_at, id"), {"c": customer_id}).all()
         names = _staff_names(s, [row["owner_id"], row["created_by_id"], row["updated_by_id"], *contacts,
                                  *(c[6] for c in consents)])
+    vis = masking.NOBODY if purpose == "ref" else _visibility(actor, row["owner_id"], contacts)
+    masked = vis.any_masked
     values: dict[str, Any] = {}
     for f_ in fields_of(row["kind"]):
         if f_ in ("owner", "staff_contacts", "tags", "important"):
@@ -847,17 +876,18 @@ def get_customer(svc: Services, actor: Actor, customer_id: int) -> CustomerView:
         v = row.get(f_)
         if f_ == "birth_date":
             v = _d(v)
-        if masked and v:
-            if f_ == "id_number":
-                v = mask_id_number(v)
-            elif f_ == "bank_account":
-                v = mask_bank_account(v)
+        if v and f_ in masking.SENSITIVE_FIELDS and vis.masked(f_):
+            v = masking.mask(f_, v)
         values[f_] = v
     pol = load_policy()
+    shown = [f_ for f_ in vis.whole if (phones if f_ == masking.PHONES else row.get(f_))]
+    if shown and not row["erased_at"]:
+        _audit_unmasked(svc, actor, customer_id, row["number"], shown, purpose)
     return CustomerView(
         id=row["id"], number=row["number"], kind=row["kind"], version=int(row["version"]),
         name=row["name"] if not row["erased_at"] else _("(erased)"), values=values,
-        phones=tuple(PhoneView(p["id"], mask_phone(p["national"]) if masked else _display_phone(p["national"]),
+        phones=tuple(PhoneView(p["id"], mask_phone(p["national"]) if vis.masked(masking.PHONES)
+                               else _display_phone(p["national"]),
                                p["kind"], p["label"], bool(p["is_primary"]), p["shared_reason"],
                                p["shared_approved_at"] is not None) for p in phones),
         owner_id=row["owner_id"], owner=names.get(row["owner_id"], ""),
@@ -872,7 +902,7 @@ def get_customer(svc: Services, actor: Actor, customer_id: int) -> CustomerView:
         risk_measures=_rating(pol.risk_ratings, row["risk_rating"]),
         created_at=_dt(row["created_at"]), created_by=names.get(row["created_by_id"], ""),  # type: ignore[arg-type]
         updated_at=_dt(row["updated_at"]), updated_by=names.get(row["updated_by_id"], ""),  # type: ignore[arg-type]
-        erased_at=_dt(row["erased_at"]), masked=masked,
+        erased_at=_dt(row["erased_at"]), masked=masked, whole=vis.whole,
     )
 
 
@@ -891,12 +921,20 @@ def _is_own(tx: Tx, actor: Actor, row: Mapping[str, Any]) -> bool:
     return any(i in ids for i in _staff_of(tx, int(row["id"])))
 
 
-def reveal(svc: Services, actor: Actor, customer_id: int, field: str, *, approval_id: int | None = None) -> str:
+def reveal(svc: Services, actor: Actor, customer_id: int, field: str, reason: str, *,
+           approval_id: int | None = None) -> str:
     """The unmasked value of ``id_number``, ``bank_account`` or ``phones`` / ``phone`` (all, comma
-    separated), or ``phone:<id>`` (one, by ``PhoneView.id``). Needs customer.view_sensitive; every reveal is audited (R-SEC-3)."""
+    separated), or ``phone:<id>`` (one, by ``PhoneView.id``), for this view only: the caller shows
+    it once and keeps it nowhere. Needs customer.view_sensitive and a reason; every reveal is
+    audited with who, the customer, the field and the reason (R-SEC-3)."""
     svc.require(actor, "customer.view_sensitive", customer=customer_id, field=field)
+    clean_reason = clean_text(reason, "reason", max_len=200, required=True)
     with svc.write(actor) as tx:
         row = _load_row(tx, customer_id)
+        policy_field = masking.PHONES if field.startswith("phone") else field
+        rel = masking.relation((actor.staff_id, actor.on_behalf_of), row["owner_id"], _staff_of(tx, customer_id))
+        if not masking.may_reveal(actor.permissions, policy_field, rel):
+            raise ValidationError("field", "Only the ID number, bank account and phones are masked")
         if field == "id_number" and not _is_own(tx, actor, row):  # R-SEC-2: a second person approves
             from crm_tui.services import approvals
 
@@ -914,7 +952,7 @@ def reveal(svc: Services, actor: Actor, customer_id: int, field: str, *, approva
         else:
             raise ValidationError("field", "Only the ID number, bank account and phones are masked")
         tx.audit("customer.reveal", entity="customer", entity_id=customer_id, customer_id=customer_id,
-                 details={"field": field})
+                 details={"number": row["number"], "field": field, "reason": masking.GENERIC.text(clean_reason)})
     return value
 
 
@@ -984,13 +1022,48 @@ def timeline(svc: Services, actor: Actor, customer_id: int, *, before: str | Non
     before_at = _dt(before.split("|", 1)[0]) if before else None
     entries: list[TimelineEntry] = []
     with svc.store.read() as s:
-        _load_row(s, customer_id, allow_erased=True)
+        row = _load_row(s, customer_id, allow_erased=True)
         for source in _TIMELINE.values():
             entries.extend(source(s, customer_id, before_at, limit + 1))
+        vis = _visibility(actor, row["owner_id"], _staff_of(s, customer_id))
+        known = _known_sensitive(s, customer_id, row)
     if before:
         entries = [e for e in entries if e.key < before]
     entries.sort(key=lambda e: e.key, reverse=True)
+    entries, shown = _apply_policy(entries, vis, known)
+    if shown:
+        _audit_unmasked(svc, actor, customer_id, row["number"], shown, "history")
     return entries[:limit]
+
+
+def _known_sensitive(s: Session, customer_id: int, row: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The customer's sensitive values, present and past (history keeps the old ones)."""
+    known: dict[str, list[str]] = {f_: [] for f_ in masking.SENSITIVE_FIELDS}
+    for f_ in (masking.ID_NUMBER, masking.BANK_ACCOUNT):
+        if row.get(f_):
+            known[f_].append(str(row[f_]))
+    known[masking.PHONES] += [p["national"] for p in _phones_of(s, customer_id)]
+    for field, old, new in s.execute(text(
+            "SELECT field, old_value, new_value FROM audit_value WHERE customer_id = :c"
+            " AND field IN ('id_number', 'bank_account', 'phones')"), {"c": customer_id}):
+        known[field] += [v for v in (old, new) if v]
+    return known
+
+
+def _apply_policy(entries: list[TimelineEntry], vis: masking.Visibility,
+                  known: Mapping[str, list[str]]) -> tuple[list[TimelineEntry], list[str]]:
+    """(entries as this viewer may see them, the sensitive fields they show whole)."""
+    from dataclasses import replace
+
+    if vis.any_masked:
+        scrub = masking.Scrubber({f_: v for f_, v in known.items() if vis.masked(f_)})
+        return [replace(e, title=scrub.text(e.title), body=scrub.text(e.body)) for e in entries], []
+    shown = []
+    for f_, values in known.items():
+        probe = masking.Scrubber({f_: values})
+        if values and any(probe.text(e.body) != e.body or probe.text(e.title) != e.title for e in entries):
+            shown.append(f_)
+    return entries, shown
 
 
 def _label(field_name: str) -> str:
@@ -1481,8 +1554,10 @@ def mark_informed(svc: Services, actor: Actor, customer_id: int, *, note: str = 
 # ------------------------------------------------------------------------------------------------
 
 
-def _full_record(s: Session, customer_id: int) -> dict[str, Any]:
+def _full_record(s: Session, customer_id: int, actor: Actor) -> tuple[dict[str, Any], list[str]]:
+    """(the customer's data as ``actor`` may see it, the sensitive fields it holds whole)."""
     row = _load_row(s, customer_id)
+    vis = _visibility(actor, row["owner_id"], _staff_of(s, customer_id))
     names = _staff_names(s, [row["owner_id"], *_staff_of(s, customer_id)])
     archive = {f_: _plain(row.get(f_)) for f_ in fields_of(row["kind"])
                if f_ not in ("owner", "staff_contacts", "tags")}
@@ -1491,8 +1566,12 @@ def _full_record(s: Session, customer_id: int) -> dict[str, Any]:
                    false_info=row["false_info"], false_info_note=row["false_info_note"],
                    business_stopped=row["business_stopped"], created_at=_plain(_dt(row["created_at"])),
                    updated_at=_plain(_dt(row["updated_at"])))
-    phones = [{"number": _display_phone(p["national"]), "kind": p["kind"], "label": p["label"],
-               "primary": bool(p["is_primary"]), "shared_reason": p["shared_reason"]} for p in _phones_of(s, customer_id)]
+    for f_ in (masking.ID_NUMBER, masking.BANK_ACCOUNT):
+        if archive.get(f_) and vis.masked(f_):
+            archive[f_] = masking.mask(f_, archive[f_])
+    phones = [{"number": mask_phone(p["national"]) if vis.masked(masking.PHONES) else _display_phone(p["national"]),
+               "kind": p["kind"], "label": p["label"], "primary": bool(p["is_primary"]),
+               "shared_reason": p["shared_reason"]} for p in _phones_of(s, customer_id)]
     consents = [dict(zip(("purpose", "scope", "method", "given_at", "withdrawn_at"), (r[0], r[1], r[2], str(r[3]),
                                                                                     r[4] and str(r[4]))))
                 for r in s.execute(text("SELECT purpose, scope, method, given_at, withdrawn_at FROM customer_consent"
@@ -1506,23 +1585,31 @@ def _full_record(s: Session, customer_id: int) -> dict[str, Any]:
     for source in _TIMELINE.values():
         history.extend(source(s, customer_id, None, 100_000))
     history.sort(key=lambda e: e.key)
+    known = _known_sensitive(s, customer_id, row)
+    history, _shown = _apply_policy(history, vis, known)
+    if vis.any_masked:
+        scrub = masking.Scrubber({f_: v for f_, v in known.items() if vis.masked(f_)})
+        contacts = [scrub.value(c) for c in contacts]
+    shown = [f_ for f_ in vis.whole if known.get(f_)]
     return {"archive": archive, "phones": phones, "consents": consents, "contacts": contacts,
             "history": [{"at": _plain(e.at), "kind": e.kind, "title": e.title, "body": e.body, "staff": e.staff}
-                        for e in history]}
+                        for e in history]}, shown
 
 
 def export_customer(svc: Services, actor: Actor, customer_id: int, path: str | Path, fmt: str = "json") -> Path:
     """Write one customer's complete data (archive, phones, consents, contacts, history) to
-    ``path`` as JSON or XLSX, for the customer's right to see their data. Needs customer.export_one;
-    audited."""
+    ``path`` as JSON or XLSX (0600), for the customer's right to see their data. Needs
+    customer.export_one; audited (with the sensitive fields written whole). The masking policy
+    holds here too: values the exporter may not see by default are masked, in the history too."""
     svc.require(actor, "customer.export_one", customer=customer_id)
     if fmt not in ("json", "xlsx"):
         raise ValidationError("fmt", "Choose one of: {options}", options="json, xlsx")
     target = Path(path)
     with svc.store.read() as s:
-        record = _full_record(s, customer_id)
+        record, shown = _full_record(s, customer_id, actor)
     if fmt == "json":
-        target.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        with private_file(target, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False, indent=2, default=str))
     else:
         from openpyxl import Workbook
 
@@ -1540,10 +1627,11 @@ def export_customer(svc: Services, actor: Actor, customer_id: int, path: str | P
                 sheet.append(cols)
                 for it in items:
                     sheet.append([_value_text(c, it[c]) if not isinstance(it[c], str) else it[c] for c in cols])
-        wb.save(target)
+        with private_file(target) as fh:
+            wb.save(fh)
     with svc.write(actor) as tx:
         tx.audit("customer.export_one", entity="customer", entity_id=customer_id, customer_id=customer_id,
-                 details={"number": record["archive"]["number"], "format": fmt})
+                 details={"number": record["archive"]["number"], "format": fmt, "unmasked": sorted(shown)})
     return target
 
 
@@ -1696,7 +1784,7 @@ def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters,
 
     count = 0
     if fmt == "csv":
-        with target.open("w", encoding="utf-8-sig", newline="") as fh:
+        with private_file(target, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(header)
             for line in all_rows():
@@ -1711,7 +1799,8 @@ def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters,
         for line in all_rows():
             ws.append(line)
             count += 1
-        wb.save(target)
+        with private_file(target) as fh:
+            wb.save(fh)
     with svc.write(actor) as tx:
         tx.audit("customer.export", details={"format": fmt, "rows": count, "query_kinds": q.kinds(),
                                              "filters": {k: v for k, v in asdict(filters).items() if v is not None}})

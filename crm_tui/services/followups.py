@@ -39,6 +39,7 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
+from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.audit import PersonalChange
 
@@ -783,6 +784,7 @@ def consultants(svc: Services, actor: Actor) -> list[tuple[int, str]]:
 
 def has_overdue(svc: Services, actor: Actor) -> bool:
     """Whether the actor has overdue visits of their own (the app then opens on the due list)."""
+    svc.check_password_current(actor)
     if not actor.can("followup.view") or actor.staff_id is None:
         return False
     with svc.store.read() as s:
@@ -1106,7 +1108,8 @@ def export_review(svc: Services, actor: Actor, path: str | Path, week_of: date |
     ws2.append([_("Information source"), _("Cards"), _("Won"), _("Lost"), _("Conversion")])
     for sr in review.sources:
         ws2.append([sr.source, sr.cards, sr.won, sr.lost, round(sr.conversion, 3)])
-    wb.save(target)
+    with private_file(target) as fh:
+        wb.save(fh)
     with svc.write(actor) as tx:
         tx.audit("followup.review_export", details={"week": review.week_start.isoformat(), "file": target.name})
     return target

@@ -35,6 +35,7 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
+from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import pending
 from crm_tui.store.audit import PersonalChange
@@ -631,6 +632,7 @@ def _count(s: Session, actor: Actor, kind: str, extra: str = "", **params: Any) 
 
 def queue_counts(svc: Services, actor: Actor) -> dict[str, int]:
     """How many applications each of the actor's queues holds (all five kinds)."""
+    svc.check_password_current(actor)
     if not actor.can("grade.view"):
         return {k: 0 for k in QUEUES}
     with svc.store.read() as s:
@@ -985,7 +987,8 @@ def export_report(svc: Services, actor: Actor, start: date, end: date, path: str
     for row in rep.rows:
         sheet.append(list(row))
     target = Path(path)
-    wb.save(target)
+    with private_file(target) as fh:
+        wb.save(fh)
     with svc.write(actor) as tx:
         tx.audit("grade.report_export", details={"start": start.isoformat(), "end": end.isoformat(),
                                                  "rows": len(rep.rows)})

@@ -62,6 +62,7 @@ def _area_order(counter: Counter) -> int:
 
 
 def today(svc: Services, actor: Actor) -> list[WorkItem]:
+    svc.check_password_current(actor)
     load_areas()
     items: list[WorkItem] = []
     with svc.store.read() as s:

@@ -39,6 +39,7 @@ from crm_tui.domain.errors import ValidationError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services import home
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services
+from crm_tui.services.files import private_file
 
 PERMISSION_LABELS.setdefault("report.view", N_("view reports"))
 WEEKS = 12  # weeks of history in the dashboard charts
@@ -422,6 +423,7 @@ def _complaint_categories(s: Session, period: dr.Period) -> list[tuple[str, int]
 def dashboard(svc: Services, actor: Actor, *, items: bool = True) -> Dashboard:
     """What the home screen shows: today's queues for this actor, this week's headline figures and
     the chart series of the last twelve weeks. Branch-wide with report.view, else the actor's own."""
+    svc.check_password_current(actor)
     now = svc.now()
     today = now.date()
     owner = None if actor.can("report.view") else (actor.staff_id if actor.staff_id is not None else -1)
@@ -579,9 +581,8 @@ def export_text(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
     target = _target(path, ".txt")
     body = pack_text(p)
     try:
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_text(body, encoding="utf-8")
-        tmp.replace(target)
+        with private_file(target, "w", encoding="utf-8") as fh:
+            fh.write(body)
     except OSError as e:
         raise _write_error(target, e) from None
     with svc.write(actor) as tx:
@@ -677,9 +678,8 @@ def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
     sheet(_("Credit rating"), ratings_table(p.ratings.credit, _("Credit rating")))
     sheet(_("Risk rating"), ratings_table(p.ratings.risk, _("Risk rating")))
     try:
-        tmp = target.with_name(target.name + ".part")
-        wb.save(tmp)
-        tmp.replace(target)
+        with private_file(target) as fh:
+            wb.save(fh)
     except OSError as e:
         raise _write_error(target, e) from None
     with svc.write(actor) as tx:

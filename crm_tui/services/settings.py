@@ -32,6 +32,7 @@ def current(svc: Services) -> dict[str, Any]:
 
 
 def set_setting(svc: Services, actor: Actor, key: str, raw: str) -> Any:
+    svc.check_password_current(actor)
     known = defaults()
     if key not in known:
         raise ValidationError("key", "Unknown setting '{key}'. Settings: {choices}", key=key,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -141,6 +141,8 @@ def add_user_with_password(svc: Services, actor: Actor, username: str, roles: li
 
 
 def list_staff(svc: Services, actor: Actor | None = None, include_disabled: bool = True) -> list[StaffRow]:
+    if actor is not None:
+        svc.check_password_current(actor)
     with svc.store.read() as s:
         ids = [r[0] for r in s.execute(text(
             "SELECT id FROM staff" + ("" if include_disabled else " WHERE active") + " ORDER BY active DESC, username"))]
@@ -156,6 +158,7 @@ def get_staff(svc: Services, username: str) -> StaffRow:
 
 
 def _set_active(svc: Services, actor: Actor, username: str, active: bool) -> None:
+    svc.check_password_current(actor)
     target = get_staff(svc, username)
     with svc.write(actor, "staff.manage", target=username) as tx:
         if not active:
@@ -259,6 +262,7 @@ def disable_user(svc: Services, actor: Actor, username: str, *, handover_to: str
     be told of their new contact (R-CUST-11). Returns what was handed over."""
     from crm_tui.domain.validation import clean_text
 
+    svc.check_password_current(actor)
     target = get_staff(svc, username)
     clean_note = clean_text(note, "note", max_len=500, multiline=True) if note else None
     with svc.write(actor, "staff.manage", target=username) as tx:
@@ -331,6 +335,7 @@ def enable_user(svc: Services, actor: Actor, username: str) -> None:
 
 
 def set_roles(svc: Services, actor: Actor, username: str, roles: list[str]) -> tuple[str, ...]:
+    svc.check_password_current(actor)
     target = get_staff(svc, username)
     codes = sorted({parse_role(r) for r in roles})
     if not codes:
@@ -348,6 +353,7 @@ def set_roles(svc: Services, actor: Actor, username: str, roles: list[str]) -> t
 
 def reset_password(svc: Services, actor: Actor, username: str) -> str:
     """A forgotten password: the administrator issues a new one-time password."""
+    svc.check_password_current(actor)
     target = get_staff(svc, username)
     otp = passwords.one_time_password()
     with svc.write(actor, "staff.manage", target=username) as tx:
@@ -425,7 +431,8 @@ def sign_in(svc: Services, username: str, password: str) -> SignIn:
         reason = "first"
     elif passwords.password_expired(row.password_set_at, now, int(svc.setting("security", "password_max_age_days"))):
         reason = "expired"
-    return SignIn(Actor(row.id, row.username, row.display_name, frozenset(row.roles)), reason is not None, reason)
+    return SignIn(Actor(row.id, row.username, row.display_name, frozenset(row.roles),
+                        must_change_password=reason is not None), reason is not None, reason)
 
 
 def check_password(svc: Services, actor: Actor, password: str, purpose: str) -> bool:
@@ -445,20 +452,24 @@ def check_password(svc: Services, actor: Actor, password: str, purpose: str) -> 
     return ok
 
 
-def change_password(svc: Services, actor: Actor, old_password: str, new_password: str) -> None:
+def change_password(svc: Services, actor: Actor, old_password: str, new_password: str) -> Actor:
+    """The one thing a session with a one-time or expired password may do. Returns the actor the
+    session goes on with (no longer held to the password change)."""
     if not check_password(svc, actor, old_password, "password_change"):
         raise ValidationError("old_password", "The current password is wrong.")
     passwords.check_policy(new_password, username=actor.username,
                            min_length=int(svc.setting("security", "password_min_length")), old_password=old_password)
-    with svc.write(actor) as tx:
+    with svc.write(actor, password_change=True) as tx:
         tx.execute("UPDATE staff SET password_hash = :h, password_set_at = :now, must_change_password = 0"
                    " WHERE id = :i", {"h": _hasher.hash(new_password), "now": tx.now, "i": actor.staff_id})
         tx.audit("auth.password_changed", entity="staff", entity_id=actor.staff_id)
+    return replace(actor, must_change_password=False)
 
 
 def record_event(svc: Services, actor: Actor, action: str, **details: object) -> None:
-    """Sign-out, lock, unlock, user switch: events with no data change of their own."""
-    with svc.write(actor) as tx:
+    """Sign-out, lock, unlock, user switch: events with no data change of their own (allowed to a
+    session that must still change its password: signing out is)."""
+    with svc.write(actor, password_change=True) as tx:
         tx.audit(action, entity="staff", entity_id=actor.staff_id, details={k: str(v) for k, v in details.items()})
 
 
@@ -483,6 +494,7 @@ class Cover:
 def set_cover(svc: Services, actor: Actor, absent: str, backup: str, start: date, end: date,
               note: str | None = None) -> int:
     """Name a backup colleague for a date range; recorded as the handover (R-SEC-7)."""
+    svc.check_password_current(actor)
     a, b = get_staff(svc, absent), get_staff(svc, backup)
     if a.id == b.id:
         raise ValidationError("backup", "The backup must be someone other than the absent colleague.")
@@ -510,6 +522,7 @@ def set_cover(svc: Services, actor: Actor, absent: str, backup: str, start: date
 
 
 def revoke_cover(svc: Services, actor: Actor, cover_id: int) -> None:
+    svc.check_password_current(actor)
     with svc.write(actor) as tx:
         r = tx.execute("SELECT absent_id FROM ab_post WHERE id = :i AND revoked_at IS NULL", {"i": cover_id}).first()
         if r is None:
@@ -543,6 +556,7 @@ def covers(svc: Services, *, on: date | None = None, backup_id: int | None = Non
 
 def act_on_behalf(svc: Services, actor: Actor, absent_id: int) -> Actor:
     """The actor working the absent colleague's queues: allowed only during a cover in force."""
+    svc.check_password_current(actor)
     today_ = svc.now().date()
     for c in covers(svc, on=today_, backup_id=actor.staff_id):
         if c.absent_id == absent_id:

@@ -22,7 +22,10 @@ def _chief(run_cli) -> str:  # type: ignore[no-untyped-def]
     assert r.returncode == 0, r.stderr
     m = re.search(r"One-time password \(shown once\): (\S+)", r.stdout)
     assert m, r.stdout
-    return m.group(1)
+    otp, own = m.group(1), "Chenzq-pass-2026"  # a one-time password allows nothing but its change (R-SEC-1)
+    r = run_cli("--user", "kezhang", "--password-stdin", "user", "passwd", input=f"{otp}\n{otp}\n{own}\n{own}\n")
+    assert r.returncode == 0, r.stderr
+    return own
 
 
 def test_weekly_pack_printed_and_written_R_FU_5(cli_db, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -110,12 +110,12 @@ def test_r_sec_2_revealing_the_id_number_of_another_ones_customer_needs_approval
     mgr, other = crm.manager, crm.actors["customer_manager2"]
     ref = cs.create_customer(crm.svc, mgr, "person", {"name": "张三", "id_number": ID},
                              consents=[ConsentInput("身份核验", "sensitive", "signed_form")])
-    assert cs.reveal(crm.svc, mgr, ref.id, "id_number") == ID  # one's own customer: no approval
+    assert cs.reveal(crm.svc, mgr, ref.id, "id_number", "核对身份") == ID  # one's own customer: no approval
     with pytest.raises(approvals.ApprovalNeeded):
-        cs.reveal(crm.svc, other, ref.id, "id_number")
+        cs.reveal(crm.svc, other, ref.id, "id_number", "核对身份")
     rid = approvals.request(crm.svc, other, "customer.reveal_other", "核对开户资料", target=ref.number)
     approvals.approve(crm.svc, crm.actor("section_chief"), rid)
-    assert cs.reveal(crm.svc, other, ref.id, "id_number", approval_id=rid) == ID
+    assert cs.reveal(crm.svc, other, ref.id, "id_number", "核对身份", approval_id=rid) == ID
 
 
 def test_r_sec_2_restore_needs_an_approved_request_for_that_file(crm: Crm) -> None:

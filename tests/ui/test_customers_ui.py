@@ -123,10 +123,18 @@ async def test_masked_values_and_audited_reveal(ui_services, en) -> None:  # typ
         await pilot.pause()
         await pilot.press("down", "enter")  # phones
         await settle(pilot)
+        assert type(app.screen).__name__ == "PromptDialog"  # why? (R-SEC-3)
+        await type_text(pilot, "客户来电核对")
+        await pilot.press("enter")
+        await settle(pilot)
         assert type(app.screen).__name__ == "InfoDialog"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerDetailScreen)  # the value was for that view only
     from crm_tui.services import audit
 
     admin = staff_actor(ui_services, "admin")
     reveals = audit.list_entries(ui_services, admin, audit.AuditFilter(username="kezhang", action="customer.reveal"))
     assert reveals, "the reveal must be audited"
+    assert reveals[0].details["field"] == "phones" and reveals[0].details["reason"] == "客户来电核对"
     assert chief.can("customer.view_sensitive")

@@ -128,13 +128,13 @@ class CustomerListScreen(BaseScreen[None]):
         self.app.call_from_thread(self._show, page, cursor is not None, seq, keep)
 
     def _error(self, text: str, seq: int) -> None:
-        if seq == self.query_seq:
+        if seq == self.query_seq and self.is_attached:
             self.query_one("#customer-status", Static).update(text)
             self.loading_more = False
 
     def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool) -> None:
-        if seq != self.query_seq:
-            return  # a newer keystroke has asked already
+        if seq != self.query_seq or not self.is_attached:
+            return  # a newer keystroke has asked already, or the screen was closed meanwhile
         table = self.query_one("#customer-table", PlainTable)
         row_before = table.cursor_row
         if append and len(self.rows) + len(page.rows) > MAX_ROWS:
@@ -288,6 +288,8 @@ class CustomerDetailScreen(BaseScreen[None]):
         self.app.call_from_thread(self._show, view, entries)
 
     def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry]) -> None:
+        if not self.is_attached:
+            return  # closed while it loaded
         self.view = view
         self.sub_title = f"{view.number} {view.name}"
         holidays.work_calendar(self.svc)  # fresh for the ≈ marks
@@ -304,25 +306,34 @@ class CustomerDetailScreen(BaseScreen[None]):
         self.app.push_screen(CustomerFormScreen(self.svc, self.actor, self.customer_id))
 
     def action_reveal(self) -> None:
-        def done(field: str | None) -> None:
+        """Show one masked value whole: which one, why (recorded in the audit trail), then a dialog
+        that holds it for this view only; nothing keeps it afterwards."""
+        def chosen(field: str | None) -> None:
             if not field:
                 return
-            from crm_tui.services.approvals import ApprovalNeeded
-            from crm_tui.ui import approval
 
-            number = self.view.number if self.view else None
-            try:
-                value = cs.reveal(self.svc, self.actor, self.customer_id, field,
-                                  approval_id=approval.usable(self.svc, self.actor, "customer.reveal_other", number))
-            except ApprovalNeeded as e:  # another's customer's ID number (R-SEC-2)
-                approval.offer_request(self, self.svc, self.actor, e, number)
-                return
-            except CrmError as e:
-                self.notify(e.message, severity="error")
-                return
-            self.app.push_screen(InfoDialog(_("Revealed (recorded in the audit trail)"), value))
+            def reason_given(reason: str | None) -> None:
+                if not reason:
+                    return
+                from crm_tui.services.approvals import ApprovalNeeded
+                from crm_tui.ui import approval
 
-        self.app.push_screen(RevealDialog(), done)
+                number = self.view.number if self.view else None
+                try:
+                    value = cs.reveal(self.svc, self.actor, self.customer_id, field, reason,
+                                      approval_id=approval.usable(self.svc, self.actor, "customer.reveal_other", number))
+                except ApprovalNeeded as e:  # another's customer's ID number (R-SEC-2)
+                    approval.offer_request(self, self.svc, self.actor, e, number)
+                    return
+                except CrmError as e:
+                    self.notify(e.explain(), severity="error")
+                    return
+                self.app.push_screen(InfoDialog(_("Revealed (recorded in the audit trail)"), value))
+
+            self.app.push_screen(PromptDialog(_("Why do you need to see it? (recorded in the audit trail)")),
+                                 reason_given)
+
+        self.app.push_screen(RevealDialog(), chosen)
 
     def action_contact(self) -> None:
         from crm_tui.ui.screens.customer_form import ContactForm
@@ -423,7 +434,7 @@ class WatchListScreen(BaseScreen[None]):
         Binding("4", "show('few_contacts')", "Too few contacts"),
         Binding("5", "show('retention')", "Past retention"),
         Binding("ctrl+a", "approve", "Approve shared phone"),
-        Binding("ctrl+h", "handover", "Handover"),
+        Binding("ctrl+o", "handover", "Handover"),  # not Ctrl+H: terminals send it as Backspace
         Binding("enter", "open", "Open", show=False),
         Binding("escape", "app.back", "Back"),
     ]

@@ -501,7 +501,7 @@ class CardFormScreen(BaseScreen[int | None]):
             self.sub_title = f"{self.card.number} {self.card.customer}"
         elif self.customer_id is not None:
             try:
-                view = cs.get_customer(self.svc, self.actor, self.customer_id)
+                view = cs.get_customer(self.svc, self.actor, self.customer_id, purpose="ref")
                 self.sub_title = f"{view.number} {view.name}"
             except CrmError:
                 pass

@@ -358,7 +358,7 @@ class ApplicationFormScreen(BaseScreen[int | None]):
 
     def choose_by_id(self, customer_id: int) -> None:
         try:
-            view = cs.get_customer(self.svc, self.actor, customer_id)
+            view = cs.get_customer(self.svc, self.actor, customer_id, purpose="ref")
         except CrmError as e:
             self.notify(e.message, severity="error")
             return

@@ -127,9 +127,10 @@ def still_checking(screen: BaseModal | BaseScreen, selector: str) -> None:  # ty
 
 
 class ChangePasswordScreen(BaseModal[bool]):
-    """Change one's password. Forced (no Esc) at first sign-in and when the password is too old."""
+    """Change one's password. Forced (no Esc) at first sign-in and when the password is too old;
+    then signing out is the only other way on (the services refuse everything else)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+q", "app.sign_out", "Sign out"), ENTER_BINDING]
 
     def __init__(self, svc: Services, actor: Actor, *, reason: str | None = None) -> None:
         super().__init__()
@@ -175,7 +176,7 @@ class ChangePasswordScreen(BaseModal[bool]):
             self.set_focus(self.query_one("#again", Input))
             return
         try:
-            staff.change_password(self.svc, self.actor, old, new)
+            self.actor = staff.change_password(self.svc, self.actor, old, new)
         except CrmError as e:
             msg.update(e.message)
             field = getattr(e, "field", "new")
