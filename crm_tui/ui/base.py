@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
-from textual import events
+from textual import events, on
 from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from crm_tui.i18n import _
 
@@ -130,6 +130,16 @@ class _TypeAhead:
             await app.on_event(key)
 
 
+def _select_moves_on(screen: Screen, event: Select.Changed) -> None:  # type: ignore[type-arg]
+    """A choice made with Enter on a form's drop-down moves on to the next field, as Enter does in
+    a one-line field. Drop-downs that filter a list (not on a form row or dialog) stay put."""
+    select = event.select
+    if screen.focused is not select or event.value is Select.NULL:
+        return
+    if any(a.has_class(c) for a in select.ancestors for c in ("field-row", "reg-row", "dialog")):
+        screen.focus_next()
+
+
 class BaseScreen(_TypeAhead, Screen[T]):
     """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette."""
 
@@ -145,6 +155,10 @@ class BaseScreen(_TypeAhead, Screen[T]):
         if self.TITLE_MSGID:
             self.title = _(self.TITLE_MSGID)
 
+    @on(Select.Changed)
+    def _chosen_moves_on(self, event: Select.Changed) -> None:
+        _select_moves_on(self, event)
+
 
 class BaseModal(_TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
@@ -154,3 +168,111 @@ class BaseModal(_TypeAhead, ModalScreen[T]):
         super().__init__(*args, **kwargs)
         localise_bindings(self)
         self._init_type_ahead()
+
+    @on(Select.Changed)
+    def _chosen_moves_on(self, event: Select.Changed) -> None:
+        _select_moves_on(self, event)
+
+
+# -- field errors: one mechanism for every form ----------------------------------------------------
+# A refusal names each field and its reason: the reason under the field (the Static whose id is the
+# field widget's id + "-error", in any of the forms' error styles), the field itself marked, the
+# form's message line listing "field: reason" for all of them (so a form without room under its
+# fields, the register, still says which), and focus on the first refused field in Tab order.
+
+ERROR_BOXES = ".field-error, .g-error, .cmp-error"
+
+
+def _plain(widget: object) -> str:
+    for attr in ("content", "renderable"):
+        value = getattr(widget, attr, None)
+        if value is not None and not callable(value):
+            text = getattr(value, "plain", None)
+            return str(text if text is not None else value)
+    return ""
+
+
+def field_label(widget: DOMNode) -> str:
+    """What the user reads as the field's name: the label on its row, the label just above it, or
+    the text shown in it while empty (the register's one-line fields)."""
+    from textual.widgets import Label
+
+    parent = widget.parent
+    text = ""
+    if parent is not None and parent.has_class("field-row"):
+        labels = list(parent.query_children(Label))
+        text = _plain(labels[0]) if labels else ""
+    elif parent is not None:
+        before = None  # the nearest Label above, with no other field between
+        for child in parent.children:
+            if child is widget:
+                break
+            if isinstance(child, Label):
+                before = child
+            elif not any(child.has_class(c) for c in ("field-error", "g-error", "cmp-error")):
+                before = None
+        text = _plain(before) if before is not None else ""
+    if not text:
+        text = str(getattr(widget, "placeholder", "") or getattr(widget, "prompt", "") or "")
+    return text.rstrip(" *").strip()
+
+
+def clear_field_errors(screen: Screen) -> None:  # type: ignore[type-arg]
+    for box in screen.query(ERROR_BOXES):
+        box.update("")  # type: ignore[attr-defined]
+        box.display = False
+        box.remove_class("-shown")
+    for widget in screen.query(".-invalid"):
+        widget.remove_class("-invalid")
+
+
+def show_field_errors(screen: Screen, errors: Mapping[str, str], *,  # type: ignore[type-arg]
+                      widget_id: Callable[[str], str], message: str | None = "#form-message",
+                      labels: Mapping[str, str] | None = None,
+                      error_id: Callable[[str], str] | None = None) -> None:
+    """Show a refusal (``errors``: field -> reason, as ``ValidationErrors.by_field()``) on a form.
+
+    ``widget_id`` maps a service's field name to the form's widget id; ``error_id`` to the id of
+    the Static under it (default: the widget's id + "-error"); ``labels`` names a field that has
+    no widget (or overrides the label found on the form)."""
+    from rich.text import Text
+    from textual.css.query import NoMatches
+    from textual.widget import Widget
+    from textual.widgets import Static
+
+    clear_field_errors(screen)
+    named: list[str] = []
+    marked: list[Widget] = []
+    for field, reason in errors.items():
+        wid = widget_id(field)
+        try:
+            widget: Widget | None = screen.query_one("#" + wid)
+        except NoMatches:
+            widget = None
+        label = (labels or {}).get(field) or (field_label(widget) if widget is not None else "") or field
+        named.append(_("{field}: {reason}", field=label, reason=reason))
+        try:
+            box = screen.query_one("#" + (error_id(field) if error_id else wid + "-error"), Static)
+        except NoMatches:
+            box = None
+        if box is not None:
+            box.update(Text(reason))
+            box.display = True
+            box.add_class("-shown")
+        if widget is not None:
+            widget.add_class("-invalid")
+            marked.append(widget)
+    if message:
+        try:
+            line = screen.query_one(message, Static)
+        except NoMatches:
+            line = None
+        if line is not None:
+            line.update(Text(_("Nothing was saved. {fields}", fields=_("; ").join(named))))
+            line.add_class("error")
+    chain = screen.focus_chain
+    focusable = [w for w in marked if w in chain]
+    if focusable:
+        first = min(focusable, key=chain.index)
+        screen.set_focus(first)
+        first.scroll_visible()

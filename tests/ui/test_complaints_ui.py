@@ -49,8 +49,8 @@ async def test_ticket_from_registered_to_closed_by_keyboard(ui_services, en) -> 
         customer_id = form.customer[0]
         # channel (default phone) -> category: open, second entry -> severity (default) -> received -> description
         await pilot.press("tab")
-        await pilot.press("enter", "down", "down", "enter")
-        await pilot.press("tab", "tab", "tab")
+        await pilot.press("enter", "down", "down", "enter")  # the choice moves on to the severity
+        await pilot.press("tab", "tab")
         assert isinstance(app.focused, TextArea) and app.focused.id == "fld-description"
         await type_text(pilot, "排队一小时无人接待")
         await pilot.press("ctrl+s")
