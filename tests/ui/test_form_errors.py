@@ -234,3 +234,21 @@ async def test_cover_form_reads_dates_as_typed_and_names_a_bad_one(en) -> None: 
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert app.results == [("jingli", "jingli2", date(2026, 12, 8), date(2026, 12, 9), "")]
+
+
+async def test_edit_form_shows_people_by_name_and_money_as_typed(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.ui.screens.customer_form import CustomerFormScreen
+
+    jingli = staff_actor(ui_services, "jingli")
+    ref = cs.create_customer(ui_services, jingli, "org", {"name": "星河贸易有限公司", "registered_capital": "500万元"})
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "jingli")
+        await settle(pilot)
+        app.push_screen(CustomerFormScreen(ui_services, jingli, ref.id))
+        await settle(pilot)
+        form = app.screen
+        assert form.query_one("#fld-registered_capital", Input).value == "500万元"
+        owner = form.query_one("#fld-owner", Select)
+        assert owner.value == str(jingli.staff_id)
+        assert owner.query_one("SelectCurrent").label == "王建国"  # the name shows, not the id

@@ -65,7 +65,10 @@ class CustomerFormScreen(BaseScreen[int | None]):
                 for f in fields:
                     with Horizontal(classes="field-row"):
                         yield Label(_(f.label) + (" *" if f.required else ""), classes="field-label")
-                        yield self._widget(f, self.initial.get(f.name, ""))
+                        if f.name == "owner" and not f.readonly:  # by name, not the staff id
+                            yield self._owner_widget(f, self.initial.get(f.name, ""))
+                        else:
+                            yield self._widget(f, self.initial.get(f.name, ""))
                     yield Static("", id=_field_id(f.name) + "-error", classes="field-error")
             if self.customer_id is None:
                 yield Label(_("Consent (R-CUST-6)"), classes="section")
@@ -91,6 +94,11 @@ class CustomerFormScreen(BaseScreen[int | None]):
         if f.readonly:
             return Static(value or "-", id=_field_id(f.name), classes="readonly")
         return Input(value, id=_field_id(f.name), max_length=f.max_length or 200, compact=True)
+
+    def _owner_widget(self, f: "cf.FormField", value: str) -> Widget:
+        opts = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
+        chosen = value if value in {code for _n, code in opts} else Select.NULL
+        return Select(opts, value=chosen, id=_field_id(f.name), prompt=_("(choose)"), compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
