@@ -10,12 +10,13 @@ from typing import TypeVar
 
 from textual import events, on
 from textual.actions import SkipAction
-from textual.binding import Binding
+from textual.app import App
+from textual.binding import ActiveBinding, Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Select
 
-from crm_tui.i18n import _
+from crm_tui.i18n import N_, _
 
 T = TypeVar("T")
 
@@ -87,6 +88,38 @@ async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
         await asyncio.sleep(0.01)
 
 
+# Textual's own widgets describe their keys in English ("Dismiss menu", "Move cursor left"). Those a
+# clerk uses are translated here; the rest (selection by word, scroll right ...) are hidden from the
+# footer and F1, where they meant nothing to a clerk and showed English in a Chinese interface.
+# ("Up"/"Down" stay hidden: those msgids mean a grade going up or down.)
+WIDGET_KEYS = frozenset((
+    N_("Dismiss menu"), N_("Show menu"), N_("Select"), N_("Toggle"), N_("Toggle option"),
+    N_("Cursor up"), N_("Cursor down"), N_("First"), N_("Last"),
+    N_("Page up"), N_("Page down"), N_("Page Up"), N_("Page Down"), N_("Top"), N_("Bottom"),
+    N_("Delete character left"), N_("Delete character right"), N_("Delete all to the left"),
+    N_("Go to start"), N_("Go to end"), N_("Copy selected text"), N_("Cut selected text"),
+    N_("Paste text from the clipboard"), N_("Copy"), N_("Cut"), N_("Paste"), N_("Undo"), N_("Redo"),
+    N_("Next tab"), N_("Previous tab"), N_("Press button"),
+))
+
+
+class _ClerkKeys:
+    """The keys the footer and F1 list: the screen's and the app's (already in the UI language, and
+    hidden by ``check_action`` when the role lacks the permission), and of the focused widget only
+    those in :data:`WIDGET_KEYS`, translated."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        out: dict[str, ActiveBinding] = {}
+        for key, active in super().active_bindings.items():  # type: ignore[misc]
+            node = active.node
+            if isinstance(node, (Screen, App)):
+                out[key] = active
+            elif active.binding.description in WIDGET_KEYS:
+                out[key] = active._replace(binding=replace(active.binding, description=_(active.binding.description)))
+        return out
+
+
 class _TypeAhead:
     """Keys typed while a screen is being built are kept and delivered once it is ready.
 
@@ -140,7 +173,7 @@ def _select_moves_on(screen: Screen, event: Select.Changed) -> None:  # type: ig
         screen.focus_next()
 
 
-class BaseScreen(_TypeAhead, Screen[T]):
+class BaseScreen(_ClerkKeys, _TypeAhead, Screen[T]):
     """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette."""
 
     TITLE_MSGID = ""
@@ -160,7 +193,7 @@ class BaseScreen(_TypeAhead, Screen[T]):
         _select_moves_on(self, event)
 
 
-class BaseModal(_TypeAhead, ModalScreen[T]):
+class BaseModal(_ClerkKeys, _TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
 
