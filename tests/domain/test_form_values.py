@@ -91,3 +91,22 @@ def test_bad_dates_are_refused_with_their_field(typed: str) -> None:
     with pytest.raises(ValidationError) as e:
         parse_day(typed, "start", today=TODAY, allow_future=True)
     assert e.value.field == "start"
+
+
+def test_an_unknown_role_lists_the_roles_by_name_in_the_ui_language() -> None:
+    from crm_tui.domain.roles import parse_role
+    from crm_tui.i18n import get_language, set_language
+
+    old = get_language()
+    try:
+        set_language("zh_CN")
+        with pytest.raises(ValidationError) as e:
+            parse_role("boss")
+        assert "前台" in e.value.message and "front_desk" not in e.value.message
+        set_language("en")
+        with pytest.raises(ValidationError) as e:
+            parse_role("boss")
+        assert "Front desk" in e.value.message
+        assert parse_role("前台") == parse_role("Front desk") == "front_desk"
+    finally:
+        set_language(old)
