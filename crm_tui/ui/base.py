@@ -173,11 +173,27 @@ def _select_moves_on(screen: Screen, event: Select.Changed) -> None:  # type: ig
         screen.focus_next()
 
 
+def may(node: DOMNode, action: str) -> bool | None:
+    """``check_action`` for a screen's ``ACTION_PERMISSIONS`` (action -> the permission, or any of
+    several, its service needs): an action the signed-in role may not use is hidden from the footer,
+    F1 and the palette, and its key does nothing (no file name asked for, then refused)."""
+    needs = getattr(node, "ACTION_PERMISSIONS", {}).get(action)
+    actor = getattr(node, "actor", None)
+    if needs is None or actor is None:
+        return True
+    return any(actor.can(p) for p in ((needs,) if isinstance(needs, str) else needs))
+
+
 class BaseScreen(_ClerkKeys, _TypeAhead, Screen[T]):
-    """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette."""
+    """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette.
+    ``ACTION_PERMISSIONS`` (action -> permission) hides what the role may not do (:func:`may`)."""
 
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
+    ACTION_PERMISSIONS: Mapping[str, str | tuple[str, ...]] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return may(self, action)
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

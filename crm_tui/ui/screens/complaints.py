@@ -98,6 +98,7 @@ class ComplaintListScreen(BaseScreen[None]):
         Binding("ctrl+r", "report", "Report"),
         Binding("escape", "app.back", "Back"),
     ]
+    ACTION_PERMISSIONS = {"new": "complaint.create", "report": "report.view"}
 
     def __init__(self, svc: Services, actor: Actor, queue: str | None = None) -> None:
         super().__init__()
@@ -746,6 +747,7 @@ class FeedbackScreen(BaseScreen[None]):
         Binding("ctrl+n", "new_ticket", "New complaint"),
         Binding("escape", "app.back", "Back"),
     ]
+    ACTION_PERMISSIONS = {"add": "feedback.create", "to_ticket": "complaint.create", "new_ticket": "complaint.create"}
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int, customer_label: str) -> None:
         super().__init__()
