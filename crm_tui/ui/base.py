@@ -112,6 +112,8 @@ class _ClerkKeys:
     def active_bindings(self) -> dict[str, ActiveBinding]:
         out: dict[str, ActiveBinding] = {}
         for key, active in super().active_bindings.items():  # type: ignore[misc]
+            if key.startswith("super+"):  # the macOS command key: not on the branch's keyboards
+                continue
             node = active.node
             if isinstance(node, (Screen, App)):
                 out[key] = active
