@@ -27,7 +27,7 @@ from crm_tui.domain import config
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import Option, choose
 from crm_tui.domain.errors import Conflict, ValidationError
-from crm_tui.domain.validation import clean_text
+from crm_tui.domain.validation import clean_text, parse_day, validate_budget
 from crm_tui.i18n import N_
 
 __all__ = [
@@ -185,9 +185,9 @@ def _date(value: str | None, field: str, *, required: bool, today: date) -> date
         if required:
             raise ValidationError(field, "This field is required")
         return None
-    try:
-        d = date.fromisoformat(text)
-    except ValueError:
+    try:  # 2026-12-6, 12/6 (this year) ...
+        d = parse_day(text, field, today=today, allow_future=True, earliest=date.min)
+    except ValidationError:
         raise ValidationError(field, "Write the date as YYYY-MM-DD") from None
     if d > today:
         raise ValidationError(field, "The date cannot be later than today")
@@ -200,7 +200,7 @@ def validate_card(raw: Mapping[str, str], today: date, sources: Mapping[str, Opt
                   partial: bool = False) -> tuple[dict[str, Any], list[ValidationError]]:
     """Check a card form. ``raw`` holds typed text; returns (clean values, errors).
 
-    Required when creating: first_reception_date, intent_level, source. ``partial``: only the
+    Required when creating: first_reception_date and summary, intent_level, source. ``partial``: only the
     keys present are checked (an edit). Intent levels that end a card cannot be set here: record
     a visit or close the card instead.
     """
@@ -231,9 +231,12 @@ def validate_card(raw: Mapping[str, str], today: date, sources: Mapping[str, Opt
             return choose(v, "purchase_method", policy.purchase_methods) if v else None
         checks.append(("purchase_method", pm))
     for name, (max_len, multiline) in _TEXT_FIELDS.items():
-        if want(name):
-            checks.append((name, lambda n=name, m=max_len, ml=multiline: clean_text(raw.get(n), n, max_len=m,
-                                                                                  multiline=ml)))
+        if want(name) and name != "budget":
+            checks.append((name, lambda n=name, m=max_len, ml=multiline: clean_text(
+                raw.get(n), n, max_len=m, multiline=ml, required=n == "first_reception_summary")))
+    if want("budget"):  # an amount, a range or an approximation, kept as typed (validate_budget)
+        checks.append(("budget", lambda: clean_text(validate_budget(raw.get("budget"), "budget") or None, "budget",
+                                                    max_len=_TEXT_FIELDS["budget"][0])))
     for name, check in checks:
         try:
             clean[name] = check()
@@ -298,9 +301,9 @@ def validate_visit(raw: Mapping[str, str], now: datetime) -> tuple[CleanVisit | 
         text = (raw.get("next_due") or "").strip()
         if not text:
             return None
-        try:
-            d = date.fromisoformat(text)
-        except ValueError:
+        try:  # 2026-12-6, 12/6 (this year) ...
+            d = parse_day(text, "next_due", today=now.date(), allow_future=True, earliest=date.min)
+        except ValidationError:
             raise ValidationError("next_due", "Write the date as YYYY-MM-DD") from None
         visit_day = (out.get("at") or now).date()
         if d <= visit_day:

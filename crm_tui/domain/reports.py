@@ -75,12 +75,32 @@ def share(part: int | None, whole: int | None) -> float | None:
     return (part or 0) / whole
 
 
+class Figure(str):
+    """A number as the screen and the text report show it (``82%``, ``4.50``, ``1,000,000``) that
+    keeps its value and a spreadsheet number format, so an XLSX cell holds the number (Excel sums
+    and sorts it) and shows it the same way."""
+
+    value: float
+    number_format: str
+
+    def __new__(cls, text: str, value: float, number_format: str) -> Figure:
+        obj = super().__new__(cls, text)
+        obj.value = value
+        obj.number_format = number_format
+        return obj
+
+
 def pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.0f}%"
+    return "—" if x is None else Figure(f"{x * 100:.0f}%", x, "0%")
 
 
 def num(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
+    return "—" if x is None else Figure(f"{x:.{digits}f}", round(x, digits), "0." + "0" * digits if digits else "0")
+
+
+def amount(x: float | int | None) -> str:
+    """A whole amount with thousands separators (credit limits in yuan)."""
+    return "—" if x is None else Figure(f"{x:,}", x, "#,##0")
 
 
 def _pad(s: str, width: int, right: bool) -> str:

@@ -61,7 +61,8 @@ def parse_role(text: str, field: str = "roles") -> str:
         if key.lower() in (code, role.name_en.lower()) or key == role.name_zh:
             return code
     raise ValidationError(
-        field, "Unknown role '{role}'. Roles: {choices}", role=key, choices=", ".join(role_codes())
+        field, "Unknown role '{role}'. Roles: {choices}", role=key,
+        choices=("、" if get_language() == "zh_CN" else ", ").join(r.name for r in all_roles().values()),  # by name
     )
 
 

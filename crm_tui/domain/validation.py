@@ -40,6 +40,8 @@ __all__ = [
     "MAX_MONEY",
     "Phone",
     "clean_text",
+    "format_day",
+    "format_money",
     "id_number_birth_date",
     "id_number_gender",
     "is_blank",
@@ -47,6 +49,8 @@ __all__ = [
     "mask_phone",
     "normalise_phone",
     "optional",
+    "parse_day",
+    "validate_budget",
     "validate_choice",
     "validate_date",
     "validate_email",
@@ -772,6 +776,88 @@ def validate_money(value: str | None, field: str) -> Decimal:
         if cents != amount:
             raise ValidationError(field, "At most 2 decimal places")
         return abs(cents)
+
+
+_WAN = Decimal(10_000)
+_YI = Decimal(100_000_000)
+
+
+def format_money(amount: Decimal | int | str) -> str:
+    """An amount in yuan written as people write it, so that :func:`validate_money` reads it back
+    to the same value: whole 亿 or 万 with their unit (``500万元``, ``1.5亿元``), otherwise yuan
+    (``1280元``, ``1280.50元``)."""
+    value = Decimal(str(amount)).quantize(_CENT)
+    for unit, size in (("亿元", _YI), ("万元", _WAN)):
+        if value >= size:
+            scaled = value / size
+            if scaled == scaled.to_integral_value() or (scaled * 100) == (scaled * 100).to_integral_value():
+                text = format(scaled.normalize(), "f")
+                return text + unit
+    if value == value.to_integral_value():
+        return f"{int(value)}元"
+    return f"{value}元"
+
+
+_BUDGET = re.compile(
+    r"(?P<pre>约|大约|大概)?(?P<low>[0-9][0-9,.]*(?:万元|万|亿元|亿|元)?)"
+    r"(?:(?:-|~|～|—|到|至)(?P<high>[0-9][0-9,.]*(?:万元|万|亿元|亿|元)?))?"
+    r"(?P<post>左右|以内|以下|以上|上下)?"
+)
+
+
+def validate_budget(value: str | None, field: str = "budget") -> str:
+    """A budget as a customer states it: an amount (``12万``, ``150000``, ``12.5万元``), a range
+    (``20-25万``, ``20万到25万``) or an approximation (``15万左右``, ``30万以内``, ``约20万``).
+    Each amount must read as money (:func:`validate_money`; the unit of the upper end applies to
+    a lower end written without one); the text is kept as typed, so it is shown back the same way.
+    Blank gives ``""``."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value or ""))
+    if not text:
+        return ""
+    match = _BUDGET.fullmatch(text)
+    if not match:
+        raise ValidationError(field, "Enter a budget such as 15万, 20-25万 or 30万以内")
+    high = match["high"]
+    low = match["low"]
+    if high:
+        unit = re.search(r"(万元|万|亿元|亿|元)$", high)
+        if unit and not re.search(r"(万元|万|亿元|亿|元)$", low):
+            low += unit[1]
+    try:
+        amounts = [validate_money(part, field) for part in (low, high) if part]
+    except ValidationError:
+        raise ValidationError(field, "Enter a budget such as 15万, 20-25万 or 30万以内") from None
+    if len(amounts) == 2 and amounts[0] > amounts[1]:
+        raise ValidationError(field, "The lower end of the range is above the upper end")
+    if all(a == 0 for a in amounts):
+        raise ValidationError(field, "Enter a budget such as 15万, 20-25万 or 30万以内")
+    return text
+
+
+_MONTH_DAY = (
+    re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})"),
+    re.compile(r"([0-9]{1,2}) ?月 ?([0-9]{1,2}) ?[日号]?"),
+)
+
+
+def parse_day(value: str | date | None, field: str, *, today: date, allow_future: bool = False,
+              earliest: date = EARLIEST_DATE) -> date:
+    """A date as a clerk types it on a form: everything :func:`validate_date` reads
+    (``2026-12-6``, ``2026/12/06``, ``2026年12月6日``), and month and day alone (``12/6``, ``12-6``,
+    ``12月6日``), which mean that day of ``today``'s year."""
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        for pattern in _MONTH_DAY:
+            match = pattern.fullmatch(text)
+            if match:
+                value = f"{today.year}-{int(match[1])}-{int(match[2])}"
+                break
+    return validate_date(value, field, today=today, allow_future=allow_future, earliest=earliest)
+
+
+def format_day(value: date) -> str:
+    """A date shown back on a form: ``2026-12-06``, which :func:`parse_day` reads."""
+    return value.isoformat()
 
 
 # --------------------------------------------------------------------------------------------

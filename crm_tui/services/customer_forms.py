@@ -20,6 +20,7 @@ from crm_tui.domain.customers import (
     PhoneInput,
     fields_of,
 )
+from crm_tui.domain.validation import format_money
 from crm_tui.i18n import N_
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
@@ -108,7 +109,9 @@ def form_values(svc: Services, actor: Actor, customer_id: int) -> FormData:
         from crm_tui.services import grades
 
         values["grade"] = grades.standard(svc).label(view.grade)
-    values["owner"] = str(view.owner_id or "")
+    values["owner"] = str(view.owner_id or "")  # the form shows it by name (owner_choices)
+    if values.get("registered_capital"):  # as typed: 500万元, not 5000000.00
+        values["registered_capital"] = format_money(values["registered_capital"])
     values["staff_contacts"] = " ".join(str(i) for i, _n in view.staff_contacts)
     for i, phone in enumerate(view.phones[:PHONE_SLOTS], start=1):
         values[f"phone{i}"] = phone.number

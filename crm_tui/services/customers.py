@@ -1742,6 +1742,9 @@ _LIST_COLUMNS = (("number", N_("Customer number")), ("name", N_("Name")), ("kind
                  ("phone", N_("Phone")), ("tags", N_("Tags")), ("important", N_("Important customer")))
 
 
+_LIST_WIDTHS = {"number": 16, "name": 24, "phone": 15, "owner": 10, "tags": 24, "category": 10}
+
+
 def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters, path: str | Path,
                 fmt: str = "xlsx", *, approval_id: int | None = None) -> int:
     """The customer list (客户一览表, R-CUST-12) for the query and filters, as XLSX or CSV (UTF-8
@@ -1793,8 +1796,15 @@ def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters,
     else:
         from openpyxl import Workbook
 
+        from openpyxl.utils import get_column_letter
+        from rich.cells import cell_len
+
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(_("Customer list")[:31])
+        ws.freeze_panes = "A2"  # the header row stays when scrolling
+        for i, (key, title) in enumerate(zip((k for k, _l in _LIST_COLUMNS), header), start=1):
+            # set before the rows (a write-only sheet streams them): the header or the column's usual content
+            ws.column_dimensions[get_column_letter(i)].width = max(cell_len(title) + 2, _LIST_WIDTHS.get(key, 8))
         ws.append(header)
         for line in all_rows():
             ws.append(line)

@@ -991,7 +991,8 @@ def card_from_register(svc: Services, actor: Actor, entry_id: int, *, level: str
     arrived = _dt(e["arrived_at"])
     assert arrived is not None
     raw_card = {"first_reception_date": arrived.date().isoformat(), "intent_level": level, "source": e["source"],
-                "product": e["product"] or "", "first_reception_summary": e["summary"] or ""}
+                "product": e["product"] or "", "first_reception_summary": e["summary"] or _("From the front-desk register line of {date}",
+                                                             date=arrived.date().isoformat())}
     return create_card(svc, actor, customer_id, raw_card, owner=consultant or "", register_id=entry_id)
 
 

@@ -527,9 +527,10 @@ def staff_table(rows: Iterable[StaffRow]) -> tuple[list[str], list[list[Any]]]:
 
 def ratings_table(rows: Iterable[RatingRow], title: str) -> tuple[list[str], list[list[Any]]]:
     return ([title, _("Customers"), _("Credit limit (yuan)"), _("Payment term (days)"), _("Prepayment")],
-            [[r.label, r.customers, "—" if r.credit_limit is None else f"{r.credit_limit:,}",
+            [[r.label, r.customers, dr.amount(r.credit_limit),
               "—" if r.term_days is None else r.term_days,
-              "—" if r.prepayment_pct is None else f"{r.prepayment_pct}%"] for r in rows])
+              "—" if r.prepayment_pct is None else dr.Figure(f"{r.prepayment_pct}%", r.prepayment_pct / 100, "0%")]
+             for r in rows])
 
 
 def _title(p: Pack) -> str:
@@ -612,13 +613,16 @@ def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
             c.font = bold
         for r in rows:
             ws.append([_cell(v) for v in r])
-        for i, h in enumerate(header, start=1):
-            width = max([len(str(h)) * 2] + [len(str(r[i - 1])) + 2 for r in rows]) if rows else len(str(h)) * 2
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(40, max(8, width))
+            for c, v in zip(ws[ws.max_row], r):
+                if isinstance(v, dr.Figure):  # a number with its format: Excel sums and sorts it
+                    c.number_format = v.number_format
+        _widths(ws, [header, *rows])
+        ws.freeze_panes = "A2"
         return ws
 
     ws = sheet(_("Summary"), summary_table(p), first=True)
     ws.insert_rows(1, 2)
+    ws.freeze_panes = "A4"  # the header row moved down under the title
     ws["A1"] = _title(p)
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = _("Made {at}", at=f"{p.made_at:%Y-%m-%d %H:%M}")
@@ -630,10 +634,16 @@ def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
     for c in wk[1]:
         c.font = bold
     for w in p.weeks:
-        wk.append([f"{w.week:%m-%d}", w.new_customers, w.complaints,
+        wk.append([w.week, w.new_customers, w.complaints,
                    None if w.within_share is None else round(w.within_share * 100, 1),
                    None if w.satisfaction is None else round(w.satisfaction, 2),
                    None if w.survey is None else round(w.survey, 2)])
+        row = wk[wk.max_row]
+        row[0].number_format = "yyyy-mm-dd"  # a date, not text
+        row[3].number_format = "0.0"
+        row[4].number_format = row[5].number_format = "0.00"
+    _widths(wk, [[_c.value for _c in r] for r in wk.iter_rows()])
+    wk.freeze_panes = "A2"
     n = len(p.weeks) + 1
     cats = Reference(wk, min_col=1, min_row=2, max_row=n)
     for col, title, anchor, kind in ((2, _("New customers per week"), "H2", "bar"),
@@ -651,6 +661,8 @@ def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
     cw.append([_("Complaint category"), _("Complaints")])
     for r in p.complaint_categories:
         cw.append(list(r))
+    _widths(cw, [[_c.value for _c in r] for r in cw.iter_rows()])
+    cw.freeze_panes = "A2"
 
     dist = sheet(_("Category and grade"), distribution_table(p.distribution))
     if p.distribution.categories and p.distribution.grades:
@@ -667,6 +679,9 @@ def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
     src.append([_("Information source"), _("Cards"), _("Won"), _("Lost"), _("Conversion (%)")])
     for r in p.sources:
         src.append([r.source, r.cards, r.won, r.lost, None if r.conversion is None else round(r.conversion * 100, 1)])
+        src.cell(src.max_row, 5).number_format = "0.0"
+    _widths(src, [[_c.value for _c in r] for r in src.iter_rows()])
+    src.freeze_panes = "A2"
     if p.sources:
         chart = BarChart()
         chart.title = _("Follow-up conversion by source")
@@ -689,5 +704,20 @@ def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
 
 
 def _cell(v: Any) -> Any:
-    """Percentages and dashes stay text in the tables; plain numbers stay numbers."""
+    """Figures (percentages, averages, amounts) become numbers (their format is set on the cell);
+    a dash (nothing to show) an empty cell."""
+    if isinstance(v, dr.Figure):
+        return v.value
     return None if v == "—" else v
+
+
+def _widths(ws: Any, rows: list[list[Any]]) -> None:
+    """Each column as wide as its widest value (Chinese characters count twice), 8 to 40."""
+    from rich.cells import cell_len
+
+    def shown(v: Any) -> str:
+        return "" if v is None else f"{v:%Y-%m-%d}" if isinstance(v, date) else str(v)
+
+    for i in range(max((len(r) for r in rows), default=0)):
+        width = max((cell_len(shown(r[i])) for r in rows if i < len(r)), default=0) + 2
+        ws.column_dimensions[ws.cell(1, i + 1).column_letter].width = min(40, max(8, width))

@@ -432,7 +432,12 @@ class CrmApp(App[None]):
         cmds.append((_("Switch language 中文/English"), _("Change the interface language"), "switch_language"))
         cmds.append((_("Quit"), _("Close the application"), "quit_app"))
         if not self.password_pending:
+            from textual.actions import parse
+
             for extra in getattr(self.screen, "palette_commands", lambda: [])():
+                target, name, params = parse(extra[2])
+                if target == "screen" and self.screen.check_action(name, params) is False:
+                    continue  # the role may not: not offered (the screen's ACTION_PERMISSIONS, check_action)
                 cmds.append(extra)
         return cmds
 

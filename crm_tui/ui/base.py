@@ -8,14 +8,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
-from textual import events
+from textual import events, on
 from textual.actions import SkipAction
-from textual.binding import Binding
+from textual.app import App
+from textual.binding import ActiveBinding, Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
-from crm_tui.i18n import _
+from crm_tui.i18n import N_, _
 
 T = TypeVar("T")
 
@@ -87,6 +88,40 @@ async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
         await asyncio.sleep(0.01)
 
 
+# Textual's own widgets describe their keys in English ("Dismiss menu", "Move cursor left"). Those a
+# clerk uses are translated here; the rest (selection by word, scroll right ...) are hidden from the
+# footer and F1, where they meant nothing to a clerk and showed English in a Chinese interface.
+# ("Up"/"Down" stay hidden: those msgids mean a grade going up or down.)
+WIDGET_KEYS = frozenset((
+    N_("Dismiss menu"), N_("Show menu"), N_("Select"), N_("Toggle"), N_("Toggle option"),
+    N_("Cursor up"), N_("Cursor down"), N_("First"), N_("Last"),
+    N_("Page up"), N_("Page down"), N_("Page Up"), N_("Page Down"), N_("Top"), N_("Bottom"),
+    N_("Delete character left"), N_("Delete character right"), N_("Delete all to the left"),
+    N_("Go to start"), N_("Go to end"), N_("Copy selected text"), N_("Cut selected text"),
+    N_("Paste text from the clipboard"), N_("Copy"), N_("Cut"), N_("Paste"), N_("Undo"), N_("Redo"),
+    N_("Next tab"), N_("Previous tab"), N_("Press button"),
+))
+
+
+class _ClerkKeys:
+    """The keys the footer and F1 list: the screen's and the app's (already in the UI language, and
+    hidden by ``check_action`` when the role lacks the permission), and of the focused widget only
+    those in :data:`WIDGET_KEYS`, translated."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        out: dict[str, ActiveBinding] = {}
+        for key, active in super().active_bindings.items():  # type: ignore[misc]
+            if key.startswith("super+"):  # the macOS command key: not on the branch's keyboards
+                continue
+            node = active.node
+            if isinstance(node, (Screen, App)):
+                out[key] = active
+            elif active.binding.description in WIDGET_KEYS:
+                out[key] = active._replace(binding=replace(active.binding, description=_(active.binding.description)))
+        return out
+
+
 class _TypeAhead:
     """Keys typed while a screen is being built are kept and delivered once it is ready.
 
@@ -130,11 +165,37 @@ class _TypeAhead:
             await app.on_event(key)
 
 
-class BaseScreen(_TypeAhead, Screen[T]):
-    """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette."""
+def _select_moves_on(screen: Screen, event: Select.Changed) -> None:  # type: ignore[type-arg]
+    """A choice made with Enter on a form's drop-down moves on to the next field, as Enter does in
+    a one-line field. Drop-downs that filter a list (not on a form row or dialog) stay put."""
+    select = event.select
+    if screen.focused is not select or event.value is Select.NULL:
+        return
+    if any(a.has_class(c) for a in select.ancestors for c in ("field-row", "reg-row", "dialog")):
+        screen.focus_next()
+
+
+def may(node: DOMNode, action: str) -> bool | None:
+    """``check_action`` for a screen's ``ACTION_PERMISSIONS`` (action -> the permission, or any of
+    several, its service needs): an action the signed-in role may not use is hidden from the footer,
+    F1 and the palette, and its key does nothing (no file name asked for, then refused)."""
+    needs = getattr(node, "ACTION_PERMISSIONS", {}).get(action)
+    actor = getattr(node, "actor", None)
+    if needs is None or actor is None:
+        return True
+    return any(actor.can(p) for p in ((needs,) if isinstance(needs, str) else needs))
+
+
+class BaseScreen(_ClerkKeys, _TypeAhead, Screen[T]):
+    """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette.
+    ``ACTION_PERMISSIONS`` (action -> permission) hides what the role may not do (:func:`may`)."""
 
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
+    ACTION_PERMISSIONS: Mapping[str, str | tuple[str, ...]] = {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return may(self, action)
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -145,8 +206,12 @@ class BaseScreen(_TypeAhead, Screen[T]):
         if self.TITLE_MSGID:
             self.title = _(self.TITLE_MSGID)
 
+    @on(Select.Changed)
+    def _chosen_moves_on(self, event: Select.Changed) -> None:
+        _select_moves_on(self, event)
 
-class BaseModal(_TypeAhead, ModalScreen[T]):
+
+class BaseModal(_ClerkKeys, _TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
 
@@ -154,3 +219,111 @@ class BaseModal(_TypeAhead, ModalScreen[T]):
         super().__init__(*args, **kwargs)
         localise_bindings(self)
         self._init_type_ahead()
+
+    @on(Select.Changed)
+    def _chosen_moves_on(self, event: Select.Changed) -> None:
+        _select_moves_on(self, event)
+
+
+# -- field errors: one mechanism for every form ----------------------------------------------------
+# A refusal names each field and its reason: the reason under the field (the Static whose id is the
+# field widget's id + "-error", in any of the forms' error styles), the field itself marked, the
+# form's message line listing "field: reason" for all of them (so a form without room under its
+# fields, the register, still says which), and focus on the first refused field in Tab order.
+
+ERROR_BOXES = ".field-error, .g-error, .cmp-error"
+
+
+def _plain(widget: object) -> str:
+    for attr in ("content", "renderable"):
+        value = getattr(widget, attr, None)
+        if value is not None and not callable(value):
+            text = getattr(value, "plain", None)
+            return str(text if text is not None else value)
+    return ""
+
+
+def field_label(widget: DOMNode) -> str:
+    """What the user reads as the field's name: the label on its row, the label just above it, or
+    the text shown in it while empty (the register's one-line fields)."""
+    from textual.widgets import Label
+
+    parent = widget.parent
+    text = ""
+    if parent is not None and parent.has_class("field-row"):
+        labels = list(parent.query_children(Label))
+        text = _plain(labels[0]) if labels else ""
+    elif parent is not None:
+        before = None  # the nearest Label above, with no other field between
+        for child in parent.children:
+            if child is widget:
+                break
+            if isinstance(child, Label):
+                before = child
+            elif not any(child.has_class(c) for c in ("field-error", "g-error", "cmp-error")):
+                before = None
+        text = _plain(before) if before is not None else ""
+    if not text:
+        text = str(getattr(widget, "placeholder", "") or getattr(widget, "prompt", "") or "")
+    return text.rstrip(" *").strip()
+
+
+def clear_field_errors(screen: Screen) -> None:  # type: ignore[type-arg]
+    for box in screen.query(ERROR_BOXES):
+        box.update("")  # type: ignore[attr-defined]
+        box.display = False
+        box.remove_class("-shown")
+    for widget in screen.query(".-invalid"):
+        widget.remove_class("-invalid")
+
+
+def show_field_errors(screen: Screen, errors: Mapping[str, str], *,  # type: ignore[type-arg]
+                      widget_id: Callable[[str], str], message: str | None = "#form-message",
+                      labels: Mapping[str, str] | None = None,
+                      error_id: Callable[[str], str] | None = None) -> None:
+    """Show a refusal (``errors``: field -> reason, as ``ValidationErrors.by_field()``) on a form.
+
+    ``widget_id`` maps a service's field name to the form's widget id; ``error_id`` to the id of
+    the Static under it (default: the widget's id + "-error"); ``labels`` names a field that has
+    no widget (or overrides the label found on the form)."""
+    from rich.text import Text
+    from textual.css.query import NoMatches
+    from textual.widget import Widget
+    from textual.widgets import Static
+
+    clear_field_errors(screen)
+    named: list[str] = []
+    marked: list[Widget] = []
+    for field, reason in errors.items():
+        wid = widget_id(field)
+        try:
+            widget: Widget | None = screen.query_one("#" + wid)
+        except NoMatches:
+            widget = None
+        label = (labels or {}).get(field) or (field_label(widget) if widget is not None else "") or field
+        named.append(_("{field}: {reason}", field=label, reason=reason))
+        try:
+            box = screen.query_one("#" + (error_id(field) if error_id else wid + "-error"), Static)
+        except NoMatches:
+            box = None
+        if box is not None:
+            box.update(Text(reason))
+            box.display = True
+            box.add_class("-shown")
+        if widget is not None:
+            widget.add_class("-invalid")
+            marked.append(widget)
+    if message:
+        try:
+            line = screen.query_one(message, Static)
+        except NoMatches:
+            line = None
+        if line is not None:
+            line.update(Text(_("Nothing was saved. {fields}", fields=_("; ").join(named))))
+            line.add_class("error")
+    chain = screen.focus_chain
+    focusable = [w for w in marked if w in chain]
+    if focusable:
+        first = min(focusable, key=chain.index)
+        screen.set_focus(first)
+        first.scroll_visible()

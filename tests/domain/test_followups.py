@@ -80,12 +80,14 @@ def test_card_number_format() -> None:
 def test_r_fu_2_card_validation_required_and_levels() -> None:
     today = date(2026, 11, 23)
     clean, errors = fd.validate_card({}, today, customer_policy().sources)
-    assert {e.field for e in errors} == {"first_reception_date", "intent_level", "source"}
-    clean, errors = fd.validate_card({"first_reception_date": "2026-11-24", "intent_level": "o", "source": "x"},
-                                     today, customer_policy().sources)
+    assert {e.field for e in errors} == {"first_reception_date", "intent_level", "source",
+                                         "first_reception_summary"}
+    clean, errors = fd.validate_card({"first_reception_date": "2026-11-24", "intent_level": "o", "source": "x",
+                                      "first_reception_summary": "到店看车"}, today, customer_policy().sources)
     assert {e.field for e in errors} == {"first_reception_date", "intent_level", "source"}
     clean, errors = fd.validate_card({"first_reception_date": "2026-11-20", "intent_level": "h", "source": "网络",
-                                      "budget": "20万", "purchase_method": "loan"}, today, customer_policy().sources)
+                                      "budget": "20万", "purchase_method": "loan", "first_reception_summary": "到店看车"},
+                                     today, customer_policy().sources)
     assert not errors
     assert clean["intent_level"] == "H" and clean["source"] == "online" and clean["purchase_method"] == "loan"
 

@@ -372,7 +372,9 @@ def test_export_the_list_as_csv_and_xlsx(crm: Crm, tmp_path: Path) -> None:
     assert rows[0][:2] == ["Customer number", "Name"] and {r[1] for r in rows[1:]} == {"张三", "张三丰"}
     assert rows[1][6] == "138****8000"
     n = cs.export_list(crm.svc, chief, "", cs.SearchFilters(category="signed"), tmp_path / "l.xlsx", "xlsx")
-    assert n == 2 and load_workbook(tmp_path / "l.xlsx").active.max_row == 3
+    sheet = load_workbook(tmp_path / "l.xlsx").active
+    assert n == 2 and sheet.max_row == 3
+    assert sheet.freeze_panes == "A2" and sheet.column_dimensions["B"].width >= 20  # names fit (issue 21)
     details = [json.loads(r["details"]) for r in audit_rows(crm, "customer.export")]
     assert [d["rows"] for d in details] == [2, 2]
     with pytest.raises(PermissionDenied):

@@ -66,7 +66,7 @@ def test_r_fu_2_bad_card_input_writes_nothing(crm: Crm) -> None:
     before = counts(crm)
     with pytest.raises(ValidationErrors) as e:
         fu.create_card(crm.svc, crm.manager, cid, {"intent_level": "Q", "source": "", "first_reception_date": "x"})
-    assert set(e.value.by_field()) == {"intent_level", "source", "first_reception_date"}
+    assert set(e.value.by_field()) == {"intent_level", "source", "first_reception_date", "first_reception_summary"}
     with pytest.raises(ValidationErrors) as e:
         fu.create_card(crm.svc, crm.manager, cid, CARD, owner="nobody")
     assert "owner" in e.value.by_field()

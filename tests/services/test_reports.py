@@ -6,7 +6,7 @@ The clock stands at Monday 2026-11-23 10:00. "This week" is 11-23..11-29, "last 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -255,13 +255,13 @@ def test_weekly_pack_xlsx_and_text(crm, data, tmp_path: Path) -> None:  # type: 
     assert wb.sheetnames[0] == "Summary"
     summary = {r[0]: r[1:] for r in wb["Summary"].iter_rows(min_row=4, values_only=True)}
     assert summary["New customers"] == (2, 1)
-    assert summary["Complaints within the time limits"] == ("50%", None)  # none received the week before
+    assert summary["Complaints within the time limits"] == (0.5, None)  # a number shown as 50%; none the week before
     weeks = wb["By week"]
     assert len(weeks._charts) == 4
-    assert [c.value for c in weeks[weeks.max_row]][:4] == ["11-16", 2, 2, 50.0]
+    assert [c.value for c in weeks[weeks.max_row]][:4] == [datetime(2026, 11, 16), 2, 2, 50.0]  # a date cell
     staff = list(wb["Staff metrics"].iter_rows(values_only=True))
     row = next(r for r in staff if r[0] == "赵丽华")
-    assert row[1:4] == (2, "50%", 0) and row[10] == 2
+    assert row[1:4] == (2, 0.5, 0) and row[10] == 2
     assert len(wb["Category and grade"]._charts) == 1 and len(wb["Conversion by source"]._charts) == 1
     txt = reports.export_text(crm.svc, chief, p, tmp_path / "weekly.txt")
     body = txt.read_text(encoding="utf-8")
@@ -292,3 +292,29 @@ def test_text_table_aligns_chinese_by_display_width() -> None:
     assert len({cell_len(ln) for ln in lines[:2]}) == 1  # header and rule equally wide
     assert lines[2].endswith(" 3") and lines[3].endswith("12")
     assert cell_len(lines[2]) == cell_len(lines[3])
+
+
+def test_xlsx_percentages_are_numbers_that_sum(crm, data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21: percentages and averages are numeric cells with a number format (Excel sums and
+    sorts them), every sheet has a frozen header row and column widths."""
+    chief = crm.actor("section_chief")
+    p = reports.pack(crm.svc, chief, "week", date(2026, 11, 18))
+    wb = load_workbook(reports.export_xlsx(crm.svc, chief, p, tmp_path / "weekly.xlsx"))
+    ws = wb["Staff metrics"]
+    header = [c.value for c in ws[1]]
+    col = header.index("Complete") + 1
+    cells = [ws.cell(r, col) for r in range(2, ws.max_row + 1) if ws.cell(r, col).value is not None]
+    assert cells, "no completeness figures"
+    for c in cells:
+        assert c.data_type == "n" and "%" in c.number_format, (c.value, c.data_type, c.number_format)
+    assert sum(c.value for c in cells) == pytest.approx(sum(r.completeness for r in p.staff if r.completeness is not None))
+    sat = ws.cell(2, header.index("Satisfaction") + 1)
+    assert sat.value is None or (sat.data_type == "n" and sat.number_format == "0.00")
+    summary = wb["Summary"]
+    share = next(r for r in summary.iter_rows(min_row=4) if r[0].value == "Complaints within the time limits")[1]
+    assert share.data_type == "n" and share.number_format == "0%"
+    assert wb["By week"]["A2"].is_date
+    for name in wb.sheetnames:
+        sheet = wb[name]
+        assert sheet.freeze_panes in ("A2", "A4"), name
+        assert sheet.column_dimensions["A"].width >= 8, name

@@ -42,7 +42,7 @@ async def test_register_find_correct_and_see_it_on_the_timeline(ui_services, en)
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert isinstance(app.screen, CustomerFormScreen)
-        await pilot.press("tab")  # kind stays 'person'; on to the name
+        # the form opens on the name (the kind drop-down above keeps "person")
         await type_text(pilot, "诸葛三丰")
         await pilot.press("enter", "enter")  # past contact person
         await type_text(pilot, "13912345678")
@@ -85,7 +85,6 @@ async def test_bad_id_number_is_refused_next_to_the_field_and_nothing_saved(ui_s
         await settle(pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
-        await pilot.press("tab")
         await type_text(pilot, "王五")
         app.screen.query_one("#fld-id_number", Input).focus()
         await type_text(pilot, "110101199003077777")
@@ -94,7 +93,9 @@ async def test_bad_id_number_is_refused_next_to_the_field_and_nothing_saved(ui_s
         assert isinstance(app.screen, CustomerFormScreen)
         error = str(app.screen.query_one("#fld-id_number-error").render())
         assert "check digit" in error.lower() or "checksum" in error.lower(), error
-        assert "nothing was saved" in str(app.screen.query_one("#form-message").render())
+        message = str(app.screen.query_one("#form-message").render())
+        assert "Nothing was saved" in message and "ID number:" in message, message  # names the field
+        assert app.screen.focused is app.screen.query_one("#fld-id_number")  # focus on the refused field
         # Esc asks before discarding the typed form
         await pilot.press("escape")
         await pilot.pause()

@@ -123,6 +123,8 @@ async def test_new_card_from_the_archive_search_and_an_ownership_conflict(ui_ser
             assert isinstance(app.screen, CardFormScreen) and app.screen.customer_id == ref.id
             await _choose(pilot, "#fld-source", "referral")
             await _choose(pilot, "#fld-intent_level", "A")
+            app.screen.query_one("#fld-first_reception_summary").focus()
+            await type_text(pilot, "来电咨询")
             await pilot.press("ctrl+s")
             await settle(pilot)
             if ref is own:

@@ -75,8 +75,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
         await pilot.press("enter", "down", "down", "enter")  # (choose) -> A -> B
         await pilot.pause()
         assert form.query_one("#g-to", Select).value == "B"
-        await pilot.press("tab")
-        assert isinstance(app.focused, TextArea)
+        assert isinstance(app.focused, TextArea)  # the choice moved on to the reason
         await type_text(pilot, "签约两年，信用良好，申请升级")
         await pilot.press("ctrl+s")
         await settle(pilot)

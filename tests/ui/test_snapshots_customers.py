@@ -62,8 +62,7 @@ def test_customer_form_with_errors(ui_services, lang, snap_compare) -> None:  # 
         await _list(pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
-        await pilot.press("tab")
-        await type_text(pilot, "王小明")
+        await type_text(pilot, "王小明")  # the form opens on the name
         pilot.app.screen.query_one("#fld-id_number").focus()
         await type_text(pilot, "110101199003071234")
         await pilot.press("ctrl+s")

@@ -28,7 +28,7 @@ from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors, until
 from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cell, cells
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
@@ -99,6 +99,7 @@ class ComplaintListScreen(BaseScreen[None]):
         Binding("ctrl+r", "report", "Report"),
         Binding("escape", "app.back", "Back"),
     ]
+    ACTION_PERMISSIONS = {"new": "complaint.create", "report": "report.view"}
 
     def __init__(self, svc: Services, actor: Actor, queue: str | None = None) -> None:
         super().__init__()
@@ -479,15 +480,7 @@ class StepForm(BaseModal[bool]):
         try:
             self.submit(self.values())
         except ValidationErrors as e:
-            shown = False
-            for field, msg in e.by_field().items():
-                try:
-                    _say(self.query_one(f"#step-{field}-error", Static), msg)
-                    shown = True
-                except Exception:  # noqa: BLE001 - a field this form does not have
-                    self.query_one("#step-message", Static).update(msg)
-            if shown:
-                self.query_one("#step-message", Static).update(_("Correct the marked fields; nothing was saved."))
+            show_field_errors(self, e.by_field(), widget_id=lambda field: f"step-{field}", message="#step-message")
             return
         except CrmError as e:
             self.query_one("#step-message", Static).update(e.message)
@@ -708,21 +701,13 @@ class TicketFormScreen(BaseScreen[int | None]):
             _say(err, "")  # type: ignore[arg-type]
         self.query_one("#form-message", Static).update("")
         if self.customer is None:
-            _say(self.query_one("#fld-customer-error", Static), _("Choose the customer the complaint is about"))
+            show_field_errors(self, {"customer": _("Choose the customer the complaint is about")},
+                              widget_id=lambda field: f"fld-{field}")
             return
         try:
             ref = cp.file_complaint(self.svc, self.actor, self.customer[0], self.values())
         except ValidationErrors as e:
-            first = None
-            for field, msg in e.by_field().items():
-                try:
-                    _say(self.query_one(f"#fld-{field}-error", Static), msg)
-                    first = first or field
-                except Exception:  # noqa: BLE001 - not a field of this form
-                    pass
-            self.query_one("#form-message", Static).update(_("Correct the marked fields; nothing was saved."))
-            if first and first != "customer":
-                self.query_one(f"#fld-{first}").focus()
+            show_field_errors(self, e.by_field(), widget_id=lambda field: f"fld-{field}")
             return
         except CrmError as e:
             self.query_one("#form-message", Static).update(e.message)
@@ -765,6 +750,7 @@ class FeedbackScreen(BaseScreen[None]):
         Binding("ctrl+n", "new_ticket", "New complaint"),
         Binding("escape", "app.back", "Back"),
     ]
+    ACTION_PERMISSIONS = {"add": "feedback.create", "to_ticket": "complaint.create", "new_ticket": "complaint.create"}
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int, customer_label: str) -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from crm_tui.i18n import _
 from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 
@@ -65,7 +65,10 @@ class CustomerFormScreen(BaseScreen[int | None]):
                 for f in fields:
                     with Horizontal(classes="field-row"):
                         yield Label(_(f.label) + (" *" if f.required else ""), classes="field-label")
-                        yield self._widget(f, self.initial.get(f.name, ""))
+                        if f.name == "owner" and not f.readonly:  # by name, not the staff id
+                            yield self._owner_widget(f, self.initial.get(f.name, ""))
+                        else:
+                            yield self._widget(f, self.initial.get(f.name, ""))
                     yield Static("", id=_field_id(f.name) + "-error", classes="field-error")
             if self.customer_id is None:
                 yield Label(_("Consent (R-CUST-6)"), classes="section")
@@ -92,22 +95,41 @@ class CustomerFormScreen(BaseScreen[int | None]):
             return Static(value or "-", id=_field_id(f.name), classes="readonly")
         return Input(value, id=_field_id(f.name), max_length=f.max_length or 200, compact=True)
 
+    def _owner_widget(self, f: "cf.FormField", value: str) -> Widget:
+        opts = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
+        chosen = value if value in {code for _n, code in opts} else Select.NULL
+        return Select(opts, value=chosen, id=_field_id(f.name), prompt=_("(choose)"), compact=True)
+
     def on_mount(self) -> None:
         super().on_mount()
         if self.customer_id is not None and self.view_number():
             self.sub_title = self.view_number()
-        self.query("#form-scroll Input, #form-scroll Select").first().focus()
+        self._focus_first_field()
+
+    def _focus_first_field(self) -> None:
+        """Where the clerk types first: the name, not the kind drop-down above it."""
+        fields = self.query("#form-scroll Input, #form-scroll TextArea") or self.query("#form-scroll Select")
+        self.set_focus(fields.first())
 
     def view_number(self) -> str:
         return self.initial.get("number", "")
 
     @on(Select.Changed, "#kind")
-    def _kind(self, event: Select.Changed) -> None:
+    async def _kind(self, event: Select.Changed) -> None:
+        """The form takes the other kind's fields, and focus goes to the name; keys typed meanwhile
+        are kept and reach the name (the screen's type-ahead, ui/base.py)."""
+        event.prevent_default()  # not the usual move to the next field: the form changes shape
         if event.value != self.kind and event.value is not Select.NULL:
             self.kind = str(event.value)
             values = self.values()
             self.initial = values
-            self.refresh(recompose=True)
+            if self.type_ahead is None:
+                self.type_ahead = []
+            await self.recompose()
+            self._focus_first_field()
+            self.call_after_refresh(self.app.call_later, self._deliver_type_ahead)
+        elif self.focused is event.select:
+            self._focus_first_field()
 
     async def action_enter(self) -> None:
         """Enter in a text field moves on when the key arrives, with what was typed before it in the
@@ -137,20 +159,7 @@ class CustomerFormScreen(BaseScreen[int | None]):
         return any(v != self.saved.get(k, "") for k, v in self.values().items())
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for err in self.query(".field-error"):
-            err.update("")
-            err.remove_class("-shown")
-        first = None
-        for field, message in errors.items():
-            try:
-                box = self.query_one("#" + _field_id(field) + "-error", Static)
-                box.update(message)
-                box.add_class("-shown")
-                first = first or field
-            except Exception:  # noqa: BLE001 - an error for a field not on this form
-                self.query_one("#form-message", Static).update(message)
-        if first:
-            self.query_one("#" + _field_id(first)).focus()
+        show_field_errors(self, errors, widget_id=_field_id)
 
     def action_save(self) -> None:
         values = self.values()
@@ -172,7 +181,6 @@ class CustomerFormScreen(BaseScreen[int | None]):
                 self.app.notify(_("Saved."))
         except ValidationErrors as e:
             self.show_errors(e.by_field())
-            self.query_one("#form-message", Static).update(e.message)
             return
         except cs.SharedPhone as e:
             self._ask_shared_reason(e)
@@ -248,8 +256,7 @@ class ContactForm(BaseModal[dict | None]):
     def action_save(self) -> None:
         summary = self.query_one("#summary", Input).value.strip()
         if not summary:
-            self.query_one("#form-message", Static).update(_("Write a short summary of the contact."))
-            self.query_one("#summary", Input).focus()
+            show_field_errors(self, {"summary": _("Write a short summary of the contact.")}, widget_id=str)
             return
         self.dismiss({
             "method": str(self.query_one("#method", Select).value),
@@ -287,7 +294,8 @@ class HandoverForm(BaseModal[tuple[str, str, str] | None]):
     def action_save(self) -> None:
         v = [self.query_one(f"#{i}", Input).value.strip() for i in ("from", "to", "note")]
         if not all(v):
-            self.query_one("#form-message", Static).update(_("Fill in all three fields."))
+            show_field_errors(self, {i: _("This field is required") for i, x in zip(("from", "to", "note"), v)
+                                     if not x}, widget_id=str)
             return
         self.dismiss((v[0], v[1], v[2]))
 

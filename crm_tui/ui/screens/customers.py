@@ -44,6 +44,7 @@ class CustomerListScreen(BaseScreen[None]):
         Binding("escape", "app.back", "Back"),
         ENTER_BINDING,
     ]
+    ACTION_PERMISSIONS = {"new": "customer.create", "edit": "customer.edit", "export": "customer.export"}
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()
@@ -248,6 +249,9 @@ class CustomerDetailScreen(BaseScreen[None]):
         Binding("escape", "app.back", "Back"),
         Binding("ctrl+b", "feedback", "Feedback / complaint"),
     ]
+    ACTION_PERMISSIONS = {"edit": "customer.edit", "reveal": "customer.view_sensitive",
+                          "contact": "customer.contact_log", "export_one": "customer.export_one",
+                          "informed": "customer.edit", "erase": "customer.erase", "feedback": "complaint.view"}
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int) -> None:
         super().__init__()
@@ -438,6 +442,7 @@ class WatchListScreen(BaseScreen[None]):
         Binding("enter", "open", "Open", show=False),
         Binding("escape", "app.back", "Back"),
     ]
+    ACTION_PERMISSIONS = {"approve": "customer.review_shared_phone", "handover": "customer.handover"}
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()

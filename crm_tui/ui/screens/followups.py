@@ -25,7 +25,7 @@ from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors, until
 from crm_tui.ui.widgets.columns import (CUSTOMER_NUMBER, DATE, DATE_TIME, PERSON, PHONE, SIDE_BY_SIDE, cells,
                                         fixed_columns, widest)
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
@@ -467,7 +467,8 @@ class CardFormScreen(BaseScreen[int | None]):
                 if kind == "owner" and self.card is not None:
                     continue
                 label = _(fd.CARD_FIELD_LABELS[name]) + (" *" if name in ("first_reception_date", "intent_level",
-                                                                            "source") else "")
+                                                                            "source", "first_reception_summary")
+                                                         else "")
                 with Horizontal(classes="field-row"):
                     yield Label(label, classes="field-label")
                     yield self._widget(name, kind, self.initial.get(name, ""))
@@ -531,17 +532,7 @@ class CardFormScreen(BaseScreen[int | None]):
         return any(v != self.saved.get(k, "") for k, v in self.values().items())
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for err in self.query(".field-error"):
-            err.update("")
-        first = None
-        for field, message in errors.items():
-            try:
-                self.query_one(f"#fld-{field}-error", Static).update(message)
-                first = first or field
-            except Exception:  # noqa: BLE001
-                self.query_one("#form-message", Static).update(message)
-        if first:
-            self.query_one(f"#fld-{first}").focus()
+        show_field_errors(self, errors, widget_id=lambda field: f"fld-{field}")
 
     def action_save(self, take_over: bool = False) -> None:
         values = self.values()
@@ -560,7 +551,6 @@ class CardFormScreen(BaseScreen[int | None]):
                 result = self.card.id
         except ValidationErrors as e:
             self.show_errors(e.by_field())
-            self.query_one("#form-message", Static).update(e.message)
             return
         except fu.OwnershipConflict as e:
             self._ownership(e)
@@ -672,17 +662,10 @@ class VisitForm(BaseModal[dict | None]):
                "level": str(self.query_one("#v-level", Select).value)}
         for fid in self.FIELDS:
             raw[fid] = self.query_one(f"#v-{fid}", Input).value
-        for err in self.query(".field-error"):
-            err.update("")
         try:
             res = fu.log_visit(self.svc, self.actor, self.card_id, raw)
         except ValidationErrors as e:
-            for field, message in e.by_field().items():
-                try:
-                    self.query_one(f"#v-{field}-error", Static).update(message)
-                except Exception:  # noqa: BLE001
-                    pass
-            self.query_one("#v-message", Static).update(e.message)
+            show_field_errors(self, e.by_field(), widget_id=lambda field: f"v-{field}", message="#v-message")
             return
         except CrmError as e:
             self.query_one("#v-message", Static).update(e.message)

@@ -22,7 +22,7 @@ from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, until
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors, until
 from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
@@ -257,6 +257,10 @@ class GradesScreen(BaseScreen[None]):
 # ------------------------------------------------------------------------------------------------
 
 
+# the application's fields -> the form's widgets (the error under each is the widget's id + "-error")
+_GRADE_FORM_IDS = {"customer": "g-query", "to_grade": "g-to", "reason": "g-reason", "evidence": "g-evidence"}
+
+
 class ApplicationFormScreen(BaseScreen[int | None]):
     """等级变更申请表: find the customer, propose a grade, give the reason. Ctrl+S files it."""
 
@@ -371,11 +375,6 @@ class ApplicationFormScreen(BaseScreen[int | None]):
               grade=escape(self.std.label(grade))))
         self.query_one("#fld-customer-error", Static).display = False
 
-    def _error(self, fld: str, message: str) -> None:
-        w = self.query_one(f"#fld-{fld}-error", Static)
-        w.update(message)
-        w.display = True
-
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         """Down from the search box goes to the results, as Enter does."""
         if event.key == "down" and self.focused is self.query_one("#g-query", Input) and self.found:
@@ -393,8 +392,9 @@ class ApplicationFormScreen(BaseScreen[int | None]):
             err.display = False
         self.query_one("#form-message", Static).update("")
         if self.customer_id is None:
-            self._error("customer", _("Choose the customer first."))
-            self.query_one("#g-query", Input).focus()
+            show_field_errors(self, {"customer": _("Choose the customer first.")}, widget_id=_GRADE_FORM_IDS.get,
+                              error_id=lambda field: f"fld-{field}-error")
+            self.set_focus(self.query_one("#g-query", Input))
             return
         to = self.query_one("#g-to", Select).value
         try:
@@ -403,14 +403,8 @@ class ApplicationFormScreen(BaseScreen[int | None]):
                                          self.query_one("#g-reason", TextArea).text,
                                          self.query_one("#g-evidence", TextArea).text)
         except ValidationErrors as e:
-            first = None
-            for fld, msg in e.by_field().items():
-                self._error(fld, msg)
-                first = first or fld
-            self.query_one("#form-message", Static).update(_("Correct the marked fields; nothing was filed."))
-            focus = {"to_grade": "#g-to", "reason": "#g-reason", "evidence": "#g-evidence"}.get(first or "")
-            if focus:
-                self.query_one(focus).focus()
+            show_field_errors(self, e.by_field(), widget_id=lambda field: _GRADE_FORM_IDS.get(field, field),
+                              error_id=lambda field: f"fld-{field}-error")
             return
         except CrmError as e:
             self.query_one("#form-message", Static).update(e.message)

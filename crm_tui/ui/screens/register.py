@@ -24,7 +24,7 @@ from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseScreen, enter_in
+from crm_tui.ui.base import ENTER_BINDING, BaseScreen, clear_field_errors, enter_in, show_field_errors
 from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, PERSON, PHONE, cell, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog
 
@@ -152,13 +152,6 @@ class RegisterScreen(BaseScreen[None]):
                         owner=row.owner or "—"))
         self.query_one("#reg-phone", Input).focus()
 
-    @on(Select.Changed, "#reg-kind")
-    @on(Select.Changed, "#reg-source")
-    @on(Select.Changed, "#reg-consultant")
-    def _chosen(self, event: Select.Changed) -> None:
-        if self.focused is event.select and event.value is not Select.NULL:
-            self.focus_next()
-
     async def action_enter(self) -> None:
         """Enter moves on when the key arrives (a visitor's name, Enter, phone typed at once land in
         their own fields); in the summary it saves the line."""
@@ -194,13 +187,7 @@ class RegisterScreen(BaseScreen[None]):
             fu.add_register(self.svc, self.actor, raw, consultant="" if consultant is Select.NULL else str(consultant),
                             customer_id=self.customer.id if self.customer else None)
         except ValidationErrors as e:
-            fields = e.by_field()
-            self._message(" ".join(fields.values()), error=True)
-            first = next(iter(fields))
-            try:
-                self.set_focus(self.query_one(f"#reg-{first}"))
-            except Exception:  # noqa: BLE001
-                pass
+            show_field_errors(self, e.by_field(), widget_id=lambda field: f"reg-{field}", message="#reg-message")
             return
         except CrmError as e:
             self._message(e.message, error=True)
@@ -219,6 +206,7 @@ class RegisterScreen(BaseScreen[None]):
         self.customer = None
         self.matches = []
         self.query_one("#reg-matches", OptionList).display = False
+        clear_field_errors(self)
         self._message("")
         self.set_focus(self.query_one("#reg-name", Input))  # at once: the next visitor's name may follow
 

@@ -10,12 +10,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, SelectionList, Static
 
-from crm_tui.domain.errors import CrmError
+from crm_tui.domain.errors import CrmError, ValidationError
 from crm_tui.domain.roles import all_roles, role_label
+from crm_tui.domain.validation import parse_day
 from crm_tui.i18n import _
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
 from crm_tui.ui.widgets.columns import DATE_TIME, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog
 
@@ -53,17 +54,18 @@ class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
 
     def action_save(self) -> None:
         roles = list(self.query_one("#roles", SelectionList).selected)
+        errors = {}
+        if not self.edit_username and not self.query_one("#username", Input).value.strip():
+            errors["username"] = _("Type a user name.")
         if not roles:
-            self.query_one("#form-message", Static).update(_("Give the account at least one role."))
+            errors["roles"] = _("Give the account at least one role.")
+        if errors:
+            show_field_errors(self, errors, widget_id=str)
             return
         if self.edit_username:
             self.dismiss(("", "", roles, ""))
             return
         username = self.query_one("#username", Input).value.strip()
-        if not username:
-            self.query_one("#form-message", Static).update(_("Type a user name."))
-            self.query_one("#username", Input).focus()
-            return
         self.dismiss((username, self.query_one("#display", Input).value.strip(), roles,
                       self.query_one("#approval", Input).value.strip()))
 
@@ -102,15 +104,22 @@ class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
 
     def action_save(self) -> None:
         v = {i: self.query_one(f"#{i}", Input).value.strip() for i in ("absent", "backup", "start", "end", "note")}
-        try:
-            start, end = date.fromisoformat(v["start"]), date.fromisoformat(v["end"])
-        except ValueError:
-            self.query_one("#form-message", Static).update(_("Dates are written YYYY-MM-DD, for example 2026-01-31."))
+        errors: dict[str, str] = {}
+        for who in ("absent", "backup"):
+            if not v[who]:
+                errors[who] = _("Name both colleagues.")
+        days: dict[str, date] = {}
+        for when in ("start", "end"):
+            try:  # 2026-12-6, 12/6 ...
+                days[when] = parse_day(v[when], when, today=self.today, allow_future=True)
+            except ValidationError as e:
+                errors[when] = e.message
+        if len(days) == 2 and days["end"] < days["start"]:
+            errors["end"] = _("The end is before the start.")
+        if errors:
+            show_field_errors(self, errors, widget_id=str)
             return
-        if not v["absent"] or not v["backup"]:
-            self.query_one("#form-message", Static).update(_("Name both colleagues."))
-            return
-        self.dismiss((v["absent"], v["backup"], start, end, v["note"]))
+        self.dismiss((v["absent"], v["backup"], days["start"], days["end"], v["note"]))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
