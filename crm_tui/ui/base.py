@@ -1,4 +1,5 @@
-"""What every screen shares: bindings written as English msgids and shown in the UI language."""
+"""What every screen shares: bindings written as English msgids and shown in the UI language, keys
+typed ahead, and background work (``run_loader`` / ``run_action``: read ui/workers.py first)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 
 from crm_tui.i18n import _
+from crm_tui.ui.workers import Loaders
 
 T = TypeVar("T")
 
@@ -130,7 +132,7 @@ class _TypeAhead:
             await app.on_event(key)
 
 
-class BaseScreen(_TypeAhead, Screen[T]):
+class BaseScreen(Loaders, _TypeAhead, Screen[T]):
     """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette."""
 
     TITLE_MSGID = ""
@@ -140,13 +142,14 @@ class BaseScreen(_TypeAhead, Screen[T]):
         super().__init__(*args, **kwargs)
         localise_bindings(self)
         self._init_type_ahead()
+        self._init_loaders()
 
     def on_mount(self) -> None:
         if self.TITLE_MSGID:
             self.title = _(self.TITLE_MSGID)
 
 
-class BaseModal(_TypeAhead, ModalScreen[T]):
+class BaseModal(Loaders, _TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
 
@@ -154,3 +157,4 @@ class BaseModal(_TypeAhead, ModalScreen[T]):
         super().__init__(*args, **kwargs)
         localise_bindings(self)
         self._init_type_ahead()
+        self._init_loaders()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -90,16 +89,14 @@ class LoginScreen(BaseScreen[None]):
         msg.update(text)
         msg.set_class(error, "error")
 
-    @work(thread=True, exclusive=True, group="signin")
     def check(self, username: str, password: str) -> None:
-        from crm_tui.services import staff
+        def sign_in():  # type: ignore[no-untyped-def]
+            from crm_tui.services import staff
 
-        try:
-            result = staff.sign_in(self.svc, username, password)
-        except CrmError as e:
-            self.app.call_from_thread(self._failed, e.message)
-            return
-        self.app.call_from_thread(self.post_message, self.SignedIn(result))
+            return staff.sign_in(self.svc, username, password)
+
+        self.run_action(sign_in, on_result=lambda result: self.post_message(self.SignedIn(result)),
+                        on_error=lambda e: self._failed(e.message), group="signin")
 
     def _failed(self, text: str) -> None:
         self.show(text)
