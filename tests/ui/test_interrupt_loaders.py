@@ -22,6 +22,12 @@ SIZE = (120, 36)
 INTERRUPTS = ("sign_out", "lock", "area", "escape")
 ACTION_INTERRUPTS = [(how, timing) for timing in ("before", "after") for how in INTERRUPTS]
 
+
+def _four(i: int) -> list[tuple[str, str]]:
+    """Each interrupt once, before and after in turn (swapped from one area to the next, so each
+    interrupt meets both timings within a role); the slow run below does all eight per area."""
+    return [(how, ("before", "after")[(n + i) % 2]) for n, how in enumerate(INTERRUPTS)]
+
 # Keys that start background work on an area's screen, pressed once the screen has loaded.
 ACTIONS: dict[str, list[list[str]]] = {
     "home": [["r"]],
@@ -74,14 +80,15 @@ async def _interrupt(pilot, gate: Gate, how: str, username: str, other_key: str)
 
 @pytest.mark.parametrize("role", list(ROLES))
 async def test_interrupt_every_loader(ui_services, en, gate: Gate, role: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Each area: the four interrupts, before and after its loader ran. Each action: one interrupt,
-    taken in turn (the slow run below gives every action all eight)."""
+    """Each area: the four interrupts, before or after its loader ran (both timings for each
+    interrupt across the areas). Each action: one interrupt, taken in turn. The slow run below
+    gives every area and every action all eight."""
     await _interrupt_all(ui_services, gate, role, tmp_path, monkeypatch, full=False)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("role", list(ROLES))
-async def test_interrupt_every_action_every_way(ui_services, en, gate: Gate, role: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_interrupt_every_loader_every_way(ui_services, en, gate: Gate, role: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     await _interrupt_all(ui_services, gate, role, tmp_path, monkeypatch, full=True)
 
 
@@ -97,23 +104,22 @@ async def _interrupt_all(ui_services, gate: Gate, role: str, tmp_path, monkeypat
         actions_started = 0
         for i, (key, name) in enumerate(areas):
             other = keys[(i + 1) % len(keys)] if key != "f10" else keys[1 % len(keys)]
-            for how in INTERRUPTS:
-                for timing in ("before", "after"):
-                    # the area's own loader
-                    if key == "f10":
-                        await pilot.press("f2" if "f2" in keys else keys[-1])
-                        await gate.drain(pilot)
-                    if timing == "before":
-                        gate.close()
-                    started = gate.started
-                    await pilot.press(key)
-                    await pilot.pause()
-                    if timing == "after":
-                        await gate.drain(pilot)
-                    elif name not in NO_LOADER_AT_OPEN:
-                        assert gate.started > started, f"{key} started no loader for {role}"
-                    await _interrupt(pilot, gate, how, username, other)
-                    await _home(pilot, gate)
+            for how, timing in (ACTION_INTERRUPTS if full else _four(i)):
+                # the area's own loader
+                if key == "f10":
+                    await pilot.press("f2" if "f2" in keys else keys[-1])
+                    await gate.drain(pilot)
+                if timing == "before":
+                    gate.close()
+                started = gate.started
+                await pilot.press(key)
+                await pilot.pause()
+                if timing == "after":
+                    await gate.drain(pilot)
+                elif name not in NO_LOADER_AT_OPEN:
+                    assert gate.started > started, f"{key} started no loader for {role}"
+                await _interrupt(pilot, gate, how, username, other)
+                await _home(pilot, gate)
             # each action of the area, interrupted the same ways
             for n, keys_of_action in enumerate(ACTIONS.get(name, [])):
                 for how, timing in (ACTION_INTERRUPTS if full else ACTION_INTERRUPTS[n % 4::4]):
