@@ -66,3 +66,13 @@ def set_setting(svc: Services, actor: Actor, key: str, raw: str) -> Any:
         tx.audit("settings.change", entity="setting", entity_id=key, details={"old": old, "new": value})
     svc.reload_settings()
     return value
+
+
+def refresh_if_changed(svc: Services) -> bool:
+    """Reload the settings when the database changed since the last look (a ``crm-tui settings set``
+    in another process, or any other commit): a running app calls this every few seconds, so a new
+    lockout limit or idle-lock time applies without a restart. True when it reloaded."""
+    if not svc.store.data_changed():
+        return False
+    svc.reload_settings()
+    return True

@@ -164,6 +164,9 @@ class Store:
         # how long a write waits for the lock (set before first use); CRM_TUI_BUSY_TIMEOUT_MS overrides
         self.busy_ms = _env_busy_ms() or BUSY_TIMEOUT_MS
         self._engine_lock = threading.Lock()
+        self._watch: Any = None  # the connection that reads PRAGMA data_version (data_changed)
+        self._watch_version: int | None = None
+        self._watch_lock = threading.Lock()
         if engine is None and key is None:
             raise ValueError("a Store needs an engine or the key to make one")
 
@@ -216,7 +219,25 @@ class Store:
                 raise busy_error(self) from e
             raise
 
+    def data_changed(self) -> bool:
+        """Whether another connection (another process, or this one's pool) committed since the
+        last call: ``PRAGMA data_version`` on a connection of its own, as the number is per
+        connection. The first call only takes the reading and answers False."""
+        with self._watch_lock:
+            if self._watch is None:
+                raw = self.engine.raw_connection()
+                raw.detach()  # owned here, not returned to the pool
+                self._watch = raw
+            version = int(self._watch.cursor().execute("PRAGMA data_version").fetchone()[0])
+            changed = self._watch_version is not None and version != self._watch_version
+            self._watch_version = version
+            return changed
+
     def close(self) -> None:
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         if self._engine is not None:
             self._engine.dispose()
         paths.tighten_file_modes(self.db_file)

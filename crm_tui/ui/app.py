@@ -16,6 +16,8 @@ from crm_tui.i18n import N_, _, get_language, set_language
 from crm_tui.ui.base import localise_bindings
 from crm_tui.ui.commands import CrmCommands
 
+SETTINGS_POLL_SECONDS = 2.0  # how soon a setting changed by another process applies
+
 if TYPE_CHECKING:  # the services (and SQLAlchemy) load after the login screen shows: see on_mount
     from crm_tui.services import staff
     from crm_tui.services.context import Actor, Services
@@ -122,7 +124,7 @@ class CrmApp(App[None]):
     COMMAND_PALETTE_BINDING = "f24"
     BINDINGS = [
         Binding("f1", "help", "Help", priority=True),
-        Binding("ctrl+l", "lock", "Lock"),
+        Binding("ctrl+l", "lock", "Lock", priority=True),  # in dialogs too: the lock covers them
         Binding("f10", "home", "Home", priority=True),
         Binding("f2", "open('customers')", "Customers", priority=True),
         Binding("f3", "open('followups')", "Follow-ups", priority=True),
@@ -156,6 +158,8 @@ class CrmApp(App[None]):
         self.monotonic = monotonic
         self.last_input = monotonic()
         self.idle_seconds = idle_seconds
+        self.idle_fixed = idle_seconds is not None  # else read from the settings at every tick
+        self.worker_failures: list[str] = []  # what record_failure logged (ui/workers.py); tests look
         self.areas = _areas()
         self.sub_title = _("Customer management")
 
@@ -163,6 +167,7 @@ class CrmApp(App[None]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.set_interval(1.0, self.idle_lock_tick, name="idle-lock")
+        self.set_interval(SETTINGS_POLL_SECONDS, self.settings_tick, name="settings-watch")
         self.show_login()
         if getattr(self.svc, "lazy_pending", False):  # cli: load the services while the user types
             self.set_timer(2.0, self._load_services)  # or at the first key (on_event), if sooner
@@ -244,7 +249,7 @@ class CrmApp(App[None]):
         await super().on_event(event)
 
     def idle_lock_tick(self) -> None:
-        if self.actor and self.idle_seconds is None:  # read once signed in (the services are loaded)
+        if self.actor and not self.idle_fixed:  # signed in: the services are loaded
             self.idle_seconds = float(self.svc.setting("security", "idle_lock_minutes")) * 60
         if self.actor and not self.locked and self.idle_seconds and \
                 self.monotonic() - self.last_input >= self.idle_seconds:
@@ -257,6 +262,7 @@ class CrmApp(App[None]):
         if not self.actor or self.locked:
             return
         self.locked = True
+        self.cancel_screen_work(lock=True)
         self.record_later(self.actor, "auth.lock", reason=reason)  # the screen locks at once
 
         def unlocked(result: Unlock | None) -> None:
@@ -329,6 +335,7 @@ class CrmApp(App[None]):
                 return
             self.record_later(self.actor, "auth.logout", reason="sign_out")
             self.actor = None
+            self.cancel_screen_work()
             while len(self.screen_stack) > 2:
                 self.pop_screen()
             self.switch_screen(self.login_screen())
@@ -391,6 +398,37 @@ class CrmApp(App[None]):
         self.actor = staff.act_on_behalf(self.svc, self.actor, covers[0].absent_id)
         self.notify(_("Working on behalf of {name}; your actions are recorded as cover.", name=covers[0].absent_name))
         self.go_home()
+
+    # -- background work (ui/workers.py) -----------------------------------------------------------
+    def cancel_screen_work(self, *, lock: bool = False) -> None:
+        """Cancel the workers of every screen on the stack: all of them (sign-out), or on lock the
+        loaders, which run again when their screen shows after the unlock."""
+        for screen in self.screen_stack:
+            cancel = getattr(screen, "cancel_loaders", None)
+            if cancel is not None:
+                cancel(lock=lock)
+
+    def settings_tick(self) -> None:
+        """Settings changed elsewhere (``crm-tui settings set``) apply within seconds: the check
+        (``PRAGMA data_version``) and the reload run in a thread, never on the keys' path."""
+        if self.actor is None or getattr(self.svc, "lazy_pending", False):
+            return
+        from crm_tui.services import settings
+
+        self.run_worker(lambda: settings.refresh_if_changed(self.svc), thread=True, group="settings-watch",
+                        exclusive=True, exit_on_error=False, name="settings-watch")
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A failed worker is a message to the user, never the end of the app (issue 17); any other
+        unhandled error still ends it through ``_fatal_error``."""
+        from textual.worker import WorkerFailed
+
+        if isinstance(error, WorkerFailed):
+            from crm_tui.ui.workers import record_failure
+
+            record_failure(self, error.error, "app")
+            return
+        super()._handle_exception(error)
 
     def _fatal_error(self) -> None:
         """An unexpected error: the details (no local variables: they may hold passwords) go to the

@@ -1,4 +1,5 @@
-"""What every screen shares: bindings written as English msgids and shown in the UI language."""
+"""What every screen shares: bindings written as English msgids and shown in the UI language, keys
+typed ahead, and background work (``run_loader`` / ``run_action``: read ui/workers.py first)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Select
 
 from crm_tui.i18n import N_, _
+from crm_tui.ui.workers import Loaders
 
 T = TypeVar("T")
 
@@ -186,7 +188,7 @@ def may(node: DOMNode, action: str) -> bool | None:
     return any(actor.can(p) for p in ((needs,) if isinstance(needs, str) else needs))
 
 
-class BaseScreen(_ClerkKeys, _TypeAhead, Screen[T]):
+class BaseScreen(Loaders, _ClerkKeys, _TypeAhead, Screen[T]):
     """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette.
     ``ACTION_PERMISSIONS`` (action -> permission) hides what the role may not do (:func:`may`)."""
 
@@ -201,6 +203,7 @@ class BaseScreen(_ClerkKeys, _TypeAhead, Screen[T]):
         super().__init__(*args, **kwargs)
         localise_bindings(self)
         self._init_type_ahead()
+        self._init_loaders()
 
     def on_mount(self) -> None:
         if self.TITLE_MSGID:
@@ -211,7 +214,7 @@ class BaseScreen(_ClerkKeys, _TypeAhead, Screen[T]):
         _select_moves_on(self, event)
 
 
-class BaseModal(_ClerkKeys, _TypeAhead, ModalScreen[T]):
+class BaseModal(Loaders, _ClerkKeys, _TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
 
@@ -219,6 +222,7 @@ class BaseModal(_ClerkKeys, _TypeAhead, ModalScreen[T]):
         super().__init__(*args, **kwargs)
         localise_bindings(self)
         self._init_type_ahead()
+        self._init_loaders()
 
     @on(Select.Changed)
     def _chosen_moves_on(self, event: Select.Changed) -> None:

@@ -69,8 +69,7 @@ async def test_a_save_meeting_a_running_import_keeps_the_form_and_says_why(ui_se
         await settle(pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
-        await pilot.press("tab")
-        await type_text(pilot, "王五")
+        await type_text(pilot, "王五")  # the form opens on the name
         form = app.screen
         assert isinstance(form, CustomerFormScreen)
         holder = subprocess.Popen([sys.executable, "-m", "tests.helpers.lock_holder", str(ui_services.store.db_file),

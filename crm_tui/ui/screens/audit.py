@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import audit
 from crm_tui.services.context import Actor, Services
@@ -81,14 +80,14 @@ class AuditScreen(BaseScreen[None]):
         if self.entries:
             self.load(before=self.entries[-1].id)
 
-    @work(thread=True, exclusive=True, group="audit")
     def load(self, before: int | None = None) -> None:
         try:
-            rows = audit.list_entries(self.svc, self.actor, self._filter(), PAGE, before_id=before)
-        except CrmError as e:
-            self.app.call_from_thread(self.query_one("#audit-message", Static).update, e.message)
+            flt = self._filter()
+        except ValueError:  # a lone '-' in the customer id: nothing to ask yet
             return
-        self.app.call_from_thread(self._show, rows, before is not None)
+        self.run_loader(audit.list_entries, self.svc, self.actor, flt, PAGE, before_id=before,
+                        on_result=lambda rows: self._show(rows, before is not None),
+                        on_error=lambda e: self.query_one("#audit-message", Static).update(e.message), group="audit")
 
     def _show(self, rows: list[audit.AuditEntry], append: bool) -> None:
         table = self.query_one(DataTable)
@@ -116,14 +115,15 @@ class AuditScreen(BaseScreen[None]):
         body = escape(json.dumps(e.details, ensure_ascii=False, indent=2))
         self.app.push_screen(InfoDialog(escape(f"#{e.id} {e.action} · {e.at:%Y-%m-%d %H:%M:%S} · {e.actor}"), body))
 
-    @work(thread=True, exclusive=True, group="audit-verify")
     def action_verify(self) -> None:
-        report = audit.verify_chain(self.svc, self.actor)
+        self.run_action(audit.verify_chain, self.svc, self.actor, on_result=self._verified, group="audit-verify")
+
+    def _verified(self, report) -> None:  # type: ignore[no-untyped-def]
         if report.first_broken is None:
             text = _("Audit trail intact: {rows} rows, head {head}.", rows=report.rows, head=report.head[:16])
-            self.app.call_from_thread(self.notify, text, timeout=8)
+            self.notify(text, timeout=8)
         else:
             text = _("Audit trail BROKEN at row {id} ({reason}); {rows} rows before it are intact.",
                      id=report.first_broken, reason=report.reason_text, rows=report.rows)
-            self.app.call_from_thread(self.notify, text, severity="error", timeout=30)
-        self.app.call_from_thread(self.load)
+            self.notify(text, severity="error", timeout=30)
+        self.load()

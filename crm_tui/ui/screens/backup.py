@@ -3,7 +3,6 @@ again, and how to restore (restore needs the app closed, so it is a command)."""
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
@@ -73,14 +72,9 @@ class BackupScreen(BaseScreen[None]):
     def action_refresh(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="backup-list")
     def load(self) -> None:
-        try:
-            rows = backup.list_backups(self.svc, self.actor)
-        except CrmError as e:
-            self.app.call_from_thread(self._message, e.message)
-            return
-        self.app.call_from_thread(self._show, rows)
+        self.run_loader(backup.list_backups, self.svc, self.actor, on_result=self._show,
+                        on_error=lambda e: self._message(e.message), group="backup-list")
 
     def _message(self, text: str) -> None:
         self.query_one("#backup-message", Static).update(text)
@@ -110,20 +104,24 @@ class BackupScreen(BaseScreen[None]):
         self._message(_("Backing up ..."))
         self._run_backup()
 
-    @work(thread=True, exclusive=True, group="backup-run")
     def _run_backup(self) -> None:
-        try:
-            row, problems = backup.backup_now(self.svc, self.actor)
-            text = _("Backup written: {path} ({size}), {result}.", path=row.name, size=size_text(row.size),
-                     result=verified_text(tuple(problems)))
-        except CrmError as e:
-            text = e.message
-        self.app.call_from_thread(self._done, text)
+        def run() -> str:
+            try:
+                row, problems = backup.backup_now(self.svc, self.actor)
+                return _("Backup written: {path} ({size}), {result}.", path=row.name, size=size_text(row.size),
+                         result=verified_text(tuple(problems)))
+            except CrmError as e:
+                return e.message
+
+        self.run_action(run, on_result=self._done, on_done=self._idle, group="backup-run")
 
     def _done(self, text: str) -> None:
         self.busy = False
         self._message(text)
         self.load()
+
+    def _idle(self) -> None:
+        self.busy = False
 
     def action_verify(self) -> None:
         table = self.query_one(DataTable)
@@ -134,14 +132,15 @@ class BackupScreen(BaseScreen[None]):
         self._message(_("Verifying {name} ...", name=name))
         self._run_verify(name)
 
-    @work(thread=True, exclusive=True, group="backup-run")
     def _run_verify(self, name: str) -> None:
-        try:
-            problems = backup.verify_now(self.svc, self.actor, name)
-            text = f"{name}: {verified_text(tuple(problems))}"
-        except CrmError as e:
-            text = e.message
-        self.app.call_from_thread(self._done, text)
+        def run() -> str:
+            try:
+                problems = backup.verify_now(self.svc, self.actor, name)
+                return f"{name}: {verified_text(tuple(problems))}"
+            except CrmError as e:
+                return e.message
+
+        self.run_action(run, on_result=self._done, on_done=self._idle, group="backup-run")
 
     def action_how_to_restore(self) -> None:
         table = self.query_one(DataTable)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -114,15 +113,12 @@ class CalendarScreen(BaseScreen[None]):
         self.load()
 
     # -- loading --------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="calendar-load", exit_on_error=False)
     def load(self) -> None:
-        try:
-            sched = holidays.year_schedule(self.svc, self.year)
-            missing = holidays.missing_years(self.svc)
-        except CrmError as e:
-            self.app.call_from_thread(self._message, e.message)
-            return
-        self.app.call_from_thread(self._show, sched, missing)
+        self.run_loader(self._read, self.year, group="calendar-load",
+                        on_result=lambda r: self._show(*r), on_error=lambda e: self._message(e.message))
+
+    def _read(self, year: int) -> tuple[holidays.YearSchedule, list[int]]:  # in a worker thread
+        return holidays.year_schedule(self.svc, year), holidays.missing_years(self.svc)
 
     def _message(self, text: str) -> None:
         self.query_one("#calendar-message", Static).update(text)
@@ -226,18 +222,15 @@ class CalendarScreen(BaseScreen[None]):
 
         self.app.push_screen(PromptDialog(_("Schedule file (CSV or XLSX; columns 日期, 类型, 名称):")), chosen)
 
-    @work(thread=True, exclusive=True, group="calendar-import", exit_on_error=False)
     def _run_import(self, path: str) -> None:
-        try:
-            change = holidays.import_file(self.svc, self.actor, path)
-        except CrmError as e:
-            self.app.call_from_thread(self._message, e.explain())
-            return
-        text = _("Imported {path}: {added} added, {changed} changed, {removed} removed; {n} open deadline(s) "
-                 "recomputed.", path=path, added=change.added, changed=change.changed, removed=change.removed,
-                 n=len(change.moved))
-        year = change.years[0] if change.years else self.year
-        self.app.call_from_thread(self._imported, text, year)
+        def done(change: holidays.Change) -> None:
+            text = _("Imported {path}: {added} added, {changed} changed, {removed} removed; {n} open deadline(s) "
+                     "recomputed.", path=path, added=change.added, changed=change.changed, removed=change.removed,
+                     n=len(change.moved))
+            self._imported(text, change.years[0] if change.years else self.year)
+
+        self.run_action(holidays.import_file, self.svc, self.actor, path, group="calendar-import",
+                        on_result=done, on_error=lambda e: self._message(e.explain()))
 
     def _imported(self, text: str, year: int) -> None:
         self.year = year

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -148,15 +148,14 @@ class ComplaintListScreen(BaseScreen[None]):
         self.seq += 1
         self.fetch(self.queue_name, None, self.seq, keep)
 
-    @work(thread=True, exclusive=True, group="complaint-queue")
     def fetch(self, name: str, cursor: str | None, seq: int, keep: bool = False) -> None:
-        try:
+        def read() -> tuple[cp.TicketPage, dict[str, int] | None]:
             page = cp.queue(self.svc, self.actor, name, cursor=cursor, limit=PAGE)
             counts = cp.queue_counts(self.svc, self.actor) if cursor is None else None
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, page, counts, cursor is not None, seq, keep)
+            return page, counts
+
+        self.run_loader(read, on_result=lambda r: self._show(r[0], r[1], cursor is not None, seq, keep),
+                        group="complaint-queue")
 
     def _queue_bar(self, counts: dict[str, int]) -> str:
         parts = []
@@ -295,14 +294,8 @@ class TicketDetailScreen(BaseScreen[None]):
     def on_screen_resume(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="ticket-detail")
     def load(self) -> None:
-        try:
-            view = cp.get_ticket(self.svc, self.actor, self.ticket_id)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, view)
+        self.run_loader(cp.get_ticket, self.svc, self.actor, self.ticket_id, on_result=self._show, group="ticket-detail")
 
     def _show(self, view: cp.TicketView) -> None:
         self.view = view
@@ -582,14 +575,10 @@ class CustomerPicker(BaseModal[tuple[int, str] | None]):
         self.seq += 1
         self.search(q, self.seq)
 
-    @work(thread=True, exclusive=True, group="complaint-picker")
     def search(self, q: str, seq: int) -> None:
-        try:
-            page = cs.search(self.svc, self.actor, q, limit=20)
-        except CrmError as e:
-            self.app.call_from_thread(self.query_one("#picker-message", Static).update, e.message)
-            return
-        self.app.call_from_thread(self._show, page.rows, seq, q)
+        self.run_loader(cs.search, self.svc, self.actor, q, limit=20, on_result=lambda page: self._show(page.rows, seq, q),
+                        on_error=lambda e: self.query_one("#picker-message", Static).update(e.message),
+                        group="complaint-picker")
 
     def _show(self, rows: list[cs.CustomerRow], seq: int, q: str) -> None:
         if seq != self.seq:
@@ -776,14 +765,8 @@ class FeedbackScreen(BaseScreen[None]):
         table.focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="feedback")
     def load(self) -> None:
-        try:
-            rows = cp.list_feedback(self.svc, self.actor, self.customer_id)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, rows)
+        self.run_loader(cp.list_feedback, self.svc, self.actor, self.customer_id, on_result=self._show, group="feedback")
 
     def _show(self, rows: list[cp.FeedbackRow]) -> None:
         self.rows = rows
@@ -870,14 +853,9 @@ class ComplaintReportScreen(BaseScreen[None]):
         self.query_one("#report-scroll").focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="complaint-report")
     def load(self) -> None:
-        try:
-            rep = cp.report(self.svc, self.actor, self.start, self.end)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, rep)
+        self.run_loader(cp.report, self.svc, self.actor, self.start, self.end, on_result=self._show,
+                        group="complaint-report")
 
     def _show(self, rep: cp.ComplaintReport) -> None:
         self.rep = rep

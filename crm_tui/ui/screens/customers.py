@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -119,14 +119,10 @@ class CustomerListScreen(BaseScreen[None]):
         self.query_seq += 1
         self.fetch(self.query_one("#q", Input).value, self.filters(), None, self.query_seq, keep_cursor)
 
-    @work(thread=True, exclusive=True, group="customer-search")
     def fetch(self, query: str, filters: cs.SearchFilters, cursor: str | None, seq: int, keep: bool = False) -> None:
-        try:
-            page = cs.search(self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE)
-        except CrmError as e:
-            self.app.call_from_thread(self._error, e.message, seq)
-            return
-        self.app.call_from_thread(self._show, page, cursor is not None, seq, keep)
+        self.run_loader(cs.search, self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE,
+                        on_result=lambda page: self._show(page, cursor is not None, seq, keep),
+                        on_error=lambda e: self._error(e.message, seq), group="customer-search")
 
     def _error(self, text: str, seq: int) -> None:
         if seq == self.query_seq and self.is_attached:
@@ -216,21 +212,22 @@ class CustomerListScreen(BaseScreen[None]):
         default = str(Path.home() / f"customers-{self.svc.now():%Y%m%d}.xlsx")
         self.app.push_screen(PromptDialog(_("Export the listed customers to (.xlsx or .csv):"), value=default), done)
 
-    @work(thread=True, exclusive=True, group="customer-export")
     def export_list(self, path: Path, fmt: str) -> None:
         from crm_tui.services.approvals import ApprovalNeeded
         from crm_tui.ui import approval
 
-        try:
-            n = cs.export_list(self.svc, self.actor, self.query_one("#q", Input).value, self.filters(), path, fmt,
-                               approval_id=approval.usable(self.svc, self.actor, "customer.export"))
-        except ApprovalNeeded as e:  # R-SEC-2: offer to ask a second person
-            self.app.call_from_thread(approval.offer_request, self, self.svc, self.actor, e)
-            return
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, _("{n} customers exported to {path}", n=n, path=str(path)), timeout=10)
+        def failed(e: CrmError) -> None:
+            if isinstance(e, ApprovalNeeded):  # R-SEC-2: offer to ask a second person
+                approval.offer_request(self, self.svc, self.actor, e)
+            else:
+                self.notify(e.message, severity="error", timeout=10)
+
+        self.run_action(cs.export_list, self.svc, self.actor, self.query_one("#q", Input).value, self.filters(), path,
+                        fmt, approval_id=approval.usable(self.svc, self.actor, "customer.export"),
+                        group="customer-export",
+                        on_result=lambda n: self.notify(_("{n} customers exported to {path}", n=n, path=str(path)),
+                                                        timeout=10),
+                        on_error=failed)
 
 
 class CustomerDetailScreen(BaseScreen[None]):
@@ -281,15 +278,12 @@ class CustomerDetailScreen(BaseScreen[None]):
     def on_screen_resume(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="customer-detail")
     def load(self) -> None:
-        try:
-            view = cs.get_customer(self.svc, self.actor, self.customer_id)
-            entries = cs.timeline(self.svc, self.actor, self.customer_id)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, view, entries)
+        def read() -> tuple[cs.CustomerView, list[cs.TimelineEntry]]:
+            return (cs.get_customer(self.svc, self.actor, self.customer_id),
+                    cs.timeline(self.svc, self.actor, self.customer_id))
+
+        self.run_loader(read, on_result=lambda r: self._show(*r), group="customer-detail")
 
     def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry]) -> None:
         if not self.is_attached:
@@ -470,14 +464,9 @@ class WatchListScreen(BaseScreen[None]):
         self.query_one("#watch-title", Static).update(_(cf.WATCH_LISTS[kind]))
         self.load(kind)
 
-    @work(thread=True, exclusive=True, group="watch")
     def load(self, kind: str) -> None:
-        try:
-            rows = cf.watch_list(self.svc, self.actor, kind).rows
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, rows)
+        self.run_loader(cf.watch_list, self.svc, self.actor, kind, on_result=lambda page: self._show(page.rows),
+                        group="watch")
 
     def _show(self, rows: list[cs.WatchRow]) -> None:
         self.items = rows

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from rich.cells import cell_len
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -141,14 +141,10 @@ class FollowupsScreen(BaseScreen[None]):
         self.seq += 1
         self.fetch(self.which, self.owner_id, None, self.seq, keep)
 
-    @work(thread=True, exclusive=True, group="fu-queue")
     def fetch(self, which: str, owner_id: int | None, cursor: str | None, seq: int, keep: bool = False) -> None:
-        try:
-            page = fu.queue(self.svc, self.actor, which, owner_id=owner_id, cursor=cursor, limit=PAGE)
-        except CrmError as e:
-            self.app.call_from_thread(self._error, e.message)
-            return
-        self.app.call_from_thread(self._show, page, cursor is not None, seq, keep)
+        self.run_loader(fu.queue, self.svc, self.actor, which, owner_id=owner_id, cursor=cursor, limit=PAGE,
+                        on_result=lambda page: self._show(page, cursor is not None, seq, keep),
+                        on_error=lambda e: self._error(e.message), group="fu-queue")
 
     def _error(self, message: str) -> None:
         self.query_one("#fu-status", Static).update(message)
@@ -307,14 +303,8 @@ class CardDetailScreen(BaseScreen[None]):
     def on_screen_resume(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="card-detail")
     def load(self) -> None:
-        try:
-            view = fu.get_card(self.svc, self.actor, self.card_id)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, view)
+        self.run_loader(fu.get_card, self.svc, self.actor, self.card_id, on_result=self._show, group="card-detail")
 
     def _show(self, view: fu.CardView) -> None:
         self.view = view
@@ -742,14 +732,9 @@ class CustomerPickerScreen(BaseModal[int | None]):
         self.seq += 1
         self._fetch(q, self.seq)
 
-    @work(thread=True, exclusive=True, group="fu-pick")
     def _fetch(self, q: str, seq: int) -> None:
-        try:
-            page = cs.search(self.svc, self.actor, q, limit=20)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, page.rows, seq, q)
+        self.run_loader(cs.search, self.svc, self.actor, q, limit=20, on_result=lambda page: self._show(page.rows, seq, q),
+                        group="fu-pick")
 
     def _show(self, rows: list[cs.CustomerRow], seq: int, q: str) -> None:
         if seq != self.seq:
@@ -831,14 +816,8 @@ class WeeklyReviewScreen(BaseScreen[None]):
         self.day += timedelta(days=days)
         self.load()
 
-    @work(thread=True, exclusive=True, group="fu-review")
     def load(self) -> None:
-        try:
-            review = fu.weekly_review(self.svc, self.actor, self.day)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, review)
+        self.run_loader(fu.weekly_review, self.svc, self.actor, self.day, on_result=self._show, group="fu-review")
 
     def _show(self, review: fu.WeeklyReview) -> None:
         self.query_one("#rv-week", Static).update(

@@ -4,15 +4,13 @@ every list is one page fetched by key in a thread worker."""
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime
 from pathlib import Path
 
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
@@ -28,19 +26,6 @@ from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
 PAGE = 100
 
-
-def _while_shown(method):  # type: ignore[no-untyped-def]
-    """For results a worker posts back: a screen left meanwhile (Esc, sign-out) ignores them."""
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if not self.is_attached:
-            return None
-        try:
-            return method(self, *args, **kwargs)
-        except NoMatches:
-            return None
-
-    return wrapper
 
 QUEUE_ORDER = ("approve", "apply", "acknowledge", "mine", "all")
 
@@ -136,18 +121,15 @@ class GradesScreen(BaseScreen[None]):
     def load(self, keep: bool = False) -> None:
         self.fetch(self.kind, None, keep)
 
-    @work(thread=True, exclusive=True, group="grade-queue")
     def fetch(self, kind: str, cursor: str | None, keep: bool = False) -> None:
-        try:
+        def read():  # type: ignore[no-untyped-def]
             page = gs.queue(self.svc, self.actor, kind, cursor=cursor, limit=PAGE)
             counts = gs.queue_counts(self.svc, self.actor) if cursor is None else None
-            std = gs.standard(self.svc)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, kind, page, counts, std, cursor is not None, keep)
+            return page, counts, gs.standard(self.svc)
 
-    @_while_shown
+        self.run_loader(read, on_result=lambda r: self._show(kind, r[0], r[1], r[2], cursor is not None, keep),
+                        group="grade-queue")
+
     def _show(self, kind: str, page: gs.Page, counts: dict[str, int] | None, std, append: bool,  # type: ignore[no-untyped-def]
               keep: bool) -> None:
         holidays.work_calendar(self.svc)  # fresh for the ≈ marks
@@ -230,17 +212,16 @@ class GradesScreen(BaseScreen[None]):
 
         self.app.push_screen(PromptDialog(_("Export this month's grade changes to (.xlsx):"), value=default), done)
 
-    @work(thread=True, exclusive=True, group="grade-export")
     def export(self, start: date, end: date, path: Path) -> None:
-        try:
+        def run():  # type: ignore[no-untyped-def]
             gs.export_report(self.svc, self.actor, start, end, path)
-            rep = gs.report(self.svc, self.actor, start, end)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, _(
-            "{filed} filed, {up} up, {down} down, {rejected} rejected; exported to {path}", filed=rep.filed,
-            up=rep.up, down=rep.down, rejected=rep.rejected, path=str(path)), timeout=10)
+            return gs.report(self.svc, self.actor, start, end)
+
+        self.run_action(run, group="grade-export", on_error=lambda e: self.notify(e.message, severity="error", timeout=10),
+                        on_result=lambda rep: self.notify(_(
+                            "{filed} filed, {up} up, {down} down, {rejected} rejected; exported to {path}",
+                            filed=rep.filed, up=rep.up, down=rep.down, rejected=rep.rejected, path=str(path)),
+                            timeout=10))
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         cmds = []
@@ -331,16 +312,10 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         if self.found:
             self.set_focus(self.query_one("#g-customers", DataTable))
 
-    @work(thread=True, exclusive=True, group="grade-customer-search")
     def search(self, query: str, seq: int) -> None:
-        try:
-            page = cs.search(self.svc, self.actor, query, cs.SearchFilters(), limit=20)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._found, page.rows, seq, query)
+        self.run_loader(cs.search, self.svc, self.actor, query, cs.SearchFilters(), limit=20,
+                        on_result=lambda page: self._found(page.rows, seq, query), group="grade-customer-search")
 
-    @_while_shown
     def _found(self, rows: list[cs.CustomerRow], seq: int, query: str) -> None:
         if seq != self.seq or not self.is_attached:
             return
@@ -480,17 +455,12 @@ class ApplicationScreen(BaseScreen[None]):
     def on_screen_resume(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="grade-application")
     def load(self) -> None:
-        try:
-            view = gs.get_application(self.svc, self.actor, self.app_id)
-            std = gs.standard(self.svc)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, view, std)
+        def read():  # type: ignore[no-untyped-def]
+            return gs.get_application(self.svc, self.actor, self.app_id), gs.standard(self.svc)
 
-    @_while_shown
+        self.run_loader(read, on_result=lambda r: self._show(*r), group="grade-application")
+
     def _show(self, v: gs.ApplicationView, std) -> None:  # type: ignore[no-untyped-def]
         holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if not self.is_attached:
@@ -804,17 +774,14 @@ class ReviewScreen(BaseScreen[None]):
         self.query_one(DataTable).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="grade-review")
     def load(self) -> None:
-        try:
+        def read():  # type: ignore[no-untyped-def]
             periods = gs.periods(self.svc, self.actor)
             page = gs.review_candidates(self.svc, self.actor, limit=200) if self.actor.can("grade.review") else None
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.message, severity="error")
-            return
-        self.app.call_from_thread(self._show, periods, page)
+            return periods, page
 
-    @_while_shown
+        self.run_loader(read, on_result=lambda r: self._show(*r), group="grade-review")
+
     def _show(self, periods: list[gs.Period], page: gs.CandidatePage | None) -> None:
         holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         if not self.is_attached:

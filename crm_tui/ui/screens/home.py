@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.markup import escape
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -95,10 +95,8 @@ class HomeScreen(BaseScreen[None]):
     def action_charts(self) -> None:
         self.query_one("#home-charts", VerticalScroll).focus()
 
-    @work(thread=True, exclusive=True, group="home")
     def load(self) -> None:
-        dash = reports.dashboard(self.svc, self.actor)
-        self.app.call_from_thread(self._show, dash)
+        self.run_loader(reports.dashboard, self.svc, self.actor, on_result=self._show, group="home")
 
     def _show(self, dash: reports.Dashboard) -> None:
         self.dash = dash
@@ -150,4 +148,4 @@ class HomeScreen(BaseScreen[None]):
     async def open_item(self, event: OptionList.OptionSelected) -> None:
         for item in self.items:
             if item.key == event.option.id and item.action:
-                await self.app.run_action(item.action)  # a coroutine: not awaited, Enter did nothing
+                self.app.call_later(self.app.run_action, item.action)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -124,14 +124,9 @@ class ImportScreen(BaseScreen[None]):
         if path:
             self.open_file(path)
 
-    @work(thread=True, exclusive=True, group="import-read")
     def open_file(self, path: str) -> None:
-        try:
-            table = importing.read_file(path)
-        except CrmError as e:
-            self.app.call_from_thread(self._message, e.message)
-            return
-        self.app.call_from_thread(self._opened, table)
+        self.run_loader(importing.read_file, path, on_result=self._opened, on_error=lambda e: self._message(e.message),
+                        group="import-read")
 
     def _opened(self, table: importing.Table) -> None:
         self.table = table
@@ -237,16 +232,12 @@ class ImportScreen(BaseScreen[None]):
             self._message(_("Checking every row ..."))
             self._dry_run(then=None)
 
-    @work(thread=True, exclusive=True, group="import-run")
     def _dry_run(self, then: bool | None) -> None:
         assert self.table is not None
-        try:
-            plan = importing.plan(self.svc, self.actor, self.table, dict(self.mapping), cancel=self.cancel,
-                                  progress=lambda d, t: self.app.call_from_thread(self._progress, d, t))
-        except CrmError as e:
-            self.app.call_from_thread(self._finished, e.message)
-            return
-        self.app.call_from_thread(self._planned, plan, then)
+        self.run_action(importing.plan, self.svc, self.actor, self.table, dict(self.mapping), cancel=self.cancel,
+                        progress=self.progress(self._progress), group="import-run",
+                        on_result=lambda plan: self._planned(plan, then), on_error=lambda e: self._finished(e.message),
+                        on_done=self._stopped)
 
     def _planned(self, plan: importing.Plan, then: bool | None) -> None:
         self.plan = plan
@@ -307,23 +298,28 @@ class ImportScreen(BaseScreen[None]):
             return
         self._confirm(all_or_nothing, "")
 
-    @work(thread=True, exclusive=True, group="import-run")
     def _write(self, all_or_nothing: bool) -> None:
         assert self.plan is not None
-        try:
-            result = importing.run(self.svc, self.actor, self.plan, all_or_nothing=all_or_nothing, cancel=self.cancel,
-                                   duplicates=self.duplicates,
-                                   progress=lambda d, t: self.app.call_from_thread(self._progress, d, t))
-            text = _("Imported {n} customers in {s:.1f} s ({rate:.0f} rows/s); backup before the import: {backup}.",
-                     n=result.imported, s=result.seconds, rate=result.rows_per_second, backup=result.backup or "-")
-            self.plan = None
-        except CrmError as e:
-            text = e.message
-        self.app.call_from_thread(self._finished, text)
+        self.run_action(importing.run, self.svc, self.actor, self.plan, all_or_nothing=all_or_nothing,
+                        cancel=self.cancel, duplicates=self.duplicates, progress=self.progress(self._progress),
+                        on_result=self._imported, on_error=lambda e: self._finished(e.message), on_done=self._stopped,
+                        group="import-run")
+
+    def _imported(self, result) -> None:  # type: ignore[no-untyped-def]
+        self.plan = None
+        self._finished(_("Imported {n} customers in {s:.1f} s ({rate:.0f} rows/s); backup before the import: {backup}.",
+                         n=result.imported, s=result.seconds, rate=result.rows_per_second, backup=result.backup or "-"))
 
     def _finished(self, text: str) -> None:
         self.running = False
         self._message(text)
+
+    def _stopped(self) -> None:
+        self.running = False
+
+    def on_unmount(self) -> None:
+        """Left while an import runs (another area's key, sign-out): it stops and leaves nothing."""
+        self.cancel.set()
 
     def action_cancel_or_back(self) -> None:
         if self.running:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -91,16 +90,14 @@ class LoginScreen(BaseScreen[None]):
         msg.update(text)
         msg.set_class(error, "error")
 
-    @work(thread=True, exclusive=True, group="signin")
     def check(self, username: str, password: str) -> None:
-        from crm_tui.services import staff
+        def sign_in():  # type: ignore[no-untyped-def]
+            from crm_tui.services import staff
 
-        try:
-            result = staff.sign_in(self.svc, username, password)
-        except CrmError as e:
-            self.app.call_from_thread(self._failed, e.message)
-            return
-        self.app.call_from_thread(self.post_message, self.SignedIn(result))
+            return staff.sign_in(self.svc, username, password)
+
+        self.run_action(sign_in, on_result=lambda result: self.post_message(self.SignedIn(result)),
+                        on_error=lambda e: self._failed(e.message), group="signin")
 
     def _still_checking(self, selector: str) -> None:
         still_checking(self, selector)
@@ -251,23 +248,25 @@ class LockScreen(BaseModal[Unlock]):
         self.unlock(username, password)
         self.set_timer(1.0, lambda: still_checking(self, "#lock-message"))
 
-    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def unlock(self, username: str, password: str) -> None:
+        self.run_action(self._check, username, password, group="unlock", on_result=self._checked,
+                        on_error=lambda e: self._say(e.message))
+
+    def _check(self, username: str, password: str) -> Unlock | None:  # in a worker thread
         from crm_tui.services import staff
 
-        try:
-            if not self.other or username.lower() == self.actor.username.lower():
-                if staff.check_password(self.svc, self.actor, password, "unlock"):
-                    staff.record_event(self.svc, self.actor, "auth.unlock")
-                    self.app.call_from_thread(self._done, Unlock(True))
-                else:
-                    self.app.call_from_thread(self._say, _("Wrong password."))
-                return
-            result = staff.sign_in(self.svc, username, password)
-        except CrmError as e:
-            self.app.call_from_thread(self._say, e.message)
-            return
-        self.app.call_from_thread(self._done, Unlock(False, result))
+        if not self.other or username.lower() == self.actor.username.lower():
+            if staff.check_password(self.svc, self.actor, password, "unlock"):
+                staff.record_event(self.svc, self.actor, "auth.unlock")
+                return Unlock(True)
+            return None
+        return Unlock(False, staff.sign_in(self.svc, username, password))
+
+    def _checked(self, result: Unlock | None) -> None:
+        if result is None:
+            self._say(_("Wrong password."))
+        else:
+            self._done(result)
 
     def _say(self, text: str) -> None:
         if self.is_attached:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -108,13 +108,14 @@ class RegisterScreen(BaseScreen[None]):
             return
         self._search(text, self.seq)
 
-    @work(thread=True, exclusive=True, group="reg-match")
     def _search(self, text: str, seq: int) -> None:
-        try:
-            rows = cs.search(self.svc, self.actor, text, limit=5).rows
-        except CrmError:
-            rows = []
-        self.app.call_from_thread(self._show_matches, rows, seq)
+        def matches() -> list[cs.CustomerRow]:
+            try:
+                return cs.search(self.svc, self.actor, text, limit=5).rows
+            except CrmError:
+                return []
+
+        self.run_loader(matches, on_result=lambda rows: self._show_matches(rows, seq), group="reg-match")
 
     def _show_matches(self, rows: list[cs.CustomerRow], seq: int) -> None:
         if seq != self.seq:
@@ -211,14 +212,9 @@ class RegisterScreen(BaseScreen[None]):
         self.set_focus(self.query_one("#reg-name", Input))  # at once: the next visitor's name may follow
 
     # -- today's lines ----------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="reg-list")
     def load(self) -> None:
-        try:
-            page = fu.register_page(self.svc, self.actor, problems=self.problems, limit=PAGE)
-        except CrmError as e:
-            self.app.call_from_thread(self._message, e.message, True)
-            return
-        self.app.call_from_thread(self._show_rows, page)
+        self.run_loader(fu.register_page, self.svc, self.actor, problems=self.problems, limit=PAGE,
+                        on_result=self._show_rows, on_error=lambda e: self._message(e.message, True), group="reg-list")
 
     def _show_rows(self, page: fu.RegisterPage) -> None:
         self.rows = page.rows

@@ -10,7 +10,6 @@ from typing import Any
 from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
@@ -155,14 +154,9 @@ class ReportsScreen(BaseScreen[None]):
         self.app.push_screen(PromptDialog(question, value=default), done)
 
     # -- data ------------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="reports")
     def load(self) -> None:
-        try:
-            pack = reports.pack(self.svc, self.actor, self.period.kind, self.period.start)
-        except CrmError as e:
-            self.app.call_from_thread(self.notify, e.explain(), severity="error")
-            return
-        self.app.call_from_thread(self._show, pack)
+        self.run_loader(reports.pack, self.svc, self.actor, self.period.kind, self.period.start, on_result=self._show,
+                        group="reports")
 
     def _show(self, pack: reports.Pack) -> None:
         self.pack = pack

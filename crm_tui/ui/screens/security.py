@@ -67,10 +67,8 @@ class ApprovalsScreen(_Table):
         table.focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="approvals")
     def load(self) -> None:
-        rows = approvals.list_requests(self.svc, self.actor)
-        self.app.call_from_thread(self._show, rows)
+        self.run_loader(approvals.list_requests, self.svc, self.actor, group="approvals", on_result=self._show)
 
     def _show(self, rows: list[approvals.ApprovalView]) -> None:
         self.rows = {str(v.id): v for v in rows}
@@ -228,10 +226,8 @@ class IncidentsScreen(_Table):
         table.focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="incidents")
     def load(self) -> None:
-        rows = incidents.list_incidents(self.svc, self.actor)
-        self.app.call_from_thread(self._show, rows)
+        self.run_loader(incidents.list_incidents, self.svc, self.actor, group="incidents", on_result=self._show)
 
     def _show(self, rows: list[incidents.IncidentRow]) -> None:
         table = self.query_one(DataTable)

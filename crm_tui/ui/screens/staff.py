@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -219,11 +218,11 @@ class StaffScreen(BaseScreen[None]):
         table.focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="staff")
     def load(self) -> None:
-        rows = staff.list_staff(self.svc, self.actor)
-        cover = staff.covers(self.svc)
-        self.app.call_from_thread(self._show, rows, cover)
+        def read() -> tuple[list[staff.StaffRow], list[staff.Cover]]:
+            return staff.list_staff(self.svc, self.actor), staff.covers(self.svc)
+
+        self.run_loader(read, on_result=lambda r: self._show(*r), group="staff")
 
     def _show(self, rows: list[staff.StaffRow], cover: list[staff.Cover]) -> None:
         self.rows = rows
