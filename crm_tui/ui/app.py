@@ -91,7 +91,8 @@ def _areas() -> list[Area]:
         Area("calendar", "", N_("Holiday schedule"), "calendar.manage",
              _lazy("crm_tui.ui.screens.calendar", "CalendarScreen")),
         Area("approvals", "f12", N_("Approval requests"), "approval.decide", ApprovalsScreen),
-        Area("incidents", "ctrl+y", N_("Incident register"), "incident.manage", IncidentsScreen),
+        # no key of its own (Ctrl+Y applies a grade change): the palette (Ctrl+P) opens it
+        Area("incidents", "", N_("Incident register"), "incident.manage", IncidentsScreen),
     ]
 
 
@@ -137,7 +138,6 @@ class CrmApp(App[None]):
         Binding("f9", "open('backup')", "Backups", priority=True),
         Binding("f11", "open('import')", "Import", priority=True),
         Binding("f12", "open('approvals')", "Approvals", priority=True),
-        Binding("ctrl+y", "open('incidents')", "Incidents", priority=True),
         # Textual adds its palette key in App.__init__, but localise_bindings (here and at a language
         # switch) rebuilds the bindings from the class: Ctrl+P was dropped and never opened. Declared
         # here it survives, with priority so that no Input or table takes the key first.

@@ -66,7 +66,8 @@ def test_init_and_doctor_under_gnome_keyring(session_run):
     context = session_run["log"] + read("daemon.log")
     assert read("init.rc").strip() == "0", read("init.out") + read("init.err") + context
     assert read("doctor.rc").strip() == "0", read("doctor.out") + read("doctor.err") + context
-    assert all(line.startswith("OK ") for line in read("doctor.out").splitlines()), read("doctor.out")
+    # OK, or WARN (still fine today, e.g. next year's holiday schedule not loaded yet); no FAIL
+    assert all(line.startswith(("OK ", "WARN ")) for line in read("doctor.out").splitlines()), read("doctor.out")
 
     # The key is an item of the Secret Service's login collection, not a file of keyrings.alt,
     # and it opens the database with a second SQLCipher 4 implementation.

@@ -247,7 +247,7 @@ def test_R_FU_3_R_CMP_3_generated_deadlines_are_the_domain_deadlines(areas_db) -
     with svc.store.read() as s:
         for (tid,) in s.execute(text("SELECT id FROM complaint")).all():
             row = cp._load(s, tid)
-            ck = cp._clock(row, cp._pauses(s, tid), row["updated_at"])
+            ck = cp._clock(row, cp._pauses(s, tid), row["updated_at"], cp.dc.load_policy().calendar())
             assert (ck.due_at, ck.risk_at) == (row["due_at"], row["risk_at"]), row["number"]
             assert (ck.respond_met, ck.resolve_met) == (
                 None if row["respond_met"] is None else bool(row["respond_met"]),

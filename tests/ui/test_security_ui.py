@@ -112,7 +112,7 @@ async def test_r_sec_2_the_queue_is_only_for_approvers(ui_services) -> None:  # 
         await pilot.press("f12")
         await settle(pilot)
         assert type(app.screen).__name__ != "ApprovalsScreen"
-        await pilot.press("ctrl+y")
+        await pilot.app.run_action("open('incidents')")  # from the palette (Ctrl+P)
         await settle(pilot)
         assert type(app.screen).__name__ != "IncidentsScreen"
 
@@ -122,7 +122,7 @@ async def test_r_sec_6_incident_recorded_and_closed_from_the_keyboard(ui_service
     app = make(ui_services)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "kezhang")
-        await pilot.press("ctrl+y")
+        await pilot.app.run_action("open('incidents')")  # from the palette (Ctrl+P)
         await settle(pilot)
         assert type(app.screen).__name__ == "IncidentsScreen"
         await pilot.press("n")

@@ -41,7 +41,7 @@ def test_incidents(ui_services, lang, snap_compare) -> None:  # type: ignore[no-
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await sign_in(pilot, "kezhang")
-        await pilot.press("ctrl+y")
+        await pilot.app.run_action("open('incidents')")  # from the palette (Ctrl+P)
         await settle(pilot)
 
     assert snap_compare(make(ui_services), terminal_size=SIZE, run_before=run_before)

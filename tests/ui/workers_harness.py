@@ -102,10 +102,12 @@ def assert_alive(app, gate: Gate | None = None) -> None:  # type: ignore[no-unty
 
 
 def areas_of(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """(key, name) of every area the signed-in actor may open, home (F10) first."""
+    """(key, name) of every area with a key of its own that the signed-in actor may open, home (F10)
+    first (the holiday schedule and the incident register open from the palette)."""
     actor = app.actor
     assert actor is not None
-    return [("f10", "home")] + [(a.key, a.name) for a in app.areas if a.permission is None or actor.can(a.permission)]
+    return [("f10", "home")] + [(a.key, a.name) for a in app.areas
+                                if a.key and (a.permission is None or actor.can(a.permission))]
 
 
 async def sign_out(pilot) -> None:  # type: ignore[no-untyped-def]

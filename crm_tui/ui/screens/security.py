@@ -1,4 +1,4 @@
-"""The approval queue (R-SEC-2, F12) and the incident register (R-SEC-6, Ctrl+Y): keyboard only."""
+"""The approval queue (R-SEC-2, F12) and the incident register (R-SEC-6, from the command palette): keyboard only."""
 
 from __future__ import annotations
 
