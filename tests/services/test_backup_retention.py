@@ -5,11 +5,14 @@ verified backup always stays, every deletion is audited, and each kept file name
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 
 import pytest
+
 from sqlalchemy import text
 
+from crm_tui.clock import system_seconds
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied
 from crm_tui.services import backup, settings
 from crm_tui.store import backup as backup_store
@@ -130,5 +133,7 @@ def test_tidy_removes_parts_adopts_sound_orphans_and_keeps_the_rest(crm, tmp_pat
         backup_store.read_backup(orphan), crm.key) == []
     young = folder / "crm-y.db.part"  # just written: another process may still be writing it
     young.write_bytes(b"\0")
+    now_s = system_seconds()  # the file's time on the process's clock (under libfaketime the kernel's differs)
+    os.utime(young, (now_s, now_s))
     assert backup_store.tidy(crm.place.data_dir, crm.key, crm.svc.now()).removed == ()
     assert young.exists()  # younger than PART_MIN_AGE_S: left for its writer
