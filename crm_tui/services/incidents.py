@@ -6,7 +6,7 @@ audited."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,6 +89,26 @@ def parse_time(raw: str | datetime, field: str) -> datetime:
         raise ValidationError(field, "Give a date and time as YYYY-MM-DD HH:MM") from None
 
 
+def _checked(svc: Services, when: str, checks: Iterable[tuple[str, Callable[[], object]]]) -> dict[str, object]:
+    """Run each field's check, collecting every refusal, and refuse a time ``when`` later than now;
+    nothing is written while any field is refused."""
+    errors: list[ValidationError] = []
+    vals: dict[str, object] = {}
+    for field, fn in checks:
+        try:
+            vals[field] = fn()
+        except ValidationError as e:
+            errors.append(e)
+    if when in vals:
+        try:
+            _not_future(vals[when], svc.now(), when)  # type: ignore[arg-type]
+        except ValidationError as e:
+            errors.append(e)
+    if errors:
+        raise ValidationErrors(errors)
+    return vals
+
+
 def _not_future(at: datetime, now: datetime, field: str) -> None:
     if at > now:
         raise ValidationError(field, "This time is in the future")
@@ -106,24 +126,12 @@ def new_incident(svc: Services, actor: Actor, title: str, description: str, foun
                  measures: str = "") -> int:
     """Record a leak or loss: what happened and when it was found. Returns the incident id."""
     svc.require(actor, "incident.manage")
-    errors: list[ValidationError] = []
-    vals: dict[str, object] = {}
-    for field, fn in (("title", lambda: clean_text(title, "title", max_len=200, required=True)),
-                      ("description", lambda: clean_text(description, "description", max_len=5000, required=True,
-                                                         multiline=True)),
-                      ("measures", lambda: clean_text(measures, "measures", max_len=5000, multiline=True) or None),
-                      ("found_at", lambda: parse_time(found_at, "found_at"))):
-        try:
-            vals[field] = fn()
-        except ValidationError as e:
-            errors.append(e)
-    if "found_at" in vals:
-        try:
-            _not_future(vals["found_at"], svc.now(), "found_at")  # type: ignore[arg-type]
-        except ValidationError as e:
-            errors.append(e)
-    if errors:
-        raise ValidationErrors(errors)
+    vals = _checked(svc, "found_at", (
+        ("title", lambda: clean_text(title, "title", max_len=200, required=True)),
+        ("description", lambda: clean_text(description, "description", max_len=5000, required=True,
+                                           multiline=True)),
+        ("measures", lambda: clean_text(measures, "measures", max_len=5000, multiline=True) or None),
+        ("found_at", lambda: parse_time(found_at, "found_at"))))
     with svc.write(actor) as tx:
         iid = int(tx.execute(
             "INSERT INTO incident (title, description, found_at, measures, state, created_at, created_by_id)"
@@ -200,23 +208,11 @@ def record_notice(svc: Services, actor: Actor, incident_id: int, number: str, *,
                   told_at: str | datetime, method: str, note: str = "") -> None:
     """One affected customer was told: who told them, when and how."""
     svc.require(actor, "incident.manage")
-    errors: list[ValidationError] = []
-    vals: dict[str, object] = {}
-    for field, fn in (("told_by", lambda: clean_text(told_by, "told_by", max_len=60, required=True)),
-                      ("method", lambda: clean_text(method, "method", max_len=100, required=True)),
-                      ("note", lambda: clean_text(note, "note", max_len=1000, multiline=True) or None),
-                      ("told_at", lambda: parse_time(told_at, "told_at"))):
-        try:
-            vals[field] = fn()
-        except ValidationError as e:
-            errors.append(e)
-    if "told_at" in vals:
-        try:
-            _not_future(vals["told_at"], svc.now(), "told_at")  # type: ignore[arg-type]
-        except ValidationError as e:
-            errors.append(e)
-    if errors:
-        raise ValidationErrors(errors)
+    vals = _checked(svc, "told_at", (
+        ("told_by", lambda: clean_text(told_by, "told_by", max_len=60, required=True)),
+        ("method", lambda: clean_text(method, "method", max_len=100, required=True)),
+        ("note", lambda: clean_text(note, "note", max_len=1000, multiline=True) or None),
+        ("told_at", lambda: parse_time(told_at, "told_at"))))
     with svc.write(actor) as tx:
         _open_incident(tx, incident_id)
         r = tx.execute("SELECT ic.customer_id FROM incident_customer ic JOIN customer c ON c.id = ic.customer_id"
