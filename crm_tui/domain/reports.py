@@ -94,6 +94,16 @@ def pct(x: float | None) -> str:
     return "—" if x is None else Figure(f"{x * 100:.0f}%", x, "0%")
 
 
+def ratio(part: int | None, whole: int | None) -> str:
+    """A share with its counts, ``82% (9/11)``; with nothing to divide a dash and the count,
+    ``— (0)``: no percentage without a denominator (R-KPI-1). In an XLSX cell the share is a number
+    (an empty cell when there is no denominator)."""
+    if not whole:
+        return f"— ({whole or 0})"
+    x = (part or 0) / whole
+    return Figure(f"{x * 100:.0f}% ({part or 0}/{whole})", x, "0%")
+
+
 def num(x: float | None, digits: int = 1) -> str:
     return "—" if x is None else Figure(f"{x:.{digits}f}", round(x, digits), "0." + "0" * digits if digits else "0")
 
@@ -124,6 +134,10 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[
 
 def is_figure(s: str) -> bool:
     """A number, percentage, week label or dash: right-aligned in tables (text and screen)."""
+    if s.endswith(")") and " (" in s:  # a share with its counts: 82% (9/11), — (0)
+        s, counts = s[:-1].split(" (", 1)
+        if not counts.replace("/", "", 1).isdigit():
+            return False
     t = s.rstrip("%").replace(",", "").replace(".", "", 1).replace("-", "", 1)
     return t.isdigit() or s in ("—", "")
 

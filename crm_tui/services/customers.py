@@ -67,6 +67,7 @@ from crm_tui.domain.errors import Conflict, NotFound, ValidationError, Validatio
 from crm_tui.domain.validation import clean_text, normalise_phone
 from crm_tui.i18n import N_, _
 from crm_tui.services import holidays
+from crm_tui.services.accuracy import refusals_recorded
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
@@ -550,6 +551,7 @@ def _require_informed_note(changed: Iterable[str], informed: bool) -> dict[str, 
 # ------------------------------------------------------------------------------------------------
 
 
+@refusals_recorded("customer.create")
 def create_customer(svc: Services, actor: Actor, kind: str, raw: Mapping[str, str], *,
                     phones: Sequence[PhoneInput] = (), consents: Sequence[ConsentInput] = (),
                     shared_phone_reasons: Mapping[str, str] | None = None) -> CustomerRef:
@@ -641,6 +643,7 @@ def create_customer(svc: Services, actor: Actor, kind: str, raw: Mapping[str, st
     return CustomerRef(cid, number)
 
 
+@refusals_recorded("customer.update")
 def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[str, str], *,
                     expected_version: int, phones: Sequence[PhoneInput] | None = None, informed: bool = False,
                     shared_phone_reasons: Mapping[str, str] | None = None) -> int:

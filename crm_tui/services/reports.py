@@ -37,14 +37,21 @@ from crm_tui.domain import reports as dr
 from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.domain.errors import ValidationError, ValidationErrors
 from crm_tui.i18n import N_, _
-from crm_tui.services import home
+from crm_tui.domain.calendar import WorkCalendar
+from crm_tui.services import accuracy, holidays, home
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services
 from crm_tui.services.files import private_file
 
 PERMISSION_LABELS.setdefault("report.view", N_("view reports"))
 WEEKS = 12  # weeks of history in the dashboard charts
 _AVERAGES = frozenset({"respond_hours", "resolve_hours", "satisfaction"})
-_WEEK = "date({col}, 'weekday 0', '-6 days')"  # the Monday of the row's week, as 'YYYY-MM-DD'
+_WEEK = "date({col}, 'weekday 0', '-6 days')"
+# A ticket's time limits are settled when the response was late, the feedback's outcome is known, or
+# it is running past its deadline now; within the limits: settled and nothing missed.
+_OVERDUE = "(due_at IS NOT NULL AND due_at < :now AND feedback_at IS NULL)"
+_DECIDED = f"sum(respond_met = 0 OR resolve_met IS NOT NULL OR {_OVERDUE})"
+_WITHIN = (f"sum((respond_met = 0 OR resolve_met IS NOT NULL OR {_OVERDUE}) AND coalesce(respond_met, 1) = 1"
+           f" AND coalesce(resolve_met, 1) = 1 AND NOT {_OVERDUE})")  # the Monday of the row's week, as 'YYYY-MM-DD'
 
 
 def _ts(d: datetime | date) -> str:
@@ -68,10 +75,11 @@ class WeekRow:
     satisfaction_n: int
     survey: float | None  # satisfaction surveys (R-CUST-15)
     survey_n: int
+    complaints_decided: int = 0  # tickets whose time limits are settled (met, missed or overdue now)
 
     @property
     def within_share(self) -> float | None:
-        return dr.share(self.complaints_within, self.complaints)
+        return dr.share(self.complaints_within, self.complaints_decided)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,7 @@ class Summary:
     new_customers: int
     complaints: int
     complaints_within: int
+    complaints_decided: int
     complaints_closed: int
     satisfaction: float | None
     visits: int
@@ -123,7 +132,8 @@ class Summary:
 
     @property
     def within_share(self) -> float | None:
-        return dr.share(self.complaints_within, self.complaints)
+        """Of the tickets whose limits are settled; none settled yet: no share (a dash), not 100 %."""
+        return dr.share(self.complaints_within, self.complaints_decided)
 
 
 @dataclass
@@ -140,7 +150,8 @@ class StaffRow:
     visits_due: int = 0
     visits_on_time: int = 0
     cards_overdue: int = 0
-    tickets: int = 0
+    registered: int = 0  # tickets this person registered (received_by)
+    tickets: int = 0  # tickets this person handles (assignee)
     respond_decided: int = 0
     respond_met: int = 0
     resolve_decided: int = 0
@@ -152,6 +163,10 @@ class StaffRow:
     grade_filed: int = 0
     grade_approved: int = 0
     grade_applied: int = 0
+    cards_won: int = 0  # follow-up results recorded in the period, by the card's consultant
+    cards_lost: int = 0
+    corrections: int = 0  # fields of this clerk's archives corrected soon after entry (services.accuracy)
+    refusals: int = 0  # saves of this clerk refused for invalid fields
 
     @property
     def completeness(self) -> float | None:
@@ -179,7 +194,8 @@ class StaffRow:
 
     def empty(self) -> bool:
         return not any((self.archives, self.new_archives, self.register_lines, self.visits, self.cards_overdue,
-                        self.tickets, self.satisfaction_n, self.grade_handled))
+                        self.registered, self.tickets, self.satisfaction_n, self.grade_handled, self.cards_won,
+                        self.cards_lost, self.corrections, self.refusals))
 
 
 @dataclass(frozen=True)
@@ -198,6 +214,33 @@ class Ratings:
 
     credit: list[RatingRow]
     risk: list[RatingRow]
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One line of the follow-up review (R-FU-5): cards worked in the period."""
+
+    label: str
+    new: int = 0  # opened in the period
+    existing: int = 0  # opened before, still open at the period's start
+    visits: int = 0
+    won: int = 0  # results recorded in the period
+    lost: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.existing
+
+
+@dataclass(frozen=True)
+class CardReview:
+    """The weekly review of follow-up cards (定期盘点, R-FU-5): new against existing cards, cards by
+    intent level and per consultant, for the cards open at some time in the period (void cards
+    left out). The level is the card's level now."""
+
+    total: ReviewRow
+    levels: list[ReviewRow]
+    staff: list[ReviewRow]
 
 
 @dataclass(frozen=True)
@@ -225,6 +268,7 @@ class Pack:
     staff: list[StaffRow]
     ratings: Ratings
     complaint_categories: list[tuple[str, int]] = field(default_factory=list)
+    review: CardReview | None = None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -244,10 +288,8 @@ def _weeks(s: Session, mondays: list[date], now: datetime, owner: int | None) ->
     new = dict(s.execute(text(
         f"SELECT {_WEEK.format(col='created_at')} w, count(*) FROM customer"
         f" WHERE created_at >= :a AND created_at < :b{own_c}{pending.hide(s, 'id')} GROUP BY w"), p).all())
-    cmp = {w: (int(n), int(ok or 0)) for w, n, ok in s.execute(text(
-        f"SELECT {_WEEK.format(col='received_at')} w, count(*),"
-        " sum(CASE WHEN coalesce(respond_met, 1) = 1 AND coalesce(resolve_met, 1) = 1"
-        "  AND NOT (due_at IS NOT NULL AND due_at < :now) THEN 1 ELSE 0 END)"
+    cmp = {w: (int(n), int(ok or 0), int(d or 0)) for w, n, ok, d in s.execute(text(
+        f"SELECT {_WEEK.format(col='received_at')} w, count(*), {_WITHIN}, {_DECIDED}"
         f" FROM complaint WHERE received_at >= :a AND received_at < :b{own_t} GROUP BY w"), p)}
     sat = {w: (float(v), int(n)) for w, v, n in s.execute(text(
         f"SELECT {_WEEK.format(col='at')} w, avg(satisfaction), count(satisfaction) FROM complaint_visit"
@@ -258,10 +300,10 @@ def _weeks(s: Session, mondays: list[date], now: datetime, owner: int | None) ->
     out = []
     for m in mondays:
         k = m.isoformat()
-        n, ok = cmp.get(k, (0, 0))
+        n, ok, d = cmp.get(k, (0, 0, 0))
         sv, sn = sat.get(k, (None, 0))
         qv, qn = srv.get(k, (None, 0))
-        out.append(WeekRow(m, int(new.get(k, 0)), n, ok, sv, sn, qv, qn))
+        out.append(WeekRow(m, int(new.get(k, 0)), n, ok, sv, sn, qv, qn, d))
     return out
 
 
@@ -300,6 +342,37 @@ def _sources(s: Session, start: date, end: date, owner: int | None) -> list[Sour
     return [SourceRow(labels.get(c, c or "—"), int(n), int(w or 0), int(lo or 0)) for c, n, w, lo in rows]
 
 
+def _card_review(s: Session, period: dr.Period) -> CardReview:
+    from crm_tui.domain import followups as df
+
+    a, b = (_ts(x) for x in period.bounds)
+    p = {"a": a, "b": b, "da": _ts(period.start), "db": _ts(period.end)}
+    # Cards worked in the period: opened by its end, not closed before its start.
+    worked = ("FROM followup_card c WHERE c.status != 'void' AND c.card_date <= :db"
+              " AND (c.closed_at IS NULL OR c.closed_at >= :a)")
+    cols = ("sum(c.card_date >= :da), sum(c.card_date < :da),"
+            " sum((SELECT count(*) FROM followup_visit v WHERE v.card_id = c.id AND v.at >= :a AND v.at < :b)),"
+            " sum(c.status = 'won' AND c.closed_at < :b), sum(c.status = 'lost' AND c.closed_at < :b)")
+
+    def rows(key: str) -> dict[Any, tuple[int, ...]]:
+        return {k: tuple(int(x or 0) for x in rest) for k, *rest in s.execute(text(
+            f"SELECT {key}, {cols} {worked} GROUP BY {key}"), p)}
+
+    levels = df.load_policy().levels
+    by_level = rows("c.intent_level")
+    level_rows = [ReviewRow(lv.label, *by_level.pop(code, (0, 0, 0, 0, 0))) for code, lv in levels.items()]
+    level_rows += [ReviewRow(str(code), *v) for code, v in sorted(by_level.items(), key=lambda kv: str(kv[0]))]
+    names = dict(s.execute(text("SELECT id, display_name FROM staff")).all())
+    staff_rows = sorted((ReviewRow(str(names.get(k, k)), *v) for k, v in rows("c.owner_id").items()),
+                        key=lambda r: (-r.total, r.label))
+    t = [sum(r[i] for r in (_counts(x) for x in level_rows)) for i in range(5)]
+    return CardReview(ReviewRow(_("All cards"), *t), level_rows, staff_rows)
+
+
+def _counts(r: ReviewRow) -> tuple[int, int, int, int, int]:
+    return (r.new, r.existing, r.visits, r.won, r.lost)
+
+
 def _summary(s: Session, period: dr.Period, now: datetime, owner: int | None) -> Summary:
     a, b = (_ts(x) for x in period.bounds)
     p: dict[str, Any] = {"a": a, "b": b, "now": _ts(now), "me": owner, "da": _ts(period.start), "db": _ts(period.end)}
@@ -313,24 +386,80 @@ def _summary(s: Session, period: dr.Period, now: datetime, owner: int | None) ->
 
     new = one(f"SELECT count(*) FROM customer WHERE created_at >= :a AND created_at < :b{own_c}"
               + pending.hide(s, "id"))[0]
-    n, ok = one("SELECT count(*), sum(CASE WHEN coalesce(respond_met, 1) = 1 AND coalesce(resolve_met, 1) = 1"
-                " AND NOT (due_at IS NOT NULL AND due_at < :now) THEN 1 ELSE 0 END) FROM complaint"
+    n, ok, decided = one(f"SELECT count(*), {_WITHIN}, {_DECIDED} FROM complaint"
                 f" WHERE received_at >= :a AND received_at < :b{own_t}")
     closed = one(f"SELECT count(*) FROM complaint WHERE closed_at >= :a AND closed_at < :b{own_t}")[0]
     sat = one(f"SELECT avg(satisfaction) FROM complaint_visit WHERE at >= :a AND at < :b{own_v_t}")[0]
     visits = one(f"SELECT count(*) FROM followup_visit WHERE at >= :a AND at < :b{own_v}")[0]
-    cards, won, lost = one("SELECT count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
-                           f" WHERE card_date >= :da AND card_date <= :db AND status != 'void'{own_c}")
+    # R-FU-5: 新建 = cards opened in the period; 成交/战败 = results recorded in the period, whenever
+    # the card was opened (a card opened last month and won this week is this week's win).
+    cards = one("SELECT count(*) FROM followup_card"
+                f" WHERE card_date >= :da AND card_date <= :db AND status != 'void'{own_c}")[0]
+    won, lost = one("SELECT sum(status = 'won'), sum(status = 'lost') FROM followup_card"
+                    f" WHERE closed_at >= :a AND closed_at < :b AND status IN ('won', 'lost'){own_c}")
     grade = one("SELECT count(*) FROM grade_history g WHERE g.changed_at >= :a AND g.changed_at < :b"
                 + (" AND EXISTS (SELECT 1 FROM customer c WHERE c.id = g.customer_id AND c.owner_id = :me)"
                    if owner is not None else ""))[0]
-    return Summary(period, int(new), int(n), int(ok or 0), int(closed), None if sat is None else float(sat),
+    return Summary(period, int(new), int(n), int(ok or 0), int(decided or 0), int(closed), None if sat is None else float(sat),
                    int(visits), int(cards), int(won or 0), int(lost or 0), int(grade))
 
 
-def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
+def _ticket_hours(s: Session, p: Mapping[str, Any], rows: Mapping[int, StaffRow], cal: WorkCalendar) -> None:
+    """Average WORKING hours (R-KPI-1) per handler of the tickets received in the period: to respond
+    (receipt -> assignment) and to feed back. Feedback hours add up every round: receipt -> first
+    feedback, then each reopen -> the next feedback; a round still open adds nothing, so a reopen
+    never wipes the hours already spent. Paused time is left out."""
+    tickets = {int(i): (who, _dt(rec), _dt(resp), _dt(frm), _dt(fed)) for i, who, rec, resp, frm, fed in s.execute(text(
+        "SELECT id, assignee_id, received_at, responded_at, resolve_from, feedback_at FROM complaint"
+        " WHERE received_at >= :a AND received_at < :b AND assignee_id IS NOT NULL"), p)}
+    if not tickets:
+        return
+    ids = ",".join(str(i) for i in tickets)
+    now = _dt(p["now"])
+    pauses: dict[int, list[tuple[datetime, datetime]]] = {}
+    for cid, a, b in s.execute(text(f'SELECT complaint_id, start, "end" FROM complaint_pause'
+                                    f" WHERE complaint_id IN ({ids})")):
+        pauses.setdefault(int(cid), []).append((_dt(a), _dt(b) or now))  # type: ignore[arg-type]
+    events: dict[int, list[tuple[str, datetime]]] = {}
+    for cid, action, at in s.execute(text(
+            "SELECT complaint_id, action, at FROM complaint_event WHERE action IN ('feed_back', 'reopen')"
+            f" AND complaint_id IN ({ids}) ORDER BY complaint_id, id")):
+        events.setdefault(int(cid), []).append((action, _dt(at)))  # type: ignore[arg-type]
+    respond: dict[int, list[float]] = {}
+    feedback: dict[int, list[float]] = {}
+    for tid, (who, received, responded, resolve_from, fed) in tickets.items():
+        ps = pauses.get(tid, [])
+        if responded is not None and received is not None:
+            respond.setdefault(int(who), []).append(cal.working_minutes_between(received, responded, ps) / 60)
+        start, total, rounds = received, 0, 0
+        for action, at in events.get(tid, []):
+            if action == "reopen":
+                start = at
+            elif start is not None:
+                total += cal.working_minutes_between(start, at, ps)
+                rounds += 1
+                start = None
+        if not rounds and fed is not None and (resolve_from or received) is not None:
+            total, rounds = cal.working_minutes_between(resolve_from or received, fed, ps), 1  # no history kept
+        if rounds:
+            feedback.setdefault(int(who), []).append(total / 60)
+    for who, hs in respond.items():
+        if who in rows:
+            rows[who].respond_hours = sum(hs) / len(hs)
+    for who, hs in feedback.items():
+        if who in rows:
+            rows[who].resolve_hours = sum(hs) / len(hs)
+
+
+def _dt(v: Any) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v))
+
+
+def _staff(s: Session, period: dr.Period, now: datetime, cal: WorkCalendar) -> list[StaffRow]:
     a, b = (_ts(x) for x in period.bounds)
-    p = {"a": a, "b": b, "now": _ts(now), "today": _ts(now.date())}
+    p: dict[str, Any] = {"a": a, "b": b, "now": _ts(now), "today": _ts(now.date())}
     rows: dict[int, StaffRow] = {int(i): StaffRow(int(i), n) for i, n in s.execute(text(
         "SELECT id, display_name FROM staff ORDER BY id"))}
 
@@ -363,12 +492,28 @@ def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
          " sum(respond_met = 1),"
          " count(resolve_met) + coalesce(sum(resolve_met IS NULL AND responded_at IS NOT NULL"
          "  AND feedback_at IS NULL AND due_at < :now), 0),"
-         " sum(resolve_met = 1),"
-         " avg((julianday(responded_at) - julianday(received_at)) * 24),"
-         " avg((julianday(feedback_at) - julianday(resolve_from)) * 24)"
+         " sum(resolve_met = 1)"
          " FROM complaint WHERE received_at >= :a AND received_at < :b GROUP BY assignee_id",
-         "tickets", "respond_decided", "respond_met", "resolve_decided", "resolve_met", "respond_hours",
-         "resolve_hours")
+         "tickets", "respond_decided", "respond_met", "resolve_decided", "resolve_met")
+    fill("SELECT received_by_id, count(*) FROM complaint WHERE received_at >= :a AND received_at < :b"
+         " GROUP BY received_by_id", "registered")
+    _ticket_hours(s, p, rows, cal)
+    # Results by the card's consultant when the result was recorded, whenever the card was opened.
+    fill("SELECT owner_id, sum(status = 'won'), sum(status = 'lost') FROM followup_card"
+         " WHERE closed_at >= :a AND closed_at < :b AND status IN ('won', 'lost') GROUP BY owner_id",
+         "cards_won", "cards_lost")
+    acc = accuracy.rules()
+    p["days"] = acc.correction_days
+    p["refused"] = accuracy.REFUSED
+    ignore = ", ".join(f"'{f}'" for f in acc.ignore_fields if f.isidentifier()) or "''"
+    fill("SELECT c.created_by_id,"
+         f" sum((SELECT count(*) FROM json_each(a.details, '$.changes') j WHERE j.key NOT IN ({ignore}))"
+         f"   + (SELECT count(*) FROM json_each(a.details, '$.personal') j WHERE j.key NOT IN ({ignore})))"
+         " FROM audit_log a JOIN customer c ON c.id = a.customer_id"
+         " WHERE a.action = 'customer.update' AND a.at >= :a AND a.at < :b"
+         " AND julianday(a.at) - julianday(c.created_at) <= :days GROUP BY c.created_by_id", "corrections")
+    fill("SELECT actor_id, count(*) FROM audit_log WHERE action = :refused AND at >= :a AND at < :b"
+         " GROUP BY actor_id", "refusals")
     fill("SELECT handler_id, avg(satisfaction), count(satisfaction) FROM complaint_visit"
          " WHERE at >= :a AND at < :b GROUP BY handler_id",
          "satisfaction", "satisfaction_n")
@@ -380,6 +525,13 @@ def _staff(s: Session, period: dr.Period, now: datetime) -> list[StaffRow]:
     fill("SELECT applied_by_id, count(*) FROM grade_application WHERE applied_at >= :a AND applied_at < :b"
          " GROUP BY applied_by_id", "grade_applied")
     return [r for r in rows.values() if not r.empty()]
+
+
+def _calendar(svc: Services) -> WorkCalendar:
+    """Working days of the branch with the business hours of data/complaints.toml (R-KPI-1)."""
+    from crm_tui.domain import complaints as dc
+
+    return holidays.work_calendar(svc, dc.load_policy().hours)
 
 
 def _ratings(s: Session) -> Ratings:
@@ -440,8 +592,9 @@ def dashboard(svc: Services, actor: Actor, *, items: bool = True) -> Dashboard:
 def staff_metrics(svc: Services, actor: Actor, period: dr.Period) -> list[StaffRow]:
     """R-KPI-1 per staff member for one period (only staff with something to show). report.view."""
     svc.require(actor, "report.view")
+    cal = _calendar(svc)
     with svc.store.read() as s:
-        return _staff(s, period, svc.now())
+        return _staff(s, period, svc.now(), cal)
 
 
 def ratings(svc: Services, actor: Actor) -> Ratings:
@@ -460,6 +613,7 @@ def pack(svc: Services, actor: Actor, kind: str, day: date | None = None) -> Pac
     today = now.date()
     mondays = ([m for m in period.weeks if m <= today] if kind == "month"
                else dr.weeks_ending(min(period.end, today), WEEKS))
+    cal = _calendar(svc)
     with svc.store.read() as s:
         return Pack(
             period=period, made_at=now,
@@ -467,8 +621,9 @@ def pack(svc: Services, actor: Actor, kind: str, day: date | None = None) -> Pac
             previous=_summary(s, period.shifted(-1), now, None),
             weeks=_weeks(s, mondays, now, None),
             distribution=_distribution(s, svc, None),
-            sources=_sources(s, mondays[0] if kind == "week" else period.start, period.end, None),
-            staff=_staff(s, period, now),
+            sources=_sources(s, period.start, period.end, None),  # the period's cards, under its heading
+            review=_card_review(s, period),
+            staff=_staff(s, period, now, cal),
             ratings=_ratings(s),
             complaint_categories=_complaint_categories(s, period),
         )
@@ -484,7 +639,8 @@ def summary_table(p: Pack) -> tuple[list[str], list[list[Any]]]:
     rows = [
         [_("New customers"), cur.new_customers, prev.new_customers],
         [_("Complaints received"), cur.complaints, prev.complaints],
-        [_("Complaints within the time limits"), dr.pct(cur.within_share), dr.pct(prev.within_share)],
+        [_("Complaints within the time limits"), dr.ratio(cur.complaints_within, cur.complaints_decided),
+         dr.ratio(prev.complaints_within, prev.complaints_decided)],
         [_("Complaints closed"), cur.complaints_closed, prev.complaints_closed],
         [_("Average handling satisfaction (1-5)"), dr.num(cur.satisfaction, 2), dr.num(prev.satisfaction, 2)],
         [_("Follow-up visits"), cur.visits, prev.visits],
@@ -515,14 +671,25 @@ def sources_table(rows: Iterable[SourceRow]) -> tuple[list[str], list[list[Any]]
 
 
 def staff_table(rows: Iterable[StaffRow]) -> tuple[list[str], list[list[Any]]]:
-    return ([_("Staff"), _("Archives"), _("Complete"), _("Past deadline"), _("New archives"), _("Register lines"),
-             _("Source filled"), _("Visits"), _("Visits on time"), _("Overdue cards"), _("Tickets"),
-             _("Responded in limit"), _("Fed back in limit"), _("Hours to respond"), _("Hours to feed back"),
-             _("Satisfaction"), _("Grade applications handled")],
-            [[r.name, r.archives, dr.pct(r.completeness), r.past_deadline, r.new_archives, r.register_lines,
-              dr.pct(r.source_share), r.visits, dr.pct(r.on_time_share), r.cards_overdue, r.tickets,
-              dr.pct(r.respond_share), dr.pct(r.resolve_share), dr.num(r.respond_hours), dr.num(r.resolve_hours),
-              dr.num(r.satisfaction, 2), r.grade_handled] for r in rows])
+    """R-KPI-1 per staff member. Shares carry their counts (``— (0)`` when there is nothing to
+    divide); hours are working hours."""
+    return ([_("Staff"), _("Archives"), _("Complete"), _("Past deadline"), _("New archives"), _("Corrections"),
+             _("Refused saves"), _("Register lines"), _("Source filled"), _("Visits"), _("Visits on time"),
+             _("Overdue cards"), _("Cards won"), _("Cards lost"), _("Tickets registered"), _("Tickets handled"),
+             _("Responded in limit"), _("Fed back in limit"), _("Working hours to respond"),
+             _("Working hours to feed back"), _("Satisfaction"), _("Grade applications handled")],
+            [[r.name, r.archives, dr.ratio(r.complete, r.archives), r.past_deadline, r.new_archives, r.corrections,
+              r.refusals, r.register_lines, dr.ratio(r.register_with_source, r.register_lines), r.visits,
+              dr.ratio(r.visits_on_time, r.visits_due), r.cards_overdue, r.cards_won, r.cards_lost, r.registered,
+              r.tickets, dr.ratio(r.respond_met, r.respond_decided), dr.ratio(r.resolve_met, r.resolve_decided),
+              dr.num(r.respond_hours), dr.num(r.resolve_hours), dr.num(r.satisfaction, 2), r.grade_handled]
+             for r in rows])
+
+
+def review_table(rows: Iterable[ReviewRow], title: str) -> tuple[list[str], list[list[Any]]]:
+    """One table of the follow-up review (R-FU-5)."""
+    return ([title, _("New cards"), _("Existing cards"), _("Total"), _("Visits"), _("Won"), _("Lost")],
+            [[r.label, r.new, r.existing, r.total, r.visits, r.won, r.lost] for r in rows])
 
 
 def ratings_table(rows: Iterable[RatingRow], title: str) -> tuple[list[str], list[list[Any]]]:
@@ -555,6 +722,10 @@ def pack_text(p: Pack) -> str:
     section(_("Complaints by category"), dr.text_table([_("Complaint category"), _("Complaints")],
                                                       [list(r) for r in p.complaint_categories]))
     section(_("Customers by category and grade"), dr.text_table(*distribution_table(p.distribution)))
+    if p.review is not None:
+        section(_("Follow-up cards: new and existing"), dr.text_table(*review_table([p.review.total], _("Cards"))))
+        section(_("Follow-up cards by intent level"), dr.text_table(*review_table(p.review.levels, _("Intent level"))))
+        section(_("Follow-up cards by consultant"), dr.text_table(*review_table(p.review.staff, _("Consultant"))))
     section(_("Follow-up conversion by source"), dr.text_table(*sources_table(p.sources)))
     section(_("Staff metrics"), dr.text_table(*staff_table(p.staff)))
     section(_("Credit rating"), dr.text_table(*ratings_table(p.ratings.credit, _("Credit rating"))))
@@ -689,6 +860,15 @@ def export_xlsx(svc: Services, actor: Actor, p: Pack, path: str | Path) -> Path:
         chart.set_categories(Reference(src, min_col=1, min_row=2, max_row=len(p.sources) + 1))
         src.add_chart(chart, "G2")
 
+    if p.review is not None:
+        fu = sheet(_("Follow-up review"), review_table([p.review.total], _("Cards")))
+        for table in (review_table(p.review.levels, _("Intent level")), review_table(p.review.staff, _("Consultant"))):
+            fu.append([])
+            fu.append(table[0])
+            for c in fu[fu.max_row]:
+                c.font = bold
+            for r in table[1]:
+                fu.append(r)
     sheet(_("Staff metrics"), staff_table(p.staff))
     sheet(_("Credit rating"), ratings_table(p.ratings.credit, _("Credit rating")))
     sheet(_("Risk rating"), ratings_table(p.ratings.risk, _("Risk rating")))
@@ -708,7 +888,7 @@ def _cell(v: Any) -> Any:
     a dash (nothing to show) an empty cell."""
     if isinstance(v, dr.Figure):
         return v.value
-    return None if v == "—" else v
+    return None if isinstance(v, str) and v.startswith("—") else v
 
 
 def _widths(ws: Any, rows: list[list[Any]]) -> None:

@@ -122,8 +122,9 @@ def test_dashboard_weekly_series_match_hand_counts(crm, data) -> None:  # type: 
     assert len(d.weeks) == reports.WEEKS and d.weeks[-1].week == date(2026, 11, 23)
     this, last, before = _week(d.weeks, "2026-11-23"), _week(d.weeks, "2026-11-16"), _week(d.weeks, "2026-11-09")
     assert (this.new_customers, last.new_customers, before.new_customers) == (2, 2, 1)
-    # This week: T1 on time so far, T2 unanswered past its limit. Last week: T3 met, T4 missed both.
-    assert (this.complaints, this.complaints_within, this.within_share) == (2, 1, 0.5)
+    # This week: T1 on time so far (not settled yet), T2 unanswered past its limit (settled: missed).
+    # Last week: T3 met, T4 missed both. R-KPI-1: the share is of the settled tickets only.
+    assert (this.complaints, this.complaints_within, this.complaints_decided, this.within_share) == (2, 0, 1, 0.0)
     assert (last.complaints, last.complaints_within) == (2, 1)
     assert before.complaints == 0 and before.within_share is None
     assert (last.satisfaction, last.satisfaction_n) == (4.0, 1)
@@ -156,7 +157,7 @@ def _grades(crm) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 def test_dashboard_this_week_summary(crm, data) -> None:  # type: ignore[no-untyped-def]
     d = reports.dashboard(crm.svc, crm.actor("section_chief"), items=False)
     w = d.week
-    assert (w.new_customers, w.complaints, w.complaints_within, w.complaints_closed) == (2, 2, 1, 0)
+    assert (w.new_customers, w.complaints, w.complaints_within, w.complaints_closed) == (2, 2, 0, 0)
     assert w.satisfaction == 2.0 and w.visits == 0 and w.grade_changes == 0
     last = reports.pack(crm.svc, crm.actor("section_chief"), "week", date(2026, 11, 18)).summary
     assert (last.new_customers, last.complaints, last.complaints_closed, last.visits) == (2, 2, 1, 1)
@@ -184,7 +185,9 @@ def test_staff_metrics_last_week(crm, data) -> None:  # type: ignore[no-untyped-
     assert (m2.visits, m2.visits_due, m2.visits_on_time, m2.on_time_share) == (1, 1, 0, 0.0)
     assert m.cards_overdue == 1 and m2.cards_overdue == 0
     assert (m2.tickets, m2.respond_decided, m2.respond_met, m2.resolve_decided, m2.resolve_met) == (2, 2, 1, 2, 1)
-    assert m2.respond_hours == pytest.approx(3.0) and m2.resolve_hours == pytest.approx(48.0)
+    # R-KPI-1 working hours (09:00-12:00, 13:30-17:30): T3 2 h and T4 2.5 h to respond; T3 7 h and
+    # T4 21 h (three working days) to feed back.
+    assert m2.respond_hours == pytest.approx(2.25) and m2.resolve_hours == pytest.approx(14.0)
     assert (m2.satisfaction, m2.satisfaction_n) == (4.0, 1)
     assert m.grade_filed == 1
     assert rows[data["chief"]].grade_approved == 1 and rows[data["chief"]].grade_applied == 1
@@ -200,7 +203,8 @@ def test_staff_metrics_other_weeks(crm, data) -> None:  # type: ignore[no-untype
     assert (fd.new_archives, fd.register_lines, fd.register_with_source, fd.source_share) == (2, 2, 1, 0.5)
     # T1: answered within its limit, resolution still running before its deadline -> not decided.
     assert (m.tickets, m.respond_decided, m.respond_met, m.resolve_decided) == (1, 1, 1, 0)
-    assert m.respond_hours == pytest.approx(1.0) and m.resolve_hours is None and m.resolve_share is None
+    # T1 received 08:00, answered 09:00: before opening, no working time (R-KPI-1).
+    assert m.respond_hours == pytest.approx(0.0) and m.resolve_hours is None and m.resolve_share is None
     assert (m2.satisfaction, m2.satisfaction_n, m2.tickets) == (2.0, 1, 0)
     assert data["deputy"] not in this  # nothing this week: no row
 
@@ -261,7 +265,7 @@ def test_weekly_pack_xlsx_and_text(crm, data, tmp_path: Path) -> None:  # type: 
     assert [c.value for c in weeks[weeks.max_row]][:4] == [datetime(2026, 11, 16), 2, 2, 50.0]  # a date cell
     staff = list(wb["Staff metrics"].iter_rows(values_only=True))
     row = next(r for r in staff if r[0] == "赵丽华")
-    assert row[1:4] == (2, 0.5, 0) and row[10] == 2
+    assert row[1:4] == (2, 0.5, 0) and row[staff[0].index("Tickets handled")] == 2
     assert len(wb["Category and grade"]._charts) == 1 and len(wb["Conversion by source"]._charts) == 1
     txt = reports.export_text(crm.svc, chief, p, tmp_path / "weekly.txt")
     body = txt.read_text(encoding="utf-8")

@@ -123,7 +123,7 @@ class HomeScreen(BaseScreen[None]):
         lines = [
             (_("New customers"), str(w.new_customers)),
             (_("Complaints received"), str(w.complaints)),
-            (_("Within the time limits"), dr.pct(w.within_share)),
+            (_("Within the time limits"), dr.ratio(w.complaints_within, w.complaints_decided)),
             (_("Handling satisfaction"), dr.num(w.satisfaction, 2)),
             (_("Follow-up visits"), str(w.visits)),
             (_("Cards opened/won/lost"), f"{w.cards_opened}/{w.cards_won}/{w.cards_lost}"),

@@ -1,6 +1,6 @@
 """Reports (F6): the weekly or monthly review pack on screen (R-FU-5, R-KPI-1, R-KPI-2) and its
 export to XLSX or plain text. W / M choose the period kind, [ and ] step back and forward, T goes
-to the current period; 1-4 switch the tabs."""
+to the current period; 1-5 switch the tabs."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ class ReportsScreen(BaseScreen[None]):
         Binding("2", "tab('tab-staff')", "Staff metrics", show=False),
         Binding("3", "tab('tab-customers')", "Customers", show=False),
         Binding("4", "tab('tab-charts')", "Charts", show=False),
+        Binding("5", "tab('tab-followups')", "Follow-up review", show=False),
         Binding("ctrl+x", "export('xlsx')", "Export XLSX", priority=True),
         Binding("ctrl+t", "export('txt')", "Export text", priority=True),
         Binding("escape", "app.home", "Back"),
@@ -79,6 +80,10 @@ class ReportsScreen(BaseScreen[None]):
                 yield DataTable(id="report-distribution", cursor_type="row", zebra_stripes=True)
                 yield DataTable(id="report-credit", cursor_type="row", zebra_stripes=True)
                 yield DataTable(id="report-risk", cursor_type="row", zebra_stripes=True)
+            with TabPane(_("Follow-up review"), id="tab-followups"):
+                yield DataTable(id="report-review-total", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="report-review-levels", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="report-review-staff", cursor_type="row", zebra_stripes=True)
             with TabPane(_("Charts"), id="tab-charts"):
                 with VerticalScroll():
                     with Grid(id="report-chart-grid"):
@@ -174,5 +179,13 @@ class ReportsScreen(BaseScreen[None]):
               *reports.ratings_table(pack.ratings.credit, _("Credit rating")), [14, 8, 12, 8, 8])
         _fill(self.query_one("#report-risk", DataTable),
               *reports.ratings_table(pack.ratings.risk, _("Risk rating")), [14, 8, 12, 8, 8])
+        if pack.review is not None:
+            widths = [16, 8, 8, 8, 8, 8, 8]
+            _fill(self.query_one("#report-review-total", DataTable),
+                  *reports.review_table([pack.review.total], _("Cards")), widths)
+            _fill(self.query_one("#report-review-levels", DataTable),
+                  *reports.review_table(pack.review.levels, _("Intent level")), widths)
+            _fill(self.query_one("#report-review-staff", DataTable),
+                  *reports.review_table(pack.review.staff, _("Consultant")), widths)
         draw_weeks(self, "rchart", pack.weeks)
         draw_conversion(self.query_one("#rchart-conversion", Chart), pack.sources)
