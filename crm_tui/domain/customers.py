@@ -176,6 +176,12 @@ class Rating(Option):
     credit_limit: int = 0
     term_days: int = 0
     prepayment_pct: int = 0
+    response_zh: str = ""  # risk ratings: the risk response (风险应对措施) the rating implies
+    response_en: str = ""
+
+    @property
+    def response(self) -> str:
+        return self.response_zh if get_language() == "zh_CN" else self.response_en
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,8 @@ def _options(raw: Mapping[str, Any]) -> dict[str, Option]:
 
 def _ratings(raw: Mapping[str, Any]) -> dict[str, Rating]:
     return {code: Rating(code, v["name"], v["name_en"], int(v["credit_limit"]), int(v["term_days"]),
-                         int(v["prepayment_pct"])) for code, v in raw.items()}
+                         int(v["prepayment_pct"]), v.get("response", ""), v.get("response_en", ""))
+            for code, v in raw.items()}
 
 
 @cache

@@ -206,6 +206,7 @@ class RatingRow:
     credit_limit: int | None
     term_days: int | None
     prepayment_pct: int | None
+    response: str = ""  # risk ratings: the risk response the rating implies (R-KPI-2)
 
 
 @dataclass(frozen=True)
@@ -547,7 +548,7 @@ def _ratings(s: Session) -> Ratings:
 
     def rows(got: dict[str | None, int], policy: Mapping[str, Any]) -> list[RatingRow]:
         got = dict(got)
-        out = [RatingRow(c, r.label, got.pop(c, 0), r.credit_limit, r.term_days, r.prepayment_pct)
+        out = [RatingRow(c, r.label, got.pop(c, 0), r.credit_limit, r.term_days, r.prepayment_pct, r.response)
                for c, r in policy.items()]
         unrated = got.pop(None, 0)
         out += [RatingRow(c, c, n, None, None, None) for c, n in sorted(got.items())]  # type: ignore[arg-type]
@@ -693,10 +694,14 @@ def review_table(rows: Iterable[ReviewRow], title: str) -> tuple[list[str], list
 
 
 def ratings_table(rows: Iterable[RatingRow], title: str) -> tuple[list[str], list[list[Any]]]:
-    return ([title, _("Customers"), _("Credit limit (yuan)"), _("Payment term (days)"), _("Prepayment")],
+    rows = list(rows)
+    response = any(r.response for r in rows)  # the risk table: and the risk response (R-KPI-2)
+    return ([title, _("Customers"), _("Credit limit (yuan)"), _("Payment term (days)"), _("Prepayment")]
+            + ([_("Risk response")] if response else []),
             [[r.label, r.customers, dr.amount(r.credit_limit),
               "—" if r.term_days is None else r.term_days,
               "—" if r.prepayment_pct is None else dr.Figure(f"{r.prepayment_pct}%", r.prepayment_pct / 100, "0%")]
+             + ([r.response or "—"] if response else [])
              for r in rows])
 
 

@@ -112,7 +112,10 @@ def test_validation_errors_list_every_field_and_write_nothing(crm: Crm) -> None:
                            phones=[PhoneInput("12345")])
     assert set(err.value.by_field()) == {"name", "id_number", "email", "owner", "phones.0"}
     assert err.value.by_field()["owner"] == "Unknown staff member 'nobody'"
-    assert crm.counts() == before and crm.count("audit_log") == audits
+    # Nothing of the record is written; the refusal itself is recorded (R-KPI-1 accuracy: one
+    # audit line naming the refused fields, never the typed values).
+    assert crm.counts() == before and crm.count("audit_log", "action != 'entry.refused'") == audits
+    assert crm.count("audit_log", "action = 'entry.refused'") == 1
     assert crm.count("customer_number_seq") == 0
 
 

@@ -570,8 +570,12 @@ def profile_text(view: cs.CustomerView) -> str:
         m = view.credit_measures
         lines.append(_("Credit {rating}: limit {limit}, term {days} days, prepayment {pct}%",
                        rating=m.label, limit=m.credit_limit, days=m.term_days, pct=m.prepayment_pct))
-    if view.risk_measures:
-        lines.append(_("Risk rating: {rating}", rating=view.risk_measures.label))
+    if view.risk_measures:  # R-KPI-2: the rating and the measures it implies
+        m = view.risk_measures
+        lines.append(escape(_("Risk {rating}: limit {limit}, term {days} days, prepayment {pct}%",
+                              rating=m.label, limit=f"{m.credit_limit:,}", days=m.term_days, pct=m.prepayment_pct)))
+        if m.response:
+            lines.append(escape(_("Risk response: {measures}", measures=m.response)))
     for c in view.consents:
         state = _("withdrawn") if c.withdrawn_at else _("given")
         from crm_tui.domain.customers import CONSENT_SCOPES

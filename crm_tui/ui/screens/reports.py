@@ -178,7 +178,7 @@ class ReportsScreen(BaseScreen[None]):
         _fill(self.query_one("#report-credit", DataTable),
               *reports.ratings_table(pack.ratings.credit, _("Credit rating")), [14, 8, 12, 8, 8])
         _fill(self.query_one("#report-risk", DataTable),
-              *reports.ratings_table(pack.ratings.risk, _("Risk rating")), [14, 8, 12, 8, 8])
+              *reports.ratings_table(pack.ratings.risk, _("Risk rating")), [14, 8, 12, 8, 8, 30])
         if pack.review is not None:
             widths = [16, 8, 8, 8, 8, 8, 8]
             _fill(self.query_one("#report-review-total", DataTable),
