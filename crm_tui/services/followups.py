@@ -1046,7 +1046,7 @@ def register_page(svc: Services, actor: Actor, *, day: date | None = None, probl
 def weekly_review(svc: Services, actor: Actor, week_of: date | None = None) -> WeeklyReview:
     """定期盘点: open cards by intent level and consultant, new cards and visits in the week, overdue
     count (as of the week's end or today), and conversion by information source (cards opened in
-    the week and before, won / lost). Needs followup.supervise."""
+    the week, won / lost). Needs followup.supervise."""
     svc.require(actor, "followup.supervise")
     today = svc.now().date()
     start, end = week_bounds(week_of or today)
@@ -1078,9 +1078,11 @@ def weekly_review(svc: Services, actor: Actor, week_of: date | None = None) -> W
                 " WHERE v.at >= :a AND v.at < :b GROUP BY v.staff_id"),
                 {"a": start.isoformat(), "b": (end + timedelta(days=1)).isoformat()}):
             row(sid, name)["visits"] = int(n)
+        # R-FU-5: under the week's heading, the cards opened in that week (not every card before it).
         src = s.execute(text("SELECT source, count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
-                             " WHERE card_date <= :b AND status != 'void' GROUP BY source ORDER BY count(*) DESC"),
-                        {"b": end.isoformat()}).all()
+                             " WHERE card_date >= :a AND card_date <= :b AND status != 'void'"
+                             " GROUP BY source ORDER BY count(*) DESC"),
+                        {"a": start.isoformat(), "b": end.isoformat()}).all()
     sources = customer_policy().sources
     return WeeklyReview(
         week_start=start, week_end=end, levels=levels,

@@ -213,3 +213,13 @@ def test_r_fu_5_home_new_won_lost_per_rule(crm: Crm, cards: dict[str, int]) -> N
     crm.clock.now += timedelta(days=2)  # Monday 2027-01-04: a new week, nothing yet
     w = reports.dashboard(crm.svc, crm.actor("section_chief"), items=False).week
     assert (w.period.start, w.cards_opened, w.cards_won, w.cards_lost) == (date(2027, 1, 4), 0, 0, 0)
+
+
+def test_r_fu_5_follow_up_weekly_review_sources_are_the_weeks(crm: Crm, cards: dict[str, int]) -> None:
+    """R-FU-5: the follow-up area's weekly review (Ctrl+W) shows, under the week's heading, the cards
+    opened in that week by source (it used to count every card opened before the week's end)."""
+    from crm_tui.services import followups as fu
+
+    review = fu.weekly_review(crm.svc, crm.actor("section_chief"))
+    assert (review.week_start, review.week_end) == (date(2026, 12, 28), date(2027, 1, 3))
+    assert {r.source: r.cards for r in review.sources} == {"Walk-in": 1, "Phone enquiry": 1}
