@@ -689,7 +689,7 @@ def staff_table(rows: Iterable[StaffRow]) -> tuple[list[str], list[list[Any]]]:
 
 def review_table(rows: Iterable[ReviewRow], title: str) -> tuple[list[str], list[list[Any]]]:
     """One table of the follow-up review (R-FU-5)."""
-    return ([title, _("New cards"), _("Existing cards"), _("Total"), _("Visits"), _("Won"), _("Lost")],
+    return ([title, _("Opened in the period"), _("Existing cards"), _("Total"), _("Visits"), _("Won"), _("Lost")],
             [[r.label, r.new, r.existing, r.total, r.visits, r.won, r.lost] for r in rows])
 
 

@@ -20,7 +20,7 @@ def test_r_kpi_2_archive_names_risk_rating_and_its_measures(ui_services, en) -> 
     actor = staff.sign_in(ui_services, "jingli", demo.DEMO_PASSWORD).actor
     ref = cs.create_customer(ui_services, actor, "person", {"name": "风险测试", "risk_rating": "medium"})
     text = profile_text(cs.get_customer(ui_services, actor, ref.id))
-    assert "Medium risk: limit 500,000, term 30 days, prepayment 30%" in text
+    assert "Risk rating Medium risk: limit 500,000, term 30 days, prepayment 30%" in text
     assert "Risk response: Transfer: require a guarantee or collateral" in text
 
 
@@ -38,7 +38,7 @@ async def test_r_fu_5_reports_follow_up_review_tab(ui_services, en) -> None:  # 
         await settle(pilot)
         total = screen.query_one("#report-review-total", DataTable)
         assert total.has_focus and total.row_count == 1
-        assert [str(c.label) for c in total.columns.values()][:3] == ["Cards", "New cards", "Existing cards"]
+        assert [str(c.label) for c in total.columns.values()][:3] == ["Cards", "Opened in the period", "Existing cards"]
         levels = screen.query_one("#report-review-levels", DataTable)
         assert levels.row_count >= 5
         staff = screen.query_one("#report-review-staff", DataTable)

@@ -52,3 +52,8 @@ def test_reports_customers_and_ratings(ui_services, lang, snap_compare) -> None:
 
 def test_reports_charts_month(ui_services, lang, snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert _snap(ui_services, snap_compare, "kezhang", "f6", "m", "4", size=LARGE)
+
+
+def test_reports_follow_up_review(ui_services, lang, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """R-FU-5: new against existing cards, by intent level and per consultant (key 5)."""
+    assert _snap(ui_services, snap_compare, "kezhang", "f6", "5", size=(120, 36))

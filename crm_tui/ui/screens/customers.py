@@ -572,7 +572,7 @@ def profile_text(view: cs.CustomerView) -> str:
                        rating=m.label, limit=m.credit_limit, days=m.term_days, pct=m.prepayment_pct))
     if view.risk_measures:  # R-KPI-2: the rating and the measures it implies
         m = view.risk_measures
-        lines.append(escape(_("Risk {rating}: limit {limit}, term {days} days, prepayment {pct}%",
+        lines.append(escape(_("Risk rating {rating}: limit {limit}, term {days} days, prepayment {pct}%",
                               rating=m.label, limit=f"{m.credit_limit:,}", days=m.term_days, pct=m.prepayment_pct)))
         if m.response:
             lines.append(escape(_("Risk response: {measures}", measures=m.response)))

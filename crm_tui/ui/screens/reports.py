@@ -25,10 +25,13 @@ from crm_tui.ui.widgets.charts import Chart, draw_conversion, draw_weeks
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
 
-def _fill(table: DataTable, header: list[str], rows: list[list[Any]], widths: list[int] | None = None) -> None:
+def _fill(table: DataTable, header: list[str], rows: list[list[Any]],
+          widths: list[int | None] | None = None) -> None:
+    """``widths``: a column's width, or None for as wide as its widest value."""
     table.clear(columns=True)
     for i, h in enumerate(header):  # never narrower than its heading in the current language
-        table.add_column(h, width=None if widths is None else max(widths[i], cell_len(h)))
+        w = None if widths is None or i >= len(widths) else widths[i]
+        table.add_column(h, width=None if w is None else max(w, cell_len(h)))
     for r in rows:
         table.add_row(*(_cell(v, i > 0) for i, v in enumerate(r)))
 
@@ -166,21 +169,24 @@ class ReportsScreen(BaseScreen[None]):
     def _show(self, pack: reports.Pack) -> None:
         self.pack = pack
         h, rows = reports.summary_table(pack)
-        _fill(self.query_one("#report-summary", DataTable), h, rows, [26, 12, 12])
+        _fill(self.query_one("#report-summary", DataTable), h, rows, [26, 14, 14])
         _fill(self.query_one("#report-categories", DataTable), [_("Complaint category"), _("Complaints")],
               [list(r) for r in pack.complaint_categories] or [["—", 0]], [24, 8])
         _fill(self.query_one("#report-sources", DataTable), *reports.sources_table(pack.sources),
               [16, 8, 8, 8, 10])
         h, rows = reports.staff_table(pack.staff)
-        _fill(self.query_one("#report-staff", DataTable), h, rows, [8] + [max(6, min(14, cell_len(x))) for x in h[1:]])
+        # Headings may wrap at 14 columns; a share with its counts ("98% (463/473)") is never cut.
+        _fill(self.query_one("#report-staff", DataTable), h, rows,
+              [8] + [max(6, min(14, cell_len(x)), *(cell_len(str(r[i])) for r in rows))
+                     for i, x in enumerate(h) if i])
         h, rows = reports.distribution_table(pack.distribution)
         _fill(self.query_one("#report-distribution", DataTable), h, rows, [12] + [12] * (len(h) - 1))
         _fill(self.query_one("#report-credit", DataTable),
               *reports.ratings_table(pack.ratings.credit, _("Credit rating")), [14, 8, 12, 8, 8])
         _fill(self.query_one("#report-risk", DataTable),
-              *reports.ratings_table(pack.ratings.risk, _("Risk rating")), [14, 8, 12, 8, 8, 30])
+              *reports.ratings_table(pack.ratings.risk, _("Risk rating")), [14, 8, 12, 8, 8, None])
         if pack.review is not None:
-            widths = [16, 8, 8, 8, 8, 8, 8]
+            widths: list[int | None] = [None, 8, 8, 8, 8, 8, 8]
             _fill(self.query_one("#report-review-total", DataTable),
                   *reports.review_table([pack.review.total], _("Cards")), widths)
             _fill(self.query_one("#report-review-levels", DataTable),
