@@ -8,14 +8,25 @@ grouped rows. Definitions, so a number can be checked by hand:
   limits were not missed and are not running past their deadline now.
 - Satisfaction: average 1-5 score of complaint return visits made in the week (R-CMP-6), and of
   satisfaction surveys recorded in the week (R-CUST-15).
-- Follow-up conversion by source: cards opened (card date) in the window, not void; won / cards.
+- Follow-up conversion by source: cards opened (card date) in the period (the pack) or the twelve
+  weeks (the dashboard's chart), not void; won / cards.
 - Archive completeness: the staff member's active customers with no required field missing;
   past deadline: incomplete archives whose maintenance deadline has passed (R-CUST-9).
 - Visits on time: visits in the period that had a due date (set by the previous visit) and were
   made on or before it (R-FU-3). A card's first visit has no earlier due date and is not counted.
-- Response / resolution hours: clock hours from receipt to assignment and from (re)opening to the
-  result fed back, averaged over tickets received in the period; the within-limit shares use the
-  working-hour limits the complaint service keeps (respond_met / resolve_met).
+- Response / feedback hours (R-KPI-1): WORKING hours (branch calendar, business hours of
+  data/complaints.toml, pauses left out) from receipt to assignment, and to the result fed back
+  summed over every round (receipt -> feedback, each reopen -> the next feedback), so a reopen
+  keeps the hours already spent; averaged over the handler's tickets received in the period. The
+  within-limit shares use the working-hour limits the complaint service keeps (respond_met /
+  resolve_met), of the tickets whose limits are settled: a ticket still inside its limits is
+  neither within nor outside, and with none settled the share is a dash with its count, "— (0)".
+- Registered / handled: tickets by who registered them (received_by) and by who handles them.
+- Results per consultant: cards won / lost in the period (closed_at), by the card's owner; the
+  summary's 成交/战败 count the same way, 新建 the cards opened in the period (R-FU-5).
+- Accuracy: corrections and refused saves per clerk, as services/accuracy.py defines them.
+- Follow-up review (R-FU-5): cards open at some time in the period, new (opened in it) against
+  existing, by intent level and by consultant, with the period's visits and results.
 
 Branch figures need ``report.view``; without it the dashboard shows the actor's own customers,
 cards and tickets only.

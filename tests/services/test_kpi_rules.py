@@ -223,3 +223,22 @@ def test_r_fu_5_follow_up_weekly_review_sources_are_the_weeks(crm: Crm, cards: d
     review = fu.weekly_review(crm.svc, crm.actor("section_chief"))
     assert (review.week_start, review.week_end) == (date(2026, 12, 28), date(2027, 1, 3))
     assert {r.source: r.cards for r in review.sources} == {"Walk-in": 1, "Phone enquiry": 1}
+
+
+def test_r_kpi_1_r_fu_5_xlsx_numeric_cells(crm: Crm, cards: dict[str, int], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """R-KPI-1 / R-FU-5 in the XLSX: the staff sheet's new columns and the follow-up review are
+    numbers; a share with no denominator is an empty cell, never a text '— (0)'."""
+    from openpyxl import load_workbook
+
+    chief = crm.actor("section_chief")
+    wb = load_workbook(reports.export_xlsx(crm.svc, chief, reports.pack(crm.svc, chief, "week"),
+                                           tmp_path / "w.xlsx"))
+    fu = list(wb["Follow-up review"].iter_rows(values_only=True))
+    assert fu[0][:3] == ("Cards", "Opened in the period", "Existing cards") and fu[1][1:4] == (2, 3, 5)
+    ws = wb["Staff metrics"]
+    header = [c.value for c in ws[1]]
+    for name in ("Cards won", "Cards lost", "Tickets registered", "Tickets handled", "Corrections", "Refused saves"):
+        col = header.index(name) + 1
+        assert all(ws.cell(r, col).data_type == "n" for r in range(2, ws.max_row + 1)), name
+    col = header.index("Responded in limit") + 1
+    assert all(ws.cell(r, col).value is None for r in range(2, ws.max_row + 1))  # no tickets: empty, not text

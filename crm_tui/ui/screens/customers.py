@@ -569,7 +569,7 @@ def profile_text(view: cs.CustomerView) -> str:
     if view.credit_measures:
         m = view.credit_measures
         lines.append(_("Credit {rating}: limit {limit}, term {days} days, prepayment {pct}%",
-                       rating=m.label, limit=m.credit_limit, days=m.term_days, pct=m.prepayment_pct))
+                       rating=m.label, limit=f"{m.credit_limit:,}", days=m.term_days, pct=m.prepayment_pct))
     if view.risk_measures:  # R-KPI-2: the rating and the measures it implies
         m = view.risk_measures
         lines.append(escape(_("Risk rating {rating}: limit {limit}, term {days} days, prepayment {pct}%",
