@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -42,6 +42,9 @@ from crm_tui.services.customers import TimelineEntry, register_erase_hook, regis
 from crm_tui.services.files import private_file
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.audit import PersonalChange
+
+if TYPE_CHECKING:
+    from crm_tui.services.reports import CardReview
 
 PERMISSION_LABELS.update({
     "followup.view": N_("see follow-up cards"),
@@ -235,6 +238,7 @@ class WeeklyReview:
     staff: list[ReviewRow]
     sources: list[SourceRow]
     levels: list[str]
+    cards: CardReview | None = None  # new against existing cards of the week (R-FU-5)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1083,9 +1087,13 @@ def weekly_review(svc: Services, actor: Actor, week_of: date | None = None) -> W
                              " WHERE card_date >= :a AND card_date <= :b AND status != 'void'"
                              " GROUP BY source ORDER BY count(*) DESC"),
                         {"a": start.isoformat(), "b": end.isoformat()}).all()
+        from crm_tui.domain.reports import Period
+        from crm_tui.services.reports import card_review
+
+        cards = card_review(s, Period.of("week", start))
     sources = customer_policy().sources
     return WeeklyReview(
-        week_start=start, week_end=end, levels=levels,
+        week_start=start, week_end=end, levels=levels, cards=cards,
         staff=[ReviewRow(r["name"], r["levels"], r["open"], r["new"], r["visits"], r["overdue"])
                for _sid, r in sorted(staff_rows.items())],
         sources=[SourceRow(sources[c].label if c in sources else (c or "—"), int(n), int(w or 0), int(lo or 0))

@@ -354,7 +354,9 @@ def _sources(s: Session, start: date, end: date, owner: int | None) -> list[Sour
     return [SourceRow(labels.get(c, c or "—"), int(n), int(w or 0), int(lo or 0)) for c, n, w, lo in rows]
 
 
-def _card_review(s: Session, period: dr.Period) -> CardReview:
+def card_review(s: Session, period: dr.Period) -> CardReview:
+    """The follow-up review of ``period`` (R-FU-5), read in the caller's session (reports.pack and
+    the follow-up area's weekly review share it)."""
     from crm_tui.domain import followups as df
 
     a, b = (_ts(x) for x in period.bounds)
@@ -634,7 +636,7 @@ def pack(svc: Services, actor: Actor, kind: str, day: date | None = None) -> Pac
             weeks=_weeks(s, mondays, now, None),
             distribution=_distribution(s, svc, None),
             sources=_sources(s, period.start, period.end, None),  # the period's cards, under its heading
-            review=_card_review(s, period),
+            review=card_review(s, period),
             staff=_staff(s, period, now, cal),
             ratings=_ratings(s),
             complaint_categories=_complaint_categories(s, period),

@@ -223,6 +223,8 @@ def test_r_fu_5_follow_up_weekly_review_sources_are_the_weeks(crm: Crm, cards: d
     review = fu.weekly_review(crm.svc, crm.actor("section_chief"))
     assert (review.week_start, review.week_end) == (date(2026, 12, 28), date(2027, 1, 3))
     assert {r.source: r.cards for r in review.sources} == {"Walk-in": 1, "Phone enquiry": 1}
+    t = review.cards.total  # the same split as the reports' pack
+    assert (t.new, t.existing, t.won, t.lost) == (2, 3, 1, 0)
 
 
 def test_r_kpi_1_r_fu_5_xlsx_numeric_cells(crm: Crm, cards: dict[str, int], tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -820,8 +820,12 @@ class WeeklyReviewScreen(BaseScreen[None]):
         self.run_loader(fu.weekly_review, self.svc, self.actor, self.day, on_result=self._show, group="fu-review")
 
     def _show(self, review: fu.WeeklyReview) -> None:
-        self.query_one("#rv-week", Static).update(
-            _("Week {start} to {end}", start=review.week_start.isoformat(), end=review.week_end.isoformat()))
+        week = _("Week {start} to {end}", start=review.week_start.isoformat(), end=review.week_end.isoformat())
+        if review.cards is not None:  # R-FU-5: new against existing cards of the week
+            t = review.cards.total
+            week += "   " + _("Cards: {new} new, {existing} existing, {won} won, {lost} lost",
+                              new=t.new, existing=t.existing, won=t.won, lost=t.lost)
+        self.query_one("#rv-week", Static).update(week)
         staff = self.query_one("#rv-staff", DataTable)
         staff.clear(columns=True)
         fixed_columns(staff, (_("Consultant"), PERSON), *((lvl, 3) for lvl in review.levels), (_("Open cards"), 4),
