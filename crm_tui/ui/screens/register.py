@@ -43,6 +43,7 @@ class RegisterScreen(BaseScreen[None]):
         Binding("ctrl+o", "departed", "Left now"),
         Binding("ctrl+g", "card", "Archive + card"),
         Binding("ctrl+n", "clear", "New line"),
+        Binding("ctrl+e", "line", "Line details"),
         Binding("ctrl+t", "problems", "Missing source/archive", show=False),
         Binding("escape", "leave", "Back"),
         ENTER_BINDING,
@@ -238,6 +239,18 @@ class RegisterScreen(BaseScreen[None]):
             return None
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
 
+    @on(DataTable.RowSelected, "#reg-table")
+    def action_line(self) -> None:
+        """The highlighted line's details: companions, summary, intent, the linked archive (Enter on
+        a line, or Ctrl+E: the line just saved is the first)."""
+        row = self.current()
+        if row is None:
+            self._message(_("No line yet today."))
+            return
+        from crm_tui.ui.screens.frontdesk import RegisterLineScreen
+
+        self.app.push_screen(RegisterLineScreen(self.svc, self.actor, row))
+
     def action_departed(self) -> None:
         row = self.current()
         if row is None:
@@ -290,6 +303,8 @@ class RegisterScreen(BaseScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "problems":
             return self.actor.can("register.supervise")
+        if action == "line":
+            return self.actor.can("register.use") or self.actor.can("register.supervise")
         if action in ("save", "departed", "card", "clear"):
             return self.actor.can("register.use")
         return True
