@@ -563,7 +563,10 @@ class CustomerPicker(BaseModal[tuple[int, str] | None]):
     async def _to_list(self) -> None:
         box = self.query_one("#picker-q", Input)
         await until(lambda: self.found_for == box.value)
-        if self.found:
+        if len(self.found) == 1 and box.value.strip():  # the only match: Enter picks it
+            row = self.found[0]
+            self.dismiss((row.id, f"{row.number} {row.name}"))
+        elif self.found:
             self.set_focus(self.query_one(OptionList))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]

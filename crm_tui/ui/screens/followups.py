@@ -231,7 +231,7 @@ class FollowupsScreen(BaseScreen[None]):
             return self.supervisor
         if action == "register":
             return self.actor.can("register.use") or self.actor.can("register.supervise")
-        if action == "new":
+        if action in ("new", "visit"):  # a visit is logged by those who work on cards
             return self.actor.can("followup.edit")
         return True
 
@@ -754,7 +754,9 @@ class CustomerPickerScreen(BaseModal[int | None]):
     async def _to_table(self) -> None:
         box = self.query_one("#pick-q", Input)
         await until(lambda: self.rows_for == box.value)
-        if self.rows:
+        if len(self.rows) == 1 and box.value.strip():  # the only match: Enter picks it
+            self.dismiss(self.rows[0].id)
+        elif self.rows:
             self.set_focus(self.query_one(DataTable))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
