@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList,
 from textual.widgets.option_list import Option
 
 from crm_tui.domain import complaints as dc
-from crm_tui.domain.errors import CrmError, ValidationErrors
+from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
@@ -474,6 +474,10 @@ class StepForm(BaseModal[bool]):
             self.submit(self.values())
         except ValidationErrors as e:
             show_field_errors(self, e.by_field(), widget_id=lambda field: f"step-{field}", message="#step-message")
+            return
+        except ValidationError as e:
+            show_field_errors(self, {e.field: e.message}, widget_id=lambda field: f"step-{field}",
+                              message="#step-message")
             return
         except CrmError as e:
             self.query_one("#step-message", Static).update(e.message)

@@ -714,13 +714,16 @@ class GradeEditDialog(BaseModal[dict | None]):
 
     def action_save(self) -> None:
         out: dict = {k: self.query_one(f"#e-{k}", Input).value for k in ("name", "name_en", "description")}
+        bad = {}
         for k in ("rank", "contact_days"):
             text_ = self.query_one(f"#e-{k}", Input).value.strip()
             if not text_.isdigit():
-                self.query_one("#form-message", Static).update(_("Write a whole number."))
-                self.query_one(f"#e-{k}", Input).focus()
-                return
-            out[k] = int(text_)
+                bad[k] = _("Write a whole number.")
+            else:
+                out[k] = int(text_)
+        if bad:  # the message line names each field; focus on the first
+            show_field_errors(self, bad, widget_id=lambda k: f"e-{k}")
+            return
         self.dismiss(out)
 
     def action_cancel(self) -> None:
