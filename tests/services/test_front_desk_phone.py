@@ -172,3 +172,13 @@ def test_erasure_removes_the_requests(crm: Crm, monkeypatch) -> None:
     cs.erase_customer(crm.svc, crm.actor("deputy_manager"), ref.id, "客户要求删除")
     with crm.svc.store.read() as s:
         assert s.execute(text("SELECT count(*) FROM phone_change_request")).scalar_one() == 0
+
+
+def test_an_approval_names_who_decided_by_name(crm: Crm) -> None:
+    """Issue 21: people by name: the approval shows its decider's name, not only the user name."""
+    from crm_tui.services import approvals
+
+    rid = approvals.request(crm.svc, crm.actor("section_chief"), "customer.export", "月度客户一览表报送")
+    approvals.approve(crm.svc, crm.actor("deputy_manager"), rid)
+    view = approvals.get_request(crm.svc, crm.actor("section_chief"), rid)
+    assert view.decided_by == "fujingli" and view.decided_by_name == "刘伟"

@@ -94,7 +94,7 @@ class ApprovalsScreen(_Table):
         lines = [_("Reason: {reason}", reason=v.reason),
                  _("Expires: {at}", at=f"{v.expires_at:%Y-%m-%d %H:%M}")]
         if v.decided_at:
-            lines.append(_("Decided by {name} on {at}: {note}", name=v.decided_by or "-",
+            lines.append(_("Decided by {name} on {at}: {note}", name=v.decided_by_name or v.decided_by or "-",
                            at=f"{v.decided_at:%Y-%m-%d %H:%M}", note=v.decision_note or ""))
         if v.used_at:
             lines.append(_("Used on {at}", at=f"{v.used_at:%Y-%m-%d %H:%M}"))
