@@ -23,6 +23,7 @@ class Role:
     name_zh: str
     name_en: str
     permissions: frozenset[str]
+    phone_change: str | None = None  # "direct" | "owner_confirms" | None (data/roles.toml)
 
     @property
     def name(self) -> str:
@@ -32,7 +33,7 @@ class Role:
 def all_roles() -> dict[str, Role]:
     raw = config.load("roles.toml")["roles"]
     return {
-        code: Role(code, r["name"], r["name_en"], frozenset(r["permissions"]))
+        code: Role(code, r["name"], r["name_en"], frozenset(r["permissions"]), r.get("phone_change"))
         for code, r in raw.items()
     }
 
@@ -48,6 +49,20 @@ def permissions_of(roles: Iterable[str]) -> frozenset[str]:
         if r in table:
             perms |= table[r].permissions
     return frozenset(perms)
+
+
+PHONE_CHANGE_MODES = ("direct", "owner_confirms")
+
+
+def phone_change_mode(roles: Iterable[str]) -> str | None:
+    """How these roles record a caller's new phone (``phone_change`` in data/roles.toml): "direct"
+    when any role says so, else "owner_confirms" when any says that, else None."""
+    table = all_roles()
+    modes = {table[r].phone_change for r in roles if r in table}
+    for mode in PHONE_CHANGE_MODES:
+        if mode in modes:
+            return mode
+    return None
 
 
 def all_permissions() -> frozenset[str]:

@@ -75,6 +75,7 @@ class ApprovalView:
     decided_at: datetime | None
     decision_note: str | None
     used_at: datetime | None
+    decided_by_name: str | None = None  # shown: the person by name
 
     @property
     def operation_label(self) -> str:
@@ -105,7 +106,8 @@ def _parse_op(operation: str) -> str:
 
 
 _SELECT = ("SELECT r.id, s.username, s.display_name, r.operation, r.target, r.params, r.reason, r.state,"
-           " r.requested_at, r.expires_at, d.username, r.decided_at, r.decision_note, r.used_at, r.requester_id"
+           " r.requested_at, r.expires_at, d.username, r.decided_at, r.decision_note, r.used_at, r.requester_id,"
+           " d.display_name"
            " FROM approval_request r JOIN staff s ON s.id = r.requester_id LEFT JOIN staff d ON d.id = r.decided_by_id")
 
 
@@ -116,7 +118,8 @@ def _view(r: Any, now: datetime) -> ApprovalView:
     if state in ("requested", "approved") and expires <= now:
         state = "expired"
     return ApprovalView(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}, r[6], state,
-                        _dt(r[8]), expires, r[10], _dt(r[11]), r[12], _dt(r[13]))  # type: ignore[arg-type]
+                        _dt(r[8]), expires, r[10], _dt(r[11]), r[12], _dt(r[13]),  # type: ignore[arg-type]
+                        decided_by_name=r[15])
 
 
 def request(svc: Services, actor: Actor, operation: str, reason: str, *, target: str | None = None,

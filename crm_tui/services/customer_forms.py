@@ -23,6 +23,7 @@ from crm_tui.domain.customers import (
 from crm_tui.domain.validation import format_money
 from crm_tui.i18n import N_
 from crm_tui.services import customers as cs
+from crm_tui.services import frontdesk as fd
 from crm_tui.services.context import Actor, Services
 
 PHONE_SLOTS = 3
@@ -184,6 +185,7 @@ WATCH_LISTS = {
     "shared_phones": N_("Shared phones awaiting review (R-CUST-7)"),
     "few_contacts": N_("Important customers with fewer than two staff in contact (R-CUST-10)"),
     "retention": N_("Archives past their retention period (R-CUST-13)"),
+    "phone_requests": N_("New phones awaiting your confirmation (R-CUST-8)"),
 }
 _WATCH = {
     "phone_changes": cs.watch_phone_changes,
@@ -191,6 +193,7 @@ _WATCH = {
     "shared_phones": cs.watch_shared_phones,
     "few_contacts": cs.watch_understaffed,
     "retention": cs.past_retention,
+    "phone_requests": fd.watch_phone_requests,
 }
 
 

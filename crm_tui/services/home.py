@@ -37,6 +37,7 @@ AREA_MODULES = (
     "crm_tui.services.holidays",  # the holiday schedule's coverage warning (issue 16)
     "crm_tui.services.approvals",  # the approvers' queue count (R-SEC-2)
     "crm_tui.services.incidents",  # erase hook of incident notices (R-SEC-6)
+    "crm_tui.services.frontdesk",  # new phones awaiting the owner's confirmation (issue 21)
 )
 
 

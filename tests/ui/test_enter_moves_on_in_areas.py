@@ -70,7 +70,7 @@ async def test_new_complaint_typed_as_oneburst(ui_services, en) -> None:  # type
         await pilot.press("f4")
         await settle(pilot)
         assert isinstance(app.screen, ComplaintListScreen)
-        burst(app, ["ctrl+n", *customer.number, "enter", "enter"])
+        burst(app, ["ctrl+n", *customer.number, "enter"])
         await _settled(pilot)
         form = app.screen
         assert isinstance(form, TicketFormScreen), form
@@ -107,8 +107,8 @@ async def test_step_form_fields_typed_as_oneburst(en) -> None:  # type: ignore[n
 
 
 async def test_grade_application_customer_search_as_oneburst(ui_services, en) -> None:  # type: ignore[no-untyped-def]
-    """Ctrl+N, the customer's number, Enter, Enter: the customer searched for is chosen (not the
-    first of a list from before the search), and the focus is on the proposed grade."""
+    """Ctrl+N, the customer's number, Enter: the only match is chosen (not the first of a list from
+    before the search), and the focus is on the proposed grade."""
     from crm_tui.ui.screens.grades import ApplicationFormScreen
 
     svc = ui_services
@@ -118,7 +118,7 @@ async def test_grade_application_customer_search_as_oneburst(ui_services, en) ->
         await sign_in(pilot, "jingli")
         await pilot.press("f5")
         await settle(pilot)
-        burst(app, ["ctrl+n", *customer.number, "enter", "enter"])
+        burst(app, ["ctrl+n", *customer.number, "enter"])
         await _settled(pilot)
         form = app.screen
         assert isinstance(form, ApplicationFormScreen), form
@@ -204,7 +204,7 @@ async def test_card_customer_picker_as_oneburst(ui_services, en) -> None:  # typ
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "jingli")
         app.push_screen(CustomerPickerScreen(svc, app.actor), picked.append)
-        burst(app, [*customer.number, "enter", "enter"])
+        burst(app, [*customer.number, "enter"])  # the only match: one Enter picks it
         await _settled(pilot)
         assert picked == [customer.id]
 
@@ -266,7 +266,8 @@ async def test_handover_form_typed_as_oneburst(en) -> None:  # type: ignore[no-u
 
 
 async def test_customer_picker_of_complaints_waits_for_the_results_of_the_query(ui_services, en) -> None:  # type: ignore[no-untyped-def]
-    """Feedback (Ctrl+B) asks for the customer: the number and two Enters open that customer's feedback."""
+    """Feedback (Ctrl+B) asks for the customer: the number and Enter (the only match) open that
+    customer's feedback."""
     from crm_tui.ui.screens.complaints import FeedbackScreen
 
     svc = ui_services
@@ -276,7 +277,7 @@ async def test_customer_picker_of_complaints_waits_for_the_results_of_the_query(
         await sign_in(pilot, "kezhang")
         await pilot.press("f4")
         await settle(pilot)
-        burst(app, ["ctrl+b", *customer.number, "enter", "enter"])
+        burst(app, ["ctrl+b", *customer.number, "enter"])
         await _settled(pilot)
         assert isinstance(app.screen, FeedbackScreen), app.screen
         assert app.screen.customer_id == customer.id

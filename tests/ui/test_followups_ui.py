@@ -118,7 +118,7 @@ async def test_new_card_from_the_archive_search_and_an_ownership_conflict(ui_ser
             assert isinstance(app.screen, CustomerPickerScreen)
             await type_text(pilot, name)
             await settle(pilot)
-            await pilot.press("enter", "enter")  # to the results, pick the first
+            await pilot.press("enter")  # the only match: picked (issue 21)
             await settle(pilot)
             assert isinstance(app.screen, CardFormScreen) and app.screen.customer_id == ref.id
             await _choose(pilot, "#fld-source", "referral")

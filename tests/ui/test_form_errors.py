@@ -252,3 +252,33 @@ async def test_edit_form_shows_people_by_name_and_money_as_typed(ui_services, en
         owner = form.query_one("#fld-owner", Select)
         assert owner.value == str(jingli.staff_id)
         assert owner.query_one("SelectCurrent").label == "王建国"  # the name shows, not the id
+
+
+async def test_edit_form_lists_the_staff_in_contact_by_name(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21: the other staff in contact are ticked names, not ids typed in a box; an untouched
+    list is no change, and a tick saves that colleague."""
+    from textual.widgets import SelectionList
+
+    from crm_tui.ui.screens.customer_form import CustomerFormScreen
+
+    jingli = staff_actor(ui_services, "jingli")
+    other = staff_actor(ui_services, "kezhang")
+    ref = cs.create_customer(ui_services, jingli, "person", {"name": "联系人测试", "staff_contacts": "kezhang"})
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "jingli")
+        await settle(pilot)
+        app.push_screen(CustomerFormScreen(ui_services, jingli, ref.id))
+        await settle(pilot)
+        form = app.screen
+        box = form.query_one("#fld-staff_contacts", SelectionList)
+        labels = [str(box.get_option_at_index(i).prompt) for i in range(box.option_count)]
+        assert "陈志强" in labels and str(other.staff_id) not in labels
+        assert box.selected == [str(other.staff_id)]
+        assert not form.dirty()
+        box.select(str(staff_actor(ui_services, "qiantai").staff_id))
+        assert form.dirty()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    view = cs.get_customer(ui_services, jingli, ref.id, purpose="ref")
+    assert sorted(n for _i, n in view.staff_contacts) == sorted(["陈志强", "李晓梅"])

@@ -67,8 +67,7 @@ async def test_four_people_file_approve_apply_and_acknowledge(ui_services, en) -
         assert isinstance(form, ApplicationFormScreen)
         await type_text(pilot, number)
         await settle(pilot)
-        await pilot.press("enter")  # to the results
-        await pilot.press("enter")  # choose the customer
+        await pilot.press("enter")  # the only match: chosen (issue 21)
         await settle(pilot)
         assert form.customer_id == cid
         assert isinstance(app.focused, Select)

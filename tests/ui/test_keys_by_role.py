@@ -57,3 +57,59 @@ async def test_front_desk_ctrl_x_does_not_ask_for_a_file_name(ui_services, en) -
         await pilot.press("ctrl+x")
         await settle(pilot)
         assert app.screen is screen  # no prompt opened
+
+
+# -- every area, every role ----------------------------------------------------------------------
+#: action -> the permissions (any of them) its service needs, for the area screens that decide
+#: their keys in ``check_action`` rather than ACTION_PERMISSIONS.
+AREA_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "FollowupsScreen": {"new": ("followup.edit",), "visit": ("followup.edit",),
+                        "register": ("register.use", "register.supervise"),
+                        "review": ("followup.supervise",), "claims": ("followup.supervise",)},
+    "RegisterScreen": {"save": ("register.use",), "departed": ("register.use",), "card": ("register.use",),
+                       "clear": ("register.use",), "problems": ("register.supervise",),
+                       "line": ("register.use", "register.supervise")},
+    "GradesScreen": {"new": ("grade.apply",), "review": ("grade.review", "grade.period_manage"),
+                     "report": ("report.view",)},
+}
+
+
+def _expected(screen) -> dict[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    table = dict(AREA_KEYS.get(type(screen).__name__, {}))
+    for action, perm in getattr(screen, "ACTION_PERMISSIONS", {}).items():
+        table[action] = (perm,) if isinstance(perm, str) else tuple(perm)
+    return table
+
+
+@pytest.mark.parametrize("user", [u for u, _d, _r in demo.DEMO_ACCOUNTS])
+async def test_every_area_offers_only_what_the_role_may_do(ui_services, en, user: str) -> None:  # type: ignore[no-untyped-def]
+    """Home's area keys, then each area the role may open: each key and palette entry shows exactly
+    when the role holds a permission its service accepts."""
+    actor = staff_actor(ui_services, user)
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, user)
+        await settle(pilot)
+        await pilot.press("f10")
+        await settle(pilot)
+        shown = _shown(app.screen)
+        for area in app.areas:
+            if area.key:
+                assert (f"open('{area.name}')" in shown) == actor.can(area.permission), (user, area.name)
+        checked = 0
+        for area in app.areas:
+            if area.permission and not actor.can(area.permission):
+                continue
+            app.action_open(area.name)
+            await settle(pilot)
+            screen = app.screen
+            expected = _expected(screen)
+            shown = _shown(screen)
+            offered = {c[2] for c in app.palette_commands()}
+            for action, perms in expected.items():
+                may = any(actor.can(p) for p in perms)
+                assert (action in shown) == may, (user, type(screen).__name__, action, perms)
+                if not may:
+                    assert not any(a.startswith(f"screen.{action}") for a in offered), (user, action)
+            checked += bool(expected)
+        assert checked or user == "admin"

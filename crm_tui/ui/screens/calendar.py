@@ -16,7 +16,7 @@ from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import _
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
 from crm_tui.ui.widgets.columns import DATE, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
@@ -64,9 +64,8 @@ class DayForm(BaseModal[tuple[str, str, str] | None]):
             self.query_one(f"#{f}-error", Static).update("")
         try:
             holidays.set_day(self.svc, self.actor, *values)
-        except ValidationErrors as e:
-            for err in e.errors:
-                self.query_one(f"#{err.field}-error", Static).update(err.message)
+        except ValidationErrors as e:  # under each field, the field marked, focus on the first
+            show_field_errors(self, e.by_field(), widget_id=str, message=None)
             return
         except CrmError as e:
             self.query_one("#name-error", Static).update(e.message)

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList,
 from textual.widgets.option_list import Option
 
 from crm_tui.domain import complaints as dc
-from crm_tui.domain.errors import CrmError, ValidationErrors
+from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
 from crm_tui.services import customers as cs
@@ -475,6 +475,10 @@ class StepForm(BaseModal[bool]):
         except ValidationErrors as e:
             show_field_errors(self, e.by_field(), widget_id=lambda field: f"step-{field}", message="#step-message")
             return
+        except ValidationError as e:
+            show_field_errors(self, {e.field: e.message}, widget_id=lambda field: f"step-{field}",
+                              message="#step-message")
+            return
         except CrmError as e:
             self.query_one("#step-message", Static).update(e.message)
             return
@@ -563,7 +567,10 @@ class CustomerPicker(BaseModal[tuple[int, str] | None]):
     async def _to_list(self) -> None:
         box = self.query_one("#picker-q", Input)
         await until(lambda: self.found_for == box.value)
-        if self.found:
+        if len(self.found) == 1 and box.value.strip():  # the only match: Enter picks it
+            row = self.found[0]
+            self.dismiss((row.id, f"{row.number} {row.name}"))
+        elif self.found:
             self.set_focus(self.query_one(OptionList))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]

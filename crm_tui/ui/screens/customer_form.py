@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
 
 from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import _
@@ -17,6 +17,11 @@ from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
+
+
+def _ids(values: object) -> str:
+    """Staff ids in one order, so an untouched list of staff in contact is not a change."""
+    return " ".join(sorted((str(v) for v in values), key=int))  # type: ignore[attr-defined]
 
 
 def _field_id(name: str) -> str:
@@ -51,6 +56,8 @@ class CustomerFormScreen(BaseScreen[int | None]):
             self.initial = dict(form.values)
             self.saved = dict(form.values)
             self.phones_editable = form.phones_editable
+            for values in (self.initial, self.saved):  # as the ticked list gives them back
+                values["staff_contacts"] = _ids(values.get("staff_contacts", "").split())
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -67,6 +74,8 @@ class CustomerFormScreen(BaseScreen[int | None]):
                         yield Label(_(f.label) + (" *" if f.required else ""), classes="field-label")
                         if f.name == "owner" and not f.readonly:  # by name, not the staff id
                             yield self._owner_widget(f, self.initial.get(f.name, ""))
+                        elif f.name == "staff_contacts" and not f.readonly:  # by name: Space ticks
+                            yield self._contacts_widget(f, self.initial.get(f.name, ""))
                         else:
                             yield self._widget(f, self.initial.get(f.name, ""))
                     yield Static("", id=_field_id(f.name) + "-error", classes="field-error")
@@ -99,6 +108,14 @@ class CustomerFormScreen(BaseScreen[int | None]):
         opts = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
         chosen = value if value in {code for _n, code in opts} else Select.NULL
         return Select(opts, value=chosen, id=_field_id(f.name), prompt=_("(choose)"), compact=True)
+
+    def _contacts_widget(self, f: "cf.FormField", value: str) -> Widget:
+        chosen = set(value.split())
+        people = cf.owner_choices(self.svc)
+        box = SelectionList[str](*[(name, str(sid), str(sid) in chosen) for sid, name in people],
+                                 id=_field_id(f.name), compact=True)
+        box.styles.height = min(len(people), 6) or 1  # a short list that scrolls, not a page of names
+        return box
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -151,6 +168,8 @@ class CustomerFormScreen(BaseScreen[int | None]):
                     out[f.name] = "" if w.value is Select.NULL else str(w.value)
                 elif isinstance(w, TextArea):
                     out[f.name] = w.text
+                elif isinstance(w, SelectionList):  # staff ids in the list's order, as form_values gives them
+                    out[f.name] = _ids(w.selected)
                 elif isinstance(w, Input):
                     out[f.name] = w.value
         return out

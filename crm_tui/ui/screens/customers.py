@@ -19,6 +19,7 @@ from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import N_, _
 from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
+from crm_tui.services import frontdesk as fd
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
@@ -245,6 +246,8 @@ class CustomerDetailScreen(BaseScreen[None]):
         Binding("ctrl+d", "erase", "Erase", show=False),
         Binding("escape", "app.back", "Back"),
         Binding("ctrl+b", "feedback", "Feedback / complaint"),
+        Binding("ctrl+n", "new_phone", "New phone"),
+        Binding("ctrl+t", "confirm_phone", "Confirm new phone"),
     ]
     ACTION_PERMISSIONS = {"edit": "customer.edit", "reveal": "customer.view_sensitive",
                           "contact": "customer.contact_log", "export_one": "customer.export_one",
@@ -256,11 +259,13 @@ class CustomerDetailScreen(BaseScreen[None]):
         self.actor = actor
         self.customer_id = customer_id
         self.view: cs.CustomerView | None = None
+        self.pending_phones: list[fd.PhoneRequestView] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="detail-body"):
             with VerticalScroll(id="profile"):
+                yield Static("", id="phone-requests", classes="message")
                 yield Static("", id="profile-text")
             with Vertical(id="timeline-pane"):
                 yield Label(_("Timeline"), classes="section")
@@ -273,22 +278,34 @@ class CustomerDetailScreen(BaseScreen[None]):
         # the details (often a paragraph) last, so the staff member stays on screen
         fixed_columns(table, (_("Time"), DATE_TIME), (_("What"), 22), (_("Staff"), PERSON), (_("Details"), 160))
         table.focus()
+        self.query_one("#phone-requests", Static).display = False
         self.load()
 
     def on_screen_resume(self) -> None:
         self.load()
 
     def load(self) -> None:
-        def read() -> tuple[cs.CustomerView, list[cs.TimelineEntry]]:
+        def read() -> tuple[cs.CustomerView, list[cs.TimelineEntry], list[fd.PhoneRequestView]]:
             return (cs.get_customer(self.svc, self.actor, self.customer_id),
-                    cs.timeline(self.svc, self.actor, self.customer_id))
+                    cs.timeline(self.svc, self.actor, self.customer_id),
+                    fd.pending_phone_changes(self.svc, self.actor, self.customer_id))
 
         self.run_loader(read, on_result=lambda r: self._show(*r), group="customer-detail")
 
-    def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry]) -> None:
+    def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry],
+              pending: list[fd.PhoneRequestView] = ()) -> None:  # type: ignore[assignment]
         if not self.is_attached:
             return  # closed while it loaded
         self.view = view
+        self.pending_phones = list(pending)
+        notice = self.query_one("#phone-requests", Static)
+        notice.update("\n".join(
+            _("New phone awaiting confirmation: {old} → {new}, recorded by {who} on {time}",
+              old=p.replaces or _("(an additional phone)"), new=p.number, who=p.requested_by,
+              time=f"{p.requested_at:%m-%d %H:%M}")
+            + (" " + _("(Ctrl+T)") if self._owns() else "") for p in self.pending_phones))
+        notice.display = bool(self.pending_phones)
+        self.refresh_bindings()
         self.sub_title = f"{view.number} {view.name}"
         holidays.work_calendar(self.svc)  # fresh for the ≈ marks
         self.query_one("#profile-text", Static).update(profile_text(view))
@@ -297,6 +314,37 @@ class CustomerDetailScreen(BaseScreen[None]):
             table.clear()
             for e in entries:
                 table.add_row(*cells(f"{e.at:%Y-%m-%d %H:%M}", e.title, e.staff or "", e.body))
+
+    def _owns(self) -> bool:
+        v = self.view
+        return v is not None and v.owner_id is not None and v.owner_id in (self.actor.staff_id, self.actor.on_behalf_of)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_phone":  # the front desk's way to a caller's new phone (data/roles.toml)
+            return fd.phone_change_mode(self.actor) is not None and self.view is not None \
+                and self.view.erased_at is None
+        if action == "confirm_phone":
+            return self.actor.can("customer.edit") and self._owns() and bool(self.pending_phones)
+        return super().check_action(action, parameters)
+
+    def action_new_phone(self) -> None:
+        if self.view is None:
+            return
+        from crm_tui.ui.screens.frontdesk import NewPhoneForm
+
+        def done(out: fd.PhoneChangeOutcome | None) -> None:
+            if out is None:
+                return
+            self.notify(_("New phone saved.") if out.state == "saved" else
+                        _("New phone sent to {owner} for confirmation.", owner=self.view.owner if self.view else ""))
+            self.load()
+
+        self.app.push_screen(NewPhoneForm(self.svc, self.actor, self.view), done)
+
+    def action_confirm_phone(self) -> None:
+        from crm_tui.ui.screens.frontdesk import confirm_phone_requests
+
+        confirm_phone_requests(self, self.svc, self.actor, self.customer_id, self.load)
 
     def action_edit(self) -> None:
         from crm_tui.ui.screens.customer_form import CustomerFormScreen
@@ -431,6 +479,7 @@ class WatchListScreen(BaseScreen[None]):
         Binding("3", "show('shared_phones')", "Shared phones"),
         Binding("4", "show('few_contacts')", "Too few contacts"),
         Binding("5", "show('retention')", "Past retention"),
+        Binding("6", "show('phone_requests')", "New phones to confirm"),
         Binding("ctrl+a", "approve", "Approve shared phone"),
         Binding("ctrl+o", "handover", "Handover"),  # not Ctrl+H: terminals send it as Backspace
         Binding("enter", "open", "Open", show=False),

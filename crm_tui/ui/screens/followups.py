@@ -7,6 +7,7 @@ for when the cursor nears the bottom.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
 
 from crm_tui.domain import followups as fd
-from crm_tui.domain.errors import CrmError, ValidationErrors
+from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
 from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
@@ -231,7 +232,7 @@ class FollowupsScreen(BaseScreen[None]):
             return self.supervisor
         if action == "register":
             return self.actor.can("register.use") or self.actor.can("register.supervise")
-        if action == "new":
+        if action in ("new", "visit"):  # a visit is logged by those who work on cards
             return self.actor.can("followup.edit")
         return True
 
@@ -334,15 +335,11 @@ class CardDetailScreen(BaseScreen[None]):
         def done(result: tuple[str, str] | None) -> None:
             if not result:
                 return
-            try:
-                fu.close_card(self.svc, self.actor, self.card_id, result[0], result[1])
-            except CrmError as e:
-                self.notify(e.message, severity="error")
-                return
             self.notify(_("Card {status}.", status=_status_label(result[0])))
             self.load()
 
-        self.app.push_screen(CloseCardDialog(), done)
+        self.app.push_screen(CloseCardDialog(lambda status, reason: fu.close_card(
+            self.svc, self.actor, self.card_id, status, reason)), done)
 
     def action_sign(self) -> None:
         def done(comment: str | None) -> None:
@@ -672,7 +669,14 @@ class VisitForm(BaseModal[dict | None]):
 
 
 class CloseCardDialog(BaseModal[tuple[str, str] | None]):
+    """Won, lost or void, with the reason. ``submit`` calls the service: a refusal stays on the
+    dialog, next to its field, with what was typed."""
+
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+
+    def __init__(self, submit: "Callable[[str, str], object] | None" = None) -> None:
+        super().__init__()
+        self.submit = submit
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
@@ -681,6 +685,8 @@ class CloseCardDialog(BaseModal[tuple[str, str] | None]):
                          id="c-status")
             yield Label(_("Reason (required for lost and void)"))
             yield Input(id="c-reason", max_length=500)
+            yield Static("", id="c-reason-error", classes="field-error")
+            yield Static("", id="form-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -691,7 +697,21 @@ class CloseCardDialog(BaseModal[tuple[str, str] | None]):
         await enter_in(self, {"c-reason": self.action_save})
 
     def action_save(self) -> None:
-        self.dismiss((str(self.query_one("#c-status", Select).value), self.query_one("#c-reason", Input).value))
+        result = (str(self.query_one("#c-status", Select).value), self.query_one("#c-reason", Input).value)
+        if self.submit is not None:
+            ids = {"status": "c-status", "reason": "c-reason", "status_reason": "c-reason"}
+            try:
+                self.submit(*result)
+            except ValidationErrors as e:
+                show_field_errors(self, e.by_field(), widget_id=lambda f: ids.get(f, f"c-{f}"))
+                return
+            except ValidationError as e:
+                show_field_errors(self, {e.field: e.message}, widget_id=lambda f: ids.get(f, f"c-{f}"))
+                return
+            except CrmError as e:
+                self.query_one("#form-message", Static).update(e.message)
+                return
+        self.dismiss(result)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -754,7 +774,9 @@ class CustomerPickerScreen(BaseModal[int | None]):
     async def _to_table(self) -> None:
         box = self.query_one("#pick-q", Input)
         await until(lambda: self.rows_for == box.value)
-        if self.rows:
+        if len(self.rows) == 1 and box.value.strip():  # the only match: Enter picks it
+            self.dismiss(self.rows[0].id)
+        elif self.rows:
             self.set_focus(self.query_one(DataTable))
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]

@@ -289,6 +289,7 @@ class ApplicationFormScreen(BaseScreen[int | None]):
         super().on_mount()
         _columns(self.query_one("#g-customers", DataTable), (_("Number"), 13), (_("Name"), 24), (_("Phone"), 12),
                  (_("Grade"), 22))
+        self.query_one("#g-customers", DataTable).display = False  # shown with the first results
         if self.customer_id is not None:
             self.choose_by_id(self.customer_id)
             self.query_one("#g-to", Select).focus()
@@ -309,7 +310,11 @@ class ApplicationFormScreen(BaseScreen[int | None]):
     async def _to_results(self) -> None:
         box = self.query_one("#g-query", Input)
         await until(lambda: not box.value.strip() or self.found_for == box.value)
-        if self.found:
+        if len(self.found) == 1 and box.value.strip():  # the only match: Enter chooses it
+            row = self.found[0]
+            self._set_customer(row.id, row.number, row.name, row.grade)
+            self.set_focus(self.query_one("#g-to", Select))
+        elif self.found:
             self.set_focus(self.query_one("#g-customers", DataTable))
 
     def search(self, query: str, seq: int) -> None:
@@ -327,6 +332,7 @@ class ApplicationFormScreen(BaseScreen[int | None]):
             for r in rows:
                 table.add_row(*cells(r.number, r.name, r.phone, self.std.label(r.grade) if r.grade else "—"),
                               key=str(r.id))
+            table.display = bool(rows)  # no Tab stop that shows nothing
 
     @on(DataTable.RowSelected, "#g-customers")
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -708,13 +714,16 @@ class GradeEditDialog(BaseModal[dict | None]):
 
     def action_save(self) -> None:
         out: dict = {k: self.query_one(f"#e-{k}", Input).value for k in ("name", "name_en", "description")}
+        bad = {}
         for k in ("rank", "contact_days"):
             text_ = self.query_one(f"#e-{k}", Input).value.strip()
             if not text_.isdigit():
-                self.query_one("#form-message", Static).update(_("Write a whole number."))
-                self.query_one(f"#e-{k}", Input).focus()
-                return
-            out[k] = int(text_)
+                bad[k] = _("Write a whole number.")
+            else:
+                out[k] = int(text_)
+        if bad:  # the message line names each field; focus on the first
+            show_field_errors(self, bad, widget_id=lambda k: f"e-{k}")
+            return
         self.dismiss(out)
 
     def action_cancel(self) -> None:

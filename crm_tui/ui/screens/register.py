@@ -24,7 +24,7 @@ from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseScreen, clear_field_errors, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseScreen, clear_field_errors, enter_in, show_field_errors, until
 from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, PERSON, PHONE, cell, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog
 
@@ -43,6 +43,7 @@ class RegisterScreen(BaseScreen[None]):
         Binding("ctrl+o", "departed", "Left now"),
         Binding("ctrl+g", "card", "Archive + card"),
         Binding("ctrl+n", "clear", "New line"),
+        Binding("ctrl+r", "line", "Line details"),  # not Ctrl+E: the fields take it (end of line)
         Binding("ctrl+t", "problems", "Missing source/archive", show=False),
         Binding("escape", "leave", "Back"),
         ENTER_BINDING,
@@ -54,6 +55,7 @@ class RegisterScreen(BaseScreen[None]):
         self.actor = actor
         self.customer: cs.CustomerRow | None = None
         self.matches: list[cs.CustomerRow] = []
+        self.matches_for: str | None = None  # the name whose matches are listed
         self.rows: list[fu.RegisterRow] = []
         self.problems = False
         self.seq = 0
@@ -104,23 +106,24 @@ class RegisterScreen(BaseScreen[None]):
         self.seq += 1
         text = event.value.strip()
         if not text or not self.actor.can("customer.view"):
-            self._show_matches([], self.seq)
+            self._show_matches([], self.seq, event.value)
             return
-        self._search(text, self.seq)
+        self._search(text, self.seq, event.value)
 
-    def _search(self, text: str, seq: int) -> None:
+    def _search(self, text: str, seq: int, typed: str) -> None:
         def matches() -> list[cs.CustomerRow]:
             try:
                 return cs.search(self.svc, self.actor, text, limit=5).rows
             except CrmError:
                 return []
 
-        self.run_loader(matches, on_result=lambda rows: self._show_matches(rows, seq), group="reg-match")
+        self.run_loader(matches, on_result=lambda rows: self._show_matches(rows, seq, typed), group="reg-match")
 
-    def _show_matches(self, rows: list[cs.CustomerRow], seq: int) -> None:
+    def _show_matches(self, rows: list[cs.CustomerRow], seq: int, typed: str = "") -> None:
         if seq != self.seq:
             return
         self.matches = rows
+        self.matches_for = typed
         ol = self.query_one("#reg-matches", OptionList)
         ol.clear_options()
         for r in rows:
@@ -140,8 +143,10 @@ class RegisterScreen(BaseScreen[None]):
     @on(OptionList.OptionSelected, "#reg-matches")
     def _picked(self, event: OptionList.OptionSelected) -> None:
         row = next((r for r in self.matches if str(r.id) == event.option.id), None)
-        if row is None:
-            return
+        if row is not None:
+            self._pick(row)
+
+    def _pick(self, row: cs.CustomerRow) -> None:
         self.customer = row
         name = self.query_one("#reg-name", Input)
         with name.prevent(Input.Changed):
@@ -151,18 +156,36 @@ class RegisterScreen(BaseScreen[None]):
             self.query_one("#reg-consultant", Select).value = str(row.owner_id)
         self._message(_("Archive {number} {name}, looked after by {owner}", number=row.number, name=row.name,
                         owner=row.owner or "—"))
-        self.query_one("#reg-phone", Input).focus()
+        self.set_focus(self.query_one("#reg-phone", Input))
 
     async def action_enter(self) -> None:
         """Enter moves on when the key arrives (a visitor's name, Enter, phone typed at once land in
         their own fields); in the summary it saves the line."""
         await enter_in(self, {
-            "reg-name": self.focus_next, "reg-phone": self.focus_next, "reg-product": self.focus_next,
+            "reg-name": self._name_entered, "reg-phone": self.focus_next, "reg-product": self.focus_next,
             # walk-in/call keeps its default; Tab reaches it
             "reg-arrived_at": lambda: self.set_focus(self.query_one("#reg-source", Select)),
             "reg-companions": lambda: self.set_focus(self.query_one("#reg-consultant", Select)),
             "reg-summary": self.action_save,
         })
+
+    async def _name_entered(self) -> None:
+        """Enter after the name: the only archive that matches it (its full name, number or phone;
+        pinyin initials) is linked, as a pick from the list would; otherwise on to the phone. A
+        part of a name ("张") with one match is not taken for that customer: a new visitor may
+        share it."""
+        box = self.query_one("#reg-name", Input)
+        typed = box.value.strip()
+        if typed and self.customer is None and self.actor.can("customer.view"):
+            await until(lambda: self.matches_for == box.value, timeout=3)
+            if len(self.matches) == 1 and self.matches_for == box.value and self._whole_match(typed, self.matches[0]):
+                self._pick(self.matches[0])
+                return
+        self.focus_next()
+
+    @staticmethod
+    def _whole_match(typed: str, row: cs.CustomerRow) -> bool:
+        return typed == row.name or typed.upper() == row.number.upper() or typed.isascii()
 
     def _message(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#reg-message", Static)
@@ -238,6 +261,18 @@ class RegisterScreen(BaseScreen[None]):
             return None
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
 
+    @on(DataTable.RowSelected, "#reg-table")
+    def action_line(self) -> None:
+        """The highlighted line's details: companions, summary, intent, the linked archive (Enter on
+        a line, or Ctrl+R: the line just saved is the first)."""
+        row = self.current()
+        if row is None:
+            self._message(_("No line yet today."))
+            return
+        from crm_tui.ui.screens.frontdesk import RegisterLineScreen
+
+        self.app.push_screen(RegisterLineScreen(self.svc, self.actor, row))
+
     def action_departed(self) -> None:
         row = self.current()
         if row is None:
@@ -290,6 +325,8 @@ class RegisterScreen(BaseScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "problems":
             return self.actor.can("register.supervise")
+        if action == "line":
+            return self.actor.can("register.use") or self.actor.can("register.supervise")
         if action in ("save", "departed", "card", "clear"):
             return self.actor.can("register.use")
         return True

@@ -8,11 +8,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TextArea
 
-from crm_tui.domain.errors import CrmError
+from collections.abc import Callable
+
+from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
 from crm_tui.i18n import _
 from crm_tui.services import approvals, incidents
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
 from crm_tui.ui.widgets.columns import DATE_TIME, cells, fixed_columns
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
@@ -92,7 +94,7 @@ class ApprovalsScreen(_Table):
         lines = [_("Reason: {reason}", reason=v.reason),
                  _("Expires: {at}", at=f"{v.expires_at:%Y-%m-%d %H:%M}")]
         if v.decided_at:
-            lines.append(_("Decided by {name} on {at}: {note}", name=v.decided_by or "-",
+            lines.append(_("Decided by {name} on {at}: {note}", name=v.decided_by_name or v.decided_by or "-",
                            at=f"{v.decided_at:%Y-%m-%d %H:%M}", note=v.decision_note or ""))
         if v.used_at:
             lines.append(_("Used on {at}", at=f"{v.used_at:%Y-%m-%d %H:%M}"))
@@ -127,14 +129,36 @@ class ApprovalsScreen(_Table):
         self.app.push_screen(PromptDialog(_("Why is request {id} rejected?", id=v.id)), done)
 
 
+def _submit(form: BaseModal, submit: "Callable[[dict[str, str]], object] | None", values: dict[str, str],
+            ids: dict[str, str]) -> None:
+    """Send the form's values; a refusal names its fields on the form (focus to the first), and the
+    form stays with what was typed. ``ids``: the service's field name -> the widget id."""
+    if submit is None:
+        form.dismiss(values)
+        return
+    try:
+        submit(values)
+    except ValidationErrors as e:
+        show_field_errors(form, e.by_field(), widget_id=lambda f: ids.get(f, f))
+        return
+    except ValidationError as e:
+        show_field_errors(form, {e.field: e.message}, widget_id=lambda f: ids.get(f, f))
+        return
+    except CrmError as e:
+        form.query_one("#form-message", Static).update(e.message)
+        return
+    form.dismiss(values)
+
+
 class IncidentForm(BaseModal[dict[str, str] | None]):
     """A new incident: title, what happened, when found, measures so far. Ctrl+S saves."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
-    def __init__(self, now_text: str) -> None:
+    def __init__(self, now_text: str, submit: "Callable[[dict[str, str]], object] | None" = None) -> None:
         super().__init__()
         self.now_text = now_text
+        self.submit = submit  # the service call: a refusal stays on the form, next to its field
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
@@ -158,10 +182,11 @@ class IncidentForm(BaseModal[dict[str, str] | None]):
         await enter_in(self, {"title": self.focus_next, "found": self.focus_next, "measures": self.action_save})
 
     def action_save(self) -> None:
-        self.dismiss({"title": self.query_one("#title", Input).value,
-                      "description": self.query_one("#description", TextArea).text,
-                      "found": self.query_one("#found", Input).value,
-                      "measures": self.query_one("#measures", Input).value})
+        values = {"title": self.query_one("#title", Input).value,
+                  "description": self.query_one("#description", TextArea).text,
+                  "found": self.query_one("#found", Input).value,
+                  "measures": self.query_one("#measures", Input).value}
+        _submit(self, self.submit, values, {"found_at": "found"})
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -173,9 +198,11 @@ class NoticeForm(BaseModal[dict[str, str] | None]):
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
     FIELDS = ("number", "by", "at", "method", "note")
 
-    def __init__(self, number: str, by: str, now_text: str) -> None:
+    def __init__(self, number: str, by: str, now_text: str,
+                 submit: "Callable[[dict[str, str]], object] | None" = None) -> None:
         super().__init__()
         self.defaults = {"number": number, "by": by, "at": now_text, "method": "", "note": ""}
+        self.submit = submit
 
     def compose(self) -> ComposeResult:
         labels = {"number": _("Customer number"), "by": _("Told by"), "at": _("When (YYYY-MM-DD HH:MM)"),
@@ -192,7 +219,8 @@ class NoticeForm(BaseModal[dict[str, str] | None]):
         await enter_in(self, {**dict.fromkeys(self.FIELDS[:-1], self.focus_next), "note": self.action_save})
 
     def action_save(self) -> None:
-        self.dismiss({f: self.query_one(f"#{f}", Input).value for f in self.FIELDS})
+        _submit(self, self.submit, {f: self.query_one(f"#{f}", Input).value for f in self.FIELDS},
+                {"told_by": "by", "told_at": "at"})
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -264,15 +292,18 @@ class IncidentsScreen(_Table):
             self.load()
 
     def action_new(self) -> None:
-        def done(v: dict[str, str] | None) -> None:
-            if v:
-                iid = self._try(incidents.new_incident, self.svc, self.actor, v["title"], v["description"], v["found"],
-                                v["measures"])
-                if iid is not None:
-                    self.notify(_("Incident {id} recorded.", id=iid))
-                    self.load()
+        made: list[int] = []
 
-        self.app.push_screen(IncidentForm(self._now()), done)
+        def submit(v: dict[str, str]) -> None:
+            made.append(incidents.new_incident(self.svc, self.actor, v["title"], v["description"], v["found"],
+                                               v["measures"]))
+
+        def done(v: dict[str, str] | None) -> None:
+            if v and made:
+                self.notify(_("Incident {id} recorded.", id=made[-1]))
+                self.load()
+
+        self.app.push_screen(IncidentForm(self._now(), submit), done)
 
     def action_affected(self) -> None:
         key = self.current_key()
@@ -305,12 +336,15 @@ class IncidentsScreen(_Table):
         if key is None:
             return
 
+        def submit(v: dict[str, str]) -> None:
+            incidents.record_notice(self.svc, self.actor, int(key), v["number"], told_by=v["by"], told_at=v["at"],
+                                    method=v["method"], note=v["note"])
+
         def done(v: dict[str, str] | None) -> None:
-            if v and self._try(incidents.record_notice, self.svc, self.actor, int(key), v["number"], told_by=v["by"],
-                               told_at=v["at"], method=v["method"], note=v["note"]) is None:
+            if v:
                 self.load()
 
-        self.app.push_screen(NoticeForm("", self.actor.display_name, self._now()), done)
+        self.app.push_screen(NoticeForm("", self.actor.display_name, self._now(), submit), done)
 
     def action_close(self) -> None:
         key = self.current_key()
