@@ -242,7 +242,7 @@ def _names(s: Session | Tx, ids: Iterable[int | None]) -> dict[int, str]:
 def _policy_codes() -> dict[str, list[str]]:
     p = load_policy()
     return {"credit_codes": list(p.credit_ratings), "risk_codes": list(p.risk_ratings),
-            "categories": list(p.categories)}
+            "categories": list(p.categories), "size_codes": list(p.sizes)}
 
 
 def _standard_in(s: Session | Tx) -> dg.GradeStandard:
@@ -814,7 +814,7 @@ def review_candidates(svc: Services, actor: Actor, *, cursor: str | None = None,
         while len(out) <= limit:
             batch = s.execute(text(
                 "SELECT c.id, c.number, c.name, c.grade, c.category, c.credit_rating, c.risk_rating, c.coop_since,"
-                " c.important FROM customer c WHERE c.id > :last AND c.erased_at IS NULL" + pending.hide(s, "c.id")
+                " c.important, c.size, c.kind FROM customer c WHERE c.id > :last AND c.erased_at IS NULL" + pending.hide(s, "c.id")
                 + " AND NOT EXISTS (SELECT 1"
                 " FROM grade_application a WHERE a.customer_id = c.id AND a.state IN ('submitted', 'chief_approved',"
                 " 'approved')) ORDER BY c.id LIMIT 500"), {"last": last}).mappings().all()
@@ -822,7 +822,8 @@ def review_candidates(svc: Services, actor: Actor, *, cursor: str | None = None,
                 break
             for r in batch:
                 last = r["id"]
-                sug = dg.suggest_grade(std, r, today, credit_order=credit, risk_order=risk)
+                sug = dg.suggest_grade(std, r, today, credit_order=credit, risk_order=risk,
+                                       size_order=list(pol.sizes))
                 if sug and sug != r["grade"]:
                     out.append(Candidate(r["id"], r["number"], r["name"], r["grade"], sug))
                     if len(out) > limit:

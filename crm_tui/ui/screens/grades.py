@@ -592,6 +592,8 @@ def _criteria_text(c) -> str:  # type: ignore[no-untyped-def]
         parts.append(_("{n}+ years", n=c.min_coop_years))
     if c.important:
         parts.append(_("important"))
+    if c.min_size:
+        parts.append(_("organisation size ≥ {value}", value=label(pol.sizes, c.min_size)))
     return ", ".join(parts) or _("any customer")
 
 
