@@ -1351,3 +1351,59 @@ def register_resolve(
     finally:
         svc.close()
     _out(_("Resolved."))
+
+
+grades_app = typer.Typer(help="Grades: the contact plan and the grade standard's approvals (R-GRD-1).",
+                         no_args_is_help=True)
+app.add_typer(grades_app, name="grades")
+
+
+@grades_app.command("contact-plan")
+def grades_contact_plan(
+    all_: Annotated[bool, typer.Option("--all", help="Every graded customer, not only those due.")] = False,
+) -> None:
+    """Customers whose next contact is due (or overdue) by their grade's contact frequency."""
+    from crm_tui.services import grades
+
+    svc, actor = _signed_in()
+    try:
+        rows = grades.contact_plan(svc, actor, due_only=not all_)
+    finally:
+        svc.close()
+    for r in rows:
+        last = f"{r.last_contact:%Y-%m-%d}" if r.last_contact else "-"
+        _out(f"{_pad(r.number, 12)} {_pad(r.name, 10)} {_pad(r.grade, 4)} {last:10} {r.due.isoformat()} "
+             f"{r.days_over if r.days_over > 0 else '':>4} {r.owner}")
+
+
+@grades_app.command("standard-changes")
+def grades_standard_changes() -> None:
+    """Proposed changes of the grade standard and their approvals."""
+    from crm_tui.services import grades
+
+    svc, actor = _signed_in()
+    try:
+        rows = grades.standard_changes(svc, actor)
+    finally:
+        svc.close()
+    for c in rows:
+        _out(f"{c.id:>4} {c.proposed_at:%Y-%m-%d %H:%M} {_pad(c.proposed_by, 8)} {_pad(c.state_label, 24)} {c.reason}")
+        for code, (old, new) in c.changes.items():
+            _out(f"       {code}: {old} -> {new}")
+
+
+@grades_app.command("standard-decide")
+def grades_standard_decide(
+    change_id: int,
+    approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve, or reject with --comment.")] = True,
+    comment: Annotated[str, typer.Option("--comment")] = "",
+) -> None:
+    """Section chief, then deputy manager: approve or reject a proposed grade standard."""
+    from crm_tui.services import grades
+
+    svc, actor = _signed_in()
+    try:
+        state = grades.decide_standard_change(svc, actor, change_id, approve, comment)
+    finally:
+        svc.close()
+    _out(_(grades.STANDARD_STATES[state]))
