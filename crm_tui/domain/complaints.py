@@ -39,7 +39,7 @@ from crm_tui.i18n import N_, _, get_language
 __all__ = [
     "ACTIONS", "FEEDBACK_KINDS", "PAUSABLE", "STATES", "Clock", "ComplaintPolicy", "IllegalTransition",
     "Option", "Severity", "check_close", "check_visit", "clock", "format_number", "load_policy",
-    "next_state", "reopen_allowed", "state_label", "validate_ticket",
+    "next_state", "reopen_allowed", "check_acknowledgement", "ACK_AT_ONCE", "state_label", "validate_ticket",
 ]
 
 REGISTERED = "registered"
@@ -67,6 +67,7 @@ ACTIONS: dict[str, str] = {
     "visit": N_("record the return visit"),
     "close": N_("close the ticket"),
     "reopen": N_("reopen the ticket"),
+    "acknowledge": N_("record that the customer was told"),
     "pause": N_("pause the clock"),
     "resume": N_("restart the clock"),
 }
@@ -82,6 +83,8 @@ _TRANSITIONS: dict[str, dict[str, str]] = {
     "reopen": {AWAITING_VISIT: IN_PROGRESS, CLOSED: IN_PROGRESS},
     "pause": {REGISTERED: REGISTERED, IN_PROGRESS: IN_PROGRESS, AWAITING_FEEDBACK: AWAITING_FEEDBACK},
     "resume": {REGISTERED: REGISTERED, IN_PROGRESS: IN_PROGRESS, AWAITING_FEEDBACK: AWAITING_FEEDBACK},
+    # R-CMP-1: the customer told it will be handled, on any open ticket; the state stays
+    "acknowledge": {s: s for s in OPEN_STATES},
 }
 PAUSABLE = tuple(_TRANSITIONS["pause"])
 
@@ -263,6 +266,49 @@ def validate_ticket(raw: Mapping[str, str | None], policy: ComplaintPolicy, now:
     if errors:
         raise ValidationErrors(errors)
     return out
+
+
+#: R-CMP-1: a complaint that arrives by phone or in person is acknowledged on the spot: the customer
+#: is on the line or at the desk, so the ticket cannot be filed without it. Others (letter, e-mail,
+#: online) may be acknowledged later, but before a handler is assigned (the respond limit).
+ACK_AT_ONCE = ("phone", "in_person")
+
+
+def check_acknowledgement(raw: Mapping[str, str | None], policy: ComplaintPolicy, channel: str | None,
+                          received_at: datetime | None, now: datetime) -> dict[str, Any] | None:
+    """How and when the customer was told "it will be handled" (R-CMP-1): ``ack_method`` (a channel
+    code or name), ``ack_at`` ("YYYY-MM-DD HH:MM", default now), ``ack_note``. ``channel`` given
+    (filing): None when nothing was entered and the channel allows it later; refused for a phone or
+    in-person complaint. ``channel`` None (a later step): the method is required."""
+    errors: list[ValidationError] = []
+    method_raw = (raw.get("ack_method") or "").strip()
+    if not method_raw:
+        if channel is not None and channel not in ACK_AT_ONCE:
+            return None
+        if channel is not None:
+            raise ValidationErrors([ValidationError(
+                "ack_method", "The customer is on the line or at the desk: say it will be handled and record how")])
+        raise ValidationErrors([ValidationError("ack_method", "This field is required")])
+    method = _choice(method_raw, policy.channels, "ack_method", errors)
+    at_raw = (raw.get("ack_at") or "").strip()
+    at: datetime | None = now.replace(second=0, microsecond=0)
+    if at_raw:
+        try:
+            at = datetime.strptime(at_raw, "%Y-%m-%d %H:%M")
+        except ValueError:
+            errors.append(ValidationError("ack_at", "Write the time as YYYY-MM-DD HH:MM"))
+            at = None
+        if at is not None and at > now:
+            errors.append(ValidationError("ack_at", "The time the customer was told cannot be in the future"))
+    if at is not None and received_at is not None and at < received_at:
+        if at_raw:
+            errors.append(ValidationError("ack_at", "The customer cannot be told before the complaint was received"))
+        else:
+            at = received_at
+    note = _text(raw.get("ack_note"), "ack_note", errors, max_len=500, required=False, multiline=False)
+    if errors:
+        raise ValidationErrors(errors)
+    return {"method": method, "at": at, "note": note}
 
 
 def check_text(value: str | None, field: str, *, max_len: int = 2000, required: bool = True) -> str | None:

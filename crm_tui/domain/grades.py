@@ -202,12 +202,16 @@ class Criteria:
     max_risk: str | None = None
     min_coop_years: int | None = None
     important: bool | None = None
+    #: R-GRD-1 cooperation scale (合作规模): the smallest size (customer_policy.toml [sizes], in
+    #: the order listed there, smallest first) an organisation must have; persons are judged on
+    #: the other criteria
+    min_size: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.categories:
             out["categories"] = list(self.categories)
-        for k in ("min_credit", "max_risk", "min_coop_years", "important"):
+        for k in ("min_credit", "max_risk", "min_coop_years", "important", "min_size"):
             v = getattr(self, k)
             if v is not None:
                 out[k] = v
@@ -262,14 +266,15 @@ class GradeStandard:
         return g.contact_days if g else None
 
 
-_CRITERIA_KEYS = {"categories", "min_credit", "max_risk", "min_coop_years", "important"}
+_CRITERIA_KEYS = {"categories", "min_credit", "max_risk", "min_coop_years", "important", "min_size"}
 
 
 def standard_from_dict(raw: Mapping[str, Any], *, credit_codes: Iterable[str] = (),
-                       risk_codes: Iterable[str] = (), categories: Iterable[str] = ()) -> GradeStandard:
+                       risk_codes: Iterable[str] = (), categories: Iterable[str] = (),
+                       size_codes: Iterable[str] = ()) -> GradeStandard:
     """Build and check a standard from ``{code: {name, name_en, rank, ...}}`` (the TOML layout).
     The code lists, when given, are the policy's; criteria must use them."""
-    credit, risk, cats = list(credit_codes), list(risk_codes), list(categories)
+    credit, risk, cats, sizes = list(credit_codes), list(risk_codes), list(categories), list(size_codes)
     errors: list[ValidationError] = []
     grades: dict[str, GradeDef] = {}
     ranks: set[int] = set()
@@ -301,13 +306,15 @@ def standard_from_dict(raw: Mapping[str, Any], *, credit_codes: Iterable[str] = 
             continue
         crit = Criteria(
             categories=tuple(c.get("categories") or ()), min_credit=c.get("min_credit"), max_risk=c.get("max_risk"),
-            min_coop_years=c.get("min_coop_years"), important=c.get("important"))
+            min_coop_years=c.get("min_coop_years"), important=c.get("important"), min_size=c.get("min_size"))
         bad = ((cats and any(x not in cats for x in crit.categories))
                or (credit and crit.min_credit is not None and crit.min_credit not in credit)
                or (risk and crit.max_risk is not None and crit.max_risk not in risk)
                or (crit.min_coop_years is not None and (not isinstance(crit.min_coop_years, int)
                                                          or not 0 <= crit.min_coop_years <= 100))
-               or (crit.important is not None and not isinstance(crit.important, bool)))
+               or (crit.important is not None and not isinstance(crit.important, bool))
+               or (crit.min_size is not None and (not isinstance(crit.min_size, str)
+                                                  or (sizes and crit.min_size not in sizes))))
         if bad:
             errors.append(ValidationError(f + ".criteria", "The criteria use a value the customer policy does not know"))
             continue
@@ -326,11 +333,12 @@ def load_standard(**codes: Iterable[str]) -> GradeStandard:
 
 
 def suggest_grade(standard: GradeStandard, facts: Mapping[str, Any], today: date, *,
-                  credit_order: list[str], risk_order: list[str]) -> str | None:
+                  credit_order: list[str], risk_order: list[str], size_order: list[str] | None = None) -> str | None:
     """The highest grade whose criteria the customer meets (R-GRD-2); None when none fits.
 
-    ``facts``: category, credit_rating, risk_rating, coop_since (year), important. The orders list
-    the rating codes best first (credit AAA..C, risk low..high).
+    ``facts``: category, credit_rating, risk_rating, coop_since (year), important, size. The orders
+    list the rating codes best first (credit AAA..C, risk low..high); ``size_order`` the sizes
+    smallest first (the cooperation-scale criterion, R-GRD-1).
     """
     for g in standard.grades.values():
         c = g.criteria
@@ -350,5 +358,10 @@ def suggest_grade(standard: GradeStandard, facts: Mapping[str, Any], today: date
                 continue
         if c.important and not facts.get("important"):
             continue
+        if c.min_size is not None and facts.get("kind") == "org":  # a person has no business size
+            order = size_order or []
+            got = facts.get("size")
+            if got not in order or c.min_size not in order or order.index(got) < order.index(c.min_size):
+                continue
         return g.code
     return None

@@ -43,7 +43,7 @@ from crm_tui.store import audit as audit_store
 
 __all__ = [
     "QUEUES", "FeedbackRow", "TicketEvent", "TicketPage", "TicketRef", "TicketRow", "TicketView", "add_feedback",
-    "assign", "check_step", "close", "feed_back", "file_complaint", "export_report", "get_ticket", "grumble_to_ticket", "handlers", "report",
+    "acknowledge", "assign", "check_step", "close", "feed_back", "file_complaint", "export_report", "get_ticket", "grumble_to_ticket", "handlers", "report",
     "list_feedback", "pause", "policy", "queue", "queue_counts", "reopen", "resume", "return_visit", "solve",
 ]
 
@@ -69,6 +69,7 @@ QUEUES: dict[str, str] = {
 
 EVENT_TITLES: dict[str, str] = {
     "file": N_("Complaint filed"),
+    "acknowledge": N_("Customer told it will be handled"),
     "assign": N_("Handler assigned"),
     "reassign": N_("Handler changed"),
     "solve": N_("Solution recorded"),
@@ -85,8 +86,8 @@ _COLS = ("id", "number", "customer_id", "channel", "category", "severity", "desc
          "feedback_reasons", "feedback_method", "feedback_at", "visit_method", "visit_notes", "visit_at",
          "satisfaction", "cause_analysis", "preventive_measure", "closed_at", "closed_by_id", "reopen_count",
          "paused_since", "due_at", "risk_at", "respond_met", "resolve_met", "feedback_id", "version", "created_at",
-         "updated_at")
-_DT_COLS = ("received_at", "responded_at", "resolve_from", "feedback_at", "visit_at", "closed_at", "paused_since",
+         "updated_at", "ack_method", "ack_at", "ack_by_id")
+_DT_COLS = ("ack_at", "received_at", "responded_at", "resolve_from", "feedback_at", "visit_at", "closed_at", "paused_since",
             "due_at", "risk_at", "created_at", "updated_at")
 
 
@@ -329,13 +330,20 @@ def _clean(value: str | None, field: str, *, max_len: int = 2000, required: bool
 
 
 def file_complaint(svc: Services, actor: Actor, customer_id: int, raw: Mapping[str, str | None], *,
-                   feedback_id: int | None = None) -> TicketRef:
+                   feedback_id: int | None = None, ack_later: bool = False) -> TicketRef:
     """Record a complaint at once (R-CMP-1): ``raw`` holds channel, category (leaf code or name),
     severity, description, demand (optional) and received_at ("YYYY-MM-DD HH:MM", default now).
-    Needs complaint.create. The respond and resolve clocks start at received_at."""
+    Needs complaint.create. The respond and resolve clocks start at received_at.
+
+    R-CMP-1: ``ack_method`` (and ``ack_at``, ``ack_note``) record how the customer was told it will
+    be handled; required for a phone or in-person complaint unless ``ack_later`` (a grumble turned
+    into a ticket afterwards), else recorded later with ``acknowledge`` before assignment."""
     svc.require(actor, "complaint.create")
     pol = dc.load_policy()
     clean = dc.validate_ticket(raw, pol, svc.now())
+    told = bool((raw.get("ack_method") or "").strip())
+    ack = dc.check_acknowledgement(raw, pol, clean["channel"], clean["received_at"], svc.now()) \
+        if told or not ack_later else None
     with svc.write(actor) as tx:
         cust = tx.execute("SELECT number, erased_at FROM customer WHERE id = :c", {"c": customer_id}).first()
         if cust is None or cust[1] is not None:
@@ -351,6 +359,8 @@ def file_complaint(svc: Services, actor: Actor, customer_id: int, raw: Mapping[s
         _event(tx, {"id": tid, "customer_id": customer_id, "state": None}, "file", dc.REGISTERED,
                clean["description"])
         ck = _refresh_clock(tx, tid, calendar(svc))
+        if ack is not None:
+            _record_ack(tx, {"id": tid, "customer_id": customer_id, "state": dc.REGISTERED, "number": number}, ack)
         tx.execute("UPDATE customer SET last_activity_at = :n WHERE id = :c", {"n": tx.now, "c": customer_id})
         tx.audit("complaint.file", entity="complaint", entity_id=tid, customer_id=customer_id,
                  details={"number": number, "customer": cust[0], "channel": clean["channel"],
@@ -359,6 +369,51 @@ def file_complaint(svc: Services, actor: Actor, customer_id: int, raw: Mapping[s
                           "respond_by": ck.respond_deadline.isoformat(sep=" ") if ck.respond_deadline else None,
                           "resolve_by": ck.resolve_deadline.isoformat(sep=" ") if ck.resolve_deadline else None})
     return TicketRef(tid, number)
+
+
+def _record_ack(tx: Tx, row: Mapping[str, Any], ack: Mapping[str, Any]) -> None:
+    """Write the acknowledgement (R-CMP-1) on the ticket, its history line and its audit entry."""
+    tx.execute("UPDATE complaint SET ack_method = :m, ack_at = :at, ack_by_id = :by WHERE id = :i",
+               {"m": ack["method"], "at": ack["at"], "by": tx.actor.staff_id, "i": row["id"]})
+    label = dc.load_policy().channels[ack["method"]].label
+    note = _("Told by {method} at {at}", method=label, at=f"{ack['at']:%Y-%m-%d %H:%M}")
+    if ack.get("note"):
+        note += f": {ack['note']}"
+    _event(tx, row, "acknowledge", row["state"], note)
+    tx.audit("complaint.acknowledge", entity="complaint", entity_id=row["id"], customer_id=row["customer_id"],
+             details={"number": row["number"], "method": ack["method"], "at": ack["at"].isoformat(sep=" ")})
+
+
+def acknowledge(svc: Services, actor: Actor, ticket_id: int, method: str, at: str = "", note: str = "") -> None:
+    """Record that the customer was told the complaint will be handled (R-CMP-1): how (a channel),
+    when ("YYYY-MM-DD HH:MM", default now; not before the receipt, not in the future) and by whom
+    (the actor). Once per ticket; needed before a handler is assigned. Needs complaint.create,
+    complaint.handle or complaint.supervise."""
+    if not any(actor.can(p) for p in ("complaint.create", "complaint.handle", "complaint.supervise")):
+        svc.require(actor, "complaint.create", ticket=ticket_id)
+    with svc.store.read() as s:
+        row = _load(s, ticket_id)
+    if row["ack_at"] is not None:
+        raise Conflict(N_("The customer of ticket {number} was already told on {at}."), number=row["number"],
+                       at=f"{row['ack_at']:%Y-%m-%d %H:%M}")
+    dc.next_state(row["state"], "acknowledge")
+    ack = dc.check_acknowledgement({"ack_method": method, "ack_at": at, "ack_note": note}, dc.load_policy(),
+                                   None, row["received_at"], svc.now())
+    assert ack is not None
+    with svc.write(actor) as tx:
+        cur = _load(tx, ticket_id)
+        if cur["ack_at"] is not None or cur["version"] != row["version"]:
+            raise Conflict(N_("Ticket {number} was changed by someone else meanwhile; look at it again."),
+                           number=cur["number"])
+        _record_ack(tx, cur, ack)
+        tx.execute("UPDATE complaint SET version = version + 1, updated_at = :n WHERE id = :i",
+                   {"n": tx.now, "i": ticket_id})
+
+
+def _require_acknowledged(row: Mapping[str, Any]) -> None:
+    if row["ack_at"] is None:
+        raise Conflict(N_("First record how the customer of ticket {number} was told it will be handled "
+                          "(key K on the ticket)."), number=row["number"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -403,6 +458,8 @@ def assign(svc: Services, actor: Actor, ticket_id: int, assignee: str | int, not
         row = _load(s, ticket_id)
     action = "assign" if row["state"] == dc.REGISTERED else "reassign"
     dc.next_state(row["state"], action)
+    if action == "assign":
+        _require_acknowledged(row)
     sid, name = _resolve_handler(svc, assignee)
     if action == "reassign" and sid == row["assignee_id"]:
         raise ValidationErrors([ValidationError("assignee", "{name} already handles this ticket", name=name)])
@@ -549,6 +606,17 @@ def check_step(svc: Services, actor: Actor, ticket_id: int, action: str) -> None
         with svc.store.read() as s:
             row = _load(s, ticket_id)
         dc.next_state(row["state"], "assign" if row["state"] == dc.REGISTERED else "reassign")
+        if row["state"] == dc.REGISTERED:
+            _require_acknowledged(row)
+    elif action == "acknowledge":
+        if not any(actor.can(p) for p in ("complaint.create", "complaint.handle", "complaint.supervise")):
+            svc.require(actor, "complaint.create", ticket=ticket_id)
+        with svc.store.read() as s:
+            row = _load(s, ticket_id)
+        if row["ack_at"] is not None:
+            raise Conflict(N_("The customer of ticket {number} was already told on {at}."), number=row["number"],
+                           at=f"{row['ack_at']:%Y-%m-%d %H:%M}")
+        dc.next_state(row["state"], "acknowledge")
     elif action == "reopen":
         if not any(actor.can(p) for p in ("complaint.create", "complaint.handle", "complaint.supervise")):
             svc.require(actor, "complaint.create", ticket=ticket_id)
@@ -584,11 +652,16 @@ def get_ticket(svc: Services, actor: Actor, ticket_id: int) -> TicketView:
         ck = _clock(row, _pauses(s, ticket_id), svc.now(), calendar(svc))
         assignee = _staff_name(s, row["assignee_id"])
         received_by = _staff_name(s, row["received_by_id"])
+        row["ack_by"] = _staff_name(s, row["ack_by_id"])
     allowed = [a for a in dc.allowed_actions(row["state"])
                if not (a == "pause" and row["paused_since"]) and not (a == "resume" and not row["paused_since"])
                and not (a == "close" and row["satisfaction"] is None)]
     if row["state"] == dc.REGISTERED and "reassign" in allowed:
         allowed.remove("reassign")
+    if row["ack_at"] is None:  # R-CMP-1: told first, then a handler
+        allowed = ["acknowledge", *(a for a in allowed if a not in ("acknowledge", "assign"))]
+    else:
+        allowed = [a for a in allowed if a != "acknowledge"]
     name = cust[1] if cust and cust[2] is None else _("(erased)")
     return TicketView(row["id"], row["number"], row["customer_id"], cust[0] if cust else "", name, row, row["state"],
                       row["assignee_id"], assignee, received_by, ck, tuple(events), tuple(allowed), row["version"])
@@ -750,7 +823,8 @@ def list_feedback(svc: Services, actor: Actor, customer_id: int, *, limit: int =
 
 
 def grumble_to_ticket(svc: Services, actor: Actor, feedback_id: int, *, severity: str = "normal",
-                      category: str = "other/other", channel: str = "in_person") -> TicketRef:
+                      category: str = "other/other", channel: str = "in_person",
+                      ack_method: str = "") -> TicketRef:
     """Turn a grumble into a complaint ticket in one step (its text becomes the description;
     received at the grumble's time). Needs complaint.create."""
     svc.require(actor, "complaint.create")
@@ -766,9 +840,9 @@ def grumble_to_ticket(svc: Services, actor: Actor, feedback_id: int, *, severity
     at = _dt(r[2])
     assert at is not None
     ref = file_complaint(svc, actor, int(r[0]), {"channel": channel, "category": category, "severity": severity,
-                                                 "description": r[3],
+                                                 "description": r[3], "ack_method": ack_method,
                                                  "received_at": at.strftime("%Y-%m-%d %H:%M")},
-                         feedback_id=feedback_id)
+                         feedback_id=feedback_id, ack_later=True)
     with svc.write(actor) as tx:
         tx.execute("UPDATE customer_feedback SET complaint_id = :t WHERE id = :i", {"t": ref.id, "i": feedback_id})
         tx.audit("feedback.to_complaint", entity="customer_feedback", entity_id=feedback_id, customer_id=int(r[0]),

@@ -109,7 +109,8 @@ def seed_complaints(svc: Services) -> int:
             received = _working_minutes_before(cal, now, minutes_ago)
             clock.now = received
             ref = cp.file_complaint(svc, desk, customers[i], {
-                "channel": channel, "category": cat, "severity": sev, "description": desc, "demand": demand})
+                "channel": channel, "category": cat, "severity": sev, "description": desc, "demand": demand,
+                "ack_method": channel})
             handler = chief
             for step in steps:
                 clock.now = min(cal.add_working_minutes(clock.now, 50), now)

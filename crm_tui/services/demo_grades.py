@@ -49,13 +49,13 @@ def seed_grades(svc: Services) -> int:
             days.append(d)
     with svc.store.read() as s:
         rows = s.execute(text(
-            "SELECT id, number, grade, category, credit_rating, risk_rating, coop_since, important, owner_id"
+            "SELECT id, number, grade, category, credit_rating, risk_rating, coop_since, important, owner_id, size, kind"
             " FROM customer WHERE erased_at IS NULL AND created_at < :cut ORDER BY id LIMIT 400"),
             {"cut": datetime.combine(days[-1], time(0))}).mappings().all()
     picks = []
     for r in rows:
         sug = dg.suggest_grade(std, r, now.date(), credit_order=list(pol.credit_ratings),
-                               risk_order=list(pol.risk_ratings))
+                               risk_order=list(pol.risk_ratings), size_order=list(pol.sizes))
         picks.append((r, sug or "D"))
     real_clock: Callable[[], datetime] = svc.clock
 

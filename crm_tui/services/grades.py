@@ -242,7 +242,7 @@ def _names(s: Session | Tx, ids: Iterable[int | None]) -> dict[int, str]:
 def _policy_codes() -> dict[str, list[str]]:
     p = load_policy()
     return {"credit_codes": list(p.credit_ratings), "risk_codes": list(p.risk_ratings),
-            "categories": list(p.categories)}
+            "categories": list(p.categories), "size_codes": list(p.sizes)}
 
 
 def _standard_in(s: Session | Tx) -> dg.GradeStandard:
@@ -814,7 +814,7 @@ def review_candidates(svc: Services, actor: Actor, *, cursor: str | None = None,
         while len(out) <= limit:
             batch = s.execute(text(
                 "SELECT c.id, c.number, c.name, c.grade, c.category, c.credit_rating, c.risk_rating, c.coop_since,"
-                " c.important FROM customer c WHERE c.id > :last AND c.erased_at IS NULL" + pending.hide(s, "c.id")
+                " c.important, c.size, c.kind FROM customer c WHERE c.id > :last AND c.erased_at IS NULL" + pending.hide(s, "c.id")
                 + " AND NOT EXISTS (SELECT 1"
                 " FROM grade_application a WHERE a.customer_id = c.id AND a.state IN ('submitted', 'chief_approved',"
                 " 'approved')) ORDER BY c.id LIMIT 500"), {"last": last}).mappings().all()
@@ -822,7 +822,8 @@ def review_candidates(svc: Services, actor: Actor, *, cursor: str | None = None,
                 break
             for r in batch:
                 last = r["id"]
-                sug = dg.suggest_grade(std, r, today, credit_order=credit, risk_order=risk)
+                sug = dg.suggest_grade(std, r, today, credit_order=credit, risk_order=risk,
+                                       size_order=list(pol.sizes))
                 if sug and sug != r["grade"]:
                     out.append(Candidate(r["id"], r["number"], r["name"], r["grade"], sug))
                     if len(out) > limit:
@@ -906,33 +907,247 @@ def standard_as_dict(svc: Services) -> dict[str, dict[str, Any]]:
     return _standard_dict(standard(svc))
 
 
-def save_standard(svc: Services, actor: Actor, raw: Mapping[str, Mapping[str, Any]]) -> None:
-    """Replace the grade standard (administrator, audited with old -> new per grade). A grade some
-    customer or open application still uses cannot be removed."""
-    svc.require(actor, "grade.standard_edit")
+STANDARD_STATES = {
+    "submitted": N_("Waiting for the section chief"),
+    "chief_approved": N_("Waiting for the deputy manager"),
+    "applied": N_("Approved and in force"),
+    "rejected": N_("Rejected"),
+}
+
+
+@dataclass(frozen=True)
+class StandardChange:
+    """A proposed grade standard (R-GRD-1) and its two approvals."""
+
+    id: int
+    state: str
+    reason: str
+    proposed_by: str
+    proposed_at: datetime
+    chief: str
+    chief_at: datetime | None
+    deputy: str
+    deputy_at: datetime | None
+    rejected_by: str
+    reject_reason: str
+    changes: dict[str, list[Any]]  # grade -> [old, new] against the standard in force when proposed
+
+    @property
+    def state_label(self) -> str:
+        return _(STANDARD_STATES.get(self.state, self.state))
+
+
+def _checked_standard(tx: Tx, raw: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     new = dg.standard_from_dict(raw, **_policy_codes())
+    in_use = {r[0] for r in tx.execute("SELECT DISTINCT grade FROM customer WHERE grade IS NOT NULL"
+                                       " UNION SELECT to_grade FROM grade_application WHERE state IN"
+                                       " ('submitted', 'chief_approved', 'approved')")}
+    removed = sorted(in_use - set(new.grades))
+    if removed:
+        raise ValidationErrors([ValidationError("grades", "Grade {codes} is still in use and cannot be removed",
+                                                codes=", ".join(removed))])
+    return _standard_dict(new)
+
+
+def save_standard(svc: Services, actor: Actor, raw: Mapping[str, Mapping[str, Any]], reason: str = "") -> int:
+    """Propose a new grade standard (R-GRD-1: set by marketing/sales, approved by management). It
+    takes effect only after the section chief and then the deputy manager approve it
+    (``decide_standard_change``). Needs grade.standard_edit; one open proposal at a time; a grade
+    some customer or open application uses cannot be removed. Returns the proposal's id."""
+    svc.require(actor, "grade.standard_edit")
+    errors: list[ValidationError] = []
+    clean_reason: str | None = None
+    try:
+        clean_reason = clean_text(reason, "reason", max_len=dg.REASON_MAX, required=True, multiline=True)
+        if clean_reason is not None and len(clean_reason) < 4:
+            errors.append(ValidationError("reason", "Write the reason for the change (at least {n} characters)", n=4))
+    except ValidationError as e:
+        errors.append(e)
     with svc.write(actor) as tx:
+        try:
+            fresh = _checked_standard(tx, raw)
+        except ValidationErrors as e:
+            raise ValidationErrors([*e.errors, *errors]) from None
+        if errors:
+            raise ValidationErrors(errors)
         old = _standard_dict(_standard_in(tx))
-        in_use = {r[0] for r in tx.execute("SELECT DISTINCT grade FROM customer WHERE grade IS NOT NULL"
-                                           " UNION SELECT to_grade FROM grade_application WHERE state IN"
-                                           " ('submitted', 'chief_approved', 'approved')")}
-        removed = sorted(in_use - set(new.grades))
-        if removed:
-            raise ValidationErrors([ValidationError("grades", "Grade {codes} is still in use and cannot be removed",
-                                                    codes=", ".join(removed))])
-        fresh = _standard_dict(new)
-        if fresh == old and tx.execute("SELECT 1 FROM grade_standard LIMIT 1").first():
-            return
-        tx.execute("DELETE FROM grade_standard")
-        for code, g in fresh.items():
-            tx.execute("INSERT INTO grade_standard (code, name, name_en, rank, description, description_en,"
-                       " contact_days, criteria, updated_at, updated_by_id) VALUES (:c, :n, :ne, :r, :d, :de, :k,"
-                       " :cr, :now, :by)", {"c": code, "n": g["name"], "ne": g["name_en"], "r": g["rank"],
-                                           "d": g["description"], "de": g["description_en"],
-                                           "k": g["contact_days"], "cr": json.dumps(g["criteria"], ensure_ascii=False),
-                                           "now": tx.now, "by": actor.staff_id})
+        if fresh == old:
+            raise ValidationErrors([ValidationError("grades", "The proposal is the standard in force; change something")])
+        if tx.execute("SELECT 1 FROM grade_standard_change WHERE state IN ('submitted', 'chief_approved')").first():
+            raise Conflict(N_("A change of the grade standard is already waiting for approval; it must be decided "
+                              "first."))
+        cid = int(tx.execute(
+            "INSERT INTO grade_standard_change (proposed, reason, state, proposed_by_id, proposed_at) VALUES"
+            " (:p, :r, 'submitted', :by, :now) RETURNING id",
+            {"p": json.dumps(fresh, ensure_ascii=False), "r": clean_reason, "by": actor.staff_id,
+             "now": tx.now}).scalar_one())
         changes = {c: [old.get(c), fresh.get(c)] for c in sorted(set(old) | set(fresh)) if old.get(c) != fresh.get(c)}
-        tx.audit("grade.standard_edit", entity="grade_standard", details={"changes": changes})
+        tx.audit("grade.standard_propose", entity="grade_standard_change", entity_id=cid,
+                 details={"changes": changes, "reason": clean_reason})
+    return cid
+
+
+def _write_standard(tx: Tx, fresh: Mapping[str, Mapping[str, Any]], proposer: int | None) -> dict[str, Any]:
+    old = _standard_dict(_standard_in(tx))
+    tx.execute("DELETE FROM grade_standard")
+    for code, g in fresh.items():
+        tx.execute("INSERT INTO grade_standard (code, name, name_en, rank, description, description_en,"
+                   " contact_days, criteria, updated_at, updated_by_id) VALUES (:c, :n, :ne, :r, :d, :de, :k,"
+                   " :cr, :now, :by)", {"c": code, "n": g["name"], "ne": g["name_en"], "r": g["rank"],
+                                       "d": g["description"], "de": g["description_en"],
+                                       "k": g["contact_days"], "cr": json.dumps(g["criteria"], ensure_ascii=False),
+                                       "now": tx.now, "by": proposer})
+    return {c: [old.get(c), fresh.get(c)] for c in sorted(set(old) | set(fresh)) if old.get(c) != fresh.get(c)}
+
+
+def _change_row(s: Session | Tx, change_id: int) -> dict[str, Any]:
+    r = _sess(s).execute(text("SELECT * FROM grade_standard_change WHERE id = :i"), {"i": change_id}).mappings().first()
+    if r is None:
+        raise NotFound("No grade standard change #{id}.", id=change_id)
+    return dict(r)
+
+
+def decide_standard_change(svc: Services, actor: Actor, change_id: int, approve: bool, comment: str = "") -> str:
+    """The management's decision on a proposed standard (R-GRD-1), in two steps: the section chief
+    (grade.approve_chief), then the deputy manager (grade.approve_deputy), whose approval puts it
+    in force in the same transaction. Neither may be the proposer; the two approvers are two
+    people. A rejection needs a reason and ends the proposal. Returns the new state."""
+    with svc.store.read() as s:
+        row = _change_row(s, change_id)
+    if row["state"] not in ("submitted", "chief_approved"):
+        raise Conflict(N_("This change of the grade standard was already decided ({state})."),
+                       state=_(STANDARD_STATES.get(row["state"], row["state"])))
+    step = "chief" if row["state"] == "submitted" else "deputy"
+    svc.require(actor, "grade.approve_chief" if step == "chief" else "grade.approve_deputy", change=change_id)
+    me = set(_me(actor))
+    if row["proposed_by_id"] in me:
+        raise _deny_standard(svc, actor, change_id, N_("You proposed this change; management must approve it."))
+    if step == "deputy" and row["chief_id"] in me:
+        raise _deny_standard(svc, actor, change_id, N_("You gave the section chief's approval; the deputy "
+                                                       "manager's approval must come from another person."))
+    try:
+        clean = clean_text(comment, "comment", max_len=dg.COMMENT_MAX, required=not approve, multiline=True)
+    except ValidationError as e:
+        raise ValidationErrors([e]) from None
+    with svc.write(actor) as tx:
+        cur = _change_row(tx, change_id)
+        if cur["state"] != row["state"]:
+            raise Conflict(N_("This change of the grade standard was already decided ({state})."),
+                           state=_(STANDARD_STATES.get(cur["state"], cur["state"])))
+        if not approve:
+            tx.execute("UPDATE grade_standard_change SET state = 'rejected', rejected_by_id = :by, rejected_at = :now,"
+                       " reject_reason = :r WHERE id = :i", {"by": actor.staff_id, "now": tx.now, "r": clean,
+                                                            "i": change_id})
+            tx.audit("grade.standard_reject", entity="grade_standard_change", entity_id=change_id,
+                     details={"step": step, "reason": clean})
+            return "rejected"
+        if step == "chief":
+            tx.execute("UPDATE grade_standard_change SET state = 'chief_approved', chief_id = :by, chief_at = :now"
+                       " WHERE id = :i", {"by": actor.staff_id, "now": tx.now, "i": change_id})
+            tx.audit("grade.standard_approve_chief", entity="grade_standard_change", entity_id=change_id,
+                     details={"comment": clean})
+            return "chief_approved"
+        fresh = _checked_standard(tx, json.loads(cur["proposed"]))  # still valid now (grades in use)
+        changes = _write_standard(tx, fresh, cur["proposed_by_id"])
+        tx.execute("UPDATE grade_standard_change SET state = 'applied', deputy_id = :by, deputy_at = :now"
+                   " WHERE id = :i", {"by": actor.staff_id, "now": tx.now, "i": change_id})
+        tx.audit("grade.standard_approve_deputy", entity="grade_standard_change", entity_id=change_id,
+                 details={"comment": clean})
+        tx.audit("grade.standard_edit", entity="grade_standard", details={"changes": changes, "change": change_id})
+    return "applied"
+
+
+def _deny_standard(svc: Services, actor: Actor, change_id: int, msgid: str) -> PermissionDenied:
+    with svc.write(actor) as tx:
+        tx.audit("grade.duty_refused", entity="grade_standard_change", entity_id=change_id, details={"rule": msgid})
+    return PermissionDenied(msgid)
+
+
+def standard_changes(svc: Services, actor: Actor, *, limit: int = 50) -> list[StandardChange]:
+    """Proposed grade standards, newest first, with their approvals (grade.view)."""
+    svc.require(actor, "grade.view")
+    with svc.store.read() as s:
+        rows = s.execute(text("SELECT * FROM grade_standard_change ORDER BY id DESC LIMIT :n"),
+                         {"n": max(1, min(limit, 500))}).mappings().all()
+        names = _names(s, [r[k] for r in rows for k in ("proposed_by_id", "chief_id", "deputy_id", "rejected_by_id")])
+        current = _standard_dict(_standard_in(s))
+    out = []
+    for r in rows:
+        new = json.loads(r["proposed"])
+        changes = {c: [current.get(c), new.get(c)] for c in sorted(set(current) | set(new))
+                   if current.get(c) != new.get(c)} if r["state"] in ("submitted", "chief_approved") else {}
+        out.append(StandardChange(r["id"], r["state"], r["reason"], names.get(r["proposed_by_id"], ""),
+                                  _dt(r["proposed_at"]), names.get(r["chief_id"], ""),  # type: ignore[arg-type]
+                                  _dt(r["chief_at"]), names.get(r["deputy_id"], ""), _dt(r["deputy_at"]),
+                                  names.get(r["rejected_by_id"], ""), r["reject_reason"] or "", changes))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# The contact plan (R-GRD-1: the grade decides how often the customer is contacted)
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactDue:
+    customer_id: int
+    number: str
+    name: str
+    grade: str
+    grade_label: str
+    owner: str
+    last_contact: datetime | None
+    due: date
+    days_over: int  # > 0: overdue by that many days; 0: due today; < 0: due later
+
+
+#: The last contact with a customer: the contact log, a follow-up visit on one of their cards, a
+#: complaint's return visit; never contacted counts from the day the archive was opened.
+_LAST_CONTACT = (
+    "SELECT c.id, c.number, c.name, c.grade, c.owner_id, c.created_at, max(x.at) AS last FROM customer c"
+    " LEFT JOIN (SELECT customer_id, at FROM customer_contact"
+    "   UNION ALL SELECT fc.customer_id, v.at FROM followup_visit v JOIN followup_card fc ON fc.id = v.card_id"
+    "   UNION ALL SELECT k.customer_id, cv.at FROM complaint_visit cv JOIN complaint k ON k.id = cv.complaint_id"
+    " ) x ON x.customer_id = c.id"
+    " WHERE c.erased_at IS NULL AND c.grade IS NOT NULL{where} GROUP BY c.id")
+
+
+def contact_plan(svc: Services, actor: Actor, *, due_only: bool = True, owner_id: int | None = None,
+                 customer_id: int | None = None, limit: int = 500) -> list[ContactDue]:
+    """R-GRD-1: the next contact of every graded customer is due ``contact_days`` (of the grade in
+    the standard in force) after the last contact. ``due_only``: those due today or overdue, most
+    overdue first; else every graded customer by due date. A customer manager (grade.apply without
+    grade.review) sees his own customers. Needs grade.view."""
+    svc.require(actor, "grade.view")
+    today = svc.now().date()
+    where, params = "", {}
+    if customer_id is not None:
+        where += " AND c.id = :cid"
+        params["cid"] = customer_id
+    if not actor.can("grade.review") and actor.can("grade.apply") and owner_id is None:
+        owner_id = actor.on_behalf_of or actor.staff_id  # under A/B cover: the absent colleague's
+    if owner_id is not None:
+        where += " AND c.owner_id = :oid"
+        params["oid"] = owner_id
+    out: list[ContactDue] = []
+    with svc.store.read() as s:
+        std = _standard_in(s)
+        rows = s.execute(text(_LAST_CONTACT.format(where=where + pending.hide(s, "c.id"))), params).all()
+        names = _names(s, [r[4] for r in rows])
+    for cid, number, name, grade, owner, created, last in rows:
+        days = std.contact_days(grade)
+        if days is None:
+            continue
+        last_dt = _dt(last)
+        since = (last_dt or _dt(created)).date()  # type: ignore[union-attr]
+        due = date.fromordinal(since.toordinal() + days)
+        over = (today - due).days
+        if due_only and over < 0:
+            continue
+        out.append(ContactDue(int(cid), number, name, grade, std.label(grade), names.get(owner, "") if owner else "",
+                              last_dt, due, over))
+    out.sort(key=lambda d: (d.due, d.number))
+    return out[:max(1, min(limit, 5000))]
 
 
 # ------------------------------------------------------------------------------------------------

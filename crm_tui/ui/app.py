@@ -93,6 +93,9 @@ def _areas() -> list[Area]:
         Area("approvals", "f12", N_("Approval requests"), "approval.decide", ApprovalsScreen),
         # no key of its own (Ctrl+Y applies a grade change): the palette (Ctrl+P) opens it
         Area("incidents", "", N_("Incident register"), "incident.manage", IncidentsScreen),
+        # R-FU-4, the supervisors' daily check (palette; Ctrl+K in the front-desk register)
+        Area("register_check", "", N_("Visitors without a register line"), "register.supervise",
+             _lazy("crm_tui.ui.screens.register_check", "UnregisteredScreen")),
     ]
 
 

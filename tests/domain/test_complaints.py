@@ -38,6 +38,11 @@ LEGAL = {
     ("awaiting_visit", "close"): "closed",
     ("awaiting_visit", "reopen"): "in_progress",
     ("closed", "reopen"): "in_progress",
+    # R-CMP-1: the acknowledgement is recorded on an open ticket and does not move it
+    ("registered", "acknowledge"): "registered",
+    ("in_progress", "acknowledge"): "in_progress",
+    ("awaiting_feedback", "acknowledge"): "awaiting_feedback",
+    ("awaiting_visit", "acknowledge"): "awaiting_visit",
 }
 ALL = [(s, a) for s in c.STATES for a in c.ACTIONS]
 

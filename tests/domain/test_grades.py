@@ -153,7 +153,7 @@ def test_bad_application_input(current: str, to: str, reason: str, field: str, m
 def _policy_codes() -> dict[str, list[str]]:
     p = load_policy()
     return {"credit_codes": list(p.credit_ratings), "risk_codes": list(p.risk_ratings),
-            "categories": list(p.categories)}
+            "categories": list(p.categories), "size_codes": list(p.sizes)}
 
 
 def test_r_grd_1_the_shipped_standard_uses_the_policy_codes() -> None:
@@ -200,3 +200,26 @@ def test_r_grd_2_suggested_grade(facts: dict, expected: str) -> None:
     std = g.load_standard(**_policy_codes())
     assert g.suggest_grade(std, facts, date(2026, 11, 23), credit_order=list(p.credit_ratings),
                            risk_order=list(p.risk_ratings)) == expected
+
+
+@pytest.mark.parametrize(("kind", "size", "expected"), [
+    ("org", "large", "A"), ("org", "medium", "A"), ("org", "small", "B"), ("org", None, "B"), ("person", None, "A"),
+])
+def test_r_grd_1_cooperation_scale_criterion(kind: str, size: str | None, expected: str) -> None:
+    """R-GRD-1: customers are graded by cooperation scale (合作规模) too: grade A asks an organisation
+    of medium size or larger; a person is judged on the other criteria."""
+    p = load_policy()
+    std = g.load_standard(**_policy_codes())
+    assert std.grades["A"].criteria.min_size == "medium"
+    facts = {"category": "signed", "credit_rating": "AAA", "risk_rating": "low", "coop_since": 2020,
+             "important": True, "kind": kind, "size": size}
+    assert g.suggest_grade(std, facts, date(2026, 11, 23), credit_order=list(p.credit_ratings),
+                           risk_order=list(p.risk_ratings), size_order=list(p.sizes)) == expected
+
+
+def test_r_grd_1_an_unknown_size_in_the_criteria_is_refused() -> None:
+    """R-GRD-1: the cooperation-scale criterion names a size of the customer policy."""
+    raw = {"A": {"name": "A", "name_en": "A", "rank": 1, "criteria": {"min_size": "huge"}}}
+    with pytest.raises(ValidationErrors) as err:
+        g.standard_from_dict(raw, **_policy_codes())
+    assert "grades.A.criteria" in err.value.by_field()

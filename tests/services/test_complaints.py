@@ -15,7 +15,7 @@ from crm_tui.services import customers as cs
 from crm_tui.services import home
 from tests.services.conftest import Crm
 
-TICKET = {"channel": "phone", "category": "service/waiting", "severity": "normal",
+TICKET = {"channel": "phone", "ack_method": "phone", "category": "service/waiting", "severity": "normal",
           "description": "周六上午排队一小时无人接待", "demand": "希望道歉并改进"}
 TABLES = ("complaint", "complaint_event", "complaint_pause", "customer_feedback")
 
@@ -53,7 +53,7 @@ def test_r_cmp_1_file_numbers_the_ticket_and_starts_the_clock(crm: Crm) -> None:
     assert view.clock.resolve_deadline == datetime(2026, 11, 30, 17, 30)
     assert view.received_by == "李晓梅"
     assert _audits(crm, "complaint.file") == 1
-    assert [e.action for e in view.events] == ["file"]
+    assert [e.action for e in view.events] == ["file", "acknowledge"]
 
 
 def test_r_cmp_4_full_flow_through_every_state_with_events_audit_and_timeline(crm: Crm) -> None:
@@ -69,12 +69,12 @@ def test_r_cmp_4_full_flow_through_every_state_with_events_audit_and_timeline(cr
     view = cp.get_ticket(crm.svc, mgr, ref.id)
     assert view.state == "closed" and view.values["satisfaction"] == 5
     assert view.clock.respond_met is True and view.clock.resolve_met is True
-    assert [e.action for e in view.events] == ["file", "assign", "solve", "feed_back", "visit", "close"]
+    assert [e.action for e in view.events] == ["file", "acknowledge", "assign", "solve", "feed_back", "visit", "close"]
     for action in ("assign", "solve", "feed_back", "visit", "close"):
         assert _audits(crm, f"complaint.{action}") == 1
     tl = cs.timeline(crm.svc, mgr, view.customer_id)
     titles = [e.title for e in tl if e.kind == "complaint"]
-    assert len(titles) == 6 and all(ref.number in t for t in titles)
+    assert len(titles) == 7 and all(ref.number in t for t in titles)
     assert "Complaint closed" in titles[0]
 
 
@@ -495,3 +495,74 @@ def test_r_cmp_6_every_return_visit_score_counts_after_a_reopen(crm: Crm) -> Non
     assert round(pack.summary.satisfaction, 2) == 3.0
     rep = cp.report(crm.svc, crm.actor("section_chief"), crm.clock.now - timedelta(days=1), crm.clock.now + timedelta(hours=1))
     assert [(h, round(a, 2), n) for h, a, n in rep.satisfaction_by_handler] == [("王建国", 3.0, 4)]
+
+
+# -- R-CMP-1: the customer told it will be handled -------------------------------------------------
+
+
+def test_r_cmp_1_acknowledgement_recorded_on_the_ticket_with_a_history_line(crm: Crm) -> None:
+    """R-CMP-1: how, when and by whom the customer was told "it will be handled" is a field of the
+    ticket and a line of its history, and audited; not only a message on the screen."""
+    ref = _filed(crm, received_at="2026-11-23 09:40")
+    view = cp.get_ticket(crm.svc, crm.manager, ref.id)
+    assert view.values["ack_method"] == "phone"
+    assert view.values["ack_at"] == datetime(2026, 11, 23, 10, 0)  # told now, on the call
+    assert view.values["ack_by"] == "李晓梅"
+    line = view.events[-1]
+    assert line.action == "acknowledge" and "Phone" in line.note and line.staff == "李晓梅"
+    assert _audits(crm, "complaint.acknowledge") == 1
+    assert "acknowledge" not in view.allowed
+
+
+def test_r_cmp_1_a_phone_or_desk_complaint_cannot_be_filed_without_telling_the_customer(crm: Crm) -> None:
+    """R-CMP-1: the customer on the line or at the desk is told at once; filing without it is refused
+    next to the field and nothing is written."""
+    cid = _customer(crm)
+    before = _counts(crm)
+    for channel in ("phone", "in_person"):
+        with pytest.raises(ValidationErrors) as err:
+            cp.file_complaint(crm.svc, crm.actor("front_desk"), cid, {**TICKET, "channel": channel, "ack_method": ""})
+        assert "ack_method" in err.value.by_field()
+    assert _counts(crm) == before
+
+
+def test_r_cmp_1_a_letter_is_acknowledged_later_and_before_a_handler_is_assigned(crm: Crm) -> None:
+    """R-CMP-1: a letter or e-mail may be acknowledged after filing, but the ticket cannot go to a
+    handler before the customer was told; the time may not precede the receipt nor be in the future."""
+    ref = _filed(crm, channel="letter", ack_method="", received_at="2026-11-23 09:00")
+    view = cp.get_ticket(crm.svc, crm.manager, ref.id)
+    assert view.values["ack_at"] is None and view.allowed[0] == "acknowledge" and "assign" not in view.allowed
+    chief = crm.actor("section_chief")
+    with pytest.raises(Conflict, match="told it will be handled"):
+        cp.assign(crm.svc, chief, ref.id, "jingli")
+    with pytest.raises(Conflict):
+        cp.check_step(crm.svc, chief, ref.id, "assign")
+    assert cp.get_ticket(crm.svc, crm.manager, ref.id).state == "registered"
+    desk = crm.actor("front_desk")
+    for bad, field in (({"method": ""}, "ack_method"), ({"method": "fax"}, "ack_method"),
+                       ({"at": "2026-11-23 08:59"}, "ack_at"), ({"at": "2026-11-24 08:00"}, "ack_at"),
+                       ({"at": "yesterday"}, "ack_at")):
+        args = {"method": "letter", "at": "", **bad}
+        with pytest.raises(ValidationErrors) as err:
+            cp.acknowledge(crm.svc, desk, ref.id, args["method"], args["at"])
+        assert field in err.value.by_field()
+    assert _audits(crm, "complaint.acknowledge") == 0
+    cp.acknowledge(crm.svc, desk, ref.id, "电子邮件", "2026-11-23 09:30", "回复邮件告知三个工作日内答复")
+    view = cp.get_ticket(crm.svc, crm.manager, ref.id)
+    assert (view.values["ack_method"], view.values["ack_at"]) == ("email", datetime(2026, 11, 23, 9, 30))
+    assert "回复邮件" in view.events[-1].note
+    with pytest.raises(Conflict, match="already told"):
+        cp.acknowledge(crm.svc, desk, ref.id, "phone")
+    assert cp.assign(crm.svc, chief, ref.id, "jingli") == "in_progress"
+
+
+def test_r_cmp_1_acknowledging_needs_a_complaint_role(crm: Crm) -> None:
+    """R-CMP-1: a role without complaint work cannot record the acknowledgement; the refusal is audited."""
+    ref = _filed(crm, channel="email", ack_method="")
+    actor = crm.actor("internal_control")
+    assert not any(actor.can(p) for p in ("complaint.create", "complaint.handle", "complaint.supervise"))
+    denied = _audits(crm, "permission.denied")
+    with pytest.raises(PermissionDenied):
+        cp.acknowledge(crm.svc, actor, ref.id, "email")
+    assert _audits(crm, "permission.denied") == denied + 1
+    assert cp.get_ticket(crm.svc, crm.manager, ref.id).values["ack_at"] is None

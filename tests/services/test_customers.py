@@ -62,6 +62,8 @@ def verify_chain(crm: Crm) -> None:
 
 
 def test_create_person_with_everything(crm: Crm) -> None:
+    """R-CUST-2: the archive holds the basic information the regulation lists (name, ID, phones,
+    address, postcode, category, source, credit and risk), read back as entered."""
     ref = cs.create_customer(
         crm.svc, crm.manager, "person",
         {"name": "张三", "id_number": ID1, "address": "北京市朝阳区建国路1号", "postcode": "100020",
@@ -365,6 +367,7 @@ def test_export_one_customer_as_json_and_xlsx(crm: Crm, tmp_path: Path) -> None:
 
 
 def test_export_the_list_as_csv_and_xlsx(crm: Crm, tmp_path: Path) -> None:
+    """R-CUST-12: the customer list (客户一览表) is exported for authorised staff only, audited."""
     for i, name in enumerate(["张三", "张三丰", "李四"]):
         person(crm, name, f"1380013800{i}", category="signed" if i < 2 else "potential")
     chief = crm.actor("section_chief")

@@ -511,30 +511,91 @@ def test_r_grd_2_review_period_candidates_and_bulk_filing(crm: Crm) -> None:
 # -- the standard (R-GRD-1) ----------------------------------------------------------------------
 
 
-def test_r_grd_1_the_administrator_edits_the_standard_audited(crm: Crm) -> None:
+def test_r_grd_1_the_standard_changes_only_after_two_management_approvals(crm: Crm) -> None:
+    """R-GRD-1: the grade standard is set by marketing/sales and approved by management: a proposal
+    takes effect after the section chief and then the deputy manager approve it; audited."""
     admin = crm.actor("admin")
     raw = gs.standard_as_dict(crm.svc)
     raw["B"]["contact_days"] = 10
     with pytest.raises(PermissionDenied):
-        gs.save_standard(crm.svc, chief(crm), raw)
+        gs.save_standard(crm.svc, chief(crm), raw, "加大联系频率")
     audits = last_audit(crm)
-    gs.save_standard(crm.svc, admin, raw)
+    cid = gs.save_standard(crm.svc, admin, raw, "B级客户流失较多，加大联系频率")
+    assert gs.contact_days(crm.svc, "B") == 15  # not yet in force
+    with pytest.raises(Conflict):  # one open proposal at a time
+        gs.save_standard(crm.svc, admin, {**raw, "C": {**raw["C"], "contact_days": 20}}, "另一个提议")
+    with pytest.raises(PermissionDenied):  # the deputy manager cannot go first
+        gs.decide_standard_change(crm.svc, deputy(crm), cid, True)
+    assert gs.decide_standard_change(crm.svc, chief(crm), cid, True, "同意") == "chief_approved"
+    assert gs.contact_days(crm.svc, "B") == 15
+    with pytest.raises(PermissionDenied):  # the chief cannot give the second approval
+        gs.decide_standard_change(crm.svc, chief(crm), cid, True)
+    assert gs.decide_standard_change(crm.svc, deputy(crm), cid, True) == "applied"
     assert gs.contact_days(crm.svc, "B") == 10
+    [change] = gs.standard_changes(crm.svc, admin)
+    assert change.state == "applied" and change.chief == "陈志强" and change.deputy == "刘伟"
     with crm.svc.store.read() as s:
+        actions = [r[0] for r in s.execute(text("SELECT action FROM audit_log WHERE id > :i AND action LIKE"
+                                                " 'grade.standard%' ORDER BY id"), {"i": audits})]
         details = s.execute(text("SELECT details FROM audit_log WHERE id > :i AND action = 'grade.standard_edit'"),
                             {"i": audits}).scalar_one()
+    assert actions == ["grade.standard_propose", "grade.standard_approve_chief", "grade.standard_approve_deputy",
+                       "grade.standard_edit"]
     assert '"contact_days":15' in details and '"contact_days":10' in details
-    # a grade in use cannot be removed; bad values are refused; nothing changes
+    with pytest.raises(Conflict):
+        gs.decide_standard_change(crm.svc, deputy(crm), cid, True)
+
+
+def test_r_grd_1_standard_proposals_refused_or_rejected_write_nothing(crm: Crm) -> None:
+    """R-GRD-1: bad proposals are refused (grade in use, bad rank, no reason, no change); the
+    proposer cannot approve; a rejection needs a reason and leaves the standard as it was."""
+    admin = crm.actor("admin")
     to_state(crm, customer(crm), "applied", "D")
-    del raw["D"]
-    with pytest.raises(ValidationErrors) as err:
-        gs.save_standard(crm.svc, admin, raw)
-    assert err.value.by_field() == {"grades": "Grade D is still in use and cannot be removed"}
     raw = gs.standard_as_dict(crm.svc)
-    raw["A"]["rank"] = 2
+    for bad, reason, field in ((lambda r: r.pop("D"), "删除D级", "grades"),
+                               (lambda r: r["A"].update(rank=2), "调整顺序", "grades.B.rank"),
+                               (lambda r: r["B"].update(contact_days=10), "", "reason"),
+                               (lambda r: None, "没有改动", "grades")):
+        copy = {k: dict(v) for k, v in raw.items()}
+        bad(copy)
+        with pytest.raises(ValidationErrors) as err:
+            gs.save_standard(crm.svc, admin, copy, reason)
+        assert field in err.value.by_field(), field
+    assert crm.count("grade_standard_change") == 0
+    raw["B"]["contact_days"] = 10
+    cid = gs.save_standard(crm.svc, admin, raw, "加大联系频率")
     with pytest.raises(ValidationErrors):
-        gs.save_standard(crm.svc, admin, raw)
-    assert list(gs.standard(crm.svc).grades) == ["A", "B", "C", "D"]
+        gs.decide_standard_change(crm.svc, chief(crm), cid, False, "")
+    assert gs.decide_standard_change(crm.svc, chief(crm), cid, False, "与营销计划不符") == "rejected"
+    assert gs.contact_days(crm.svc, "B") == 15 and list(gs.standard(crm.svc).grades) == ["A", "B", "C", "D"]
+    assert gs.standard_changes(crm.svc, admin)[0].reject_reason == "与营销计划不符"
+
+
+def test_r_grd_1_contact_days_drive_the_contact_plan(crm: Crm) -> None:
+    """R-GRD-1: the grade decides how often the customer is contacted: the next contact is due
+    contact_days after the last one (contact log, follow-up visit, complaint return visit), and the
+    due list shows who is due or overdue; a new standard moves the dates."""
+    c_b = customer(crm, "乙", "13800000002")
+    to_state(crm, c_b, "applied", "B")  # B: every 15 days
+    c_d = customer(crm, "丁", "13800000004")
+    to_state(crm, c_d, "applied", "D")  # D: every 60 days
+    cs.add_contact(crm.svc, crm.manager, c_b, "call", "季度回访", at=datetime(2026, 11, 20, 9, 0))
+    [row] = gs.contact_plan(crm.svc, crm.manager, due_only=False, customer_id=c_b)
+    assert row.last_contact == datetime(2026, 11, 20, 9, 0) and row.due == date(2026, 12, 5)
+    assert gs.contact_plan(crm.svc, crm.manager) == []  # nobody due on 11-23
+    crm.clock.now = datetime(2026, 12, 7, 9, 0)
+    due = gs.contact_plan(crm.svc, chief(crm))
+    assert [(d.customer_id, d.days_over) for d in due] == [(c_b, 2)]
+    cs.add_contact(crm.svc, crm.manager, c_b, "visit", "上门拜访")
+    assert gs.contact_plan(crm.svc, chief(crm)) == []
+    raw = gs.standard_as_dict(crm.svc)
+    raw["D"]["contact_days"] = 7
+    cid = gs.save_standard(crm.svc, crm.actor("admin"), raw, "观察客户每周联系")
+    gs.decide_standard_change(crm.svc, chief(crm), cid, True)
+    gs.decide_standard_change(crm.svc, deputy(crm), cid, True)
+    assert [d.customer_id for d in gs.contact_plan(crm.svc, chief(crm))] == [c_d]
+    with pytest.raises(PermissionDenied):
+        gs.contact_plan(crm.svc, crm.actor("front_desk"))
 
 
 # -- report ------------------------------------------------------------------------------------------

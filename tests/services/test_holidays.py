@@ -142,7 +142,7 @@ def test_open_deadlines_on_changed_days_are_recomputed_and_audited(crm: Crm, tmp
     cid = new_customer(crm)
     card = fu.create_card(crm.svc, crm.manager, cid, {**CARD, "first_reception_date": "2027-02-05"})
     ticket = cp.file_complaint(crm.svc, crm.manager, cid, {
-        "channel": "phone", "category": "service/waiting", "severity": "normal", "description": "排队太久"})
+        "channel": "phone", "ack_method": "phone", "category": "service/waiting", "severity": "normal", "description": "排队太久"})
     before = cp.get_ticket(crm.svc, crm.manager, ticket.id)
     assert fu.get_card(crm.svc, crm.manager, card.id).next_due == date(2027, 2, 9)
     change = hol.import_file(crm.svc, crm.actor("admin"), write(tmp_path, SPRING_2027))

@@ -20,7 +20,7 @@ from tests.services.conftest import Crm
 
 CARD = {"first_reception_date": "2026-11-23", "intent_level": "H", "source": "walk_in", "product": "SUV 2.0T",
         "budget": "20万", "first_reception_summary": "看了两款车"}
-TICKET = {"channel": "phone", "category": "service/waiting", "severity": "normal",
+TICKET = {"channel": "phone", "ack_method": "phone", "category": "service/waiting", "severity": "normal",
           "description": "排队一小时无人接待", "demand": "希望道歉"}
 
 

@@ -21,7 +21,7 @@ from tests.services.conftest import Crm
 SCHEDULE_2027 = ("日期,类型,名称\n2027-01-01,休,元旦\n2027-02-07,班,春节\n"
                  + "".join(f"2027-02-{d:02d},休,春节\n" for d in range(8, 13)))
 CARD = {"intent_level": "H", "source": "walk_in", "product": "SUV", "first_reception_summary": "看车"}
-TICKET = {"channel": "phone", "category": "service/waiting", "severity": "normal", "description": "排队太久"}
+TICKET = {"channel": "phone", "ack_method": "phone", "category": "service/waiting", "severity": "normal", "description": "排队太久"}
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴霞", "徐亮", "孙丽", "马超", "朱红"]
 NEW_YEARS_EVE = datetime(2026, 12, 31, 23, 50)
 NEW_YEAR = datetime(2027, 1, 1, 0, 10)

@@ -102,12 +102,12 @@ async def test_ticket_from_registered_to_closed_by_keyboard(ui_services, en) -> 
         await settle(pilot)
         assert app.screen is detail and detail.view.state == "closed"
         events = detail.query_one("#ticket-events", DataTable)
-        assert events.row_count == 6
+        assert events.row_count == 7  # filed, told (R-CMP-1), assigned ... closed
 
     view = cp.get_ticket(ui_services, staff_actor(ui_services, "kezhang"), ticket_id)
     assert view.state == "closed" and view.values["cause_analysis"] == "替岗制度未执行"
     tl = [e for e in cs.timeline(ui_services, staff_actor(ui_services, "kezhang"), customer_id) if e.kind == "complaint"]
-    assert len(tl) == 6
+    assert len(tl) == 7
 
 
 async def test_illegal_step_is_refused_with_a_message(ui_services, en) -> None:  # type: ignore[no-untyped-def]
@@ -267,3 +267,44 @@ async def test_front_desk_has_no_report(ui_services, en) -> None:  # type: ignor
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert isinstance(app.screen, ComplaintListScreen)  # and the key does nothing
+
+
+async def test_r_cmp_1_letter_ticket_told_by_keyboard_then_assigned(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """R-CMP-1 keyboard only: a letter's ticket says the customer was not yet told and refuses the
+    assignment with the reason; K records how and when, the facts and the history show it."""
+    svc = ui_services
+    chief = staff_actor(svc, "kezhang")
+    customer = cs.search(svc, chief, "", cs.SearchFilters(), limit=1).rows[0]
+    ref = cp.file_complaint(svc, chief, customer.id, {"channel": "letter", "category": "service/waiting",
+                                                      "severity": "normal", "description": "来信投诉排队"})
+    app = make(svc)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "kezhang")
+        await app.push_screen(TicketDetailScreen(svc, app.actor, ref.id))
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, TicketDetailScreen)
+        facts = str(detail.query_one("#ticket-text", Static).render())
+        assert "Customer not yet told it will be handled" in facts
+        await pilot.press("a")  # refused at the key press, with the reason
+        await settle(pilot)
+        assert app.screen is detail
+        assert any("told it will be handled" in str(n.message) for n in app._notifications)
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, StepForm)
+        await _fill_step(pilot, ["传真", ""])  # not a channel: refused next to the field
+        assert isinstance(app.screen, StepForm)
+        assert str(app.screen.query_one("#step-ack_method-error", Static).render()) != ""
+        app.screen.query_one("#step-ack_method", Input).value = ""
+        app.screen.query_one("#step-ack_method", Input).focus()
+        await type_text(pilot, "电话")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is detail
+        facts = str(detail.query_one("#ticket-text", Static).render())
+        assert "Customer told it will be handled: Phone" in facts and "陈志强" in facts
+        events = detail.query_one("#ticket-events", DataTable)
+        assert "Customer told it will be handled" in [str(events.get_row_at(i)[1]) for i in range(events.row_count)]
+    view = cp.get_ticket(svc, chief, ref.id)
+    assert view.values["ack_method"] == "phone" and view.values["ack_by"] == "陈志强"

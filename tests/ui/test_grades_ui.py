@@ -230,7 +230,9 @@ async def test_r_grd_2_admin_opens_and_closes_a_period_chief_files_in_bulk(ui_se
     assert gs.periods(svc, chief)[0].reviewed_at is not None
 
 
-async def test_r_grd_1_admin_changes_the_contact_frequency(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+async def test_r_grd_1_admin_proposes_the_contact_frequency_management_approves(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """R-GRD-1 keyboard only: the administrator proposes a new contact frequency with its reason; it
+    takes effect after the section chief (A) and then the deputy manager (A) approve it."""
     from crm_tui.ui.screens.grades import GradeEditDialog, StandardScreen
 
     svc = ui_services
@@ -249,6 +251,10 @@ async def test_r_grd_1_admin_changes_the_contact_frequency(ui_services, en) -> N
         await type_text(pilot, "0")
         await pilot.press("ctrl+s")
         await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await type_text(pilot, "adjust")
+        await pilot.press("enter")
+        await settle(pilot)
         assert isinstance(app.screen, StandardScreen)
         assert "Contact every 1 to 366 days" in "\n".join(str(n.message) for n in app._notifications)
         assert gs.contact_days(svc, "B") == 15  # refused, unchanged
@@ -258,4 +264,50 @@ async def test_r_grd_1_admin_changes_the_contact_frequency(ui_services, en) -> N
         await type_text(pilot, "10")
         await pilot.press("ctrl+s")
         await settle(pilot)
+        await type_text(pilot, "more contact for B")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Proposal" in str(app.screen.query_one("#grade-standard-change", Static).render())
+    assert gs.contact_days(svc, "B") == 15  # proposed, not yet in force
+    for user in ("kezhang", "fujingli"):
+        app = make(svc)
+        async with app.run_test(size=SIZE) as pilot:
+            await sign_in(pilot, user)
+            await pilot.press("f5")
+            await settle(pilot)
+            await pilot.press("ctrl+g")
+            await settle(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, PromptDialog)
+            await pilot.press("enter")
+            await settle(pilot)
     assert gs.contact_days(svc, "B") == 10
+    assert gs.standard_changes(svc, staff_actor(svc, "kezhang"))[0].state == "applied"
+
+
+async def test_r_grd_1_contact_plan_lists_due_customers_by_keyboard(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """R-GRD-1: the contact plan (Ctrl+T in the grade changes) lists the customers due or overdue by
+    their grade's contact frequency; T shows every graded customer."""
+    from textual.widgets import DataTable
+
+    from crm_tui.ui.screens.grades import ContactPlanScreen
+
+    svc = ui_services
+    chief = staff_actor(svc, "kezhang")
+    due = gs.contact_plan(svc, chief)
+    every = gs.contact_plan(svc, chief, due_only=False)
+    assert len(every) > len(due) > 0
+    app = make(svc)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "kezhang")
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactPlanScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == len(due)
+        await pilot.press("t")
+        await settle(pilot)
+        assert table.row_count == len(every)

@@ -31,7 +31,7 @@ async def test_complaint_notes_and_feedback_with_brackets_show_as_typed(ui_servi
     customer = cs.search(svc, chief, "", cs.SearchFilters(), limit=1).rows[0]
     pol = dc.load_policy()
     ref = cp.file_complaint(svc, chief, customer.id, {
-        "channel": "phone", "category": next(iter(pol.categories)), "severity": "normal",
+        "channel": "phone", "ack_method": "phone", "category": next(iter(pol.categories)), "severity": "normal",
         "description": "等了[/]一小时", "demand": "[red]道歉"})
     cp.assign(svc, chief, ref.id, cp.handlers(svc)[0][0], NOTE)
     cp.add_feedback(svc, chief, customer.id, "suggestion", "建议[/]增加[bold]车位")

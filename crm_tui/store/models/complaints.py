@@ -59,6 +59,10 @@ class Complaint(SQLModel, table=True):
     respond_met: bool | None = None
     resolve_met: bool | None = None
     feedback_id: int | None = None  # the grumble this ticket was made from
+    # R-CMP-1: how, when and by whom the customer was told "it will be handled"
+    ack_method: str | None = None
+    ack_at: datetime | None = None
+    ack_by_id: int | None = Field(default=None, foreign_key="staff.id")
     version: int = 1
     created_at: datetime
     updated_at: datetime

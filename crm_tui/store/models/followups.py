@@ -136,3 +136,21 @@ class OwnershipClaim(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="staff.id")
     granted: bool | None = None
     decision_note: str | None = None
+
+
+class RegisterCheck(SQLModel, table=True):
+    """R-FU-4: the supervisor's resolution of a visit, card or contact of the day that had no line in
+    the front-desk register: linked to a register line, or marked with a reason."""
+
+    __tablename__ = "register_check"
+    __table_args__ = (Index("ux_register_check_item", "kind", "ref_id", unique=True),
+                      Index("ix_register_check_day", "day"))
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # visit | card | contact
+    ref_id: int
+    customer_id: int = Field(foreign_key="customer.id")
+    day: date
+    register_id: int | None = Field(default=None, foreign_key="register_entry.id")
+    reason: str | None = None
+    resolved_at: datetime
+    resolved_by_id: int | None = Field(default=None, foreign_key="staff.id")

@@ -114,3 +114,25 @@ class GradeStandardRow(SQLModel, table=True):
     criteria: str = "{}"  # JSON
     updated_at: datetime
     updated_by_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class GradeStandardChange(SQLModel, table=True):
+    """R-GRD-1: a proposed grade standard, approved by the section chief and then the deputy
+    manager before it replaces ``grade_standard``. One open proposal at a time."""
+
+    __tablename__ = "grade_standard_change"
+    __table_args__ = (Index("ux_grade_standard_change_open", "state", unique=True,
+                            sqlite_where=text("state IN ('submitted', 'chief_approved')")),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposed: str  # JSON of the whole standard
+    reason: str
+    state: str = Field(max_length=16)  # submitted | chief_approved | applied | rejected
+    proposed_by_id: int = Field(foreign_key="staff.id")
+    proposed_at: datetime
+    chief_id: int | None = Field(default=None, foreign_key="staff.id")
+    chief_at: datetime | None = None
+    deputy_id: int | None = Field(default=None, foreign_key="staff.id")
+    deputy_at: datetime | None = None
+    rejected_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    rejected_at: datetime | None = None
+    reject_reason: str | None = None

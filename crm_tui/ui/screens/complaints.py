@@ -256,6 +256,7 @@ class TicketDetailScreen(BaseScreen[None]):
     TITLE_MSGID = "Complaint ticket"
     HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the facts above the history
     BINDINGS = [
+        Binding("k", "step('acknowledge')", "Told customer"),
         Binding("a", "step('assign')", "Assign"),
         Binding("s", "step('solve')", "Solution"),
         Binding("f", "step('feed_back')", "Feedback"),
@@ -311,7 +312,7 @@ class TicketDetailScreen(BaseScreen[None]):
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         return [(_(dc.ACTIONS[a]).capitalize(), self.view.number if self.view else "", f"screen.step('{a}')")
-                for a in ("assign", "solve", "feed_back", "visit", "close", "reopen", "pause")]
+                for a in ("acknowledge", "assign", "solve", "feed_back", "visit", "close", "reopen", "pause")]
 
     def action_step(self, action: str) -> None:
         view = self.view
@@ -352,6 +353,12 @@ class StepSpec:
 
 
 STEP_FORMS: dict[str, StepSpec] = {
+    "acknowledge": StepSpec(N_("Customer told it will be handled"), (
+        ("ack_method", N_("How (phone, e-mail, letter, in person, online) *"), "line"),
+        ("ack_at", N_("When (YYYY-MM-DD HH:MM, empty = now)"), "line"),
+        ("ack_note", N_("Note"), "line")),
+        lambda s, a, t, v: cp.acknowledge(s, a, t, v["ack_method"], v.get("ack_at", ""), v.get("ack_note", "")),
+        N_("Recorded that the customer was told it will be handled.")),
     "assign": StepSpec(N_("Assign a handler"), (), lambda s, a, t, v: cp.assign(s, a, t, v["assignee"], v.get("note", "")),
                        N_("Handler assigned.")),
     "reassign": StepSpec(N_("Change the handler"), (),
@@ -383,6 +390,16 @@ STEP_FORMS: dict[str, StepSpec] = {
 }
 
 
+def _acknowledgement_line(view: cp.TicketView, pol: dc.ComplaintPolicy) -> str:
+    """R-CMP-1: how, when and by whom the customer was told it will be handled, or that it is missing."""
+    v = view.values
+    if v.get("ack_at") is None:
+        return "[$error]" + escape(_("Customer not yet told it will be handled: record it with K")) + "[/]"
+    ch = pol.channels.get(v["ack_method"] or "")
+    return _("Customer told it will be handled: {method}, {at}, by {who}", method=ch.label if ch else v["ack_method"],
+             at=f"{v['ack_at']:%Y-%m-%d %H:%M}", who=escape(v.get("ack_by") or "—"))
+
+
 def ticket_text(view: cp.TicketView) -> str:
     pol = dc.load_policy()
     v = view.values
@@ -396,6 +413,7 @@ def ticket_text(view: cp.TicketView) -> str:
                severity=sev.label if sev else v["severity"]),
              _("Category: {category}", category=cat.label if cat else v["category"]),
              _("Received {at} by {who}", at=f"{v['received_at']:%Y-%m-%d %H:%M}", who=escape(view.received_by or "—")),
+             _acknowledgement_line(view, pol),
              _("Handler: {name}", name=escape(view.assignee or "—"))]
     if ck.status is not None:
         sla = "paused" if ck.status.paused else ck.status.state
@@ -658,8 +676,20 @@ class TicketFormScreen(BaseScreen[int | None]):
                     yield TextArea(self.description if name == "description" else "", id=f"fld-{name}",
                                    classes="multiline", compact=True)
                 yield Static("", id=f"fld-{name}-error", classes="cmp-error")
+            with Horizontal(classes="field-row"):  # R-CMP-1: how the customer was told it will be handled
+                yield Label(_("Told customer via"), classes="field-label")
+                yield Select([(o.label, c) for c, o in pol.channels.items()], value="phone", id="fld-ack_method",
+                             prompt=_("(not yet told)"), compact=True)
+            yield Static("", id="fld-ack_method-error", classes="cmp-error")
             yield Static("", id="form-message", classes="message error")
         yield Footer()
+
+    @on(Select.Changed, "#fld-channel")
+    def _channel_changed(self, event: Select.Changed) -> None:
+        """A phone or desk complaint is acknowledged on the spot by the same channel; a letter, e-mail or
+        online complaint starts as "not yet told" (recorded later on the ticket with K)."""
+        ack = self.query_one("#fld-ack_method", Select)
+        ack.value = event.value if event.value in dc.ACK_AT_ONCE else Select.NULL
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -684,7 +714,7 @@ class TicketFormScreen(BaseScreen[int | None]):
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        for name in ("channel", "category", "severity"):
+        for name in ("channel", "category", "severity", "ack_method"):
             v = self.query_one(f"#fld-{name}", Select).value
             out[name] = "" if v is Select.NULL else str(v)
         out["received_at"] = self.query_one("#fld-received_at", Input).value
@@ -708,8 +738,10 @@ class TicketFormScreen(BaseScreen[int | None]):
         except CrmError as e:
             self.query_one("#form-message", Static).update(e.message)
             return
-        self.app.notify(_("Complaint {number} recorded; the customer can be told it will be handled.",
-                          number=ref.number))
+        told = self.values()["ack_method"]
+        self.app.notify(_("Complaint {number} recorded; the customer was told it will be handled.", number=ref.number)
+                        if told else _("Complaint {number} recorded; tell the customer it will be handled and record "
+                                       "it on the ticket (K).", number=ref.number))
         self.dismiss(ref.id)
 
     def action_leave(self) -> None:

@@ -58,6 +58,7 @@ class GradesScreen(BaseScreen[None]):
         Binding("ctrl+g", "standard", "Grade standard"),
         Binding("ctrl+r", "review", "Review periods"),
         Binding("ctrl+x", "report", "Report"),
+        Binding("ctrl+t", "contact_plan", "Contact plan", show=False),  # R-GRD-1; also in the palette
         Binding("escape", "app.back", "Back"),
     ]
 
@@ -198,6 +199,9 @@ class GradesScreen(BaseScreen[None]):
     def action_standard(self) -> None:
         self.app.push_screen(StandardScreen(self.svc, self.actor))
 
+    def action_contact_plan(self) -> None:
+        self.app.push_screen(ContactPlanScreen(self.svc, self.actor))
+
     def action_review(self) -> None:
         self.app.push_screen(ReviewScreen(self.svc, self.actor))
 
@@ -228,6 +232,8 @@ class GradesScreen(BaseScreen[None]):
         if self.actor.can("grade.apply"):
             cmds.append((_("New grade change application"), _("File an application (R-GRD-3)"), "screen.new"))
         cmds.append((_("Grade standard"), _("Grades, criteria and contact frequency"), "screen.standard"))
+        cmds.append((_("Contact plan"), _("Customers whose contact is due by their grade (R-GRD-1)"),
+                     "screen.contact_plan"))
         if self.check_action("review", ()):
             cmds.append((_("Grade review periods"), _("Open, close and review periods (R-GRD-2)"), "screen.review"))
         return cmds
@@ -598,13 +604,20 @@ def _criteria_text(c) -> str:  # type: ignore[no-untyped-def]
         parts.append(_("{n}+ years", n=c.min_coop_years))
     if c.important:
         parts.append(_("important"))
+    if c.min_size:
+        parts.append(_("organisation size ≥ {value}", value=label(pol.sizes, c.min_size)))
     return ", ".join(parts) or _("any customer")
 
 
 class StandardScreen(BaseScreen[None]):
+    """The grade standard in force, and the proposal waiting for management (R-GRD-1): an edit is a
+    proposal with its reason; the section chief (A / X) and then the deputy manager decide on it."""
+
     TITLE_MSGID = "Grade standard"
     BINDINGS = [
-        Binding("enter", "edit", "Edit grade"),
+        Binding("enter", "edit", "Propose a change"),
+        Binding("a", "decide(True)", "Approve proposal"),
+        Binding("x", "decide(False)", "Reject proposal"),
         Binding("escape", "app.back", "Back"),
     ]
 
@@ -613,16 +626,20 @@ class StandardScreen(BaseScreen[None]):
         self.svc = svc
         self.actor = actor
         self.codes: list[str] = []
+        self.pending: gs.StandardChange | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "edit":
             return self.actor.can("grade.standard_edit")
+        if action == "decide":
+            return self.actor.can("grade.approve_chief") or self.actor.can("grade.approve_deputy")
         return True
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="grade-standard", cursor_type="row", zebra_stripes=True)
         yield Static("", id="grade-standard-desc", classes="message")
+        yield Static("", id="grade-standard-change", classes="message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -642,6 +659,9 @@ class StandardScreen(BaseScreen[None]):
         self.codes = list(std.grades)
         for g in std.grades.values():
             table.add_row(*cells(g.label, g.rank, g.contact_days, _criteria_text(g.criteria)), key=g.code)
+        changes = gs.standard_changes(self.svc, self.actor, limit=1) if self.actor.can("grade.view") else []
+        self.pending = changes[0] if changes and changes[0].state in ("submitted", "chief_approved") else None
+        self.query_one("#grade-standard-change", Static).update(_standard_change_text(self.pending))
 
     @on(DataTable.RowHighlighted)
     def _desc(self, event: DataTable.RowHighlighted) -> None:
@@ -661,22 +681,126 @@ class StandardScreen(BaseScreen[None]):
         code = self.codes[row]
         raw = gs.standard_as_dict(self.svc)
 
-        def done(values: dict | None) -> None:
-            if not values:
+        def propose(values: dict, reason: str | None) -> None:
+            if reason is None:
                 return
             raw[code].update(values)
             try:
-                gs.save_standard(self.svc, self.actor, raw)
-            except ValidationErrors as e:
-                self.notify("\n".join(e.by_field().values()), severity="error", timeout=10)
-                return
+                cid = gs.save_standard(self.svc, self.actor, raw, reason)
             except CrmError as e:
-                self.notify(e.message, severity="error", timeout=10)
+                self.notify(e.explain(), severity="error", timeout=10)
                 return
-            self.notify(_("Grade standard saved."))
+            self.notify(_("Proposal {id} filed; the standard changes once the section chief and then the deputy "
+                          "manager approve it.", id=cid))
             self.load()
 
+        def done(values: dict | None) -> None:
+            if values:
+                self.app.push_screen(PromptDialog(_("Why change the grade standard?")),
+                                     lambda reason: propose(values, reason))
+
         self.app.push_screen(GradeEditDialog(code, raw[code]), done)
+
+    def action_decide(self, approve: bool) -> None:
+        change = self.pending
+        if change is None:
+            self.notify(_("No change of the grade standard is waiting for approval."), severity="warning")
+            return
+
+        def done(comment: str | None) -> None:
+            if comment is None:
+                return
+            try:
+                state = gs.decide_standard_change(self.svc, self.actor, change.id, approve, comment)
+            except CrmError as e:
+                self.notify(e.explain(), severity="error", timeout=10)
+                return
+            self.notify(_(gs.STANDARD_STATES[state]))
+            self.load()
+
+        question = _("Approve proposal {id}? A comment (optional):", id=change.id) if approve else \
+            _("Why is proposal {id} rejected?", id=change.id)
+        self.app.push_screen(PromptDialog(question, required=not approve), done)
+
+
+def _standard_change_text(change: gs.StandardChange | None) -> str:
+    if change is None:
+        return ""
+    lines = [_("Proposal {id} by {name} ({at}): {state}", id=change.id, name=escape(change.proposed_by),
+               at=f"{change.proposed_at:%Y-%m-%d %H:%M}", state=change.state_label),
+             _("Reason: {reason}", reason=escape(change.reason))]
+    for code, (old, new) in change.changes.items():
+        if old and new:
+            diff = ", ".join(f"{k} {old.get(k)} → {new.get(k)}" for k in new if old.get(k) != new.get(k))
+        else:
+            diff = _("new grade") if new else _("removed")
+        lines.append(f"  {escape(code)}: {escape(diff)}")
+    if change.chief:
+        lines.append(_("Section chief approved: {name}", name=escape(change.chief)))
+    return "\n".join(lines)
+
+
+class ContactPlanScreen(BaseScreen[None]):
+    """R-GRD-1: the grade decides how often the customer is contacted; who is due or overdue now
+    (T toggles every graded customer by due date). Enter opens the archive."""
+
+    TITLE_MSGID = "Contact plan"
+    BINDINGS = [
+        Binding("t", "toggle", "Due only / all"),
+        Binding("enter", "open", "Customer archive", show=False),
+        Binding("escape", "app.back", "Back"),
+    ]
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.due_only = True
+        self.rows: list[gs.ContactDue] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("", id="plan-title", classes="section")
+        yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        _columns(self.query_one(DataTable), (_("Customer number"), 12), (_("Name"), 12), (_("Grade"), 12),
+                 (_("Every (days)"), 4), (_("Last contact"), 16), (_("Due"), 10), (_("Days over"), 5),
+                 (_("Owner"), 8))
+        self.query_one(DataTable).focus()
+        self.load()
+
+    def load(self) -> None:
+        self.run_loader(gs.contact_plan, self.svc, self.actor, due_only=self.due_only, on_result=self._show,
+                        group="contact-plan")
+
+    def _show(self, rows: list[gs.ContactDue]) -> None:
+        self.rows = rows
+        std = gs.standard(self.svc)
+        self.query_one("#plan-title", Label).update(
+            (_("Due or overdue: {n}", n=len(rows)) if self.due_only else _("All graded customers: {n}", n=len(rows))))
+        table = self.query_one(DataTable)
+        with self.app.batch_update():
+            table.clear()
+            for r in rows:
+                table.add_row(*cells(r.number, r.name, r.grade_label, std.contact_days(r.grade) or "",
+                                     f"{r.last_contact:%Y-%m-%d %H:%M}" if r.last_contact else _("never"),
+                                     r.due.isoformat(), r.days_over if r.days_over > 0 else "", r.owner),
+                              key=str(r.customer_id))
+
+    def action_toggle(self) -> None:
+        self.due_only = not self.due_only
+        self.load()
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return
+        from crm_tui.ui.screens.customers import CustomerDetailScreen
+
+        self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, self.rows[table.cursor_row].customer_id))
 
 
 class GradeEditDialog(BaseModal[dict | None]):

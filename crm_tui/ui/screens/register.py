@@ -4,7 +4,8 @@ One line per walk-in or call, typed without leaving the keyboard: the name match
 archives as you type (↓ to pick one), Enter moves to the next field, Ctrl+S writes the line and
 clears the form for the next visitor. Today's lines sit below; Ctrl+O records a departure now,
 Ctrl+G opens (or creates) the archive and the card from the highlighted line. Supervisors switch to
-the lines without an information source or archive with Ctrl+T.
+the lines without an information source or archive with Ctrl+T, and open the daily check of visitors
+without a register line (R-FU-4) with Ctrl+K.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class RegisterScreen(BaseScreen[None]):
         Binding("ctrl+n", "clear", "New line"),
         Binding("ctrl+r", "line", "Line details"),  # not Ctrl+E: the fields take it (end of line)
         Binding("ctrl+t", "problems", "Missing source/archive", show=False),
+        Binding("ctrl+k", "app.open('register_check')", "Unregistered check", show=False),  # R-FU-4
         Binding("escape", "leave", "Back"),
         ENTER_BINDING,
     ]
