@@ -20,7 +20,7 @@ from crm_tui.services import reports
 from crm_tui.store import db
 from tests.services.conftest import Crm
 
-TICKET = {"channel": "phone", "category": "service/waiting", "severity": "normal",
+TICKET = {"channel": "phone", "ack_method": "phone", "category": "service/waiting", "severity": "normal",
           "description": "周六上午排队一小时无人接待", "demand": "希望道歉并改进"}
 
 

@@ -2,7 +2,7 @@
 unregistered visitors (R-FU-4), grade-standard changes approved in two steps (R-GRD-1)
 
 Revision ID: 2004
-Revises: 1401
+Revises: 2102
 Create Date: 2026-12-06 21:15:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '2004'
-down_revision = '1401'
+down_revision = '2102'
 branch_labels = None
 depends_on = None
 
