@@ -239,7 +239,7 @@ def user_add(
     username: str,
     role: Annotated[list[str], typer.Option("--role", help="Role code or name; repeat for several.")],
     display_name: Annotated[Optional[str], typer.Option("--display-name")] = None,
-    approval: Annotated[Optional[str], typer.Option("--approval", help="Whose approval opened the account (R-SEC-1).")] = None,
+    approval: Annotated[Optional[str], typer.Option("--approval", help="Required: the department head who approved opening the account (R-SEC-1).")] = None,
 ) -> None:
     """Open an account; prints its one-time password, which must be changed at first sign-in."""
     from crm_tui.services import staff

@@ -124,12 +124,32 @@ def create_first_admin(svc: Services, username: str, password: str, display_name
         return _insert_staff(tx, username, display_name or username, ["admin"], password, False, "crm-tui init")
 
 
+def check_approver(actor: Actor, approval_note: str | None) -> str:
+    """R-SEC-1: the department head who approved opening the account, required; not the person who
+    opens it (two people, not one)."""
+    approver = " ".join((approval_note or "").split())
+    if not approver:
+        raise ValidationError("approval", "An account is opened only on a department head's approval: name who "
+                                          "approved it (for example 王科长 2026-12-01).")
+    if len(approver) > 100:
+        raise ValidationError("approval", "Too long: at most {max_len} characters (currently {length})",
+                              max_len=100, length=len(approver))
+    first = approver.split()[0].casefold()
+    if first in {actor.username.casefold(), (actor.display_name or "").casefold()}:
+        raise ValidationError("approval", "The department head approves the account, not the administrator "
+                                          "who opens it.")
+    return approver
+
+
 def add_user(svc: Services, actor: Actor, username: str, roles: list[str], display_name: str | None = None,
              approval_note: str | None = None) -> tuple[int, str]:
-    """An administrator opens an account; returns (id, one-time password shown once)."""
+    """An administrator opens an account on a department head's approval (R-SEC-1): ``approval_note``
+    names who approved it and is required; the administrator opening the account cannot be its
+    approver. Returns (id, one-time password shown once)."""
     otp = passwords.one_time_password()
     with svc.write(actor, "staff.manage") as tx:
-        staff_id = _insert_staff(tx, username, display_name or username, roles, otp, True, approval_note)
+        approver = check_approver(actor, approval_note)
+        staff_id = _insert_staff(tx, username, display_name or username, roles, otp, True, approver)
     return staff_id, otp
 
 
