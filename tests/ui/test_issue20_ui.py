@@ -46,3 +46,130 @@ async def test_r_sec_1_account_form_refuses_a_missing_approver(ui_services, en) 
         await settle(pilot)
         assert app.screen is not form
     assert _count(ui_services, "staff", "username = 'xinren' AND approval_note = '陈科长 2026-11-20'") == 1
+
+
+async def _pick(pilot, downs: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """In a focused drop-down: open it, go down ``downs`` options past the prompt, take it."""
+    await pilot.press("enter")
+    await pilot.pause()
+    for _ in range(downs):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_r_cust_6_new_archive_asks_for_the_purpose_and_method_of_the_consent(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.ui.screens.customer_form import CustomerFormScreen
+    from tests.ui.conftest import staff_actor
+
+    before = _count(ui_services, "customer")
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "jingli")
+        app.push_screen(CustomerFormScreen(ui_services, staff_actor(ui_services, "jingli"), None))
+        await settle(pilot)
+        form = app.screen
+        await type_text(pilot, "同意测试")
+        form.query_one("#consent-basic").focus()
+        await pilot.press("space")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        line = str(form.query_one("#form-message", Static).render())
+        assert "Purpose told to the customer" in line and "How the consent was given" in line, line
+        assert form.focused is form.query_one("#fld-consent_purpose", Input)
+        assert _count(ui_services, "customer") == before
+        await type_text(pilot, "购车及售后服务")
+        await pilot.press("tab")
+        await _pick(pilot)  # the first way: signed form
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not form
+    assert _count(ui_services, "customer_consent k JOIN customer c ON c.id = k.customer_id",
+                  "c.name = '同意测试' AND k.purpose = '购车及售后服务' AND k.method = 'signed_form'") == 1
+
+
+async def test_r_cust_6_consent_added_and_withdrawn_from_the_archive_with_keys(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.services import customers as cs
+    from crm_tui.ui.screens.consent import ConsentForm, ConsentsDialog
+    from crm_tui.ui.screens.customers import CustomerDetailScreen
+    from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
+    from tests.ui.conftest import staff_actor
+
+    jingli = staff_actor(ui_services, "jingli")
+    ref = cs.create_customer(ui_services, jingli, "person", {"name": "补登证件"})
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "jingli")
+        app.push_screen(CustomerDetailScreen(ui_services, jingli, ref.id))
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, ConsentsDialog)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ConsentForm)
+        await _pick(pilot, 2)  # scope: sensitive
+        await pilot.press("ctrl+s")  # no purpose, no method
+        await settle(pilot)
+        assert app.screen is form
+        assert "required" in str(form.query_one("#purpose-error", Static).render())
+        assert _count(ui_services, "customer_consent", "customer_id = :c", c=ref.id) == 0
+        form.query_one("#purpose").focus()
+        await type_text(pilot, "身份核验")
+        await pilot.press("tab")
+        await _pick(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConsentsDialog)
+        assert _count(ui_services, "customer_consent", "customer_id = :c AND scope = 'sensitive' AND"
+                      " purpose = '身份核验' AND withdrawn_at IS NULL", c=ref.id) == 1
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await type_text(pilot, "来电撤回")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Consent withdrawn" in str(app.screen.query_one("#form-message", Static).render())
+    assert _count(ui_services, "customer_consent", "customer_id = :c AND withdrawn_at IS NOT NULL", c=ref.id) == 1
+
+
+async def test_r_cust_5_the_to_be_told_list_is_worked_from_the_watch_lists(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.services import customers as cs
+    from crm_tui.ui.screens.consent import ToldForm
+    from crm_tui.ui.screens.customers import WatchListScreen
+    from tests.ui.conftest import staff_actor
+
+    jingli = staff_actor(ui_services, "jingli")
+    ref = cs.create_customer(ui_services, jingli, "person", {"name": "改地址", "address": "北京市海淀区1号"})
+    v = cs.get_customer(ui_services, jingli, ref.id).version
+    cs.update_customer(ui_services, jingli, ref.id, {"address": "北京市朝阳区2号"}, expected_version=v)
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "jingli")
+        app.push_screen(WatchListScreen(ui_services, jingli))
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        screen = app.screen
+        assert [r.customer.id for r in screen.items] == [ref.id]
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ToldForm)
+        await pilot.press("ctrl+s")  # how? not said
+        await settle(pilot)
+        assert app.screen is form
+        assert _count(ui_services, "customer_inform_due", "informed_at IS NOT NULL") == 0
+        await _pick(pilot)  # a call
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        await settle(pilot)
+        assert screen.items == []
+    assert _count(ui_services, "customer_inform_due", "customer_id = :c AND informed_method = 'call'"
+                  " AND informed_by_id = :s", c=ref.id, s=jingli.staff_id) == 1
