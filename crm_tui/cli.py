@@ -1104,7 +1104,7 @@ def approval_reject(
     _out(_("Request {id} rejected.", id=request_id))
 
 
-customer_app = typer.Typer(help="Customer rights (R-CUST-13): erasure, destruction past retention.", no_args_is_help=True)
+customer_app = typer.Typer(help="Customer rights (R-CUST-13): erasure, destruction past retention; consents (R-CUST-6), changes to tell (R-CUST-5), surveys due (R-CUST-15).", no_args_is_help=True)
 app.add_typer(customer_app, name="customer")
 
 
@@ -1139,6 +1139,119 @@ def customer_destroy_expired(
     finally:
         svc.close()
     _out(_("{n} archives past their retention period destroyed.", n=len(numbers)))
+
+
+# -- consents and telling customers of changes (R-CUST-5, R-CUST-6) -------------------------------
+
+consent_app = typer.Typer(help="A customer's consents (R-CUST-6): list, add, withdraw.", no_args_is_help=True)
+customer_app.add_typer(consent_app, name="consent")
+
+
+@consent_app.command("list")
+def consent_list(number: str) -> None:
+    """The customer's consents: id, scope, state, day, how, purpose."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        lines = consent.consent_lines(svc, actor, consent.customer_id_by_number(svc, number))
+    finally:
+        svc.close()
+    for line in lines:
+        _out(f"{line.id:>6}  {line.label}")
+    if not lines:
+        _out(_("No consent recorded yet."))
+
+
+@consent_app.command("add")
+def consent_add(
+    number: str,
+    scope: Annotated[str, typer.Option("--scope", help="basic, sensitive (ID number, bank account) or marketing.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="The purpose told to the customer.")],
+    method: Annotated[str, typer.Option("--method", help="How it was given: signed_form, verbal, electronic (or their names).")],
+    given: Annotated[str, typer.Option("--given", help="Day it was given (YYYY-MM-DD; default today).")] = "",
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
+    """Record a consent the customer gave; after a sensitive one, an ID number can be entered."""
+    from crm_tui.services import consent
+
+    from crm_tui.domain.errors import ValidationErrors
+
+    svc, actor = _signed_in()
+    try:
+        cid = consent.add_consent(svc, actor, consent.customer_id_by_number(svc, number), scope=scope,
+                                  purpose=purpose, method=method, given=given, note=note)
+    except ValidationErrors as e:  # each refusal under the option it belongs to
+        typer.echo(_("Error: {message}", message=e.message), err=True)
+        for err in e.errors:
+            typer.echo(f"  --{err.field}: {err.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        svc.close()
+    _out(_("Consent {id} recorded for {number}.", id=cid, number=number))
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(
+    consent_id: int,
+    note: Annotated[str, typer.Option("--note", help="How the customer withdrew it.")] = "",
+) -> None:
+    """The customer withdraws a consent (ids: `customer consent list NUMBER`); without a sensitive
+    consent the ID number and bank account are deleted from the archive."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        done = consent.withdraw_consent(svc, actor, consent_id, note=note)
+    finally:
+        svc.close()
+    for line in done:
+        _out(line)
+
+
+@customer_app.command("to-tell")
+def customer_to_tell() -> None:
+    """Changes still to be told to customers (R-CUST-5), soonest deadline first: id, number, what, by when."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        rows = consent.inform_due(svc, actor, limit=500).rows
+    finally:
+        svc.close()
+    for r in rows:
+        _out(f"{r.item_id:>6}  {_pad(r.customer.number, 14)} {_pad(r.customer.name, 12)} {r.detail}")
+
+
+@customer_app.command("told")
+def customer_told(
+    item_id: int,
+    method: Annotated[str, typer.Option("--method", help="call, visit, letter, email, wechat (or their names).")],
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
+    """Record that the customer was told of the change ITEM_ID (from `customer to-tell`)."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        consent.record_told(svc, actor, item_id, method, note)
+    finally:
+        svc.close()
+    _out(_("Recorded: the customer was told of the change."))
+
+
+@customer_app.command("surveys-due")
+def customer_surveys_due() -> None:
+    """Customers due a satisfaction survey (R-CUST-15), the longest overdue first."""
+    from crm_tui.services import surveys
+
+    svc, actor = _signed_in()
+    try:
+        rows = surveys.due_list(svc, actor, limit=500).rows
+    finally:
+        svc.close()
+    for r in rows:
+        _out(f"{_pad(r.customer.number, 14)} {_pad(r.customer.name, 12)} {r.detail}")
 
 
 # -- the incident register (R-SEC-6) -------------------------------------------------------------

@@ -74,15 +74,16 @@ def add_consent(svc: Services, actor: Actor, customer_id: int, *, scope: str, pu
         except ValidationError as e:
             errors.append(e)
     consent = ConsentInput(purpose=purpose, scope=scope, method=method, given_at=given_at or today, note=note)
-    _clean, cerrs = validate_consents([consent], today, prefix="consent")
-    errors += [ValidationError(_FIELD.get(x.field.rsplit(".", 1)[-1], x.field.rsplit(".", 1)[-1]), x.msgid, **x.params)
-               for x in cerrs]
+    for name, value in (("scope", scope), ("purpose", purpose), ("method", method), ("note", note)):
+        one = ConsentInput(**{**_VALID, name: value})  # each field on its own: every refusal is named
+        _clean, cerrs = validate_consents([one], today, prefix="consent")
+        errors += [ValidationError(name, x.msgid, **x.params) for x in cerrs]
     if errors:
         raise ValidationErrors(errors)
     return cs.record_consent(svc, actor, customer_id, consent)
 
 
-_FIELD = {"given_at": "given"}
+_VALID = {"purpose": "-", "scope": "basic", "method": "verbal", "note": ""}
 
 
 def withdraw_consent(svc: Services, actor: Actor, consent_id: int, *, note: str = "") -> list[str]:

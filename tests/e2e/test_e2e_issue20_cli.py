@@ -33,3 +33,39 @@ def test_r_sec_1_user_add_without_approver_is_refused(cli_db, cli_env, run_cli) 
                 "--approval", "陈科长 2026-11-20", input=f"{P}\n")
     assert r.returncode == 0, r.stderr
     assert _staff_count(cli_env, cli_db) == before + 1
+
+
+def _make_customer(cli_env, cli_db) -> str:  # type: ignore[no-untyped-def]
+    from crm_tui.services import customers as cs
+    from crm_tui.services import staff
+    from crm_tui.services.context import Services
+
+    key = bytes.fromhex(cli.get_key_hex(cli_env, cli_db) or "")
+    svc = Services(store=db.open_with_key(cli_db, key))
+    try:
+        admin = staff.sign_in(svc, "admin", P).actor
+        staff.add_user_with_password(svc, admin, "jl", ["customer_manager"], "Passw0rd-99")
+        jl = staff.sign_in(svc, "jl", "Passw0rd-99").actor
+        return cs.create_customer(svc, jl, "person", {"name": "命令行客户"}).number
+    finally:
+        svc.close()
+
+
+def test_r_cust_6_consent_added_and_withdrawn_through_the_cli(cli_db, cli_env, run_cli) -> None:  # type: ignore[no-untyped-def]
+    number = _make_customer(cli_env, cli_db)
+
+    def jl(*args: str):  # type: ignore[no-untyped-def]
+        return run_cli("--lang", "en", "--user", "jl", "--password-stdin", *args, input="Passw0rd-99\n")
+
+    r = jl("customer", "consent", "add", number, "--scope", "sensitive", "--purpose", " ", "--method", "carrier pigeon")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "--purpose: This field is required" in r.stderr and "--method: Choose one of" in r.stderr, r.stderr
+    r = jl("customer", "consent", "add", number, "--scope", "sensitive", "--purpose", "身份核验", "--method", "书面签字")
+    assert r.returncode == 0, r.stderr
+    r = jl("customer", "consent", "list", number)
+    assert r.returncode == 0 and "身份核验" in r.stdout and "Signed form" in r.stdout, r.stdout
+    consent_id = r.stdout.split()[0]
+    r = jl("customer", "consent", "withdraw", consent_id, "--note", "来电撤回")
+    assert r.returncode == 0 and "Consent withdrawn" in r.stdout, r.stderr
+    r = jl("customer", "consent", "list", number)
+    assert "withdrawn" in r.stdout
