@@ -574,6 +574,32 @@ def covers(svc: Services, *, on: date | None = None, backup_id: int | None = Non
             for r in rows]
 
 
+def covering_ids(svc: Services, actor: Actor) -> tuple[int, ...]:
+    """R-SEC-7: the absent colleagues ``actor`` covers for now, by the injected clock (a cover
+    counts from its first day to its last, unless revoked). Their follow-up cards and complaint
+    tickets are in the actor's queues and may be worked by the actor meanwhile."""
+    if actor.staff_id is None:
+        return ()
+    today_ = svc.now().date()
+    with svc.store.read() as s:
+        rows = s.execute(text("SELECT DISTINCT absent_id FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
+                              " AND start_date <= :d AND end_date >= :d ORDER BY absent_id"),
+                         {"me": actor.staff_id, "d": today_}).all()
+    return tuple(int(r[0]) for r in rows)
+
+
+def mine_and_covered(svc: Services, actor: Actor) -> list[int]:
+    """The owners whose work is the actor's today: the actor and the colleagues covered (R-SEC-7)."""
+    return [i for i in (actor.staff_id, *covering_ids(svc, actor)) if i is not None] or [-1]
+
+
+def note_cover_work(svc: Services, actor: Actor, absent_id: int, *, entity: str, entity_id: int, what: str) -> None:
+    """Record (audit) that ``actor`` works an item of the absent colleague under a cover (R-SEC-7)."""
+    with svc.write(actor) as tx:
+        tx.audit("staff.cover_work", entity=entity, entity_id=entity_id,
+                 details={"absent_id": absent_id, "action": what})
+
+
 def act_on_behalf(svc: Services, actor: Actor, absent_id: int) -> Actor:
     """The actor working the absent colleague's queues: allowed only during a cover in force."""
     svc.check_password_current(actor)

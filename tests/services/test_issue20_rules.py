@@ -165,3 +165,80 @@ def test_r_cust_15_a_grade_a_customer_is_due_sooner(crm: Crm) -> None:
     crm.clock.advance(days=surveys.cadence().days("A"))
     assert [r.customer.id for r in surveys.due_list(crm.svc, crm.manager).rows] == [ref.id]
     assert surveys.cadence().days("A") < surveys.cadence().days(None)
+
+
+# -- R-SEC-7 --------------------------------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from crm_tui.domain.errors import NotFound, PermissionDenied  # noqa: E402
+from crm_tui.services import complaints as cp  # noqa: E402
+from crm_tui.services import followups as fu  # noqa: E402
+
+CARD = {"first_reception_date": "2026-11-23", "intent_level": "H", "source": "walk_in", "product": "SUV",
+        "first_reception_summary": "看车"}
+
+
+def _cover_setup(crm: Crm) -> tuple[int, int]:
+    """jingli (A) owns a card and handles a ticket; jingli2 (B) is the colleague."""
+    cid = _person(crm, "顶岗客户").id
+    card = fu.create_card(crm.svc, crm.manager, cid, CARD)
+    ticket = cp.file_complaint(crm.svc, crm.actor("front_desk"), cid,
+                               {"category": "service/waiting", "severity": "normal", "channel": "phone",
+                                "description": "等待时间过长", "demand": "道歉"})
+    cp.assign(crm.svc, crm.actor("section_chief"), ticket.id, "jingli")
+    return card.id, ticket.id
+
+
+def _open_ids(crm: Crm, actor) -> list[int]:  # type: ignore[no-untyped-def]
+    return [r.id for r in fu.queue(crm.svc, actor, "open").rows]
+
+
+def test_r_sec_7_a_supervisor_sets_a_cover_and_the_backup_works_every_area_while_it_runs(crm: Crm) -> None:
+    card_id, ticket_id = _cover_setup(crm)
+    b = crm.actor("customer_manager2")
+    with pytest.raises(PermissionDenied):
+        fu.update_card(crm.svc, b, card_id, {"budget": "30万"}, expected_version=1)
+    assert card_id not in _open_ids(crm, b)
+    # the section chief (not only an administrator) records the cover, from tomorrow for two days
+    tomorrow = crm.clock.now.date() + timedelta(days=1)
+    cover_id = staff.set_cover(crm.svc, crm.actor("section_chief"), "jingli", "jingli2", tomorrow,
+                               tomorrow + timedelta(days=1), "年假")
+    assert crm.count("audit_log", "action = 'staff.cover_set' AND actor_name = 'kezhang'") == 1
+    assert card_id not in _open_ids(crm, b)  # not yet: by the injected clock
+    crm.clock.advance(days=1)
+    assert card_id in _open_ids(crm, b)
+    assert fu.get_card(crm.svc, b, card_id).number
+    assert fu.update_card(crm.svc, b, card_id, {"budget": "30万"}, expected_version=1) == 2
+    assert ticket_id in [r.id for r in cp.queue(crm.svc, b, "mine").rows]
+    assert cp.queue_counts(crm.svc, b)["mine"] == 1
+    assert cp.solve(crm.svc, b, ticket_id, "B岗代为处理，已致歉") == "awaiting_feedback"
+    assert crm.count("audit_log", "action = 'staff.cover_work' AND actor_name = 'jingli2'") == 2
+    crm.clock.advance(days=2)  # the cover has ended
+    assert card_id not in _open_ids(crm, b)
+    with pytest.raises(PermissionDenied):
+        fu.update_card(crm.svc, b, card_id, {"budget": "31万"}, expected_version=2)
+    assert staff.covers(crm.svc, on=crm.clock.now.date() - timedelta(days=2))[0].id == cover_id
+
+
+def test_r_sec_7_a_revoked_cover_stops_at_once_and_is_audited(crm: Crm) -> None:
+    card_id, _t = _cover_setup(crm)
+    b = crm.actor("customer_manager2")
+    today = crm.clock.now.date()
+    cover_id = staff.set_cover(crm.svc, crm.actor("deputy_manager"), "jingli", "jingli2", today,
+                               today + timedelta(days=5))
+    assert card_id in _open_ids(crm, b)
+    staff.revoke_cover(crm.svc, crm.actor("section_chief"), cover_id)
+    assert card_id not in _open_ids(crm, b)
+    with pytest.raises(PermissionDenied):
+        fu.update_card(crm.svc, b, card_id, {"budget": "30万"}, expected_version=1)
+    assert crm.count("audit_log", "action = 'staff.cover_revoked' AND actor_name = 'kezhang'") == 1
+    with pytest.raises(NotFound):
+        staff.revoke_cover(crm.svc, crm.actor("section_chief"), cover_id)
+
+
+def test_r_sec_7_a_clerk_cannot_set_a_cover_for_others(crm: Crm) -> None:
+    today = crm.clock.now.date()
+    with pytest.raises(PermissionDenied):
+        staff.set_cover(crm.svc, crm.actor("front_desk"), "jingli", "jingli2", today, today)
+    assert crm.count("ab_post") == 0
