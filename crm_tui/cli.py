@@ -252,6 +252,65 @@ def user_add(
     _out(_("Account {user} created. One-time password (shown once): {otp}", user=username, otp=otp))
 
 
+cover_app = typer.Typer(help="A/B posts (R-SEC-7): who covers an absent colleague, set and revoked by supervisors.",
+                        no_args_is_help=True)
+user_app.add_typer(cover_app, name="cover")
+
+
+@cover_app.command("set")
+def cover_set(
+    absent: str,
+    backup: str,
+    start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
+    note: Annotated[str, typer.Option("--note", help="The handover note.")] = "",
+) -> None:
+    """BACKUP covers ABSENT (user names) from --from to --to; while it runs BACKUP works ABSENT's
+    follow-up cards and complaints. Section chiefs, deputy managers and administrators (staff.ab_post)."""
+    from crm_tui.domain.validation import parse_day
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        today = svc.now().date()
+        days = [parse_day(v, f, today=today, allow_future=True) for v, f in ((start, "from"), (end, "to"))]
+        cover_id = staff.set_cover(svc, actor, absent, backup, days[0], days[1], note or None)
+    finally:
+        svc.close()
+    _out(_("A/B post {id} recorded: {backup} covers {absent} from {start} to {end}.", id=cover_id, backup=backup,
+           absent=absent, start=days[0].isoformat(), end=days[1].isoformat()))
+
+
+@cover_app.command("list")
+def cover_list() -> None:
+    """Covers in force or planned: id, absent, backup, from, to, note."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        svc.check_password_current(actor)
+        rows = staff.covers(svc)
+    finally:
+        svc.close()
+    for c in rows:
+        _out(f"{c.id:>5}  {_pad(c.absent_name, 10)} -> {_pad(c.backup_name, 10)} {c.start_date} {c.end_date}  {c.note or ''}")
+    if not rows:
+        _out(_("None."))
+
+
+@cover_app.command("revoke")
+def cover_revoke(cover_id: int) -> None:
+    """End a cover now (ids: `user cover list`)."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        staff.revoke_cover(svc, actor, cover_id)
+    finally:
+        svc.close()
+    _out(_("A/B post revoked."))
+
+
 @user_app.command("list")
 def user_list() -> None:
     """All accounts, active first."""

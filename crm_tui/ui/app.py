@@ -93,6 +93,8 @@ def _areas() -> list[Area]:
         Area("approvals", "f12", N_("Approval requests"), "approval.decide", ApprovalsScreen),
         # no key of its own (Ctrl+Y applies a grade change): the palette (Ctrl+P) opens it
         Area("incidents", "", N_("Incident register"), "incident.manage", IncidentsScreen),
+        # A/B posts (R-SEC-7) for supervisors and administrators: the palette (Ctrl+P) opens it
+        Area("covers", "", N_("A/B posts"), "staff.ab_post", _lazy("crm_tui.ui.screens.covers", "CoversScreen")),
     ]
 
 

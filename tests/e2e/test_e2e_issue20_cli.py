@@ -69,3 +69,33 @@ def test_r_cust_6_consent_added_and_withdrawn_through_the_cli(cli_db, cli_env, r
     assert r.returncode == 0 and "Consent withdrawn" in r.stdout, r.stderr
     r = jl("customer", "consent", "list", number)
     assert "withdrawn" in r.stdout
+
+
+def test_r_sec_7_a_section_chief_sets_and_revokes_a_cover_through_the_cli(cli_db, cli_env, run_cli) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.services import staff
+    from crm_tui.services.context import Services
+
+    key = bytes.fromhex(cli.get_key_hex(cli_env, cli_db) or "")
+    svc = Services(store=db.open_with_key(cli_db, key))
+    try:
+        admin = staff.sign_in(svc, "admin", P).actor
+        for user, role in (("kz", "section_chief"), ("a1", "customer_manager"), ("b1", "customer_manager")):
+            staff.add_user_with_password(svc, admin, user, [role], "Passw0rd-99")
+    finally:
+        svc.close()
+
+    def as_(user: str, *args: str):  # type: ignore[no-untyped-def]
+        return run_cli("--lang", "en", "--user", user, "--password-stdin", *args, input="Passw0rd-99\n")
+
+    r = as_("b1", "user", "cover", "set", "a1", "b1", "--from", "2026-11-23", "--to", "2026-11-27")
+    assert r.returncode == 3 and "not allowed" in r.stderr, r.stderr  # a clerk names no cover for another
+    r = as_("kz", "user", "cover", "set", "a1", "b1", "--from", "2099-11-23", "--to", "2099-11-27", "--note", "年假")
+    assert r.returncode == 0, r.stderr
+    r = as_("kz", "user", "cover", "list")
+    assert "a1" in r.stdout and "b1" in r.stdout and "年假" in r.stdout, r.stdout
+    cover_id = r.stdout.split()[0]
+    r = as_("kz", "user", "cover", "revoke", cover_id)
+    assert r.returncode == 0 and "revoked" in r.stdout, r.stderr
+    assert "None." in as_("kz", "user", "cover", "list").stdout
+    r = as_("kz", "user", "cover", "revoke", cover_id)
+    assert r.returncode == 4 and "Traceback" not in r.stderr

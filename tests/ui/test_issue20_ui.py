@@ -173,3 +173,40 @@ async def test_r_cust_5_the_to_be_told_list_is_worked_from_the_watch_lists(ui_se
         assert screen.items == []
     assert _count(ui_services, "customer_inform_due", "customer_id = :c AND informed_method = 'call'"
                   " AND informed_by_id = :s", c=ref.id, s=jingli.staff_id) == 1
+
+
+async def test_r_sec_7_a_section_chief_sets_and_revokes_a_cover_from_the_palette(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.ui.screens.covers import CoversScreen
+    from crm_tui.ui.screens.staff import CoverForm
+    from crm_tui.ui.widgets.dialogs import ConfirmDialog
+
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "kezhang")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, "A/B posts")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CoversScreen)
+        screen = app.screen
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, CoverForm)
+        await type_text(pilot, "jingli")
+        await pilot.press("tab")
+        await type_text(pilot, "jingli2")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        await settle(pilot)
+        assert [(c.absent_name, c.backup_name) for c in screen.rows] == [("王建国", "赵丽华")]
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.rows == []
+    assert _count(ui_services, "audit_log", "action IN ('staff.cover_set', 'staff.cover_revoked')"
+                  " AND actor_name = 'kezhang'") == 2
