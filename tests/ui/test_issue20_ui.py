@@ -210,3 +210,37 @@ async def test_r_sec_7_a_section_chief_sets_and_revokes_a_cover_from_the_palette
         assert screen.rows == []
     assert _count(ui_services, "audit_log", "action IN ('staff.cover_set', 'staff.cover_revoked')"
                   " AND actor_name = 'kezhang'") == 2
+
+
+async def test_r_cust_15_surveys_due_list_and_recording_one_with_keys(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.services import surveys
+    from crm_tui.ui.screens.complaints import FeedbackScreen
+    from crm_tui.ui.screens.customers import WatchListScreen
+    from tests.ui.conftest import staff_actor
+
+    jingli = staff_actor(ui_services, "jingli")
+    first = surveys.due_list(ui_services, jingli, limit=1).rows[0]  # the demo's longest overdue survey
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "jingli")
+        app.push_screen(WatchListScreen(ui_services, jingli))
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.items[0].customer.id == first.customer.id
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert isinstance(app.screen, FeedbackScreen)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("5")  # the score; the text may stay empty for a survey
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await settle(pilot)
+        assert app.screen is screen
+        assert first.customer.id not in [r.customer.id for r in screen.items]
+    assert _count(ui_services, "customer_feedback", "customer_id = :c AND kind = 'survey' AND score = 5"
+                  " AND at = :at", c=first.customer.id, at=ui_services.now()) == 1
