@@ -62,8 +62,7 @@ class CoversScreen(BaseScreen[None]):
             for c in rows:
                 table.add_row(*cells(c.absent_name, c.backup_name, c.start_date.isoformat(), c.end_date.isoformat(),
                                      c.note or ""))
-        if not rows:
-            self.query_one("#covers-message", Static).update(_("None."))
+        self.query_one("#covers-message", Static).update("" if rows else _("None."))
 
     def current(self) -> staff.Cover | None:
         table = self.query_one(DataTable)
