@@ -110,23 +110,29 @@ class ConsentLine:
     """One consent of an archive as the consent dialog lists it."""
 
     def __init__(self, id: int, scope: str, purpose: str | None, method: str, given_at: date,
-                 withdrawn: bool) -> None:
-        self.id, self.scope, self.purpose, self.method, self.given_at, self.withdrawn = (
-            id, scope, purpose, method, given_at, withdrawn)
+                 withdrawn_on: date | None) -> None:
+        self.id, self.scope, self.purpose, self.method, self.given_at, self.withdrawn_on = (
+            id, scope, purpose, method, given_at, withdrawn_on)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_on is not None
 
     @property
     def label(self) -> str:
         methods = load_policy().consent_methods
         how = methods[self.method].label if self.method in methods else self.method
-        state = _("withdrawn") if self.withdrawn else _("given")
-        return _("{scope} · {state} {date} · {how} · {purpose}", scope=_(CONSENT_SCOPES.get(self.scope, self.scope)),
-                 state=state, date=self.given_at.isoformat(), how=how, purpose=self.purpose or "—")
+        line = _("{scope} · {state} {date} · {how} · {purpose}", scope=_(CONSENT_SCOPES.get(self.scope, self.scope)),
+                 state=_("given"), date=self.given_at.isoformat(), how=how, purpose=self.purpose or "—")
+        if self.withdrawn_on is not None:
+            line += " · " + _("withdrawn") + " " + self.withdrawn_on.isoformat()
+        return line
 
 
 def consent_lines(svc: Services, actor: Actor, customer_id: int) -> list[ConsentLine]:
     view = cs.get_customer(svc, actor, customer_id)
-    return [ConsentLine(c.id, c.scope, c.purpose, c.method, c.given_at, c.withdrawn_at is not None)
-            for c in view.consents]
+    return [ConsentLine(c.id, c.scope, c.purpose, c.method, c.given_at,
+                        c.withdrawn_at.date() if c.withdrawn_at is not None else None) for c in view.consents]
 
 
 # -- telling the customer of changes (R-CUST-5) --------------------------------------------------
