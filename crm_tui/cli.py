@@ -239,7 +239,7 @@ def user_add(
     username: str,
     role: Annotated[list[str], typer.Option("--role", help="Role code or name; repeat for several.")],
     display_name: Annotated[Optional[str], typer.Option("--display-name")] = None,
-    approval: Annotated[Optional[str], typer.Option("--approval", help="Whose approval opened the account (R-SEC-1).")] = None,
+    approval: Annotated[Optional[str], typer.Option("--approval", help="Required: the department head who approved opening the account (R-SEC-1).")] = None,
 ) -> None:
     """Open an account; prints its one-time password, which must be changed at first sign-in."""
     from crm_tui.services import staff
@@ -250,6 +250,65 @@ def user_add(
     finally:
         svc.close()
     _out(_("Account {user} created. One-time password (shown once): {otp}", user=username, otp=otp))
+
+
+cover_app = typer.Typer(help="A/B posts (R-SEC-7): who covers an absent colleague, set and revoked by supervisors.",
+                        no_args_is_help=True)
+user_app.add_typer(cover_app, name="cover")
+
+
+@cover_app.command("set")
+def cover_set(
+    absent: str,
+    backup: str,
+    start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
+    note: Annotated[str, typer.Option("--note", help="The handover note.")] = "",
+) -> None:
+    """BACKUP covers ABSENT (user names) from --from to --to; while it runs BACKUP works ABSENT's
+    follow-up cards and complaints. Section chiefs, deputy managers and administrators (staff.ab_post)."""
+    from crm_tui.domain.validation import parse_day
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        today = svc.now().date()
+        days = [parse_day(v, f, today=today, allow_future=True) for v, f in ((start, "from"), (end, "to"))]
+        cover_id = staff.set_cover(svc, actor, absent, backup, days[0], days[1], note or None)
+    finally:
+        svc.close()
+    _out(_("A/B post {id} recorded: {backup} covers {absent} from {start} to {end}.", id=cover_id, backup=backup,
+           absent=absent, start=days[0].isoformat(), end=days[1].isoformat()))
+
+
+@cover_app.command("list")
+def cover_list() -> None:
+    """Covers in force or planned: id, absent, backup, from, to, note."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        svc.check_password_current(actor)
+        rows = staff.covers(svc)
+    finally:
+        svc.close()
+    for c in rows:
+        _out(f"{c.id:>5}  {_pad(c.absent_name, 10)} -> {_pad(c.backup_name, 10)} {c.start_date} {c.end_date}  {c.note or ''}")
+    if not rows:
+        _out(_("None."))
+
+
+@cover_app.command("revoke")
+def cover_revoke(cover_id: int) -> None:
+    """End a cover now (ids: `user cover list`)."""
+    from crm_tui.services import staff
+
+    svc, actor = _signed_in()
+    try:
+        staff.revoke_cover(svc, actor, cover_id)
+    finally:
+        svc.close()
+    _out(_("A/B post revoked."))
 
 
 @user_app.command("list")
@@ -1104,7 +1163,7 @@ def approval_reject(
     _out(_("Request {id} rejected.", id=request_id))
 
 
-customer_app = typer.Typer(help="Customer rights (R-CUST-13): erasure, destruction past retention.", no_args_is_help=True)
+customer_app = typer.Typer(help="Customer rights (R-CUST-13): erasure, destruction past retention; consents (R-CUST-6), changes to tell (R-CUST-5), surveys due (R-CUST-15).", no_args_is_help=True)
 app.add_typer(customer_app, name="customer")
 
 
@@ -1139,6 +1198,119 @@ def customer_destroy_expired(
     finally:
         svc.close()
     _out(_("{n} archives past their retention period destroyed.", n=len(numbers)))
+
+
+# -- consents and telling customers of changes (R-CUST-5, R-CUST-6) -------------------------------
+
+consent_app = typer.Typer(help="A customer's consents (R-CUST-6): list, add, withdraw.", no_args_is_help=True)
+customer_app.add_typer(consent_app, name="consent")
+
+
+@consent_app.command("list")
+def consent_list(number: str) -> None:
+    """The customer's consents: id, scope, state, day, how, purpose."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        lines = consent.consent_lines(svc, actor, consent.customer_id_by_number(svc, number))
+    finally:
+        svc.close()
+    for line in lines:
+        _out(f"{line.id:>6}  {line.label}")
+    if not lines:
+        _out(_("No consent recorded yet."))
+
+
+@consent_app.command("add")
+def consent_add(
+    number: str,
+    scope: Annotated[str, typer.Option("--scope", help="basic, sensitive (ID number, bank account) or marketing.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="The purpose told to the customer.")],
+    method: Annotated[str, typer.Option("--method", help="How it was given: signed_form, verbal, electronic (or their names).")],
+    given: Annotated[str, typer.Option("--given", help="Day it was given (YYYY-MM-DD; default today).")] = "",
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
+    """Record a consent the customer gave; after a sensitive one, an ID number can be entered."""
+    from crm_tui.services import consent
+
+    from crm_tui.domain.errors import ValidationErrors
+
+    svc, actor = _signed_in()
+    try:
+        cid = consent.add_consent(svc, actor, consent.customer_id_by_number(svc, number), scope=scope,
+                                  purpose=purpose, method=method, given=given, note=note)
+    except ValidationErrors as e:  # each refusal under the option it belongs to
+        typer.echo(_("Error: {message}", message=e.message), err=True)
+        for err in e.errors:
+            typer.echo(f"  --{err.field}: {err.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        svc.close()
+    _out(_("Consent {id} recorded for {number}.", id=cid, number=number))
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(
+    consent_id: int,
+    note: Annotated[str, typer.Option("--note", help="How the customer withdrew it.")] = "",
+) -> None:
+    """The customer withdraws a consent (ids: `customer consent list NUMBER`); without a sensitive
+    consent the ID number and bank account are deleted from the archive."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        done = consent.withdraw_consent(svc, actor, consent_id, note=note)
+    finally:
+        svc.close()
+    for line in done:
+        _out(line)
+
+
+@customer_app.command("to-tell")
+def customer_to_tell() -> None:
+    """Changes still to be told to customers (R-CUST-5), soonest deadline first: id, number, what, by when."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        rows = consent.inform_due(svc, actor, limit=500).rows
+    finally:
+        svc.close()
+    for r in rows:
+        _out(f"{r.item_id:>6}  {_pad(r.customer.number, 14)} {_pad(r.customer.name, 12)} {r.detail}")
+
+
+@customer_app.command("told")
+def customer_told(
+    item_id: int,
+    method: Annotated[str, typer.Option("--method", help="call, visit, letter, email, wechat (or their names).")],
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
+    """Record that the customer was told of the change ITEM_ID (from `customer to-tell`)."""
+    from crm_tui.services import consent
+
+    svc, actor = _signed_in()
+    try:
+        consent.record_told(svc, actor, item_id, method, note)
+    finally:
+        svc.close()
+    _out(_("Recorded: the customer was told of the change."))
+
+
+@customer_app.command("surveys-due")
+def customer_surveys_due() -> None:
+    """Customers due a satisfaction survey (R-CUST-15), the longest overdue first."""
+    from crm_tui.services import surveys
+
+    svc, actor = _signed_in()
+    try:
+        rows = surveys.due_list(svc, actor, limit=500).rows
+    finally:
+        svc.close()
+    for r in rows:
+        _out(f"{_pad(r.customer.number, 14)} {_pad(r.customer.name, 12)} {r.detail}")
 
 
 # -- the incident register (R-SEC-6) -------------------------------------------------------------

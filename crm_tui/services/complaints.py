@@ -19,6 +19,7 @@ on the row after every change so the at-risk and overdue queues are range scans.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,11 +266,13 @@ def _deny(svc: Services, actor: Actor, msgid: str, *, permission: str, **params:
     return PermissionDenied(msgid, **params)
 
 
-def _is_handler(actor: Actor, row: Mapping[str, Any]) -> bool:
+def _is_handler(actor: Actor, row: Mapping[str, Any], covered: tuple[int, ...] = ()) -> bool:
+    """The section chief, or the assigned handler, or (A/B post, R-SEC-7) the colleague covering
+    the handler while the cover runs (``covered``: services.staff.covering_ids)."""
     if actor.can("complaint.supervise"):
         return True
     return actor.can("complaint.handle") and row["assignee_id"] is not None and \
-        row["assignee_id"] in (actor.staff_id, actor.on_behalf_of)
+        row["assignee_id"] in (actor.staff_id, *covered)
 
 
 def _require_handler(svc: Services, actor: Actor, ticket_id: int) -> dict[str, Any]:
@@ -279,10 +282,16 @@ def _require_handler(svc: Services, actor: Actor, ticket_id: int) -> dict[str, A
     with svc.store.read() as s:
         row = _load(s, ticket_id)
         name = _staff_name(s, row["assignee_id"])
-    if not _is_handler(actor, row):
+    from crm_tui.services import staff
+
+    covered = staff.covering_ids(svc, actor)
+    if not _is_handler(actor, row, covered):
         raise _deny(svc, actor, N_("Only the assigned handler ({name}) or the section chief may work on ticket "
                                    "{number}."), permission="complaint.handle", name=name or "—",
                     number=row["number"])
+    if row["assignee_id"] != actor.staff_id and row["assignee_id"] in covered and not actor.can("complaint.supervise"):
+        staff.note_cover_work(svc, actor, row["assignee_id"], entity="complaint", entity_id=row["id"],
+                              what="handle")
     return row
 
 
@@ -682,7 +691,7 @@ def _sla(due: datetime | None, risk: datetime | None, paused: Any, state: str, n
 _QUEUE_WHERE = {
     "open": ("c.state != 'closed'", "id"),
     "unassigned": ("c.state = 'registered'", "id"),
-    "mine": ("c.state != 'closed' AND c.assignee_id IN (:me, :cover)", "id"),
+    "mine": ("c.state != 'closed' AND c.assignee_id IN (SELECT value FROM json_each(:mine))", "id"),
     "at_risk": ("c.risk_at <= :now AND c.due_at >= :now", "due"),
     "overdue": ("c.due_at < :now", "due"),
     "visit": ("c.state = 'awaiting_visit'", "id"),
@@ -700,8 +709,7 @@ def queue(svc: Services, actor: Actor, name: str, *, cursor: str | None = None, 
     where, order = _QUEUE_WHERE[name]
     now = svc.now()
     limit = max(1, min(limit, 500))
-    params: dict[str, Any] = {"now": now, "me": actor.staff_id or -1, "cover": actor.on_behalf_of or -1,
-                              "n": limit + 1}
+    params: dict[str, Any] = {"now": now, "mine": _mine(svc, actor), "n": limit + 1}
     if customer_id is not None:
         where += " AND c.customer_id = :cust"
         params["cust"] = customer_id
@@ -736,14 +744,23 @@ def queue(svc: Services, actor: Actor, name: str, *, cursor: str | None = None, 
     return TicketPage(out, nxt)
 
 
+def _mine(svc: Services, actor: Actor) -> str:
+    """The handlers whose tickets are the actor's: self and, under an A/B cover in force, the absent
+    colleague (R-SEC-7), as a JSON list for json_each."""
+    from crm_tui.services import staff
+
+    return json.dumps(staff.mine_and_covered(svc, actor))
+
+
 def queue_counts(svc: Services, actor: Actor) -> dict[str, int]:
     svc.require(actor, "complaint.view")
+    mine = _mine(svc, actor)
     with svc.store.read() as s:
-        return _counts(s, actor, svc.now())
+        return _counts(s, actor, svc.now(), mine)
 
 
-def _counts(s: Session, actor: Actor, now: datetime) -> dict[str, int]:
-    params = {"now": now, "me": actor.staff_id or -1, "cover": actor.on_behalf_of or -1}
+def _counts(s: Session, actor: Actor, now: datetime, mine: str) -> dict[str, int]:
+    params = {"now": now, "mine": mine}
     return {name: int(s.execute(text(f"SELECT count(*) FROM complaint c WHERE {where}"), params).scalar_one())
             for name, (where, _o) in _QUEUE_WHERE.items() if name not in ("closed",)}
 
@@ -752,7 +769,10 @@ def _counts(s: Session, actor: Actor, now: datetime) -> dict[str, int]:
 def _complaint_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     if not actor.can("complaint.view"):
         return []
-    n = _counts(s, actor, svc.now())
+    covered = s.execute(text("SELECT DISTINCT absent_id FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
+                             " AND start_date <= :d AND end_date >= :d"),
+                        {"me": actor.staff_id, "d": svc.now().date()}).all()
+    n = _counts(s, actor, svc.now(), json.dumps([actor.staff_id or -1, *(int(r[0]) for r in covered)]))
     items = []
     if actor.can("complaint.assign"):
         items.append(WorkItem("complaint.unassigned", N_("Complaints waiting for a handler"), n["unassigned"],

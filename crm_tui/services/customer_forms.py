@@ -18,8 +18,10 @@ from crm_tui.domain.customers import (
     GENDERS,
     ConsentInput,
     PhoneInput,
+    choose,
     fields_of,
 )
+from crm_tui.domain.errors import ValidationError, ValidationErrors
 from crm_tui.domain.validation import format_money
 from crm_tui.i18n import N_
 from crm_tui.services import customers as cs
@@ -130,14 +132,31 @@ def _raw(values: Mapping[str, str]) -> dict[str, str]:
 
 
 def save_new(svc: Services, actor: Actor, kind: str, values: Mapping[str, str], consent_scopes: Sequence[str],
-             shared_reasons: Mapping[str, str]) -> cs.CustomerRef:
-    consents = [ConsentInput(purpose=CONSENT_PURPOSE, scope=scope, method="verbal", given_at=svc.now().date())
-                for scope in consent_scopes]
-    return cs.create_customer(svc, actor, kind, _raw(values), phones=_phones(values), consents=consents,
-                              shared_phone_reasons=dict(shared_reasons))
-
-
-CONSENT_PURPOSE = "客户服务与业务往来联系"
+             shared_reasons: Mapping[str, str], *, purpose: str = "", method: str = "") -> cs.CustomerRef:
+    """A new archive with the consents ticked on the form, each with the purpose told to the customer
+    and how the consent was given, as asked on the form (R-CUST-6): refused fields are named
+    ``consent_purpose``, ``consent_method``."""
+    today = svc.now().date()
+    consents = [ConsentInput(purpose=purpose, scope=scope, method=method, given_at=today) for scope in consent_scopes]
+    try:
+        return cs.create_customer(svc, actor, kind, _raw(values), phones=_phones(values), consents=consents,
+                                  shared_phone_reasons=dict(shared_reasons))
+    except ValidationErrors as e:
+        errors, seen = [], set()
+        if consent_scopes:  # the method is named even when the purpose was refused first
+            try:
+                choose(method, "consent_method", cs.policy().consent_methods)
+            except ValidationError as err:
+                errors.append(err)
+                seen.add(err.field)
+        for err in e.errors:
+            if err.field.startswith("consents."):
+                err.field = "consent_" + err.field.rsplit(".", 1)[-1]
+                if err.field in seen:
+                    continue
+                seen.add(err.field)
+            errors.append(err)
+        raise ValidationErrors(errors) from None
 
 
 def save_edit(svc: Services, actor: Actor, customer_id: int, values: Mapping[str, str],
@@ -158,6 +177,11 @@ def save_edit(svc: Services, actor: Actor, customer_id: int, values: Mapping[str
 
 def category_choices() -> list[tuple[str, str]]:
     return [(code, opt.label) for code, opt in cs.policy().categories.items()]
+
+
+def consent_methods() -> list[tuple[str, str]]:
+    """How a consent was given (R-CUST-6): signed form, verbal (recorded), electronic ..."""
+    return [(code, opt.label) for code, opt in cs.policy().consent_methods.items()]
 
 
 def contact_methods() -> list[tuple[str, str]]:
@@ -186,6 +210,8 @@ WATCH_LISTS = {
     "few_contacts": N_("Important customers with fewer than two staff in contact (R-CUST-10)"),
     "retention": N_("Archives past their retention period (R-CUST-13)"),
     "phone_requests": N_("New phones awaiting your confirmation (R-CUST-8)"),
+    "inform_due": N_("Changes still to be told to the customer (R-CUST-5); Ctrl+G when told"),
+    "survey_due": N_("Customers due a satisfaction survey (R-CUST-15); Ctrl+B to record it"),
 }
 _WATCH = {
     "phone_changes": cs.watch_phone_changes,
@@ -194,7 +220,21 @@ _WATCH = {
     "few_contacts": cs.watch_understaffed,
     "retention": cs.past_retention,
     "phone_requests": fd.watch_phone_requests,
+    "inform_due": lambda svc, actor, **kw: _consent().inform_due(svc, actor, **kw),
+    "survey_due": lambda svc, actor, **kw: _surveys().due_list(svc, actor, **kw),
 }
+
+
+def _consent():  # type: ignore[no-untyped-def]
+    from crm_tui.services import consent
+
+    return consent
+
+
+def _surveys():  # type: ignore[no-untyped-def]
+    from crm_tui.services import surveys
+
+    return surveys
 
 
 def watch_list(svc: Services, actor: Actor, kind: str, cursor: str | None = None, limit: int = 200) -> cs.WatchPage:

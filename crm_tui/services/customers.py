@@ -306,6 +306,7 @@ class WatchRow:
     detail: str
     due: datetime | date | None = None
     phone_id: int | None = None
+    item_id: int | None = None  # the listed item itself, e.g. the change to tell (services.consent)
 
 
 @dataclass(frozen=True)
@@ -779,6 +780,9 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
         search_index.replace_terms(tx.session, customer_id, old_terms, new_terms)
         changed = [*changes, *(p.field for p in personal)]
         details: dict[str, Any] = {"number": cur["number"], "changes": changes, **_require_informed_note(changed, informed)}
+        from crm_tui.services import consent  # R-CUST-5: a change not told yet is owed a notice
+
+        consent.note_change(tx, customer_id, changed, informed, _calendar(svc))
         if shared:
             details["shared_phones"] = len(shared)
         tx.audit("customer.update", entity="customer", entity_id=customer_id, customer_id=customer_id,

@@ -21,6 +21,7 @@ their open cards).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -324,12 +325,22 @@ def _may_see_all(actor: Actor) -> bool:
     return actor.can("followup.supervise")
 
 
+def _covered(svc: Services, actor: Actor) -> tuple[int, ...]:
+    from crm_tui.services import staff
+
+    return staff.covering_ids(svc, actor)
+
+
 def _require_own(svc: Services, actor: Actor, card: Mapping[str, Any], what: str) -> None:
     """Work on a card: its consultant, or a supervisor (refusals audited)."""
     if card["owner_id"] == actor.staff_id or actor.can("followup.supervise"):
         return
-    if actor.on_behalf_of is not None and card["owner_id"] == actor.on_behalf_of:
-        return  # A/B post cover (R-SEC-7)
+    from crm_tui.services import staff
+
+    if card["owner_id"] is not None and card["owner_id"] in staff.covering_ids(svc, actor):
+        # A/B post (R-SEC-7): the backup works the absent colleague's card while the cover runs
+        staff.note_cover_work(svc, actor, card["owner_id"], entity="followup_card", entity_id=card["id"], what=what)
+        return
     with svc.write(actor) as tx:
         tx.audit("permission.denied", entity="followup_card", entity_id=card["id"],
                  details={"permission": "followup.owner", "action": what})
@@ -641,7 +652,8 @@ def get_card(svc: Services, actor: Actor, card_id: int) -> CardView:
     today = svc.now().date()
     with svc.store.read() as s:
         card = _card(s, card_id)
-        if not _may_see_all(actor) and card["owner_id"] != actor.staff_id and card["created_by_id"] != actor.staff_id:
+        if not _may_see_all(actor) and card["owner_id"] != actor.staff_id and card["created_by_id"] != actor.staff_id \
+                and card["owner_id"] not in _covered(svc, actor):
             raise PermissionDenied("Card {number} is followed up by {owner}; only they or a supervisor can see it.",
                                    number=card["number"], owner=_names(s, [card["owner_id"]]).get(card["owner_id"], ""))
         cust = s.execute(text("SELECT number, name FROM customer WHERE id = :c"), {"c": card["customer_id"]}).first()
@@ -728,11 +740,18 @@ def queue(svc: Services, actor: Actor, which: str, *, owner_id: int | None = Non
     limit = max(1, min(limit, 500))
     where = ["1 = 1"]
     params: dict[str, Any] = {"today": today.isoformat(), "sun": week_bounds(today)[1].isoformat()}
+    owners: list[int] | None = None
     if not _may_see_all(actor):
-        owner_id = actor.staff_id
+        from crm_tui.services import staff
+
+        owners = staff.mine_and_covered(svc, actor)  # one's own cards and, under cover, the colleague's (R-SEC-7)
+        owner_id = owners[0] if len(owners) == 1 else None
     if owner_id is not None:
         where.append("f.owner_id = :owner")
         params["owner"] = owner_id
+    elif owners is not None:
+        where.append("f.owner_id IN (SELECT value FROM json_each(:owners))")
+        params["owners"] = json.dumps(owners)
     key, desc = "f.next_visit_due", False
     if which == "today":
         where.append("f.status = 'open' AND f.next_visit_due = :today")
@@ -756,7 +775,8 @@ def queue(svc: Services, actor: Actor, which: str, *, owner_id: int | None = Non
     order = f"{key} DESC, f.id DESC" if desc else f"{key}, f.id"
     idx = ""
     if which in ("today", "overdue", "week", "open"):  # walk the partial index of open cards in due order
-        idx = " INDEXED BY ix_followup_card_due" if owner_id is not None else " INDEXED BY ix_followup_card_due_all"
+        idx = " INDEXED BY ix_followup_card_due" if owner_id is not None else (
+            "" if owners is not None else " INDEXED BY ix_followup_card_due_all")
     sql = _ROW_SQL.format(key=key, idx=idx) + " WHERE " + " AND ".join(where) + f" ORDER BY {order} LIMIT :_n"
     with svc.store.read() as s:
         rows = s.execute(text(sql), {**params, "_n": limit + 1}).all()
@@ -1135,13 +1155,18 @@ def export_review(svc: Services, actor: Actor, path: str | Path, week_of: date |
 def _followup_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     items: list[WorkItem] = []
     today = svc.now().date()
+    covered = s.execute(text("SELECT DISTINCT absent_id FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
+                             " AND start_date <= :d AND end_date >= :d"), {"me": actor.staff_id, "d": today}).all()
+    mine = json.dumps([actor.staff_id, *(int(r[0]) for r in covered)])  # and, under cover, the colleague's (R-SEC-7)
     owns = actor.staff_id is not None and s.execute(text(
-        "SELECT 1 FROM followup_card WHERE owner_id = :me AND status = 'open' LIMIT 1"), {"me": actor.staff_id}).first()
+        "SELECT 1 FROM followup_card WHERE owner_id IN (SELECT value FROM json_each(:mine)) AND status = 'open'"
+        " LIMIT 1"), {"mine": mine}).first()
     if actor.can("followup.view") and owns:
-        me = {"me": actor.staff_id, "d": today.isoformat(), "sun": week_bounds(today)[1].isoformat()}
+        me = {"mine": mine, "d": today.isoformat(), "sun": week_bounds(today)[1].isoformat()}
 
         def n(cond: str) -> int:
-            return int(s.execute(text("SELECT count(*) FROM followup_card WHERE owner_id = :me AND status = 'open'"
+            return int(s.execute(text("SELECT count(*) FROM followup_card WHERE owner_id IN"
+                                      " (SELECT value FROM json_each(:mine)) AND status = 'open'"
                                       f" AND {cond}"), me).scalar_one())
 
         late = n("next_visit_due < :d")

@@ -38,6 +38,8 @@ AREA_MODULES = (
     "crm_tui.services.approvals",  # the approvers' queue count (R-SEC-2)
     "crm_tui.services.incidents",  # erase hook of incident notices (R-SEC-6)
     "crm_tui.services.frontdesk",  # new phones awaiting the owner's confirmation (issue 21)
+    "crm_tui.services.consent",  # changes still to be told to the customer (R-CUST-5)
+    "crm_tui.services.surveys",  # satisfaction surveys due (R-CUST-15)
 )
 
 

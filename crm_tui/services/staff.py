@@ -124,12 +124,32 @@ def create_first_admin(svc: Services, username: str, password: str, display_name
         return _insert_staff(tx, username, display_name or username, ["admin"], password, False, "crm-tui init")
 
 
+def check_approver(actor: Actor, approval_note: str | None) -> str:
+    """R-SEC-1: the department head who approved opening the account, required; not the person who
+    opens it (two people, not one)."""
+    approver = " ".join((approval_note or "").split())
+    if not approver:
+        raise ValidationError("approval", "An account is opened only on a department head's approval: name who "
+                                          "approved it (for example 王科长 2026-12-01).")
+    if len(approver) > 100:
+        raise ValidationError("approval", "Too long: at most {max_len} characters (currently {length})",
+                              max_len=100, length=len(approver))
+    first = approver.split()[0].casefold()
+    if first in {actor.username.casefold(), (actor.display_name or "").casefold()}:
+        raise ValidationError("approval", "The department head approves the account, not the administrator "
+                                          "who opens it.")
+    return approver
+
+
 def add_user(svc: Services, actor: Actor, username: str, roles: list[str], display_name: str | None = None,
              approval_note: str | None = None) -> tuple[int, str]:
-    """An administrator opens an account; returns (id, one-time password shown once)."""
+    """An administrator opens an account on a department head's approval (R-SEC-1): ``approval_note``
+    names who approved it and is required; the administrator opening the account cannot be its
+    approver. Returns (id, one-time password shown once)."""
     otp = passwords.one_time_password()
     with svc.write(actor, "staff.manage") as tx:
-        staff_id = _insert_staff(tx, username, display_name or username, roles, otp, True, approval_note)
+        approver = check_approver(actor, approval_note)
+        staff_id = _insert_staff(tx, username, display_name or username, roles, otp, True, approver)
     return staff_id, otp
 
 
@@ -552,6 +572,32 @@ def covers(svc: Services, *, on: date | None = None, backup_id: int | None = Non
         rows = s.execute(text(sql + " ORDER BY p.start_date"), params).all()
     return [Cover(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(str(r[5])), date.fromisoformat(str(r[6])), r[7])
             for r in rows]
+
+
+def covering_ids(svc: Services, actor: Actor) -> tuple[int, ...]:
+    """R-SEC-7: the absent colleagues ``actor`` covers for now, by the injected clock (a cover
+    counts from its first day to its last, unless revoked). Their follow-up cards and complaint
+    tickets are in the actor's queues and may be worked by the actor meanwhile."""
+    if actor.staff_id is None:
+        return ()
+    today_ = svc.now().date()
+    with svc.store.read() as s:
+        rows = s.execute(text("SELECT DISTINCT absent_id FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
+                              " AND start_date <= :d AND end_date >= :d ORDER BY absent_id"),
+                         {"me": actor.staff_id, "d": today_}).all()
+    return tuple(int(r[0]) for r in rows)
+
+
+def mine_and_covered(svc: Services, actor: Actor) -> list[int]:
+    """The owners whose work is the actor's today: the actor and the colleagues covered (R-SEC-7)."""
+    return [i for i in (actor.staff_id, *covering_ids(svc, actor)) if i is not None] or [-1]
+
+
+def note_cover_work(svc: Services, actor: Actor, absent_id: int, *, entity: str, entity_id: int, what: str) -> None:
+    """Record (audit) that ``actor`` works an item of the absent colleague under a cover (R-SEC-7)."""
+    with svc.write(actor) as tx:
+        tx.audit("staff.cover_work", entity=entity, entity_id=entity_id,
+                 details={"absent_id": absent_id, "action": what})
 
 
 def act_on_behalf(svc: Services, actor: Actor, absent_id: int) -> Actor:

@@ -96,6 +96,8 @@ def _areas() -> list[Area]:
         # R-FU-4, the supervisors' daily check (palette; Ctrl+K in the front-desk register)
         Area("register_check", "", N_("Visitors without a register line"), "register.supervise",
              _lazy("crm_tui.ui.screens.register_check", "UnregisteredScreen")),
+        # A/B posts (R-SEC-7) for supervisors and administrators: the palette (Ctrl+P) opens it
+        Area("covers", "", N_("A/B posts"), "staff.ab_post", _lazy("crm_tui.ui.screens.covers", "CoversScreen")),
     ]
 
 

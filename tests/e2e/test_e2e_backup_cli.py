@@ -100,7 +100,7 @@ def test_restore_round_trip_equal_in_content_R_SEC_5(cli_db, cli_env, run_cli):
     key = _key(cli_env, cli_db)
     path = _backup(run_cli)
     saved = _dump(path, key)
-    r = _admin(run_cli, "user", "add", "xiaoli", "--role", "front_desk")
+    r = _admin(run_cli, "user", "add", "xiaoli", "--role", "front_desk", "--approval", "王科长")
     assert r.returncode == 0, r.stderr
     assert _admin(run_cli, "settings", "set", "security.idle_lock_minutes", "20").returncode == 0
 
@@ -174,7 +174,7 @@ def test_restore_and_rotate_refused_while_another_process_has_the_database_open(
 
 
 def test_restore_on_a_new_machine_with_the_recovery_code_R_SEC_5(cli_db, cli_env, run_cli, tmp_path):
-    r = _admin(run_cli, "user", "add", "jingli", "--role", "customer_manager")
+    r = _admin(run_cli, "user", "add", "jingli", "--role", "customer_manager", "--approval", "王科长")
     assert r.returncode == 0
     path = _backup(run_cli, "--to", str(tmp_path / "usb"))
     e = run_cli("--user", "admin", "--password-stdin", "key", "export", input=f"{P}\n{P}\n")

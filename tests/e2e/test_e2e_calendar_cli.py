@@ -81,7 +81,7 @@ def test_set_and_unset_one_day(cli_db, run_cli) -> None:  # type: ignore[no-unty
 
 
 def test_only_an_administrator_may_import(cli_db, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    r = _admin(run_cli, "user", "add", "kezhang", "--role", "section_chief")
+    r = _admin(run_cli, "user", "add", "kezhang", "--role", "section_chief", "--approval", "王科长")
     otp = re.search(r"One-time password \(shown once\): (\S+)", r.stdout).group(1)  # type: ignore[union-attr]
     own = "Chenzq-pass-2026"  # a one-time password allows nothing but its change (R-SEC-1)
     r = run_cli("--user", "kezhang", "--password-stdin", "user", "passwd", input=f"{otp}\n{otp}\n{own}\n{own}\n")

@@ -57,7 +57,7 @@ def _backups_yesterday(data_dir: Path) -> None:
 @pytest.fixture
 def damaged_setup(cli_db, run_cli):  # type: ignore[no-untyped-def]
     """A database with a customer-free history, a verified manual backup and the recovery code."""
-    r = _admin(run_cli, "user", "add", "jingli", "--role", "customer_manager")
+    r = _admin(run_cli, "user", "add", "jingli", "--role", "customer_manager", "--approval", "王科长")
     assert r.returncode == 0, r.stderr
     b = _admin(run_cli, "backup")
     assert b.returncode == 0, b.stderr
@@ -257,7 +257,7 @@ def test_doctor_finds_leftovers_and_the_start_tidies_them(damaged_setup, cli_db,
 
 def test_restore_of_an_older_backup_over_a_damaged_file_states_the_newer_entries(damaged_setup, cli_db, run_cli):
     older, code = damaged_setup
-    assert _admin(run_cli, "user", "add", "xiaoli", "--role", "front_desk").returncode == 0
+    assert _admin(run_cli, "user", "add", "xiaoli", "--role", "front_desk", "--approval", "王科长").returncode == 0
     newer = _admin(run_cli, "backup")
     assert newer.returncode == 0
     newer_name = Path(newer.stdout.split("Backup written: ")[1].split(" (")[0]).name

@@ -12,7 +12,7 @@ P = cli.PASSWORD
 
 
 def test_r_sec_1_one_time_password_allows_only_passwd(cli_db, run_cli) -> None:  # type: ignore[no-untyped-def]
-    r = run_cli("--user", "admin", "--password-stdin", "user", "add", "xiaoli", "--role", "customer_manager",
+    r = run_cli("--user", "admin", "--password-stdin", "user", "add", "xiaoli", "--role", "customer_manager", "--approval", "王科长",
                 input=f"{P}\n")
     assert r.returncode == 0, r.stderr
     otp = re.search(r"\(shown once\): (\S+)", r.stdout).group(1)  # type: ignore[union-attr]

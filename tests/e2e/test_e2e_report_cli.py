@@ -18,7 +18,7 @@ def _admin(run_cli, *args: str):  # type: ignore[no-untyped-def]
 
 
 def _chief(run_cli) -> str:  # type: ignore[no-untyped-def]
-    r = _admin(run_cli, "user", "add", "kezhang", "--role", "section_chief")
+    r = _admin(run_cli, "user", "add", "kezhang", "--role", "section_chief", "--approval", "王科长")
     assert r.returncode == 0, r.stderr
     m = re.search(r"One-time password \(shown once\): (\S+)", r.stdout)
     assert m, r.stdout

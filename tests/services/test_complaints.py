@@ -356,6 +356,10 @@ def test_ab_post_cover_may_work_the_absent_handlers_ticket(crm: Crm) -> None:
 
     ref = _filed(crm)
     cp.assign(crm.svc, crm.actor("section_chief"), ref.id, "jingli")
+    from crm_tui.services import staff
+
+    today = crm.clock.now.date()
+    staff.set_cover(crm.svc, crm.actor("section_chief"), "jingli", "jingli2", today, today)  # R-SEC-7: in force
     cover = replace(crm.actor("customer_manager2"), on_behalf_of=crm.manager.staff_id)
     assert cp.solve(crm.svc, cover, ref.id, "B岗代为处理") == "awaiting_feedback"
 

@@ -88,7 +88,7 @@ def test_r_sec_1_every_use_case_refuses_a_session_that_must_change_its_password(
 
 def test_sign_in_with_a_one_time_password_holds_the_session_to_the_change(crm: Crm) -> None:
     admin = crm.actor("admin")
-    _sid, otp = staff.add_user(crm.svc, admin, "xinren", ["front_desk"], "新人")
+    _sid, otp = staff.add_user(crm.svc, admin, "xinren", ["front_desk"], "新人", approval_note="王科长")
     signin = staff.sign_in(crm.svc, "xinren", otp)
     assert signin.must_change_password and signin.reason == "first" and signin.actor.must_change_password
     assert not signin.actor.can("customer.view")

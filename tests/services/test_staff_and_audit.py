@@ -59,7 +59,7 @@ def denied_rows(svc: Services, username: str) -> int:
 
 # Each protected action: (permission it needs, callable(svc, actor, admin))
 def _add(svc, a, _admin):  # type: ignore[no-untyped-def]
-    staff.add_user(svc, a, "newcomer", ["front_desk"])
+    staff.add_user(svc, a, "newcomer", ["front_desk"], approval_note="王科长")
 
 
 def _disable(svc, a, _admin):  # type: ignore[no-untyped-def]
@@ -139,7 +139,7 @@ def test_accounts_are_disabled_never_deleted_and_keep_history(env) -> None:  # t
         staff.sign_in(svc, "leaver", "Passw0rd99")
     assert [r.username for r in staff.list_staff(svc) if not r.active] == ["leaver"]
     with pytest.raises(Conflict):
-        staff.add_user(svc, admin, "LEAVER", ["front_desk"])  # names stay taken, case-insensitively
+        staff.add_user(svc, admin, "LEAVER", ["front_desk"], approval_note="王科长")  # names stay taken, case-insensitively
 
 
 def test_last_administrator_cannot_be_disabled(env) -> None:  # type: ignore[no-untyped-def]
@@ -200,7 +200,7 @@ def test_cover_lets_the_backup_act_on_behalf(env) -> None:  # type: ignore[no-un
 
 def test_audit_chain_intact_then_broken_by_an_edit_behind_the_apps_back(env) -> None:  # type: ignore[no-untyped-def]
     svc, admin, place = env
-    staff.add_user(svc, admin, "clerk1", ["front_desk"], "张三")
+    staff.add_user(svc, admin, "clerk1", ["front_desk"], "张三", approval_note="王科长")
     report = audit.verify_chain(svc, admin)
     assert report.first_broken is None and report.rows == 2
     key = place.key_store.get(place.db_file)

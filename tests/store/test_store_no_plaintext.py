@@ -23,7 +23,7 @@ SECRETS = [s.encode("utf-8") for s in NAMES + PHONES]
 def _write_personal_data(env) -> None:  # type: ignore[no-untyped-def]
     svc, admin = env.svc, env.admin
     for i, name in enumerate(NAMES):
-        staff.add_user(svc, admin, f"user{i}", ["front_desk"], display_name=name)
+        staff.add_user(svc, admin, f"user{i}", ["front_desk"], display_name=name, approval_note="王科长")
     with svc.write(admin) as tx:
         tx.audit("test.contact", entity="customer", entity_id=1, customer_id=1,
                  details={"note": f"{NAMES[0]} 来电 {PHONES[0]}"},

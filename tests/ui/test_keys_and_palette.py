@@ -111,7 +111,7 @@ async def test_the_palette_lists_only_what_the_role_may_do(ui_services, en) -> N
 
 
 async def test_r_sec_1_the_password_change_screen_holds_at_every_key(ui_services, en) -> None:  # type: ignore[no-untyped-def]
-    _id, otp = staff.add_user(ui_services, staff_actor(ui_services, "admin"), "xinren", ["section_chief"], "新人")
+    _id, otp = staff.add_user(ui_services, staff_actor(ui_services, "admin"), "xinren", ["section_chief"], "新人", approval_note="王科长")
     app = make(ui_services)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "xinren", otp)
@@ -151,7 +151,7 @@ async def test_r_sec_1_the_password_change_screen_holds_at_every_key(ui_services
 
 
 async def test_sign_out_is_allowed_before_the_password_change(ui_services, en) -> None:  # type: ignore[no-untyped-def]
-    _id, otp = staff.add_user(ui_services, staff_actor(ui_services, "admin"), "xinren", ["front_desk"], "新人")
+    _id, otp = staff.add_user(ui_services, staff_actor(ui_services, "admin"), "xinren", ["front_desk"], "新人", approval_note="王科长")
     app = make(ui_services)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "xinren", otp)

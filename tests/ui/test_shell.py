@@ -57,7 +57,7 @@ async def test_wrong_password_message_then_lockout_after_five(ui_services, en) -
 
 
 async def test_first_sign_in_forces_a_password_change(ui_services, en) -> None:  # type: ignore[no-untyped-def]
-    _id, otp = staff.add_user(ui_services, _admin(ui_services), "xinren", ["front_desk"], "新人")
+    _id, otp = staff.add_user(ui_services, _admin(ui_services), "xinren", ["front_desk"], "新人", approval_note="王科长")
     app = make(ui_services)
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "xinren", otp)

@@ -86,6 +86,16 @@ class CustomerFormScreen(BaseScreen[int | None]):
                 yield Checkbox(_("Explicit consent for sensitive items (ID number, bank account)"),
                                id="consent-sensitive", compact=True)
                 yield Checkbox(_("Agreed to marketing contact"), id="consent-marketing", compact=True)
+                with Horizontal(classes="field-row"):
+                    yield Label(_("Purpose told to the customer"), classes="field-label")
+                    yield Input(id="fld-consent_purpose", max_length=200, compact=True,
+                                placeholder=_("e.g. car purchase and after-sales service"))
+                yield Static("", id="fld-consent_purpose-error", classes="field-error")
+                with Horizontal(classes="field-row"):
+                    yield Label(_("How the consent was given"), classes="field-label")
+                    yield Select([(label, code) for code, label in cf.consent_methods()], id="fld-consent_method",
+                                 prompt=_("(choose)"), compact=True)
+                yield Static("", id="fld-consent_method-error", classes="field-error")
             else:
                 yield Checkbox(_("The customer was told of this change and consented"), id="informed",
                                compact=True)
@@ -187,7 +197,10 @@ class CustomerFormScreen(BaseScreen[int | None]):
             if self.customer_id is None:
                 consents = [scope for scope in ("basic", "sensitive", "marketing")
                             if self.query_one(f"#consent-{scope}", Checkbox).value]
-                ref = cf.save_new(self.svc, self.actor, self.kind, values, consents, self.shared_reasons)
+                method = self.query_one("#fld-consent_method", Select).value
+                ref = cf.save_new(self.svc, self.actor, self.kind, values, consents, self.shared_reasons,
+                                  purpose=self.query_one("#fld-consent_purpose", Input).value,
+                                  method="" if method is Select.NULL else str(method))
                 saved_id = ref.id
                 self.app.notify(_("Archive {number} created.", number=ref.number))
             else:

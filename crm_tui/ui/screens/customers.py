@@ -248,8 +248,9 @@ class CustomerDetailScreen(BaseScreen[None]):
         Binding("ctrl+b", "feedback", "Feedback / complaint"),
         Binding("ctrl+n", "new_phone", "New phone"),
         Binding("ctrl+t", "confirm_phone", "Confirm new phone"),
+        Binding("ctrl+a", "consents", "Consents"),
     ]
-    ACTION_PERMISSIONS = {"edit": "customer.edit", "reveal": "customer.view_sensitive",
+    ACTION_PERMISSIONS = {"consents": "customer.view", "edit": "customer.edit", "reveal": "customer.view_sensitive",
                           "contact": "customer.contact_log", "export_one": "customer.export_one",
                           "informed": "customer.edit", "erase": "customer.erase", "feedback": "complaint.view"}
 
@@ -461,6 +462,13 @@ class CustomerDetailScreen(BaseScreen[None]):
 
         self.app.push_screen(PromptDialog(_("Why is this customer's data erased? (recorded)")), reason_given)
 
+    def action_consents(self) -> None:
+        """R-CUST-6: the archive's consents; add one (then an ID number can be entered) or withdraw one."""
+        from crm_tui.ui.screens.consent import ConsentsDialog
+
+        label = f"{self.view.number} {self.view.name}" if self.view else str(self.customer_id)
+        self.app.push_screen(ConsentsDialog(self.svc, self.actor, self.customer_id, label), lambda _r: self.load())
+
     def action_feedback(self) -> None:
         """Hook into the complaints area: this customer's praise, suggestions, grumbles, surveys."""
         from crm_tui.ui.screens.complaints import FeedbackScreen
@@ -480,12 +488,17 @@ class WatchListScreen(BaseScreen[None]):
         Binding("4", "show('few_contacts')", "Too few contacts"),
         Binding("5", "show('retention')", "Past retention"),
         Binding("6", "show('phone_requests')", "New phones to confirm"),
+        Binding("7", "show('inform_due')", "To be told"),
+        Binding("8", "show('survey_due')", "Surveys due"),
         Binding("ctrl+a", "approve", "Approve shared phone"),
+        Binding("ctrl+g", "told", "Customer told"),
+        Binding("ctrl+b", "survey", "Record survey"),
         Binding("ctrl+o", "handover", "Handover"),  # not Ctrl+H: terminals send it as Backspace
         Binding("enter", "open", "Open", show=False),
         Binding("escape", "app.back", "Back"),
     ]
-    ACTION_PERMISSIONS = {"approve": "customer.review_shared_phone", "handover": "customer.handover"}
+    ACTION_PERMISSIONS = {"approve": "customer.review_shared_phone", "handover": "customer.handover",
+                          "told": "customer.edit", "survey": "feedback.create"}
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()
@@ -549,6 +562,36 @@ class WatchListScreen(BaseScreen[None]):
             return
         self.notify(_("Shared phone approved until the next review."))
         self.load(self.kind)
+
+    def on_screen_resume(self) -> None:
+        self.load(self.kind)  # back from an archive or a survey: the lists may have changed
+
+    def action_told(self) -> None:
+        """R-CUST-5: record that the chosen customer was told of the change (list 7)."""
+        from crm_tui.ui.screens.consent import ToldForm
+
+        row = self.current()
+        if not row or self.kind != "inform_due" or row.item_id is None:
+            self.notify(_("Choose a change in the list of changes to tell (key 6)."))
+            return
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.notify(_("Recorded: the customer was told of the change."))
+                self.load(self.kind)
+
+        self.app.push_screen(ToldForm(self.svc, self.actor, row.item_id,
+                                      f"{row.customer.number} {row.customer.name}: {row.detail}"), done)
+
+    def action_survey(self) -> None:
+        """R-CUST-15: record the chosen customer's survey (M in the feedback screen)."""
+        from crm_tui.ui.screens.complaints import FeedbackScreen
+
+        row = self.current()
+        if not row:
+            return
+        self.app.push_screen(FeedbackScreen(self.svc, self.actor, row.customer.id,
+                                            f"{row.customer.number} {row.customer.name}"))
 
     def action_handover(self) -> None:
         from crm_tui.ui.screens.customer_form import HandoverForm

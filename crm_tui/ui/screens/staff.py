@@ -25,8 +25,10 @@ class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
 
-    def __init__(self, *, roles: tuple[str, ...] = (), username: str | None = None) -> None:
+    def __init__(self, *, roles: tuple[str, ...] = (), username: str | None = None,
+                 actor: Actor | None = None) -> None:
         super().__init__()
+        self.actor = actor
         self.initial_roles = roles
         self.edit_username = username
 
@@ -56,6 +58,11 @@ class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
         errors = {}
         if not self.edit_username and not self.query_one("#username", Input).value.strip():
             errors["username"] = _("Type a user name.")
+        if not self.edit_username and self.actor is not None:
+            try:  # R-SEC-1: the service refuses an account without its approver; say so next to the field
+                staff.check_approver(self.actor, self.query_one("#approval", Input).value)
+            except ValidationError as e:
+                errors["approval"] = e.message
         if not roles:
             errors["roles"] = _("Give the account at least one role.")
         if errors:
@@ -274,7 +281,7 @@ class StaffScreen(BaseScreen[None]):
                     _("Account {user} created", user=username),
                     _("One-time password (shown once, must be changed at first sign-in):\n\n    {otp}", otp=out[1])))
 
-        self.app.push_screen(AccountForm(), done)
+        self.app.push_screen(AccountForm(actor=self.actor), done)
 
     def action_roles(self) -> None:
         row = self.current()
