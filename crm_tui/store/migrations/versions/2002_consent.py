@@ -1,7 +1,7 @@
 """changes still to be told to the customer (issue 20: R-CUST-5)
 
 Revision ID: 2002
-Revises: 1401
+Revises: 2004
 Create Date: 2026-12-06 21:10:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '2002'
-down_revision = '1401'
+down_revision = '2004'
 branch_labels = None
 depends_on = None
 
