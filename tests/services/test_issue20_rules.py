@@ -184,7 +184,7 @@ def _cover_setup(crm: Crm) -> tuple[int, int]:
     cid = _person(crm, "顶岗客户").id
     card = fu.create_card(crm.svc, crm.manager, cid, CARD)
     ticket = cp.file_complaint(crm.svc, crm.actor("front_desk"), cid,
-                               {"category": "service/waiting", "severity": "normal", "channel": "phone",
+                               {"category": "service/waiting", "severity": "normal", "channel": "phone", "ack_method": "phone",
                                 "description": "等待时间过长", "demand": "道歉"})
     cp.assign(crm.svc, crm.actor("section_chief"), ticket.id, "jingli")
     return card.id, ticket.id
