@@ -22,6 +22,7 @@ from crm_tui.domain.customers import (
 )
 from crm_tui.domain.validation import format_money
 from crm_tui.i18n import N_
+from crm_tui.services import customer_rules as cr
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
 
@@ -184,6 +185,9 @@ WATCH_LISTS = {
     "shared_phones": N_("Shared phones awaiting review (R-CUST-7)"),
     "few_contacts": N_("Important customers with fewer than two staff in contact (R-CUST-10)"),
     "retention": N_("Archives past their retention period (R-CUST-13)"),
+    "contact_tasks": N_("Important customers: second staff contact due (R-CUST-10)"),
+    "owner_disabled": N_("Customers whose responsible staff member is disabled (R-CUST-10)"),
+    "shared_filing": N_("Shared phones signed twice, to file with internal control (R-CUST-7)"),
 }
 _WATCH = {
     "phone_changes": cs.watch_phone_changes,
@@ -191,6 +195,9 @@ _WATCH = {
     "shared_phones": cs.watch_shared_phones,
     "few_contacts": cs.watch_understaffed,
     "retention": cs.past_retention,
+    "contact_tasks": cr.watch_contact_tasks,
+    "owner_disabled": cr.watch_owner_disabled,
+    "shared_filing": cr.watch_shared_filing,
 }
 
 
