@@ -181,7 +181,7 @@ def record_phone_inspection(svc: Services, actor: Actor, customer_id: int, resul
         tx.audit("customer.phone_inspected", entity="customer_phone_inspection", entity_id=iid,
                  customer_id=customer_id,
                  details={"number": cur["number"], "flagged_at": str(cur["phone_inspection_since"])[:19],
-                          "changes": {"phone_inspection": ["flagged", None]}},
+                          "changes": {"phone_inspection": [True, False]}},
                  personal=[PersonalChange("inspection_result", None, clean)])
     return iid
 

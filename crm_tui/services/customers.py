@@ -812,7 +812,7 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
             window = timedelta(days=load_policy().phone_change_window_days)
             if prev is not None and now - prev <= window and cur["phone_inspection_since"] is None:
                 sets["phone_inspection_since"] = now
-                changes["phone_inspection"] = [None, "flagged"]
+                changes["phone_inspection"] = [False, True]
         after = {**cur, **sets}
         missing, due = _completeness(after, kind, _dt(cur["created_at"]) or now, len(final_nationals), _calendar(svc))
         sets["missing_fields"], sets["incomplete_due"] = missing, due
@@ -1148,7 +1148,9 @@ def _apply_policy(entries: list[TimelineEntry], vis: masking.Visibility,
 
 
 _EXTRA_LABELS = {"shared_reason": N_("Reason for the shared phone"), "inspection_result": N_("Inspection result"),
-                 "business_stop_note": N_("Why business was stopped")}
+                 "business_stop_note": N_("Why business was stopped"),
+                 "phone_inspection": N_("Closer inspection due (phone changed twice)"),
+                 "business_stopped": N_("Business stopped"), "false_info": N_("False information")}
 
 
 def _label(field_name: str) -> str:

@@ -326,7 +326,7 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
                        incomplete_due=due, phone_changed_at=changes[-1] if changes else None,
                        phone_changed_prev_at=changes[-2] if len(changes) > 1 else None,
                        # R-CUST-8: two changes within 30 days, no inspection recorded yet
-                       phone_inspection_since=changes[-1] if len(changes) > 1
+                       phone_inspection_since=changes[-1] if len(changes) > 1 and changes[-1] >= now - timedelta(days=45)
                        and changes[-1] - changes[-2] <= timedelta(days=30) else None,
                        last_activity_at=updated_at, version=1 + len(c.history), created_at=c.created_at,
                        created_by_id=c.owner_id, updated_at=updated_at, updated_by_id=c.updated_by or c.owner_id)

@@ -473,9 +473,10 @@ class WatchListScreen(BaseScreen[None]):
         Binding("3", "show('shared_phones')", "Shared phones"),
         Binding("4", "show('few_contacts')", "Too few contacts"),
         Binding("5", "show('retention')", "Past retention"),
-        Binding("6", "show('contact_tasks')", "Second contact due"),
-        Binding("7", "show('owner_disabled')", "Owner disabled"),
-        Binding("8", "show('shared_filing')", "Shared phones to file"),
+        # issue 20's lists: F1, the palette and the title line name them (the footer is full)
+        Binding("6", "show('contact_tasks')", "Second contact due", show=False),
+        Binding("7", "show('owner_disabled')", "Owner disabled", show=False),
+        Binding("8", "show('shared_filing')", "Shared phones to file", show=False),
         Binding("ctrl+a", "approve", "Approve shared phone"),
         Binding("ctrl+b", "file_shared", "File with internal control"),
         Binding("ctrl+r", "inspect", "Record inspection"),
@@ -507,9 +508,14 @@ class WatchListScreen(BaseScreen[None]):
         table.focus()
         self.action_show(self.kind)
 
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        return [(_(title), _("Watch lists"), f"screen.show('{kind}')") for kind, title in cf.WATCH_LISTS.items()]
+
     def action_show(self, kind: str) -> None:
         self.kind = kind
-        self.query_one("#watch-title", Static).update(_(cf.WATCH_LISTS[kind]))
+        self.query_one("#watch-title", Static).update(
+            _(cf.WATCH_LISTS[kind]) + "   " + _("(keys 1-8 switch lists: 6 second contact due, 7 owner disabled, "
+                                                "8 shared phones to file; F1 all keys)"))
         self.load(kind)
 
     def load(self, kind: str) -> None:
@@ -646,6 +652,8 @@ def profile_text(view: cs.CustomerView) -> str:
         lines.append(f"{_('Phone')}: {escape(phone.number)}{escape(shared)}")
         if phone.shared_signatures:
             lines.append("  " + escape(phone.shared_signatures))
+    if view.last_inspection:
+        lines.append(escape(_("Last phone-change inspection: {what}", what=view.last_inspection)))
     for name, value in view.values.items():
         if value in (None, "") or name in ("name",):
             continue
@@ -667,8 +675,6 @@ def profile_text(view: cs.CustomerView) -> str:
                        rating=m.label, limit=m.credit_limit, days=m.term_days, pct=m.prepayment_pct))
     if view.risk_measures:
         lines.append(_("Risk rating: {rating}", rating=view.risk_measures.label))
-    if view.last_inspection:
-        lines.append(escape(_("Last phone-change inspection: {what}", what=view.last_inspection)))
     for c in view.consents:
         state = _("withdrawn") if c.withdrawn_at else _("given")
         from crm_tui.domain.customers import CONSENT_SCOPES
