@@ -276,6 +276,7 @@ def watch_owner_disabled(svc: Services, actor: Actor, *, cursor: str | None = No
 class ArchiveExtras:
     last_inspection: str | None
     contact_task_due: datetime | None
+    owner_disabled: bool = False
 
 
 def archive_extras(s: Session, customer_id: int) -> ArchiveExtras:
@@ -287,7 +288,9 @@ def archive_extras(s: Session, customer_id: int) -> ArchiveExtras:
             if r is not None else None)
     t = s.execute(text("SELECT due_at FROM customer_contact_task WHERE customer_id = :c AND done_at IS NULL"),
                   {"c": customer_id}).first()
-    return ArchiveExtras(last, cs._dt(t[0]) if t else None)
+    o = s.execute(text("SELECT st.active FROM customer c JOIN staff st ON st.id = c.owner_id WHERE c.id = :c"),
+                  {"c": customer_id}).first()
+    return ArchiveExtras(last, cs._dt(t[0]) if t else None, o is not None and not o[0])
 
 
 @register_item

@@ -288,6 +288,7 @@ class CustomerView:
     phone_inspection_since: datetime | None = None  # R-CUST-8: closer inspection due since
     last_inspection: str | None = None  # R-CUST-8: the latest inspection (when, who, result)
     contact_task_due: datetime | None = None  # R-CUST-10: second staff contact due by
+    owner_disabled: bool = False  # R-CUST-10: the responsible staff member's account is disabled
 
     def form_values(self) -> dict[str, str]:
         """Masked fields start masked: ``customer_forms.save_edit`` sends only what was typed anew,
@@ -971,6 +972,7 @@ def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str 
         erased_at=_dt(row["erased_at"]), masked=masked, whole=vis.whole,
         business_stop_note=row["business_stop_note"], phone_inspection_since=_dt(row["phone_inspection_since"]),
         last_inspection=extra.last_inspection, contact_task_due=extra.contact_task_due,
+        owner_disabled=extra.owner_disabled,
     )
 
 

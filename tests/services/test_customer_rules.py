@@ -241,6 +241,7 @@ def test_r_cust_10_disabled_staff_are_not_contacts_and_their_customers_are_flagg
     with crm.svc.store.write() as s:
         s.execute(text("UPDATE staff SET active = 0 WHERE username = 'jingli'"))
     assert [r.customer.id for r in cr.watch_owner_disabled(crm.svc, crm.actor("section_chief")).rows] == [cid]
+    assert cs.get_customer(crm.svc, crm.actor("section_chief"), cid).owner_disabled  # flagged on the archive
     assert [r.customer.id for r in cs.watch_understaffed(crm.svc, crm.actor("section_chief")).rows] == [cid]
 
 

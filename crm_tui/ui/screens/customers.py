@@ -636,6 +636,8 @@ def profile_text(view: cs.CustomerView) -> str:
     if view.phone_inspection_since:
         flags.append(_("phone changed twice in a month: closer inspection due since {date}",
                        date=f"{view.phone_inspection_since:%Y-%m-%d}"))
+    if view.owner_disabled:
+        flags.append(_("The responsible staff member's account is disabled; hand over"))
     if view.contact_task_due:
         flags.append(_("second staff contact due by {date}", date=f"{view.contact_task_due:%Y-%m-%d}"))
     if view.needs_informing:
