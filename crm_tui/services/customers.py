@@ -858,7 +858,7 @@ def mark_false_information(svc: Services, actor: Actor, customer_id: int, note: 
         tx.audit("customer.false_info", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": cur["number"], "changes": {
                      "false_info": [cur["false_info"], True],
-                     "business_stopped": [cur["business_stopped"], bool(stop_business or cur["business_stopped"])]}},
+                     **({} if cur["business_stopped"] or not stop_business else {"business_stopped": [False, True]})}},
                  personal=[PersonalChange("false_info_note", cur["false_info_note"], clean_note)])
         return int(cur["version"]) + 1
 
