@@ -306,11 +306,12 @@ def _rule_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     unfiled = one("SELECT count(*) FROM customer_phone ph WHERE " + _UNFILED)
     orphaned = one("SELECT count(*) FROM customer c JOIN staff st ON st.id = c.owner_id WHERE st.active = 0"
                    " AND c.erased_at IS NULL" + pending.hide(s, "c.id"))
-    return [
+    # only when there is something to do: the home list is long already
+    return [item for item in (
         WorkItem("customer.contact_tasks", N_("Second staff contacts of important customers overdue"), late,
                  "open('customers')", bool(late)),
         WorkItem("customer.shared_filing", N_("Shared phones to file with internal control"), unfiled,
                  "open('customers')", bool(unfiled) and actor.can("customer.shared_phone_file")),
         WorkItem("customer.owner_disabled", N_("Customers whose responsible staff member is disabled"), orphaned,
                  "open('customers')", bool(orphaned) and actor.can("customer.handover")),
-    ]
+    ) if item.count]
