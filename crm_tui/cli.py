@@ -1311,6 +1311,135 @@ def customer_surveys_due() -> None:
         svc.close()
     for r in rows:
         _out(f"{_pad(r.customer.number, 14)} {_pad(r.customer.name, 12)} {r.detail}")
+# -- customer rules (issue 20: R-CUST-3, -7, -8, -10) --------------------------------------------
+
+_WATCH_NAMES = {"phone-changes": "phone_changes", "shared-phones": "shared_phones", "shared-filing": "shared_filing",
+                "contact-tasks": "contact_tasks", "few-contacts": "few_contacts", "owner-disabled": "owner_disabled"}
+
+
+def _by_number(number: str, act) -> None:  # type: ignore[no-untyped-def]
+    """Sign in, resolve the customer number, run ``act(svc, actor, customer_id)``."""
+    from crm_tui.services import customer_rules
+
+    svc, actor = _signed_in()
+    try:
+        act(svc, actor, customer_rules.customer_id_by_number(svc, actor, number))
+    finally:
+        svc.close()
+
+
+@customer_app.command("false-info")
+def customer_false_info(
+    number: str,
+    note: Annotated[str, typer.Option("--note", help="What false information was given (recorded).")],
+) -> None:
+    """R-CUST-3: mark the customer as having given false information; business with them stops."""
+    from crm_tui.services import customers
+
+    _by_number(number, lambda svc, actor, cid: customers.mark_false_information(svc, actor, cid, note))
+    _out(_("Customer {number} marked as having given false information; business stopped.", number=number))
+
+
+@customer_app.command("clear-false-info")
+def customer_clear_false_info(
+    number: str,
+    note: Annotated[str, typer.Option("--note", help="Why the mark is lifted (recorded).")],
+) -> None:
+    """R-CUST-3: a supervisor lifts the false-information mark; business resumes."""
+    from crm_tui.services import customers
+
+    _by_number(number, lambda svc, actor, cid: customers.clear_false_information(svc, actor, cid, note))
+    _out(_("False-information mark of customer {number} lifted; business resumed.", number=number))
+
+
+@customer_app.command("stop-business")
+def customer_stop_business(
+    number: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why business is stopped (recorded).")],
+) -> None:
+    """R-CUST-3: stop business (no new follow-up card, visit or grade change; complaints accepted)."""
+    from crm_tui.services import customer_rules
+
+    _by_number(number, lambda svc, actor, cid: customer_rules.stop_business(svc, actor, cid, reason))
+    _out(_("Business with customer {number} stopped.", number=number))
+
+
+@customer_app.command("resume-business")
+def customer_resume_business(
+    number: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why business resumes (recorded).")],
+) -> None:
+    """R-CUST-3: a supervisor resumes business stopped with stop-business."""
+    from crm_tui.services import customer_rules
+
+    _by_number(number, lambda svc, actor, cid: customer_rules.resume_business(svc, actor, cid, reason))
+    _out(_("Business with customer {number} resumed.", number=number))
+
+
+@customer_app.command("inspect-phone")
+def customer_inspect_phone(
+    number: str,
+    result: Annotated[str, typer.Option("--result", help="What the closer inspection found (recorded).")],
+) -> None:
+    """R-CUST-8: record the closer inspection of a customer whose phone changed twice in a month."""
+    from crm_tui.services import customer_rules
+
+    _by_number(number, lambda svc, actor, cid: customer_rules.record_phone_inspection(svc, actor, cid, result))
+    _out(_("Inspection of customer {number} recorded; the flag is cleared.", number=number))
+
+
+@customer_app.command("watch")
+def customer_watch(
+    name: Annotated[str, typer.Argument(help="phone-changes, shared-phones, shared-filing, contact-tasks, "
+                                             "few-contacts or owner-disabled.")],
+) -> None:
+    """The watch lists of R-CUST-7, -8 and -10 (shared phones show the id to sign or file)."""
+    from crm_tui.domain.errors import ValidationError
+    from crm_tui.services import customer_forms
+
+    if name not in _WATCH_NAMES:
+        raise ValidationError("name", "Choose one of: {options}", options=", ".join(_WATCH_NAMES))
+    svc, actor = _signed_in()
+    try:
+        page = customer_forms.watch_list(svc, actor, _WATCH_NAMES[name], limit=500)
+    finally:
+        svc.close()
+    for row in page.rows:
+        ident = f"#{row.phone_id}  " if row.phone_id is not None else ""
+        _out(f"{ident}{_pad(row.customer.number, 16)}{_pad(row.customer.name, 14)}{row.detail}")
+    _out(_("{n} listed.", n=len(page.rows)))
+
+
+@customer_app.command("sign-shared-phone")
+def customer_sign_shared_phone(
+    phone_id: Annotated[int, typer.Argument(help="The #id from 'customer watch shared-phones'.")],
+    note: Annotated[str, typer.Option("--note", help="Optional note.")] = "",
+) -> None:
+    """R-CUST-7: the section chief's or the deputy manager's signature on a shared phone."""
+    from crm_tui.services import customers
+
+    svc, actor = _signed_in()
+    try:
+        slot = customers.approve_shared_phone(svc, actor, phone_id, note)
+    finally:
+        svc.close()
+    _out(_("Signed as section chief.") if slot == "chief" else _("Signed as deputy manager."))
+
+
+@customer_app.command("file-shared-phone")
+def customer_file_shared_phone(
+    phone_id: Annotated[int, typer.Argument(help="The #id from 'customer watch shared-filing'.")],
+    note: Annotated[str, typer.Option("--note", help="Optional filing note.")] = "",
+) -> None:
+    """R-CUST-7: internal control files (备案) a shared phone signed by both."""
+    from crm_tui.services import customer_rules
+
+    svc, actor = _signed_in()
+    try:
+        customer_rules.file_shared_phone(svc, actor, phone_id, note)
+    finally:
+        svc.close()
+    _out(_("Filed with internal control."))
 
 
 # -- the incident register (R-SEC-6) -------------------------------------------------------------

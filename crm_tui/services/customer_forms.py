@@ -24,6 +24,7 @@ from crm_tui.domain.customers import (
 from crm_tui.domain.errors import ValidationError, ValidationErrors
 from crm_tui.domain.validation import format_money
 from crm_tui.i18n import N_
+from crm_tui.services import customer_rules as cr
 from crm_tui.services import customers as cs
 from crm_tui.services import frontdesk as fd
 from crm_tui.services.context import Actor, Services
@@ -203,12 +204,16 @@ def owner_choices(svc: Services) -> list[tuple[int, str]]:
 
 # -- watch lists ---------------------------------------------------------------------------------
 
+# The order is the watch-list screen's: keys 1-9 and 0, then [ ] round all of them.
 WATCH_LISTS = {
     "phone_changes": N_("Phones changed twice within a month (R-CUST-8)"),
     "past_deadline": N_("Archives incomplete past their maintenance deadline (R-CUST-9)"),
     "shared_phones": N_("Shared phones awaiting review (R-CUST-7)"),
     "few_contacts": N_("Important customers with fewer than two staff in contact (R-CUST-10)"),
     "retention": N_("Archives past their retention period (R-CUST-13)"),
+    "contact_tasks": N_("Important customers: second staff contact due (R-CUST-10)"),
+    "owner_disabled": N_("Customers whose responsible staff member is disabled (R-CUST-10)"),
+    "shared_filing": N_("Shared phones signed twice, to file with internal control (R-CUST-7)"),
     "phone_requests": N_("New phones awaiting your confirmation (R-CUST-8)"),
     "inform_due": N_("Changes still to be told to the customer (R-CUST-5); Ctrl+G when told"),
     "survey_due": N_("Customers due a satisfaction survey (R-CUST-15); Ctrl+B to record it"),
@@ -222,6 +227,9 @@ _WATCH = {
     "phone_requests": fd.watch_phone_requests,
     "inform_due": lambda svc, actor, **kw: _consent().inform_due(svc, actor, **kw),
     "survey_due": lambda svc, actor, **kw: _surveys().due_list(svc, actor, **kw),
+    "contact_tasks": cr.watch_contact_tasks,
+    "owner_disabled": cr.watch_owner_disabled,
+    "shared_filing": cr.watch_shared_filing,
 }
 
 

@@ -63,7 +63,7 @@ from crm_tui.domain.customers import (
     validate_customer,
     validate_phones,
 )
-from crm_tui.domain.errors import Conflict, NotFound, ValidationError, ValidationErrors
+from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text, normalise_phone
 from crm_tui.i18n import N_, _
 from crm_tui.services import holidays
@@ -96,6 +96,11 @@ PERMISSION_LABELS.update({
     "customer.handover": N_("hand customers over"),
     "customer.erase": N_("erase customer data"),
     "customer.review_shared_phone": N_("approve shared phones"),
+    "customer.shared_phone_chief": N_("sign shared phones as section chief"),
+    "customer.shared_phone_deputy": N_("sign shared phones as deputy manager"),
+    "customer.shared_phone_file": N_("file shared phones with internal control"),
+    "customer.phone_inspect": N_("record phone-change inspections"),
+    "customer.business_resume": N_("lift a false-information mark or resume business"),
 })
 
 _BOOL_COLS = ("important", "false_info", "business_stopped", "needs_informing")
@@ -105,8 +110,9 @@ _CUSTOMER_COLS = (
     "registered_capital", "uscc", "key_decision_makers", "business_needs", "cooperation_history",
     "credit_status", "bank_name", "bank_account", "notes", "category", "industry", "size", "coop_since",
     "source", "credit_rating", "risk_rating", "grade", "owner_id", "important", "false_info",
-    "false_info_note", "false_info_at", "business_stopped", "needs_informing", "missing_fields",
-    "incomplete_due", "phone_changed_at", "phone_changed_prev_at", "last_activity_at", "version",
+    "false_info_note", "false_info_at", "business_stopped", "business_stop_note", "business_stopped_at",
+    "needs_informing", "missing_fields", "incomplete_due", "phone_changed_at", "phone_changed_prev_at",
+    "phone_inspection_since", "last_activity_at", "version",
     "created_at", "created_by_id", "updated_at", "updated_by_id", "erased_at",
 )
 #: Plain columns a form writes directly (owner, staff contacts, tags and phones are handled apart).
@@ -225,6 +231,7 @@ class PhoneView:
     primary: bool
     shared_reason: str | None
     shared_approved: bool
+    shared_signatures: str = ""  # R-CUST-7: who signed, filed (display text)
 
 
 @dataclass(frozen=True)
@@ -278,6 +285,11 @@ class CustomerView:
     erased_at: datetime | None
     masked: bool  # some sensitive field is masked for this viewer
     whole: frozenset[str] = frozenset()  # the sensitive fields (domain.masking) shown unmasked
+    business_stop_note: str | None = None  # R-CUST-3
+    phone_inspection_since: datetime | None = None  # R-CUST-8: closer inspection due since
+    last_inspection: str | None = None  # R-CUST-8: the latest inspection (when, who, result)
+    contact_task_due: datetime | None = None  # R-CUST-10: second staff contact due by
+    owner_disabled: bool = False  # R-CUST-10: the responsible staff member's account is disabled
 
     def form_values(self) -> dict[str, str]:
         """Masked fields start masked: ``customer_forms.save_edit`` sends only what was typed anew,
@@ -378,7 +390,8 @@ def _load_row(s: Session | Tx, customer_id: int, *, allow_erased: bool = False) 
 
 def _phones_of(s: Session | Tx, customer_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in _sess(s).execute(text(
-        "SELECT id, national, e164, kind, label, is_primary, shared_reason, shared_approved_at, shared_review_due"
+        "SELECT id, national, e164, kind, label, is_primary, shared_reason, shared_approved_at, shared_review_due,"
+        " shared_chief_id, shared_chief_at, shared_deputy_id, shared_deputy_at, shared_filed_by_id, shared_filed_at"
         " FROM customer_phone WHERE customer_id = :c ORDER BY is_primary DESC, id"), {"c": customer_id}).mappings()]
 
 
@@ -521,10 +534,39 @@ def _completeness(values: Mapping[str, Any], kind: str, created_at: datetime, ph
     return out
 
 
+def _share_with_holders(tx: Tx, customer_id: int, national: str, reason: str) -> None:
+    """R-CUST-7 on BOTH customers: the customers who had the number first get the reason too (when
+    they had none) and come back for review with fresh signatures, one audit entry each."""
+    rows = tx.execute("SELECT ph.id, ph.customer_id, ph.shared_reason, c.number FROM customer_phone ph"
+                      " JOIN customer c ON c.id = ph.customer_id WHERE ph.national = :n AND ph.customer_id != :c"
+                      " AND c.erased_at IS NULL", {"n": national, "c": customer_id}).all()
+    joined = str(tx.execute("SELECT number FROM customer WHERE id = :c", {"c": customer_id}).scalar_one())
+    for pid, cid, old_reason, number in rows:
+        tx.execute("UPDATE customer_phone SET shared_reason = coalesce(shared_reason, :r), shared_review_due = :d,"
+                   " shared_approved_at = NULL, shared_approved_by_id = NULL, shared_chief_id = NULL,"
+                   " shared_chief_at = NULL, shared_deputy_id = NULL, shared_deputy_at = NULL WHERE id = :i",
+                   {"r": reason, "d": tx.now.date(), "i": pid})
+        tx.audit("customer.shared_phone_joined", entity="customer_phone", entity_id=pid, customer_id=int(cid),
+                 details={"number": number, "shared_with": joined},
+                 personal=[] if old_reason else [PersonalChange("shared_reason", None, reason)])
+
+
+def _unshare_lonely(tx: Tx, nationals: Iterable[str]) -> None:
+    """A number left on one customer is no longer shared: its reason and review go."""
+    for n in nationals:
+        rows = tx.execute("SELECT ph.id FROM customer_phone ph JOIN customer c ON c.id = ph.customer_id"
+                          " WHERE ph.national = :n AND c.erased_at IS NULL", {"n": n}).all()
+        if len(rows) == 1:
+            tx.execute("UPDATE customer_phone SET shared_reason = NULL, shared_review_due = NULL WHERE id = :i",
+                       {"i": rows[0][0]})
+
+
 def _insert_phones(tx: Tx, customer_id: int, phones: Sequence[CleanPhone], reasons: Mapping[str, str],
                    shared: set[str]) -> None:
     for p in phones:
         is_shared = p.national in shared
+        if is_shared:
+            _share_with_holders(tx, customer_id, p.national, reasons[p.national])
         tx.execute(
             "INSERT INTO customer_phone (customer_id, national, e164, kind, label, is_primary, shared_reason,"
             " shared_review_due, created_at) VALUES (:c, :n, :e, :k, :l, :p, :r, :due, :now)",
@@ -616,6 +658,10 @@ def create_customer(svc: Services, actor: Actor, kind: str, raw: Mapping[str, st
                        {"c": cid, "p": c.purpose, "s": c.scope, "m": c.method, "g": c.given_at, "n": c.note,
                         "by": actor.staff_id, "now": now})
         search_index.add_terms(tx.session, cid, _terms({**cols, "id": cid}, [p.national for p in cphones]))
+        if cols.get("important"):
+            from crm_tui.services import customer_rules
+
+            customer_rules.contact_task_in(tx, svc, cid, "important")  # R-CUST-10
         staff = _staff_names(tx, [owner, *(contacts or [])])
         changes: dict[str, list[Any]] = {}
         personal: list[PersonalChange] = []
@@ -755,6 +801,7 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
                                    " AND national = :n", {"l": p.label, "p": p.primary, "c": customer_id,
                                                           "n": p.national})
                 _insert_phones(tx, customer_id, added, reasons, shared)
+                _unshare_lonely(tx, removed)
                 personal.append(PersonalChange("phones", _phones_text(old_phones), _phones_text(cphones)))
                 final_nationals = [p.national for p in cphones]
                 if new_nationals != old_nationals and old_nationals:
@@ -764,6 +811,13 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
         if phones_changed:
             sets["phone_changed_prev_at"] = cur["phone_changed_at"]
             sets["phone_changed_at"] = now
+            # R-CUST-8: the second change within the window flags the customer until an inspection
+            # is recorded (customer_rules.record_phone_inspection); the flag does not lapse.
+            prev = _dt(cur["phone_changed_at"])
+            window = timedelta(days=load_policy().phone_change_window_days)
+            if prev is not None and now - prev <= window and cur["phone_inspection_since"] is None:
+                sets["phone_inspection_since"] = now
+                changes["phone_inspection"] = [False, True]
         after = {**cur, **sets}
         missing, due = _completeness(after, kind, _dt(cur["created_at"]) or now, len(final_nationals), _calendar(svc))
         sets["missing_fields"], sets["incomplete_due"] = missing, due
@@ -778,6 +832,10 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
         old_terms = _terms(cur, [p["national"] for p in old_phones])
         new_terms = _terms(after, final_nationals)
         search_index.replace_terms(tx.session, customer_id, old_terms, new_terms)
+        if "important" in sets or "staff_contacts" in changes or "owner" in changes:
+            from crm_tui.services import customer_rules
+
+            customer_rules.contact_task_in(tx, svc, customer_id, "important")  # R-CUST-10
         changed = [*changes, *(p.field for p in personal)]
         details: dict[str, Any] = {"number": cur["number"], "changes": changes, **_require_informed_note(changed, informed)}
         from crm_tui.services import consent  # R-CUST-5: a change not told yet is owed a notice
@@ -798,25 +856,29 @@ def mark_false_information(svc: Services, actor: Actor, customer_id: int, note: 
     clean_note = clean_text(note, "note", max_len=500, multiline=True, required=True)
     with svc.write(actor) as tx:
         cur = _load_row(tx, customer_id)
+        if cur["false_info"]:
+            raise Conflict("This customer is already marked as having given false information.")
         tx.execute("UPDATE customer SET false_info = 1, false_info_note = :n, false_info_at = :now,"
-                   " business_stopped = :b, version = version + 1, updated_at = :now, updated_by_id = :by"
+                   " business_stopped = :b, business_stopped_at = coalesce(business_stopped_at, :now), version = version + 1, updated_at = :now, updated_by_id = :by"
                    " WHERE id = :i", {"n": clean_note, "now": tx.now, "b": bool(stop_business or cur["business_stopped"]),
                                      "by": actor.staff_id, "i": customer_id})
         tx.audit("customer.false_info", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": cur["number"], "changes": {
                      "false_info": [cur["false_info"], True],
-                     "business_stopped": [cur["business_stopped"], bool(stop_business or cur["business_stopped"])]}},
+                     **({} if cur["business_stopped"] or not stop_business else {"business_stopped": [False, True]})}},
                  personal=[PersonalChange("false_info_note", cur["false_info_note"], clean_note)])
         return int(cur["version"]) + 1
 
 
 def clear_false_information(svc: Services, actor: Actor, customer_id: int, note: str) -> int:
-    """Lift the false-information mark and resume business (the reason is recorded)."""
-    svc.require(actor, "customer.edit")
+    """Lift the false-information mark and resume business (the reason is recorded). A
+    supervisor's decision (R-CUST-3): needs customer.business_resume."""
+    svc.require(actor, "customer.business_resume", customer=customer_id)
     clean_note = clean_text(note, "note", max_len=500, multiline=True, required=True)
     with svc.write(actor) as tx:
         cur = _load_row(tx, customer_id)
         tx.execute("UPDATE customer SET false_info = 0, false_info_note = NULL, business_stopped = 0,"
+                   " business_stop_note = NULL, business_stopped_at = NULL,"
                    " version = version + 1, updated_at = :now, updated_by_id = :by WHERE id = :i",
                    {"now": tx.now, "by": actor.staff_id, "i": customer_id})
         tx.audit("customer.false_info_cleared", entity="customer", entity_id=customer_id, customer_id=customer_id,
@@ -872,8 +934,13 @@ def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str 
         consents = s.execute(text(
             "SELECT id, purpose, scope, method, given_at, withdrawn_at, recorded_by_id FROM customer_consent"
             " WHERE customer_id = :c ORDER BY given_at, id"), {"c": customer_id}).all()
+        from crm_tui.services import customer_rules
+
+        extra = customer_rules.archive_extras(s, customer_id)
         names = _staff_names(s, [row["owner_id"], row["created_by_id"], row["updated_by_id"], *contacts,
-                                 *(c[6] for c in consents)])
+                                 *(c[6] for c in consents),
+                                 *(p[k] for p in phones for k in ("shared_chief_id", "shared_deputy_id",
+                                                                   "shared_filed_by_id"))])
     vis = masking.NOBODY if purpose == "ref" else _visibility(actor, row["owner_id"], contacts)
     masked = vis.any_masked
     values: dict[str, Any] = {}
@@ -896,7 +963,7 @@ def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str 
         phones=tuple(PhoneView(p["id"], mask_phone(p["national"]) if vis.masked(masking.PHONES)
                                else _display_phone(p["national"]),
                                p["kind"], p["label"], bool(p["is_primary"]), p["shared_reason"],
-                               p["shared_approved_at"] is not None) for p in phones),
+                               p["shared_approved_at"] is not None, _signatures(p, names)) for p in phones),
         owner_id=row["owner_id"], owner=names.get(row["owner_id"], ""),
         staff_contacts=tuple((sid, names.get(sid, "")) for sid in contacts), tags=tuple(tags), grade=row["grade"],
         important=row["important"],
@@ -910,7 +977,23 @@ def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str 
         created_at=_dt(row["created_at"]), created_by=names.get(row["created_by_id"], ""),  # type: ignore[arg-type]
         updated_at=_dt(row["updated_at"]), updated_by=names.get(row["updated_by_id"], ""),  # type: ignore[arg-type]
         erased_at=_dt(row["erased_at"]), masked=masked, whole=vis.whole,
+        business_stop_note=row["business_stop_note"], phone_inspection_since=_dt(row["phone_inspection_since"]),
+        last_inspection=extra.last_inspection, contact_task_due=extra.contact_task_due,
+        owner_disabled=extra.owner_disabled,
     )
+
+
+def _signatures(p: Mapping[str, Any], names: Mapping[int, str]) -> str:
+    """R-CUST-7: "section chief X ✓, deputy manager —, filed —" for a shared phone."""
+    if not p["shared_reason"]:
+        return ""
+
+    def who(id_key: str, at_key: str) -> str:
+        return f"{names.get(p[id_key], '?')} {str(p[at_key])[:10]}" if p[at_key] else "—"
+
+    return _("section chief: {chief}; deputy manager: {deputy}; filed: {filed}",
+             chief=who("shared_chief_id", "shared_chief_at"), deputy=who("shared_deputy_id", "shared_deputy_at"),
+             filed=who("shared_filed_by_id", "shared_filed_at"))
 
 
 def _display_phone(national: str) -> str:
@@ -1073,8 +1156,14 @@ def _apply_policy(entries: list[TimelineEntry], vis: masking.Visibility,
     return entries, shown
 
 
+_EXTRA_LABELS = {"shared_reason": N_("Reason for the shared phone"), "inspection_result": N_("Inspection result"),
+                 "business_stop_note": N_("Why business was stopped"),
+                 "phone_inspection": N_("Closer inspection due (phone changed twice)"),
+                 "business_stopped": N_("Business stopped"), "false_info": N_("False information")}
+
+
 def _label(field_name: str) -> str:
-    return _(FIELD_LABELS.get(field_name, field_name))
+    return _(FIELD_LABELS.get(field_name) or _EXTRA_LABELS.get(field_name, field_name))
 
 
 def _value_text(field_name: str, v: Any) -> str:
@@ -1103,6 +1192,12 @@ _AUDIT_TITLES = {
     "customer.false_info_cleared": N_("False information mark lifted"),
     "customer.informed": N_("Customer told of the new contact person"),
     "customer.shared_phone_approved": N_("Shared phone approved"),
+    "customer.shared_phone_signed": N_("Shared phone signed"),
+    "customer.shared_phone_filed": N_("Shared phone filed with internal control"),
+    "customer.shared_phone_joined": N_("Phone now shared with another customer; review due"),
+    "customer.phone_inspected": N_("Closer inspection recorded (phone changed twice)"),
+    "customer.business_stopped": N_("Business stopped"),
+    "customer.business_resumed": N_("Business resumed"),
     "customer.erase": N_("Personal data erased"),
     "customer.consent_withdrawn": N_("Consent withdrawn"),
 }
@@ -1343,21 +1438,19 @@ def _keyset(s: Session, sql: str, params: dict[str, Any], cursor: str | None, mo
     return rows, nxt
 
 
-def _since(now: datetime, days: int) -> str:
-    return (now - timedelta(days=days)).isoformat(sep=" ", timespec="microseconds")
-
-
 def watch_phone_changes(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> WatchPage:
-    """R-CUST-8: customers whose phones changed twice within the policy window (30 days)."""
+    """R-CUST-8: customers whose phone changed twice within the policy window (30 days) and whose
+    closer inspection is not recorded yet. The flag does not lapse: only an inspection
+    (``customer_rules.record_phone_inspection``) takes a customer off this list."""
     svc.require(actor, "customer.view")
-    days = load_policy().phone_change_window_days
     with svc.store.read() as s:
-        rows, nxt = _keyset(s, "SELECT c.phone_changed_prev_at, c.id, c.phone_changed_at FROM customer c"
-                            " WHERE c.phone_changed_prev_at IS NOT NULL AND c.phone_changed_prev_at >= :since",
-                            {"since": _since(svc.now(), days)}, cursor, "w8", limit, "c.phone_changed_prev_at", "c.id")
+        rows, nxt = _keyset(s, "SELECT c.phone_inspection_since, c.id, c.phone_changed_prev_at, c.phone_changed_at"
+                            " FROM customer c WHERE c.phone_inspection_since IS NOT NULL AND c.erased_at IS NULL",
+                            {}, cursor, "w8", limit, "c.phone_inspection_since", "c.id")
         crow = {r.id: r for r in _rows(s, [r[1] for r in rows])}
-    return WatchPage([WatchRow(crow[r[1]], _("Phone changed on {first} and {second}", first=str(r[0])[:10],
-                                                second=str(r[2])[:10]), _dt(r[2])) for r in rows if r[1] in crow], nxt)
+    return WatchPage([WatchRow(crow[r[1]], _("Phone changed on {first} and {second}; closer inspection due",
+                                             first=str(r[2] or "")[:10], second=str(r[3] or "")[:10]), _dt(r[0]))
+                      for r in rows if r[1] in crow], nxt)
 
 
 def watch_past_deadline(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> WatchPage:
@@ -1378,51 +1471,92 @@ def watch_past_deadline(svc: Services, actor: Actor, *, cursor: str | None = Non
     return WatchPage(out, nxt)
 
 
+#: R-CUST-7: a shared phone awaits signatures when it was never approved or its review is due.
+_SHARED_DUE = ("ph.shared_reason IS NOT NULL AND (ph.shared_approved_at IS NULL OR ph.shared_review_due <= :today)")
+
+
 def watch_shared_phones(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> WatchPage:
-    """R-CUST-7: phones shared with other customers, awaiting (first or periodic) review.
-    ``WatchRow.phone_id`` goes to :func:`approve_shared_phone`."""
+    """R-CUST-7: phones shared between customers (every customer holding the number, the first
+    holder too), awaiting the two signatures (section chief, deputy manager) of their first
+    approval or periodic review. ``WatchRow.phone_id`` goes to :func:`approve_shared_phone`."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
         rows, nxt = _keyset(s, "SELECT ph.shared_review_due, ph.id, ph.customer_id, ph.shared_reason,"
-                            " ph.shared_approved_at FROM customer_phone ph"
-                            " WHERE ph.shared_reason IS NOT NULL AND ph.shared_review_due <= :today",
+                            " ph.shared_chief_at, ph.shared_deputy_at FROM customer_phone ph WHERE " + _SHARED_DUE,
                             {"today": svc.now().date().isoformat()}, cursor, "w7", limit,
                             "ph.shared_review_due", "ph.id")
         crow = {r.id: r for r in _rows(s, [r[2] for r in rows])}
-    return WatchPage([WatchRow(crow[r[2]], _("Reason: {reason}", reason=r[3]), _d(r[0]), int(r[1]))
-                      for r in rows if r[2] in crow], nxt)
+
+    def signed(chief: Any, deputy: Any) -> str:
+        have = [_("section chief") if chief else "", _("deputy manager") if deputy else ""]
+        return _("signed by: {who}", who="、".join(h for h in have if h)) if any(have) else _("no signature yet")
+
+    return WatchPage([WatchRow(crow[r[2]], _("Reason: {reason}", reason=r[3]) + " · " + signed(r[4], r[5]),
+                               _d(r[0]), int(r[1])) for r in rows if r[2] in crow], nxt)
 
 
-# Important customers with nobody but their owner in contact. INDEXED BY: the planner, without
-# statistics, once met "erased_at IS NULL" with another partial index and scanned every customer.
-_UNDERSTAFFED = ("INDEXED BY ix_customer_important WHERE c.important = 1 AND c.erased_at IS NULL AND NOT EXISTS"
-                 " (SELECT 1 FROM customer_staff cs WHERE cs.customer_id = c.id AND cs.staff_id IS NOT c.owner_id)")
+# Important customers with fewer than two ACTIVE staff in contact, owner included (a disabled account
+# is nobody's contact, R-CUST-10). INDEXED BY: the planner, without statistics, once met
+# "erased_at IS NULL" with another partial index and scanned every customer.
+_ACTIVE_CONTACTS = ("((SELECT count(*) FROM staff o WHERE o.id = c.owner_id AND o.active = 1) + (SELECT count(*)"
+                    " FROM customer_staff cs JOIN staff st ON st.id = cs.staff_id WHERE cs.customer_id = c.id"
+                    " AND cs.staff_id IS NOT c.owner_id AND st.active = 1))")
+_UNDERSTAFFED = ("INDEXED BY ix_customer_important WHERE c.important = 1 AND c.erased_at IS NULL AND "
+                 + _ACTIVE_CONTACTS + " < 2")
 
 
 def watch_understaffed(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> WatchPage:
-    """R-CUST-10: important customers with fewer than two staff in contact (owner included)."""
+    """R-CUST-10: important customers with fewer than two active staff in contact (owner included;
+    disabled accounts do not count)."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
         rows, nxt = _keyset(s, f"SELECT c.id, c.id FROM customer c {_UNDERSTAFFED}", {}, cursor, "w10", limit, "c.id", "c.id")
         crow = {r.id: r for r in _rows(s, [r[1] for r in rows])}
-    return WatchPage([WatchRow(crow[r[1]], _("Only one staff member in contact")) for r in rows if r[1] in crow], nxt)
+    return WatchPage([WatchRow(crow[r[1]], _("Fewer than two active staff in contact")) for r in rows if r[1] in crow],
+                     nxt)
 
 
-def approve_shared_phone(svc: Services, actor: Actor, phone_id: int, note: str = "") -> None:
-    """Approve (or re-approve at review) a shared phone; next review after the policy's interval.
-    Needs customer.review_shared_phone."""
+def approve_shared_phone(svc: Services, actor: Actor, phone_id: int, note: str = "") -> str:
+    """Sign a shared phone awaiting approval or review (R-CUST-7): the section chief's signature
+    (customer.shared_phone_chief) and the deputy manager's (customer.shared_phone_deputy), two
+    different people, in either order. With both, the phone is approved until the next review
+    (policy interval) and awaits filing with internal control (customer_rules.file_shared_phone).
+    Needs customer.review_shared_phone. Returns "chief" or "deputy" (the signature given)."""
     svc.require(actor, "customer.review_shared_phone")
     clean_note = clean_text(note, "note", max_len=500, multiline=True)
     with svc.write(actor) as tx:
-        r = tx.execute("SELECT customer_id, shared_reason FROM customer_phone WHERE id = :i", {"i": phone_id}).first()
-        if r is None or r[1] is None:
+        r = tx.execute("SELECT ph.customer_id, c.number, ph.shared_chief_id, ph.shared_chief_at, ph.shared_deputy_id,"
+                       " ph.shared_deputy_at FROM customer_phone ph JOIN customer c ON c.id = ph.customer_id"
+                       " WHERE ph.id = :i AND " + _SHARED_DUE, {"i": phone_id, "today": tx.now.date()}).first()
+        if r is None:
             raise NotFound("No shared phone awaiting review.")
-        due = tx.now.date() + timedelta(days=load_policy().shared_phone_review_days)
-        tx.execute("UPDATE customer_phone SET shared_approved_by_id = :by, shared_approved_at = :now,"
-                   " shared_review_due = :due WHERE id = :i",
-                   {"by": actor.staff_id, "now": tx.now, "due": due, "i": phone_id})
-        tx.audit("customer.shared_phone_approved", entity="customer_phone", entity_id=phone_id, customer_id=int(r[0]),
-                 details={"next_review": due.isoformat(), "note": clean_note})
+        customer_id, number, chief_id, chief_at, deputy_id, deputy_at = r
+        if chief_at and deputy_at:  # the last review was complete: this signature opens a new one
+            chief_id = chief_at = deputy_id = deputy_at = None
+        me = actor.staff_id
+        if actor.can("customer.shared_phone_chief") and chief_at is None and deputy_id != me:
+            slot = "chief"
+        elif actor.can("customer.shared_phone_deputy") and deputy_at is None and chief_id != me:
+            slot = "deputy"
+        elif chief_id == me or deputy_id == me:
+            raise Conflict("You have signed this shared phone already; the other signature must come from someone else.")
+        else:
+            raise PermissionDenied("The signatures still missing are not yours to give (section chief and deputy manager).")
+        sets = {"chief": (me, tx.now) if slot == "chief" else (chief_id, chief_at),
+                "deputy": (me, tx.now) if slot == "deputy" else (deputy_id, deputy_at)}
+        complete = all(v[1] is not None for v in sets.values())
+        due = tx.now.date() + timedelta(days=load_policy().shared_phone_review_days) if complete else None
+        tx.execute("UPDATE customer_phone SET shared_chief_id = :ci, shared_chief_at = :ca, shared_deputy_id = :di,"
+                   " shared_deputy_at = :da" + (", shared_approved_by_id = :by, shared_approved_at = :now,"
+                                                " shared_review_due = :due, shared_filed_by_id = NULL,"
+                                                " shared_filed_at = NULL" if complete else "") + " WHERE id = :i",
+                   {"ci": sets["chief"][0], "ca": sets["chief"][1], "di": sets["deputy"][0], "da": sets["deputy"][1],
+                    "by": me, "now": tx.now, "due": due, "i": phone_id})
+        tx.audit("customer.shared_phone_approved" if complete else "customer.shared_phone_signed",
+                 entity="customer_phone", entity_id=phone_id, customer_id=int(customer_id),
+                 details={"number": number, "signature": slot, "note": clean_note,
+                          **({"next_review": due.isoformat()} if due else {})})
+    return slot
 
 
 @register_item
@@ -1434,13 +1568,10 @@ def _customer_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     def one(sql: str, **params: Any) -> int:
         return int(s.execute(text(sql), params).scalar_one())
 
-    pol = load_policy()
-    changed = one("SELECT count(*) FROM customer WHERE phone_changed_prev_at IS NOT NULL AND phone_changed_prev_at >= :s",
-                  s=_since(now, pol.phone_change_window_days))
+    changed = one("SELECT count(*) FROM customer WHERE phone_inspection_since IS NOT NULL AND erased_at IS NULL")
     late = one("SELECT count(*) FROM customer WHERE incomplete_due IS NOT NULL AND incomplete_due < :n",
                n=now.isoformat(sep=" ", timespec="microseconds"))
-    shared = one("SELECT count(*) FROM customer_phone WHERE shared_reason IS NOT NULL AND shared_review_due <= :d",
-                 d=now.date().isoformat())
+    shared = one("SELECT count(*) FROM customer_phone ph WHERE " + _SHARED_DUE, today=now.date().isoformat())
     thin = one(f"SELECT count(*) FROM customer c {_UNDERSTAFFED}" + pending.hide(s, "c.id"))
     items = [
         WorkItem("customer.phone_changes", N_("Customers whose phone changed twice in 30 days"), changed,
@@ -1698,6 +1829,12 @@ def erase_in(tx: Tx, customer_id: int, clean_reason: str, *, action: str = "cust
                " needs_informing = 0, erased_at = :now, updated_at = :now, updated_by_id = :by,"
                " version = version + 1 WHERE id = :c", {"now": tx.now, "by": tx.actor.staff_id, "c": customer_id})
     tx.execute("DELETE FROM customer_phone WHERE customer_id = :c", {"c": customer_id})
+    _unshare_lonely(tx, phones)
+    tx.execute("UPDATE customer SET phone_inspection_since = NULL, business_stop_note = NULL WHERE id = :c",
+               {"c": customer_id})
+    tx.execute("UPDATE customer_phone_inspection SET result = NULL WHERE customer_id = :c", {"c": customer_id})
+    tx.execute("UPDATE customer_contact_task SET done_at = :now WHERE customer_id = :c AND done_at IS NULL",
+               {"now": tx.now, "c": customer_id})
     tx.execute("DELETE FROM customer_tag WHERE customer_id = :c", {"c": customer_id})
     tx.execute("UPDATE customer_consent SET purpose = NULL, note = NULL WHERE customer_id = :c", {"c": customer_id})
     tx.execute("UPDATE customer_contact SET participants = NULL, summary = NULL, feedback = NULL,"

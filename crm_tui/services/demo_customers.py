@@ -298,8 +298,8 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
                "cooperation_history", "credit_status", "bank_name", "bank_account", "notes", "category", "industry",
                "size", "coop_since", "source", "credit_rating", "risk_rating", "grade", "owner_id", "important",
                "false_info", "business_stopped", "needs_informing", "search_name", "search_pinyin",
-               "missing_fields", "incomplete_due", "phone_changed_at", "phone_changed_prev_at", "last_activity_at",
-               "version", "created_at", "created_by_id", "updated_at", "updated_by_id")
+               "missing_fields", "incomplete_due", "phone_changed_at", "phone_changed_prev_at", "phone_inspection_since",
+               "last_activity_at", "version", "created_at", "created_by_id", "updated_at", "updated_by_id")
     with svc.store.write() as s:
         next_id = int(s.execute(text("SELECT coalesce(max(id), 0) FROM customer")).scalar_one()) + 1
         seqs = {r[0]: r[1] for r in s.execute(text("SELECT year, last FROM customer_number_seq"))}
@@ -325,6 +325,9 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
                        search_pinyin=spinyin, missing_fields=json.dumps(missing, separators=(",", ":")) if missing else None,
                        incomplete_due=due, phone_changed_at=changes[-1] if changes else None,
                        phone_changed_prev_at=changes[-2] if len(changes) > 1 else None,
+                       # R-CUST-8: two changes within 30 days, no inspection recorded yet
+                       phone_inspection_since=changes[-1] if len(changes) > 1 and changes[-1] >= now - timedelta(days=45)
+                       and changes[-1] - changes[-2] <= timedelta(days=30) else None,
                        last_activity_at=updated_at, version=1 + len(c.history), created_at=c.created_at,
                        created_by_id=c.owner_id, updated_at=updated_at, updated_by_id=c.updated_by or c.owner_id)
             rows.append(row)
@@ -363,10 +366,22 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
             audits.extend(_audit_entries(c, number, names))
         s.execute(text(f"INSERT INTO customer ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
                   rows)
+        # R-CUST-7: the customer who had the number first shares the reason, approval and review; an
+        # approved pair carries both signatures (section chief, deputy manager).
+        shared_rows = {p["n"]: p for p in phones if p["r"] is not None}
+        chief, deputy = staff.get("kezhang", (None, ""))[0], staff.get("fujingli", (None, ""))[0]
+        for p in phones:
+            twin = shared_rows.get(p["n"])
+            if twin is not None and p["r"] is None:
+                p.update(r=twin["r"], by=twin["by"], at=twin["at"], due=twin["due"])
+        for p in phones:
+            ok = p["at"] is not None
+            p.update(ci=chief if ok else None, ca=p["at"], di=deputy if ok else None, da=p["at"])
         if phones:
             s.execute(text("INSERT INTO customer_phone (customer_id, national, e164, kind, label, is_primary,"
-                           " shared_reason, shared_approved_by_id, shared_approved_at, shared_review_due, created_at)"
-                           " VALUES (:c, :n, :e, :k, :l, :p, :r, :by, :at, :due, :now)"), phones)
+                           " shared_reason, shared_approved_by_id, shared_approved_at, shared_review_due,"
+                           " shared_chief_id, shared_chief_at, shared_deputy_id, shared_deputy_at, created_at)"
+                           " VALUES (:c, :n, :e, :k, :l, :p, :r, :by, :at, :due, :ci, :ca, :di, :da, :now)"), phones)
         if tags:
             s.execute(text("INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (:c, :t)"), tags)
         if staff_rows:

@@ -388,6 +388,9 @@ def create_card(svc: Services, actor: Actor, customer_id: int, raw: Mapping[str,
     clean, errors = fd.validate_card(raw, today, customer_policy().sources)
     with svc.write(actor) as tx:
         cust = _customer(tx, customer_id)
+        from crm_tui.services import customer_rules
+
+        customer_rules.require_business_open(tx, customer_id, N_("new follow-up card"))  # R-CUST-3
         owner_id: int | None = None
         if owner.strip():
             try:
@@ -514,6 +517,9 @@ def log_visit(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str])
     assert visit is not None
     with svc.write(actor) as tx:
         card = _card(tx, card_id)
+        from crm_tui.services import customer_rules
+
+        customer_rules.require_business_open(tx, card["customer_id"], N_("visit"))  # R-CUST-3
         if card["status"] != "open":
             raise Conflict("Visits are recorded only on open cards; this one is {status}.",
                            status=_(fd.CARD_STATUSES[card["status"]]))

@@ -281,7 +281,7 @@ def _phone_request_items(s: Session, actor: Actor, svc: Services) -> list[WorkIt
                        f" WHERE r.state = 'requested' AND c.owner_id IN ({','.join(map(str, ids))})")).scalar_one()
     if not n:
         return []
-    return [WorkItem("customer.phone_requests", N_("New phones awaiting your confirmation (watch lists, key 6)"),
+    return [WorkItem("customer.phone_requests", N_("New phones awaiting your confirmation (watch lists, key 9)"),
                      int(n), "open('customers')", True)]
 
 

@@ -331,6 +331,9 @@ def allowed_actions(actor: Actor, row: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _insert_application(tx: Tx, actor: Actor, cust: Mapping[str, Any], clean: dg.ApplicationInput,
                         period_id: int | None) -> int:
+    from crm_tui.services import customer_rules
+
+    customer_rules.require_business_open(tx, cust["id"], N_("grade change application"))  # R-CUST-3
     open_ = tx.execute("SELECT id FROM grade_application WHERE customer_id = :c AND state IN"
                        " ('submitted', 'chief_approved', 'approved')", {"c": cust["id"]}).first()
     if open_:
@@ -466,6 +469,15 @@ def apply_change(svc: Services, actor: Actor, app_id: int) -> None:
                 raise Conflict("The customer's grade changed meanwhile; reload it.")
             _insert_history(tx, row, actor)
             filing = _insert_filing(tx, row, actor)
+            # R-CUST-10: a grade for important customers makes the customer important; an important
+            # customer with fewer than two active staff in contact gets the second-contact task.
+            from crm_tui.services import customer_rules
+
+            grade_def = _standard_in(tx).grades.get(row["to_grade"])
+            if grade_def is not None and grade_def.criteria.important:
+                customer_rules.became_important_in(tx, svc, row["customer_id"])
+            else:
+                customer_rules.contact_task_in(tx, svc, row["customer_id"], "grade")
             tx.execute("UPDATE grade_application SET state = 'applied', applied_by_id = :by, applied_at = :now,"
                        " version = version + 1 WHERE id = :i AND state = 'approved'",
                        {"by": actor.staff_id, "now": tx.now, "i": app_id})

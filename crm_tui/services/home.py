@@ -29,6 +29,7 @@ _REGISTRY: list[Counter] = []
 # Modules whose import registers their counters; each area adds its services module here.
 AREA_MODULES = (
     "crm_tui.services.customers",
+    "crm_tui.services.customer_rules",  # issue 20: R-CUST-3, -7, -8, -10 lists and home counts
     "crm_tui.services.backup",
     "crm_tui.services.importing",  # registers the import's timeline source
     "crm_tui.services.followups",

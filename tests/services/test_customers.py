@@ -176,13 +176,17 @@ def test_a_shared_phone_needs_a_reason_and_is_reviewed(crm: Crm) -> None:
     second = cs.create_customer(crm.svc, crm.manager, "person", {"name": "李四"}, phones=[PhoneInput("13800138000")],
                                 shared_phone_reasons={"138 0013 8000": "夫妻共用"})
     page = cs.watch_shared_phones(crm.svc, crm.manager)
-    assert [(r.customer.id, r.detail) for r in page.rows] == [(second.id, "Reason: 夫妻共用")]
+    # R-CUST-7: both customers sharing the number are listed, the one who had it first too
+    assert sorted((r.customer.id, r.detail) for r in page.rows) == [
+        (first.id, "Reason: 夫妻共用 · no signature yet"), (second.id, "Reason: 夫妻共用 · no signature yet")]
     with pytest.raises(PermissionDenied):
         cs.approve_shared_phone(crm.svc, crm.actor("front_desk"), page.rows[0].phone_id)
-    cs.approve_shared_phone(crm.svc, crm.actor("section_chief"), page.rows[0].phone_id, "核实为夫妻")
+    for row in page.rows:  # two signatures each: section chief and deputy manager
+        cs.approve_shared_phone(crm.svc, crm.actor("section_chief"), row.phone_id, "核实为夫妻")
+        cs.approve_shared_phone(crm.svc, crm.actor("deputy_manager"), row.phone_id)
     assert cs.watch_shared_phones(crm.svc, crm.manager).rows == []
     crm.clock.advance(days=181)  # periodic review comes round again
-    assert len(cs.watch_shared_phones(crm.svc, crm.manager).rows) == 1
+    assert len(cs.watch_shared_phones(crm.svc, crm.manager).rows) == 2
 
 
 # -- update and history ----------------------------------------------------------------------------
@@ -253,9 +257,9 @@ def test_two_phone_changes_within_thirty_days_are_flagged(crm: Crm) -> None:
     cs.update_customer(crm.svc, crm.manager, ref.id, {}, expected_version=2, phones=[PhoneInput("13700137000")])
     page = cs.watch_phone_changes(crm.svc, crm.manager)
     assert [r.customer.id for r in page.rows] == [ref.id]
-    crm.clock.advance(days=31)
-    assert cs.watch_phone_changes(crm.svc, crm.manager).rows == []
-    assert [i.count for i in home.today(crm.svc, crm.manager) if i.key == "customer.phone_changes"] == [0]
+    crm.clock.advance(days=31)  # R-CUST-8: the flag stays until an inspection is recorded
+    assert [r.customer.id for r in cs.watch_phone_changes(crm.svc, crm.manager).rows] == [ref.id]
+    assert [i.count for i in home.today(crm.svc, crm.manager) if i.key == "customer.phone_changes"] == [1]
 
 
 def test_incomplete_archives_are_listed_after_their_deadline(crm: Crm) -> None:
@@ -280,7 +284,7 @@ def test_false_information_mark(crm: Crm) -> None:
     view = cs.get_customer(crm.svc, crm.manager, ref.id)
     assert view.false_info and view.business_stopped and view.false_info_note == "身份证件为伪造"
     assert cs.timeline(crm.svc, crm.manager, ref.id)[0].title == "Marked as having given false information"
-    cs.clear_false_information(crm.svc, crm.manager, ref.id, "核实无误")
+    cs.clear_false_information(crm.svc, crm.actor("section_chief"), ref.id, "核实无误")  # a supervisor (R-CUST-3)
     assert not cs.get_customer(crm.svc, crm.manager, ref.id).false_info
 
 

@@ -104,7 +104,7 @@ async def test_owner_confirms_mode_front_desk_requests_and_the_owner_confirms(ui
         await settle(pilot)
         await pilot.press("ctrl+w")
         await settle(pilot)
-        await pilot.press("6")
+        await pilot.press("9")
         await settle(pilot)
         assert [r.customer.id for r in app.screen.items] == [ref.id]
         await pilot.press("enter")

@@ -153,7 +153,7 @@ async def test_r_cust_5_the_to_be_told_list_is_worked_from_the_watch_lists(ui_se
         await sign_in(pilot, "jingli")
         app.push_screen(WatchListScreen(ui_services, jingli))
         await settle(pilot)
-        await pilot.press("7")
+        await pilot.press("0")
         await settle(pilot)
         screen = app.screen
         assert [r.customer.id for r in screen.items] == [ref.id]
@@ -225,7 +225,7 @@ async def test_r_cust_15_surveys_due_list_and_recording_one_with_keys(ui_service
         await sign_in(pilot, "jingli")
         app.push_screen(WatchListScreen(ui_services, jingli))
         await settle(pilot)
-        await pilot.press("8")
+        await pilot.press("0", "]")
         await settle(pilot)
         screen = app.screen
         assert screen.items[0].customer.id == first.customer.id

@@ -43,6 +43,9 @@ class Customer(SQLModel, table=True):
         Index("ix_customer_owner_category", "owner_id", "erased_at", "category", "grade"),
         Index("ix_customer_owner_due", "owner_id", "incomplete_due", "erased_at"),
         Index("ix_customer_ratings", "credit_rating", "risk_rating", "erased_at"),
+        # R-CUST-8: flagged until an inspection is recorded (migration 2001)
+        Index("ix_customer_phone_inspection", "phone_inspection_since", "id",
+              sqlite_where=text("phone_inspection_since IS NOT NULL")),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(sa_column=Column(String(20), nullable=False, unique=True))
@@ -89,6 +92,8 @@ class Customer(SQLModel, table=True):
     false_info_note: str | None = None
     false_info_at: datetime | None = None
     business_stopped: bool = False
+    business_stop_note: str | None = None
+    business_stopped_at: datetime | None = None
     # R-CUST-11
     needs_informing: bool = False
     # derived, kept by the services
@@ -98,6 +103,7 @@ class Customer(SQLModel, table=True):
     incomplete_due: datetime | None = None
     phone_changed_at: datetime | None = None
     phone_changed_prev_at: datetime | None = None
+    phone_inspection_since: datetime | None = None  # R-CUST-8: set by two changes, cleared by an inspection
     last_activity_at: datetime
     version: int = 1
     created_at: datetime
@@ -127,7 +133,45 @@ class CustomerPhone(SQLModel, table=True):
     shared_approved_by_id: int | None = Field(default=None, foreign_key="staff.id")
     shared_approved_at: datetime | None = None
     shared_review_due: date | None = None
+    # two signatures (section chief, deputy manager), then filed with internal control (备案)
+    shared_chief_id: int | None = Field(default=None, foreign_key="staff.id")
+    shared_chief_at: datetime | None = None
+    shared_deputy_id: int | None = Field(default=None, foreign_key="staff.id")
+    shared_deputy_at: datetime | None = None
+    shared_filed_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    shared_filed_at: datetime | None = None
     created_at: datetime
+
+
+class CustomerPhoneInspection(SQLModel, table=True):
+    """R-CUST-8: the closer inspection of a customer whose phone changed twice in a month: who,
+    when, what was found. Recording one clears the customer's flag."""
+
+    __tablename__ = "customer_phone_inspection"
+    __table_args__ = (Index("ix_phone_inspection_customer", "customer_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    flagged_at: datetime
+    inspected_at: datetime
+    inspected_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    result: str | None = None
+
+
+class CustomerContactTask(SQLModel, table=True):
+    """R-CUST-10: an important customer needs a second staff member in contact by ``due_at``;
+    done when two active staff are in contact."""
+
+    __tablename__ = "customer_contact_task"
+    __table_args__ = (
+        Index("ix_contact_task_open", "due_at", "id", sqlite_where=text("done_at IS NULL")),
+        Index("ix_contact_task_customer", "customer_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    cause: str  # grade | important
+    created_at: datetime
+    due_at: datetime
+    done_at: datetime | None = None
 
 
 class CustomerStaff(SQLModel, table=True):

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Sta
 from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import N_, _
 from crm_tui.services import customer_forms as cf
+from crm_tui.services import customer_rules as cr
 from crm_tui.services import customers as cs
 from crm_tui.services import frontdesk as fd
 from crm_tui.services import holidays
@@ -249,6 +250,8 @@ class CustomerDetailScreen(BaseScreen[None]):
         Binding("ctrl+n", "new_phone", "New phone"),
         Binding("ctrl+t", "confirm_phone", "Confirm new phone"),
         Binding("ctrl+a", "consents", "Consents"),
+        # R-CUST-3, R-CUST-8: false information, business stop, phone inspection (by role, F1 and palette)
+        Binding("ctrl+u", "measures", "Measures: false information, stop business, inspection", show=False),
     ]
     ACTION_PERMISSIONS = {"consents": "customer.view", "edit": "customer.edit", "reveal": "customer.view_sensitive",
                           "contact": "customer.contact_log", "export_one": "customer.export_one",
@@ -468,6 +471,44 @@ class CustomerDetailScreen(BaseScreen[None]):
 
         label = f"{self.view.number} {self.view.name}" if self.view else str(self.customer_id)
         self.app.push_screen(ConsentsDialog(self.svc, self.actor, self.customer_id, label), lambda _r: self.load())
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "measures":
+            return any(self.actor.can(p) for p in MEASURE_PERMISSIONS)
+        return super().check_action(action, parameters)
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        return [(_("Measures: false information, stop business, inspection"), _("Customer archive"),
+                 "screen.measures")]
+
+    def action_measures(self) -> None:
+        """R-CUST-3 / R-CUST-8: the measures this role may take on this archive, then the reason."""
+        view = self.view
+        if view is None:
+            return
+        offered = measures_for(self.actor, view)
+        if not offered:
+            self.notify(_("Nothing to do here for your role."))
+            return
+
+        def chosen(key: str | None) -> None:
+            if not key:
+                return
+
+            def reason_given(reason: str | None) -> None:
+                if not reason:
+                    return
+                try:
+                    MEASURES[key][2](self.svc, self.actor, self.customer_id, reason)
+                except CrmError as e:
+                    self.notify(e.explain(), severity="error")
+                    return
+                self.notify(_(MEASURES[key][3]))
+                self.load()
+
+            self.app.push_screen(PromptDialog(_(MEASURES[key][1])), reason_given)
+
+        self.app.push_screen(ChoiceDialog(_("Measures for this customer"),
+                                          [(k, _(MEASURES[k][0])) for k in offered]), chosen)
 
     def action_feedback(self) -> None:
         """Hook into the complaints area: this customer's praise, suggestions, grumbles, surveys."""
@@ -487,10 +528,17 @@ class WatchListScreen(BaseScreen[None]):
         Binding("3", "show('shared_phones')", "Shared phones"),
         Binding("4", "show('few_contacts')", "Too few contacts"),
         Binding("5", "show('retention')", "Past retention"),
-        Binding("6", "show('phone_requests')", "New phones to confirm"),
-        Binding("7", "show('inform_due')", "To be told"),
-        Binding("8", "show('survey_due')", "Surveys due"),
+        # lists 6 on: F1, the palette and the title line name them (the footer is full)
+        Binding("6", "show('contact_tasks')", "Second contact due", show=False),
+        Binding("7", "show('owner_disabled')", "Owner disabled", show=False),
+        Binding("8", "show('shared_filing')", "Shared phones to file", show=False),
+        Binding("9", "show('phone_requests')", "New phones to confirm", show=False),
+        Binding("0", "show('inform_due')", "To be told", show=False),
+        Binding("right_square_bracket", "step(1)", "Next list", show=False),
+        Binding("left_square_bracket", "step(-1)", "Previous list", show=False),
         Binding("ctrl+a", "approve", "Approve shared phone"),
+        Binding("ctrl+f", "file_shared", "File with internal control"),
+        Binding("ctrl+r", "inspect", "Record inspection"),
         Binding("ctrl+g", "told", "Customer told"),
         Binding("ctrl+b", "survey", "Record survey"),
         Binding("ctrl+o", "handover", "Handover"),  # not Ctrl+H: terminals send it as Backspace
@@ -498,7 +546,8 @@ class WatchListScreen(BaseScreen[None]):
         Binding("escape", "app.back", "Back"),
     ]
     ACTION_PERMISSIONS = {"approve": "customer.review_shared_phone", "handover": "customer.handover",
-                          "told": "customer.edit", "survey": "feedback.create"}
+                          "told": "customer.edit", "survey": "feedback.create",
+                          "file_shared": "customer.shared_phone_file", "inspect": "customer.phone_inspect"}
 
     def __init__(self, svc: Services, actor: Actor) -> None:
         super().__init__()
@@ -521,9 +570,18 @@ class WatchListScreen(BaseScreen[None]):
         table.focus()
         self.action_show(self.kind)
 
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        return [(_(title), _("Watch lists"), f"screen.show('{kind}')") for kind, title in cf.WATCH_LISTS.items()]
+
+    def action_step(self, by: int) -> None:
+        """[ and ]: the previous or next list, round the whole set (there are more lists than digits)."""
+        kinds = list(cf.WATCH_LISTS)
+        self.action_show(kinds[(kinds.index(self.kind) + by) % len(kinds)])
+
     def action_show(self, kind: str) -> None:
         self.kind = kind
-        self.query_one("#watch-title", Static).update(_(cf.WATCH_LISTS[kind]))
+        self.query_one("#watch-title", Static).update(
+            _(cf.WATCH_LISTS[kind]) + "   " + _("(keys 1-9, 0 and [ ] switch lists; F1 names them)"))
         self.load(kind)
 
     def load(self, kind: str) -> None:
@@ -556,23 +614,23 @@ class WatchListScreen(BaseScreen[None]):
             self.notify(_("Choose a customer in the shared-phone list (key 3)."))
             return
         try:
-            cs.approve_shared_phone(self.svc, self.actor, row.phone_id)
+            slot = cs.approve_shared_phone(self.svc, self.actor, row.phone_id)
         except CrmError as e:
-            self.notify(e.message, severity="error")
+            self.notify(e.explain(), severity="error")
             return
-        self.notify(_("Shared phone approved until the next review."))
+        self.notify(_("Signed as section chief.") if slot == "chief" else _("Signed as deputy manager."))
         self.load(self.kind)
 
     def on_screen_resume(self) -> None:
         self.load(self.kind)  # back from an archive or a survey: the lists may have changed
 
     def action_told(self) -> None:
-        """R-CUST-5: record that the chosen customer was told of the change (list 7)."""
+        """R-CUST-5: record that the chosen customer was told of the change (list 0)."""
         from crm_tui.ui.screens.consent import ToldForm
 
         row = self.current()
         if not row or self.kind != "inform_due" or row.item_id is None:
-            self.notify(_("Choose a change in the list of changes to tell (key 6)."))
+            self.notify(_("Choose a change in the list of changes to tell (key 0)."))
             return
 
         def done(ok: bool | None) -> None:
@@ -592,6 +650,45 @@ class WatchListScreen(BaseScreen[None]):
             return
         self.app.push_screen(FeedbackScreen(self.svc, self.actor, row.customer.id,
                                             f"{row.customer.number} {row.customer.name}"))
+    def action_file_shared(self) -> None:
+        """R-CUST-7: internal control files (备案) a shared phone both signatures approved."""
+        row = self.current()
+        if not row or self.kind != "shared_filing" or row.phone_id is None:
+            self.notify(_("Choose a customer in the list of shared phones to file (key 8)."))
+            return
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            try:
+                cr.file_shared_phone(self.svc, self.actor, row.phone_id, note)  # type: ignore[arg-type]
+            except CrmError as e:
+                self.notify(e.explain(), severity="error")
+                return
+            self.notify(_("Filed with internal control."))
+            self.load(self.kind)
+
+        self.app.push_screen(PromptDialog(_("Filing note (optional):"), required=False), done)
+
+    def action_inspect(self) -> None:
+        """R-CUST-8: record the closer inspection of the chosen customer (clears the flag)."""
+        row = self.current()
+        if not row or self.kind != "phone_changes":
+            self.notify(_("Choose a customer in the list of phones changed twice (key 1)."))
+            return
+
+        def done(result: str | None) -> None:
+            if not result:
+                return
+            try:
+                cr.record_phone_inspection(self.svc, self.actor, row.customer.id, result)
+            except CrmError as e:
+                self.notify(e.explain(), severity="error")
+                return
+            self.notify(_("Inspection recorded."))
+            self.load(self.kind)
+
+        self.app.push_screen(PromptDialog(_(MEASURES["inspect"][1])), done)
 
     def action_handover(self) -> None:
         from crm_tui.ui.screens.customer_form import HandoverForm
@@ -630,7 +727,14 @@ def profile_text(view: cs.CustomerView) -> str:
     if view.false_info:
         flags.append(_("false information: {note}", note=view.false_info_note or ""))
     if view.business_stopped:
-        flags.append(_("business stopped"))
+        flags.append(_("business stopped") + (f": {view.business_stop_note}" if view.business_stop_note else ""))
+    if view.phone_inspection_since:
+        flags.append(_("phone changed twice in a month: closer inspection due since {date}",
+                       date=f"{view.phone_inspection_since:%Y-%m-%d}"))
+    if view.owner_disabled:
+        flags.append(_("The responsible staff member's account is disabled; hand over"))
+    if view.contact_task_due:
+        flags.append(_("second staff contact due by {date}", date=f"{view.contact_task_due:%Y-%m-%d}"))
     if view.needs_informing:
         flags.append(_("tell the customer their new contact"))
     if view.erased_at:
@@ -643,6 +747,10 @@ def profile_text(view: cs.CustomerView) -> str:
     for phone in view.phones:
         shared = _(" (shared: {reason})", reason=phone.shared_reason) if phone.shared_reason else ""
         lines.append(f"{_('Phone')}: {escape(phone.number)}{escape(shared)}")
+        if phone.shared_signatures:
+            lines.append("  " + escape(phone.shared_signatures))
+    if view.last_inspection:
+        lines.append(escape(_("Last phone-change inspection: {what}", what=view.last_inspection)))
     for name, value in view.values.items():
         if value in (None, "") or name in ("name",):
             continue
@@ -680,6 +788,69 @@ def profile_text(view: cs.CustomerView) -> str:
 
 
 KIND_LABELS = {"person": N_("Person"), "org": N_("Organisation")}
+
+#: R-CUST-3 / R-CUST-8 measures on an archive: key -> (label, question, service, done message).
+MEASURES = {
+    "false_info": (N_("Mark as having given false information (stops business)"),
+                   N_("What false information did the customer give? (recorded)"),
+                   lambda svc, actor, cid, r: cs.mark_false_information(svc, actor, cid, r),
+                   N_("Marked as having given false information; business stopped.")),
+    "stop": (N_("Stop business with the customer"), N_("Why is business stopped? (recorded)"),
+             cr.stop_business, N_("Business stopped.")),
+    "clear_false_info": (N_("Lift the false-information mark (resumes business)"),
+                         N_("Why is the mark lifted? (recorded)"), cs.clear_false_information,
+                         N_("False information mark lifted")),
+    "resume": (N_("Resume business"), N_("Why is business resumed? (recorded)"), cr.resume_business,
+               N_("Business resumed")),
+    "inspect": (N_("Record the phone-change inspection"),
+                N_("What did the closer inspection find? (recorded with your name and the time)"),
+                cr.record_phone_inspection, N_("Inspection recorded.")),
+}
+MEASURE_PERMISSIONS = ("customer.edit", "customer.business_resume", "customer.phone_inspect")
+
+
+def measures_for(actor: Actor, view: cs.CustomerView) -> list[str]:
+    """The measures that fit the archive's state and the role (the services check again)."""
+    out = []
+    if actor.can("customer.edit") and not view.false_info:
+        out.append("false_info")
+    if actor.can("customer.edit") and not view.business_stopped:
+        out.append("stop")
+    if actor.can("customer.business_resume") and view.false_info:
+        out.append("clear_false_info")
+    if actor.can("customer.business_resume") and view.business_stopped and not view.false_info:
+        out.append("resume")
+    if actor.can("customer.phone_inspect") and view.phone_inspection_since:
+        out.append("inspect")
+    return out
+
+
+class ChoiceDialog(BaseModal[str | None]):
+    """Choose one of a few options (Enter), or Esc."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(classes="box dialog"):
+            yield Label(self.title_text, classes="box-title")
+            yield OptionList(*(Option(label, id=key) for key, label in self.options), id="choice")
+
+    def on_mount(self) -> None:
+        self.query_one("#choice").focus()
+
+    def on_option_list_option_selected(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def _display(name: str, value: object) -> str:
