@@ -15,6 +15,7 @@ from textual.app import App
 from textual.binding import ActiveBinding, Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Input, Select
 
 from crm_tui.i18n import N_, _
@@ -121,7 +122,28 @@ class _ClerkKeys:
                 out[key] = active
             elif active.binding.description in WIDGET_KEYS:
                 out[key] = active._replace(binding=replace(active.binding, description=_(active.binding.description)))
+        if getattr(self, "is_modal", False):
+            # Textual lists no app key over a dialog, though the app's priority keys (F1, the areas,
+            # Ctrl+L) work there: listed, so the footer and F1 show them on a dialog too.
+            app = self.app  # type: ignore[attr-defined]
+            for key, binding in app._bindings:
+                if binding.priority and key not in out and not key.startswith("super+"):
+                    state = app._check_action_state(binding.action, app)
+                    if state is not False:
+                        out[key] = ActiveBinding(app, binding, bool(state), binding.tooltip)
         return out
+
+
+class _ClerkFooter:
+    """Every screen and dialog ends with the footer of ui/widgets/footer.py: F1 and the area keys
+    always in view, then the screen's own keys as room allows (the ``Footer`` a screen yields is
+    replaced; a dialog without one gets one)."""
+
+    def _extend_compose(self, widgets: list[Widget]) -> None:
+        from crm_tui.ui.widgets.footer import with_clerk_footer
+
+        super()._extend_compose(widgets)  # type: ignore[misc]
+        with_clerk_footer(widgets)
 
 
 class _TypeAhead:
@@ -188,7 +210,7 @@ def may(node: DOMNode, action: str) -> bool | None:
     return any(actor.can(p) for p in ((needs,) if isinstance(needs, str) else needs))
 
 
-class BaseScreen(Loaders, _ClerkKeys, _TypeAhead, Screen[T]):
+class BaseScreen(Loaders, _ClerkKeys, _ClerkFooter, _TypeAhead, Screen[T]):
     """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette.
     ``ACTION_PERMISSIONS`` (action -> permission) hides what the role may not do (:func:`may`)."""
 
@@ -214,7 +236,7 @@ class BaseScreen(Loaders, _ClerkKeys, _TypeAhead, Screen[T]):
         _select_moves_on(self, event)
 
 
-class BaseModal(Loaders, _ClerkKeys, _TypeAhead, ModalScreen[T]):
+class BaseModal(Loaders, _ClerkKeys, _ClerkFooter, _TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
 
