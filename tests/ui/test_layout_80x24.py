@@ -18,7 +18,7 @@ SIZE = (80, 24)
 # (the palette's way), "type:TEXT" types text.
 WALK: dict[str, list[list[str]]] = {
     "qiantai": [[], ["f2"], ["f2", "ctrl+n"], ["f3"], ["f4"], ["f4", "ctrl+n"], ["f1"]],
-    "jingli": [[], ["f2"], ["f2", "enter"], ["f2", "ctrl+w"], ["f2", "ctrl+w", "3"], ["f3"], ["f3", "enter"],
+    "jingli": [[], ["f2"], ["f2", "down", "enter"], ["f2", "ctrl+w"], ["f2", "ctrl+w", "3"], ["f3"], ["f3", "3", "enter"],
                ["f3", "ctrl+n"], ["f3", "ctrl+r"], ["f4"], ["f4", "enter"], ["f5"], ["f5", "ctrl+n"]],
     "kezhang": [[], ["f4", "ctrl+b"], ["f4", "ctrl+r"], ["f5"], ["f5", "enter"], ["f5", "2"], ["f5", "ctrl+g"],
                 ["f5", "ctrl+r"], ["f6"], ["f6", "2"], ["f6", "3"], ["f6", "4"], ["f12"], ["open:incidents"]],
