@@ -175,3 +175,32 @@ def test_fit_table_gives_way_from_the_last_free_text_column() -> None:
     assert table.fixed_columns == 0
     assert fit_table(table, 200)  # type: ignore[arg-type]  # room again: back to the declared widths
     assert table.columns["note"].width == 30
+
+
+async def test_a_narrow_weekly_chart_draws_the_latest_weeks_as_separate_bars() -> None:
+    """At 80 columns twelve weeks' bars merged into one block: a narrow chart shows the latest weeks
+    that fit, each bar with a gap after it; a wide one all twelve."""
+    from textual.app import App, ComposeResult
+
+    from crm_tui.ui.widgets.charts import BAR_SLOT, Chart
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Chart("narrow", id="narrow")
+            yield Chart("wide", id="wide")
+
+        CSS = "#narrow { width: 37; height: 12; } #wide { width: 120; height: 12; }"
+
+    labels = [f"w{i:02}" for i in range(1, 13)]
+    app = Host()
+    async with app.run_test(size=(130, 30)) as pilot:
+        for cid in ("narrow", "wide"):
+            app.query_one(f"#{cid}", Chart).bars(labels, [5] * 12, sparse=True)
+        await pilot.pause()
+        narrow = app.query_one("#narrow", Chart).render().plain.split("\n")
+        wide = app.query_one("#wide", Chart).render().plain.split("\n")
+    row = next(line for line in narrow if "█" in line)
+    runs = [r for r in row.split(" ") if "█" in r]
+    assert 6 <= len(runs) < 12 and max(len(r) for r in runs) <= BAR_SLOT  # fewer bars, each apart
+    assert "w12" in "\n".join(narrow)  # the latest week is kept
+    assert len([r for r in next(line for line in wide if "█" in line).split(" ") if "█" in r]) == 12

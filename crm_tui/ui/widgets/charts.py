@@ -159,12 +159,13 @@ class Chart(PlotextPlot):
             spec = _Spec(spec.kind, spec.labels[-keep:], [(name, list(vals)[-keep:]) for name, vals in spec.series],
                          percent=spec.percent, sparse=spec.sparse, ymin=spec.ymin, ymax=spec.ymax)
         n = len(spec.labels)
+        bar = 0.6 if room / max(1, n) >= 6 else 0.45  # narrow slots: thinner bars keep a gap between them
         ticks, names = self._xticks(spec, n, room)
         xs = list(range(1, n + 1))
         colours = [COLOURS[i % len(COLOURS)] for i in range(len(spec.series))]
         if spec.kind == "bars":
             vals = [0 if v is None else v for v in spec.series[0][1]]
-            plt.bar(xs, vals, color=colours[0], width=0.6)
+            plt.bar(xs, vals, color=colours[0], width=bar)
             plt.yticks(_ticks(max(vals, default=0) if not spec.percent else 100, spec.percent))
             if spec.percent:
                 plt.ylim(0, 100)
@@ -176,7 +177,7 @@ class Chart(PlotextPlot):
             for k in reversed(range(len(data))):
                 pts = [(x, v) for x, v in zip(xs, totals[k]) if v]  # a zero bar would blank the cell below
                 if pts:
-                    plt.bar([p[0] for p in pts], [p[1] for p in pts], color=colours[k], width=0.6)
+                    plt.bar([p[0] for p in pts], [p[1] for p in pts], color=colours[k], width=bar)
             plt.yticks(_ticks(max(totals[-1], default=0) if totals else 0))
         else:
             for colour, (_n, vals) in zip(colours, spec.series):
