@@ -159,6 +159,9 @@ def test_fit_table_gives_way_from_the_last_free_text_column() -> None:
     class Table:
         cell_padding = 1
         fixed_columns = 0
+        row_count = 1
+        _update_count = 1
+        _data = {"r": {"no": "1", "name": "王娜", "state": "x" * 14, "note": "y" * 25}}
 
         def __init__(self) -> None:
             self.columns = {c.key: c for c in (Col("no", 4), Col("name", 8), Col("state", 20), Col("note", 30))}
@@ -171,10 +174,14 @@ def test_fit_table_gives_way_from_the_last_free_text_column() -> None:
     assert fit_table(table, 50)  # type: ignore[arg-type]
     widths = {k: c.width for k, c in table.columns.items()}
     assert widths["no"] == 4 and widths["name"] == 8  # identifying columns untouched
-    assert widths["note"] == FREE_TEXT_FLOOR and widths["state"] == 50 - 6 - 10 - 2 - 2 - FREE_TEXT_FLOOR
+    # both first down to their longest value (25, 14), then the last one on towards its floor
+    assert widths["state"] == 14 and widths["note"] == 16 and widths["note"] >= FREE_TEXT_FLOOR
     assert table.fixed_columns == 0
     assert fit_table(table, 200)  # type: ignore[arg-type]  # room again: back to the declared widths
     assert table.columns["note"].width == 30
+    # a little short of room: a column gives up only what its values do not use
+    assert fit_table(table, 70 - 5)  # type: ignore[arg-type]
+    assert table.columns["note"].width == 25 and table.columns["state"].width == 20
 
 
 async def test_a_narrow_weekly_chart_draws_the_latest_weeks_as_separate_bars() -> None:

@@ -88,22 +88,50 @@ def floor_width(label: str, declared: int) -> int:
     return min(declared, max(FREE_TEXT_FLOOR, cell_len(label)))
 
 
+def _longest(table: DataTable, keys: list[object]) -> dict[object, int]:  # type: ignore[type-arg]
+    """The widest value of each of these columns, in cells."""
+    out: dict[object, int] = {k: 0 for k in keys}
+    if not keys:
+        return out
+    for row in getattr(table, "_data", {}).values():
+        for key in keys:
+            value = row.get(key)
+            text = getattr(value, "plain", None)
+            size = cell_len(str(value if text is None else text)) if value is not None else 0
+            if size > out[key]:
+                out[key] = size
+    return out
+
+
 def fit_table(table: DataTable, room: int) -> bool:  # type: ignore[type-arg]
     """Give the table's columns widths for ``room`` cells. Returns True when it changed them."""
     prefs = _prefs(table)
     if prefs is None or not table.columns or room <= 0:
         return False
+    signature = (room, table.row_count, getattr(table, "_update_count", None), tuple(prefs))
+    if table.__dict__.get("_crm_fitted") == signature:  # the cursor moved: nothing to refit
+        return False
+    table.__dict__["_crm_fitted"] = signature
     pad = 2 * table.cell_padding
     columns = table.ordered_columns
     excess = sum(prefs[c.key] + pad for c in columns) - room
     widths = {c.key: prefs[c.key] for c in columns}
-    for column in reversed(columns):
-        if excess <= 0:
-            break
-        give = min(prefs[column.key] - floor_width(column.label.plain, prefs[column.key]), excess)
-        widths[column.key] -= give
-        excess -= give
-    fixed = 1 if excess > 0 and len(columns) > 2 else 0
+    floors = {c.key: floor_width(c.label.plain, prefs[c.key]) for c in columns}
+    if excess > 0:
+        # first down to the longest value (nothing is cut), then down to the floor
+        longest = _longest(table, [c.key for c in columns if floors[c.key] < prefs[c.key]])
+        for target in (lambda c: max(floors[c.key], longest.get(c.key, 0)), lambda c: floors[c.key]):
+            for column in reversed(columns):
+                if excess <= 0:
+                    break
+                give = max(0, min(widths[column.key] - target(column), excess))
+                widths[column.key] -= give
+                excess -= give
+    # the customer list (PlainTable) keeps its fast drawing, which has no fixed columns; its first
+    # column is its number, on screen until the clerk scrolls right
+    from crm_tui.ui.widgets.plain_table import PlainTable
+
+    fixed = 1 if excess > 0 and len(columns) > 2 and not isinstance(table, PlainTable) else 0
     changed = any(table.columns[k].width != w for k, w in widths.items()) or table.fixed_columns != fixed
     if changed:
         for key, width in widths.items():
