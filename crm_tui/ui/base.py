@@ -15,7 +15,8 @@ from textual.app import App
 from textual.binding import ActiveBinding, Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Select
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Select
 
 from crm_tui.i18n import N_, _
 from crm_tui.ui.workers import Loaders
@@ -121,7 +122,44 @@ class _ClerkKeys:
                 out[key] = active
             elif active.binding.description in WIDGET_KEYS:
                 out[key] = active._replace(binding=replace(active.binding, description=_(active.binding.description)))
+        if getattr(self, "is_modal", False):
+            # Textual lists no app key over a dialog, though the app's priority keys (F1, the areas,
+            # Ctrl+L) work there: listed, so the footer and F1 show them on a dialog too.
+            app = self.app  # type: ignore[attr-defined]
+            for key, binding in app._bindings:
+                if binding.priority and key not in out and not key.startswith("super+"):
+                    state = app._check_action_state(binding.action, app)
+                    if state is not False:
+                        out[key] = ActiveBinding(app, binding, bool(state), binding.tooltip)
         return out
+
+
+class _ClerkLayout:
+    """Every screen and dialog ends with the footer of ui/widgets/footer.py: F1 and the area keys
+    always in view, then the screen's own keys as room allows (the ``Footer`` a screen yields is
+    replaced; a dialog without one gets one). Its tables fit their width (ui/widgets/columns.py,
+    ``fit_table``) when their rows arrive and when the terminal is resized, and show what a row
+    holds beyond the screen's edge in the line under them."""
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        from crm_tui.ui.widgets.columns import fit_and_detail
+
+        fit_and_detail(event.data_table)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._refit_tables)  # type: ignore[attr-defined]
+
+    def _refit_tables(self) -> None:
+        from crm_tui.ui.widgets.columns import fit_and_detail
+
+        for table in self.query(DataTable):  # type: ignore[attr-defined]
+            fit_and_detail(table)
+
+    def _extend_compose(self, widgets: list[Widget]) -> None:
+        from crm_tui.ui.widgets.footer import with_clerk_footer
+
+        super()._extend_compose(widgets)  # type: ignore[misc]
+        with_clerk_footer(widgets)
 
 
 class _TypeAhead:
@@ -188,7 +226,7 @@ def may(node: DOMNode, action: str) -> bool | None:
     return any(actor.can(p) for p in ((needs,) if isinstance(needs, str) else needs))
 
 
-class BaseScreen(Loaders, _ClerkKeys, _TypeAhead, Screen[T]):
+class BaseScreen(Loaders, _ClerkKeys, _ClerkLayout, _TypeAhead, Screen[T]):
     """A full screen. ``TITLE_MSGID`` names it in the header, the help screen and the palette.
     ``ACTION_PERMISSIONS`` (action -> permission) hides what the role may not do (:func:`may`)."""
 
@@ -214,7 +252,7 @@ class BaseScreen(Loaders, _ClerkKeys, _TypeAhead, Screen[T]):
         _select_moves_on(self, event)
 
 
-class BaseModal(Loaders, _ClerkKeys, _TypeAhead, ModalScreen[T]):
+class BaseModal(Loaders, _ClerkKeys, _ClerkLayout, _TypeAhead, ModalScreen[T]):
     TITLE_MSGID = ""
     BINDINGS = FOCUS_BINDINGS
 

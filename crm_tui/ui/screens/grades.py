@@ -107,8 +107,9 @@ class GradesScreen(BaseScreen[None]):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one(DataTable)
-        _columns(table, (_("No."), 4), (_("Customer"), 13), (_("Name"), 9), (_("Change"), 6), (_("State"), 20),
-                 (_("Applicant"), 9), (_("Filed on"), 10), (_("Apply by"), 13))
+        # the deadline right after the change, so it is in view at 80 columns (issue 21)
+        _columns(table, (_("No."), 4), (_("Customer"), 13), (_("Name"), 9), (_("Change"), 6), (_("Apply by"), 13),
+                 (_("State"), 20), (_("Applicant"), 9), (_("Filed on"), 10))
         table.focus()
         self.load()
 
@@ -156,8 +157,8 @@ class GradesScreen(BaseScreen[None]):
                 change = f"{r.from_grade or '—'} → {r.to_grade}"
                 due = (f"{r.apply_due:%m-%d %H:%M}" + holidays.mark(r.apply_due) + (" !" if r.late else "")) if r.state == "approved" and r.apply_due \
                     else ""
-                table.add_row(*cells(r.id, r.customer_number, r.customer_name, change, r.state_label, r.applicant,
-                                     f"{r.filed_at:%Y-%m-%d}", due), key=str(r.id))
+                table.add_row(*cells(r.id, r.customer_number, r.customer_name, change, due, r.state_label,
+                                     r.applicant, f"{r.filed_at:%Y-%m-%d}"), key=str(r.id))
             if keep and self.rows:
                 table.move_cursor(row=min(before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor

@@ -26,6 +26,9 @@ def _short(grade_label: str) -> str:
     return grade_label.split(" ", 1)[0]
 
 
+SHORT = 30  # rows below which today's work and the charts take the screen in turn
+
+
 class HomeScreen(BaseScreen[None]):
     """Today's queues for this person, this week's figures and the charts of the last twelve weeks
     (branch-wide for those who may view reports, else their own customers, cards and tickets)."""
@@ -84,6 +87,9 @@ class HomeScreen(BaseScreen[None]):
         wide = self.size.width >= 150
         self.query_one("#chart-grid", Grid).styles.grid_size_columns = 3 if wide else 2
         self.query_one("#home-areas").display = self.size.width >= 100
+        # 24 rows: today's work takes the screen (its due-today and due-this-week rows were below the
+        # fold); the charts take it in turn with C (app.tcss, "HomeScreen.-short")
+        self.set_class(self.size.height < SHORT, "-short")
 
     def on_screen_resume(self) -> None:
         """Also the first showing: loading here and in on_mount ran the dashboard twice."""
@@ -93,6 +99,11 @@ class HomeScreen(BaseScreen[None]):
         self.load()
 
     def action_charts(self) -> None:
+        if self.has_class("-short"):
+            self.toggle_class("-charts")
+            if not self.has_class("-charts"):
+                self.query_one("#today-list", OptionList).focus()
+                return
         self.query_one("#home-charts", VerticalScroll).focus()
 
     def load(self) -> None:

@@ -82,6 +82,9 @@ def _ticks(top: float, percent: bool = False) -> list[int]:
     return list(range(0, top + step, step))
 
 
+BAR_SLOT = 4  # cells a bar of a weekly chart needs to stand apart from the next
+
+
 @dataclass
 class _Spec:
     kind: str  # bars | stacked | lines
@@ -129,16 +132,15 @@ class Chart(PlotextPlot):
         self.refresh()
 
     # -- drawing ---------------------------------------------------------------------------------
-    def _xticks(self, n: int, room: int) -> tuple[list[int], list[str]]:
-        assert self.spec is not None
+    def _xticks(self, spec: _Spec, n: int, room: int) -> tuple[list[int], list[str]]:
         xs = list(range(1, n + 1))
-        if not self.spec.sparse:
+        if not spec.sparse:
             cells = max(1, room // max(1, n) - 1)
-            return xs, [fit(lbl, cells) for lbl in self.spec.labels]
-        widest = max((cell_len(lbl) for lbl in self.spec.labels), default=1) + 2
+            return xs, [fit(lbl, cells) for lbl in spec.labels]
+        widest = max((cell_len(lbl) for lbl in spec.labels), default=1) + 2
         every = max(1, -(-widest * n // max(1, room)))
         keep = [i for i in range(n) if (n - 1 - i) % every == 0]  # always label the latest
-        return [xs[i] for i in keep], [self.spec.labels[i] for i in keep]
+        return [xs[i] for i in keep], [spec.labels[i] for i in keep]
 
     def _draw(self) -> None:
         # A fresh figure every time: plotext keeps layout state between builds (tick positions
@@ -149,14 +151,21 @@ class Chart(PlotextPlot):
         spec = self.spec
         if spec is None or not spec.labels:
             return
-        n = len(spec.labels)
         room = max(10, self.size.width - _Y_AXIS)
-        ticks, names = self._xticks(n, room)
+        if spec.sparse and spec.kind != "lines" and len(spec.labels) * BAR_SLOT > room:
+            # fewer, wider bars: the latest weeks that fit, each with a gap (at 80 columns twelve
+            # weeks' bars merged into one block; issue 21)
+            keep = max(1, room // BAR_SLOT)
+            spec = _Spec(spec.kind, spec.labels[-keep:], [(name, list(vals)[-keep:]) for name, vals in spec.series],
+                         percent=spec.percent, sparse=spec.sparse, ymin=spec.ymin, ymax=spec.ymax)
+        n = len(spec.labels)
+        bar = 0.6 if room / max(1, n) >= 6 else 0.45  # narrow slots: thinner bars keep a gap between them
+        ticks, names = self._xticks(spec, n, room)
         xs = list(range(1, n + 1))
         colours = [COLOURS[i % len(COLOURS)] for i in range(len(spec.series))]
         if spec.kind == "bars":
             vals = [0 if v is None else v for v in spec.series[0][1]]
-            plt.bar(xs, vals, color=colours[0], width=0.6)
+            plt.bar(xs, vals, color=colours[0], width=bar)
             plt.yticks(_ticks(max(vals, default=0) if not spec.percent else 100, spec.percent))
             if spec.percent:
                 plt.ylim(0, 100)
@@ -168,7 +177,7 @@ class Chart(PlotextPlot):
             for k in reversed(range(len(data))):
                 pts = [(x, v) for x, v in zip(xs, totals[k]) if v]  # a zero bar would blank the cell below
                 if pts:
-                    plt.bar([p[0] for p in pts], [p[1] for p in pts], color=colours[k], width=0.6)
+                    plt.bar([p[0] for p in pts], [p[1] for p in pts], color=colours[k], width=bar)
             plt.yticks(_ticks(max(totals[-1], default=0) if totals else 0))
         else:
             for colour, (_n, vals) in zip(colours, spec.series):
