@@ -1024,6 +1024,7 @@ def decide_standard_change(svc: Services, actor: Actor, change_id: int, approve:
     (grade.approve_chief), then the deputy manager (grade.approve_deputy), whose approval puts it
     in force in the same transaction. Neither may be the proposer; the two approvers are two
     people. A rejection needs a reason and ends the proposal. Returns the new state."""
+    svc.check_password_current(actor, change=change_id)
     with svc.store.read() as s:
         row = _change_row(s, change_id)
     if row["state"] not in ("submitted", "chief_approved"):

@@ -578,6 +578,7 @@ def covering_ids(svc: Services, actor: Actor) -> tuple[int, ...]:
     """R-SEC-7: the absent colleagues ``actor`` covers for now, by the injected clock (a cover
     counts from its first day to its last, unless revoked). Their follow-up cards and complaint
     tickets are in the actor's queues and may be worked by the actor meanwhile."""
+    svc.check_password_current(actor)
     if actor.staff_id is None:
         return ()
     today_ = svc.now().date()

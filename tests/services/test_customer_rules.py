@@ -24,7 +24,7 @@ from tests.services.conftest import Crm
 CARD = {"first_reception_date": "2026-11-23", "intent_level": "H", "source": "walk_in",
         "first_reception_summary": "看了两款车"}
 VISIT = {"method": "call", "content": "电话回访", "level": "A"}
-TICKET = {"channel": "phone", "category": "service/waiting", "severity": "normal", "description": "排队太久"}
+TICKET = {"channel": "phone", "ack_method": "phone", "category": "service/waiting", "severity": "normal", "description": "排队太久"}
 
 
 def person(crm: Crm, name: str = "张三", phone: str = "13800138000", **raw: str) -> int:
