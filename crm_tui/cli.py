@@ -836,9 +836,12 @@ def _usage_message(e: BaseException) -> str:
         if m:
             return _("Option {name} takes no value.", name=m.group("name"))
         return raw
-    m = re.match(r"^No such command '(?P<name>.+)'\.?$", raw)
+    m = re.match(r"^No such command '(?P<name>[^']+)'\.?(?:\s*Did you mean '(?P<near>[^']+)'\?)?$", raw)
     if m:
-        return _("Unknown command: {name}", name=m.group("name"))
+        text = _("Unknown command: {name}", name=m.group("name"))
+        if m.group("near"):  # click's suggestion of a near name ('lst' -> 'list'), kept in the UI language
+            text += " " + _("(did you mean: {names})", names=m.group("near"))
+        return text
     m = re.match(r"^Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)$", raw)
     if m:
         return _("Unexpected extra argument(s): {args}", args=m.group("args"))
