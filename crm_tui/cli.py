@@ -604,29 +604,8 @@ def restore(
                        "recovery code, read from standard input).")
     report = backup_svc.restore(place.data_dir, place.key_store, file, actor_name=actor_name, actor_id=actor_id,
                                 code_key=code, allow_diverged=force)
-    _out(_("Restored {name} (taken {at}).", name=report.restored, at=report.taken_at))
-    if report.safety_copy:
-        _out(_("The database it replaced is kept as {name} in the backups folder.", name=report.safety_copy))
-    if report.kept_aside:
-        _out(_("The damaged database is kept as {name} in the data folder {folder}; nothing was deleted.",
-               name=report.kept_aside, folder=str(place.data_dir)))
-    _out({"new": _("Audit trail: this folder had no database before."),
-          "continuous": _("Audit trail continues: {n} newer entries are only in the safety copy.", n=report.lost_entries),
-          "ahead": _("Audit trail continues: the backup is newer than the database it replaced."),
-          "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")
-          if report.compared_with is None else
-          _("Audit trail DOES NOT continue the newest verified backup {name} (restored with --force).",
-            name=report.compared_with),
-          "newest": _("Audit trail: the restored backup is the newest verified one ({name}); entries written "
-                      "after it were only in the replaced database.", name=report.compared_with),
-          "matches": _("Audit trail continues the newest verified backup {name}.", name=report.compared_with),
-          "older": _("Audit trail continues the newest verified backup {name}, which has {n} newer entries.",
-                     name=report.compared_with, n=report.lost_entries),
-          "unknown": _("Audit trail: no verified backup to compare it with; continuity not checked."),
-          }[report.continuity])
-    if report.key_changed:
-        _out(_("The keyring now holds the backup's key; the previous key is kept as a retired entry."))
-    _out(_("Erasure ledger re-applied: {n} erased customers erased again.", n=report.reerased))
+    for line in backup_svc.restore_summary(report, place.data_dir):
+        _out(line)
 
 
 def _code_text() -> str:
@@ -916,9 +895,12 @@ def _usage_message(e: BaseException) -> str:
         if m:
             return _("Option {name} takes no value.", name=m.group("name"))
         return raw
-    m = re.match(r"^No such command '(?P<name>.+)'\.?$", raw)
+    m = re.match(r"^No such command '(?P<name>[^']+)'\.?(?:\s*Did you mean '(?P<near>[^']+)'\?)?$", raw)
     if m:
-        return _("Unknown command: {name}", name=m.group("name"))
+        text = _("Unknown command: {name}", name=m.group("name"))
+        if m.group("near"):  # click's suggestion of a near name ('lst' -> 'list'), kept in the UI language
+            text += " " + _("(did you mean: {names})", names=m.group("near"))
+        return text
     m = re.match(r"^Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)$", raw)
     if m:
         return _("Unexpected extra argument(s): {args}", args=m.group("args"))

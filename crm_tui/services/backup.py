@@ -328,6 +328,35 @@ class RestoreReport:
     reerased: int = 0  # customers erased again from the erasure ledger (R-CUST-13)
 
 
+def restore_summary(report: RestoreReport, data_dir: Path) -> list[str]:
+    """What a restore did, line by line, in the UI language: the CLI prints it, the damage screen
+    (ui/damage.py) shows it."""
+    lines = [_("Restored {name} (taken {at}).", name=report.restored, at=report.taken_at)]
+    if report.safety_copy:
+        lines.append(_("The database it replaced is kept as {name} in the backups folder.", name=report.safety_copy))
+    if report.kept_aside:
+        lines.append(_("The damaged database is kept as {name} in the data folder {folder}; nothing was deleted.",
+                       name=report.kept_aside, folder=str(data_dir)))
+    lines.append({
+        "new": _("Audit trail: this folder had no database before."),
+        "continuous": _("Audit trail continues: {n} newer entries are only in the safety copy.", n=report.lost_entries),
+        "ahead": _("Audit trail continues: the backup is newer than the database it replaced."),
+        "diverged": _("Audit trail DOES NOT continue the replaced database's (restored with --force).")
+        if report.compared_with is None else
+        _("Audit trail DOES NOT continue the newest verified backup {name} (restored with --force).",
+          name=report.compared_with),
+        "newest": _("Audit trail: the restored backup is the newest verified one ({name}); entries written "
+                    "after it were only in the replaced database.", name=report.compared_with),
+        "matches": _("Audit trail continues the newest verified backup {name}.", name=report.compared_with),
+        "older": _("Audit trail continues the newest verified backup {name}, which has {n} newer entries.",
+                   name=report.compared_with, n=report.lost_entries),
+        "unknown": _("Audit trail: no verified backup to compare it with; continuity not checked."),
+    }[report.continuity])
+    if report.key_changed:
+        lines.append(_("The keyring now holds the backup's key; the previous key is kept as a retired entry."))
+    lines.append(_("Erasure ledger re-applied: {n} erased customers erased again.", n=report.reerased))
+    return lines
+
 def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
     """(newest audit id, hash of row ``at_id``) of a database."""
     conn = db.raw_connect(db_file, key)

@@ -138,3 +138,25 @@ def from_error(data_dir: Path | str | None, e: BaseException, key_store: object 
     except Exception:  # noqa: BLE001 - the plain verdict stands
         pass
     return DamagedDatabase(folder, d)
+
+
+def restore_over_damage(data_dir: Path, key_store: object, backup: Path, *, user: str = "", password: str = "",
+                        code: str = "") -> list[str]:
+    """The damage screen's restore (ui/damage.py), as ``crm-tui restore FILE --yes`` does it on a damaged
+    file: the authority is the recovery code, or an administrator's password as it is in the backup
+    (never a sign-in on the broken file). Returns what the restore did, line by line."""
+    from crm_tui.domain.errors import CrmError
+    from crm_tui.services import backup as backup_svc
+
+    if code.strip():
+        key = backup_svc.parse_code(code)
+        actor_name, actor_id = "recovery-code", None
+    elif user.strip():
+        key = None
+        actor_name, actor_id = backup_svc.authority_from_backup(data_dir, key_store, backup, user.strip(), password)  # type: ignore[arg-type]
+    else:
+        raise CrmError("Restoring needs an authority: an administrator's user name and password (as in the backup) "
+                       "or the recovery code.")
+    report = backup_svc.restore(data_dir, key_store, backup, actor_name=actor_name, actor_id=actor_id,  # type: ignore[arg-type]
+                                code_key=key)
+    return backup_svc.restore_summary(report, data_dir)

@@ -167,6 +167,7 @@ class Store:
         self._watch: Any = None  # the connection that reads PRAGMA data_version (data_changed)
         self._watch_version: int | None = None
         self._watch_lock = threading.Lock()
+        self.stamp_on_close = False  # set by open_store, which checked the file (store/pagecheck.py)
         if engine is None and key is None:
             raise ValueError("a Store needs an engine or the key to make one")
 
@@ -244,6 +245,22 @@ class Store:
         if self.lock is not None:
             self.lock.release()  # type: ignore[attr-defined]
             self.lock = None
+            if self.stamp_on_close:
+                self._stamp_if_last()
+
+    def _stamp_if_last(self) -> None:
+        """The last process to close the database records the file as it left it (store/pagecheck.py):
+        the next open skips the check of every page when nothing else changed the file since."""
+        from crm_tui.store import lock, pagecheck
+
+        try:
+            alone = lock.exclusive(self.db_file)
+        except (CrmError, OSError):  # another process has it open: it stamps when it closes
+            return
+        try:
+            pagecheck.write_stamp(self.db_file)
+        finally:
+            alone.release()
 
 
 def _env_busy_ms() -> int | None:
@@ -353,18 +370,26 @@ def open_store(data_dir: Path, keys: KeyStore, *, migrate: bool = True, pool: st
 
     db_file = paths.db_path(data_dir)
     current = load_key(db_file, keys)  # clear messages for a missing file or key
-    if Path(str(db_file) + "-wal").exists():
-        # a log nobody holds is a crashed process's: checked (~0.15 s per MB) before an open applies it;
-        # while others have the database open their log is live and sound, and is not read
+    # Alone (no other process has it open): a -wal left is a crashed process's, checked (~0.15 s per
+    # MB) before an open applies it; and every page's HMAC is checked unless the file is as the last
+    # process left it (store/pagecheck.py). While others have it open, their log is live and sound.
+    try:
+        alone = lock.exclusive(db_file)
+    except lock.DatabaseInUse:
+        alone = None
+    if alone is not None:
+        from crm_tui.store import pagecheck
+
         try:
-            alone = lock.exclusive(db_file)
-        except lock.DatabaseInUse:
-            alone = None
-        if alone is not None:
-            try:
+            if Path(str(db_file) + "-wal").exists():
                 refuse_damaged_wal(db_file)
-            finally:
-                alone.release()
+            problems = pagecheck.check_at_open(db_file, current)
+            if problems:
+                err = DatabaseDamaged(DAMAGED_FILE, pages=_failing_pages(problems), path=str(db_file))
+                err.diagnosis = Diagnosis("damaged", _failing_pages(problems), tuple(problems))  # type: ignore[attr-defined]
+                raise err
+        finally:
+            alone.release()
     held = lock.shared(db_file)
     try:
         try:
@@ -386,7 +411,9 @@ def open_store(data_dir: Path, keys: KeyStore, *, migrate: bool = True, pool: st
         held.release()
         raise
     paths.tighten_file_modes(db_file)
-    return Store(db_file=db_file, key_store_name=keys.describe(), lock=held, key=key, pool=pool)
+    store = Store(db_file=db_file, key_store_name=keys.describe(), lock=held, key=key, pool=pool)
+    store.stamp_on_close = True  # the last to close it records the file as sound (store/pagecheck.py)
+    return store
 
 
 def open_with_key(db_file: Path, key: bytes, *, migrate: bool = True, pool: str = "queue") -> Store:

@@ -74,9 +74,33 @@ def prepare_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[s
 
 
 def run_app(place=None, *, data_dir: Optional[Path] = None, lang: Optional[str] = None,  # type: ignore[no-untyped-def]
-            demo: bool = False, throwaway: bool = False) -> None:
-    app = prepare_app(place, data_dir=data_dir, lang=lang, demo=demo, throwaway=throwaway)
+            demo: bool = False, throwaway: bool = False, interactive: Optional[bool] = None) -> None:
+    from crm_tui.services.damage import DamagedDatabase
+
+    try:
+        app = prepare_app(place, data_dir=data_dir, lang=lang, demo=demo, throwaway=throwaway)
+    except DamagedDatabase as e:
+        # In a terminal: the damage screen, with the restore there and then (ui/damage.py); without
+        # one, or when the user leaves it, the message and the restore command, exit 19 (start.py)
+        if interactive is None:
+            interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        if not interactive or not restored_on_damage_screen(place, e, lang):
+            raise
+        app = prepare_app(place, data_dir=data_dir, lang=lang, demo=demo, throwaway=throwaway)
     try:
         app.run()
     finally:
         app.svc.close()
+
+
+def restored_on_damage_screen(place, error, lang: Optional[str] = None) -> bool:  # type: ignore[no-untyped-def]
+    """Show the damage screen; True when a restore there replaced the damaged file."""
+    from crm_tui.services import system
+    from crm_tui.ui.damage import damage_app
+
+    if lang:
+        from crm_tui.i18n import set_language
+
+        set_language(lang)
+    key_store = place.key_store if place is not None else system.os_key_store()
+    return bool(damage_app(error.data_dir, key_store, error).run())

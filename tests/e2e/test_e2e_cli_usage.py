@@ -101,6 +101,7 @@ def _sample(param) -> str:  # type: ignore[no-untyped-def]
     (["audit", "list", "--limit", "many"], "Bad value for '--limit': a whole number is needed."),
     (["backup", "--to"], "Option --to needs a value."),
     (["frobnicate"], "Unknown command: frobnicate"),
+    (["user", "lst"], "Unknown command: lst (did you mean: list)"),  # click's suggestion, not its English text
     (["restore", "a.db", "b.db"], "Unexpected extra argument(s): b.db"),
 ])
 def test_bad_value_unknown_command_and_extra_argument(argv, said, monkeypatch, capsys, tmp_path):
@@ -114,6 +115,8 @@ def test_usage_errors_are_said_in_chinese(monkeypatch, capsys, tmp_path):
     rc, text = _run(["import", "customers"], monkeypatch, capsys, tmp_path)
     assert rc == 2
     assert "用法：" in text and "crm-tui import customers" in text and "缺少参数" in text, text
+    rc, text = _run(["user", "lst"], monkeypatch, capsys, tmp_path)
+    assert rc == 2 and "Did you mean" not in text and "No such command" not in text, text
 
 
 def test_a_real_bug_still_takes_the_unexpected_error_path(monkeypatch, capsys, tmp_path):

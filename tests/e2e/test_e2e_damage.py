@@ -270,3 +270,38 @@ def test_restore_of_an_older_backup_over_a_damaged_file_states_the_newer_entries
     assert m and int(m.group(1)) >= 2, r.stdout  # the account and the backup after the older copy
     assert (cli_db.parent / "backups" / newer_name).exists()
     assert run_cli("doctor").returncode == 0
+
+
+def test_a_middle_page_damaged_after_the_days_backup_stops_the_app_and_every_command(
+        damaged_setup, cli_db, cli_env, run_cli):
+    """The day's backup was already taken, so no start reads every page by copying it: the start
+    of the app and of a command still find the damaged page (store/pagecheck.py), say it as damage
+    with the restore command - never a wrong key - and exit 19; the restore replaces the file."""
+    backup, code = damaged_setup
+    data_dir = cli_db.parent
+    s0 = _admin(run_cli, "user", "list")
+    assert s0.returncode == 0, s0.stderr  # sound: the command runs, and its close stamps the file
+    assert (data_dir / "crm.db.checked").exists()
+    before = _names(data_dir / "backups")
+    page = _flip(cli_db, "middle")
+    stat = cli_db.stat()
+    os.utime(cli_db, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with its time put back
+
+    s = run_cli(timeout=60)  # the app's start (no daily backup due: one was taken today)
+    cli.assert_clean_failure(s)
+    assert s.returncode == 19, s.stdout + s.stderr
+    assert "The database file is damaged" in s.stderr and f"page(s) {page} fail" in s.stderr, s.stderr
+    assert f"crm-tui --data-dir {data_dir} restore {backup} --yes --recovery-code" in s.stderr, s.stderr
+    assert "wrong key" not in s.stderr.replace("not a wrong key", "")
+    for cmd in (("user", "list"), ("settings", "list")):
+        c = _admin(run_cli, *cmd)
+        cli.assert_clean_failure(c)
+        assert c.returncode == 19 and f"page(s) {page} fail" in c.stderr, c.stderr
+    assert _names(data_dir / "backups") == before
+
+    r = run_cli("restore", str(backup), "--yes", "--recovery-code", input=code + "\n")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(list(data_dir.glob("damaged-*.db"))) == 1
+    ok = _admin(run_cli, "user", "list")
+    assert ok.returncode == 0, ok.stderr
+    assert run_cli("doctor").returncode == 0

@@ -191,3 +191,83 @@ async def test_random_keyboard_walk_long(ui_services, en, role: str, seed: int, 
         await sign_in(pilot, ROLES[role])
         await random_walk(pilot, ROLES[role], steps=1500, seed=seed)
         assert_alive(app)
+
+
+# The screens with no key of their own, reached through the command palette (Ctrl+P): the query typed
+# there, the screen it opens, the permission it needs, and keys on it that start background work.
+PALETTE_SCREENS = {
+    "calendar": ("Holiday schedule", "CalendarScreen", "calendar.manage", [["right_square_bracket"]]),
+    "incidents": ("Incident register", "IncidentsScreen", "incident.manage", []),
+}
+
+
+def _palette_cases() -> list[tuple[str, str]]:
+    from crm_tui.domain.roles import permissions_of
+
+    return [(screen, role) for screen, (_q, _s, permission, _a) in PALETTE_SCREENS.items()
+            for role in ROLES if permission in permissions_of([role])]
+
+
+async def _open_from_palette(pilot, query: str) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+P, the screen's name, Enter: no settle after Enter (a held loader would never settle)."""
+    from textual.command import CommandPalette
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert CommandPalette.is_open(pilot.app)
+    await type_text(pilot, query)
+    await settle(pilot)  # the palette's own search; no screen loader has started yet
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(("screen", "role"), _palette_cases())
+async def test_interrupt_the_palette_screens(ui_services, en, gate: Gate, screen: str, role: str, tmp_path,
+                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The holiday schedule (节假日安排) and the incident register (事件登记), opened through the palette:
+    sign-out, lock, another area's key and Esc while their loaders run (held at the gate) and after.
+    The calendar's only role gets all eight; the incident register's four roles take the interrupts
+    before and after in turn, so each interrupt meets both timings."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    query, screen_name, _permission, actions = PALETTE_SCREENS[screen]
+    username = ROLES[role]
+    cases = [c for c in _palette_cases() if c[0] == screen]
+    turn = cases.index((screen, role))
+    ways = ACTION_INTERRUPTS if len(cases) == 1 else [(how, ("before", "after")[(n + turn) % 2])
+                                                      for n, how in enumerate(INTERRUPTS)]
+    app = make(ui_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, username)
+        await _home(pilot, gate)
+        keys = [k for k, _n in areas_of(app)]
+        other = keys[1] if len(keys) > 1 else "f10"
+        for how, timing in ways:
+            # the screen's own loader
+            if timing == "before":
+                gate.close()
+            started = gate.started
+            await _open_from_palette(pilot, query)
+            assert type(app.screen).__name__ == screen_name, type(app.screen).__name__
+            if timing == "before":
+                assert gate.started > started, f"{screen} started no loader"
+            else:
+                await gate.drain(pilot)
+            await _interrupt(pilot, gate, how, username, other)
+            await _home(pilot, gate)
+            # the keys on it that start background work
+            for keys_of_action in actions:
+                await _open_from_palette(pilot, query)
+                await gate.drain(pilot)
+                if timing == "before":
+                    gate.close()
+                started = gate.started
+                for k in keys_of_action:
+                    await pilot.press(k)
+                await pilot.pause()
+                assert gate.started > started, f"{keys_of_action} started no loader on {screen}"
+                if timing == "after":
+                    await gate.drain(pilot)
+                await _interrupt(pilot, gate, how, username, other)
+                await _home(pilot, gate)
+        assert_alive(app, gate)

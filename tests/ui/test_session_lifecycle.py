@@ -20,65 +20,88 @@ ROUNDS = 20
 
 
 def _area_owners(svc: Services) -> dict[str, str]:
-    """Every area key (home F10 included), with the first demo account (in ROLES order) that may open it."""
+    """Every area (home included), with the first demo account (in ROLES order) that may open it; the
+    register (F3) with the front desk, where the crash was reported."""
     from crm_tui.ui.app import _areas
 
-    owners = {"f10": ROLES["front_desk"]}
+    owners = {"home": ROLES["front_desk"]}
     for area in _areas():
         for username in ROLES.values():
             if area.permission is None or staff_actor(svc, username).can(area.permission):
-                owners.setdefault(area.key, username)
+                owners.setdefault(area.name, username)
                 break
+    owners["followups"] = ROLES["front_desk"]
     return owners
+
+
+def _area_names() -> list[str]:
+    from crm_tui.ui.app import _areas
+
+    return ["home"] + [a.name for a in _areas()]
 
 
 SIZES = pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=["120x36", "80x24"])
 
 
 @SIZES
-async def test_front_desk_register_sign_out_twenty_times(ui_services, en, gate: Gate, size, tmp_path,
-                                                         monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The crash as reported: front desk, F3 (the register), Ctrl+Q, Enter, twenty times; and two
-    rounds from every other area screen. The slow run below does twenty from every area."""
-    owners = _area_owners(ui_services)
-    owners["f3"] = ROLES["front_desk"]
-    await _sign_in_and_out(ui_services, gate, size, tmp_path, monkeypatch, owners,
-                           rounds=lambda key: ROUNDS if key == "f3" else 2)
-
-
-@pytest.mark.slow
-@SIZES
-async def test_sign_in_and_out_from_every_area_twenty_times(ui_services, en, gate: Gate, size, tmp_path,
+@pytest.mark.parametrize("area", _area_names())
+async def test_sign_in_and_out_from_every_area_twenty_times(ui_services, en, gate: Gate, size, area: str, tmp_path,
                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    await _sign_in_and_out(ui_services, gate, size, tmp_path, monkeypatch, _area_owners(ui_services),
-                           rounds=lambda key: ROUNDS)
+    """Issue 17's done-when, at both sizes: each area screen (its function key, or the command palette
+    for the holiday schedule and the incident register), twenty sign-ins and sign-outs in a row. One
+    test per area and size, so the README's ``pytest -n 2`` spreads them over both workers."""
+    owners = _area_owners(ui_services)
+    assert set(owners) == set(_area_names()), "an area no demo account may open"
+    await _sign_in_and_out(ui_services, gate, size, tmp_path, monkeypatch, area, owners[area])
 
 
-async def _sign_in_and_out(ui_services, gate: Gate, size, tmp_path, monkeypatch, owners,  # type: ignore[no-untyped-def]
-                           rounds) -> None:
+async def _open_area(pilot, area: str) -> None:  # type: ignore[no-untyped-def]
+    from textual.command import CommandPalette
+
+    from crm_tui.i18n import _
+
+    app = pilot.app
+    found = next((a for a in app.areas if a.name == area), None)
+    if area == "home":
+        await pilot.press("f10")
+    elif found is not None and found.key:
+        await pilot.press(found.key)
+    else:  # no key of its own: Ctrl+P, its name, Enter
+        assert found is not None
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert CommandPalette.is_open(app)
+        await type_text(pilot, _(found.label))
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def _sign_in_and_out(ui_services, gate: Gate, size, tmp_path, monkeypatch, area: str,  # type: ignore[no-untyped-def]
+                           username: str) -> None:
     """The crash of issue 17: front desk, F3, Ctrl+Q, Enter closed the app when the register's
     worker finished after the screen had gone. Every round signs out with the screen's loader held
     (it finishes behind the login screen) or after it ran, in turn, so both orders happen every time."""
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert {"f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11"} <= set(owners)
     app = make(ui_services)
     async with app.run_test(size=size) as pilot:
-        for key, username in owners.items():
-            for round_ in range(rounds(key)):
-                assert isinstance(app.screen, LoginScreen)
-                await sign_in(pilot, username)
-                await pilot.press("f10")
+        for round_ in range(ROUNDS):
+            assert isinstance(app.screen, LoginScreen)
+            await sign_in(pilot, username)
+            await pilot.press("f10")
+            await gate.drain(pilot)
+            held = round_ % 2 == 0
+            if held:
+                gate.close()
+            await _open_area(pilot, area)
+            if area != "home":
+                assert not isinstance(app.screen, HomeScreen), f"{area} did not open"
+            if not held:
                 await gate.drain(pilot)
-                held = round_ % 2 == 0
-                if held:
-                    gate.close()
-                await pilot.press(key)
-                await pilot.pause()
-                if not held:
-                    await gate.drain(pilot)
-                await sign_out(pilot)
-                await gate.drain(pilot)
-                assert_alive(app, gate)
+            await sign_out(pilot)
+            await gate.drain(pilot)
+            assert_alive(app, gate)
         assert isinstance(app.screen, LoginScreen)
 
 
