@@ -78,10 +78,14 @@ class HomeScreen(BaseScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#today-list", OptionList).focus()
+        # query, not query_one: a sign-out or an exit right after sign-in can take the children away
+        # before this runs, and a missing list must not end the app (issue 17)
+        for ol in self.query("#today-list").results(OptionList):
+            ol.focus()
 
     def on_resize(self) -> None:
-        self._layout()
+        if self.query("#chart-grid"):
+            self._layout()
 
     def _layout(self) -> None:
         wide = self.size.width >= 150
