@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import followups as fd
+from crm_tui.domain import masking
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
@@ -183,6 +184,18 @@ class RegisterRow:
     customer_id: int | None
     customer_number: str
     card_id: int | None
+
+
+@dataclass(frozen=True)
+class RegisterLineView:
+    """One register line as ``register_line`` shows it (domain.masking): ``row`` with its phone
+    whole only where ``whole`` says so; ``archive_phone`` is the linked archive's primary phone under
+    the same policy; ``may_reveal``: the viewer may ask for the masked phone with a reason."""
+
+    row: RegisterRow
+    whole: bool
+    archive_phone: str
+    may_reveal: bool
 
 
 @dataclass(frozen=True)
@@ -1005,11 +1018,13 @@ _REG_SQL = ("SELECT r.id, r.arrived_at, r.departed_at, r.name, r.phone, r.compan
 def register_page(svc: Services, actor: Actor, *, day: date | None = None, problems: bool = False,
                   cursor: str | None = None, limit: int = 100) -> RegisterPage:
     """Register lines, newest first, keyset-paged: one day's (default today), or with
-    ``problems=True`` (register.supervise) every line without an information source or archive."""
+    ``problems=True`` (register.supervise) every line without an information source or archive.
+    A list: phones masked for every role, free text scrubbed (domain.masking); one line's own view,
+    under the policy and audited, is :func:`register_line`."""
     if problems:
         svc.require(actor, "register.supervise")
-    elif not (actor.can("register.use") or actor.can("register.supervise")):
-        svc.require(actor, "register.use")
+    else:
+        _require_register(svc, actor)
     limit = max(1, min(limit, 500))
     where: list[str] = []
     params: dict[str, Any] = {}
@@ -1028,14 +1043,88 @@ def register_page(svc: Services, actor: Actor, *, day: date | None = None, probl
                          {**params, "_n": limit + 1}).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    from crm_tui.domain.validation import mask_phone
-
-    masked = not actor.can("customer.view_sensitive")
-    out = [RegisterRow(id=r[0], arrived_at=_dt(r[1]), departed_at=_dt(r[2]), name=r[3], phone=(  # type: ignore[arg-type]
-        mask_phone(r[4]) if masked else r[4]) if r[4] else "", companions=r[5] or "", product=r[6] or "",
-        source=r[7], summary=r[8] or "", consultant_id=r[9], consultant=r[10] or "", kind=r[11], trial=bool(r[12]),
-        customer_id=r[13], customer_number=r[14] or "", card_id=r[15]) for r in rows]
+    out = [_register_row(r, masking.LISTING) for r in rows]  # a list: every phone masked, for every role
     return RegisterPage(out, _encode("", rows[-1][0]) if more and rows else None)
+
+
+def _register_row(r: Any, vis: masking.Visibility) -> RegisterRow:
+    """A register line under the masking policy: the phone whole only if ``vis`` says so, and the
+    free text (companions, product, summary) scrubbed of the line's phone and anything shaped like
+    an ID number, phone or account for a viewer who may not see them."""
+    phone = r[4] or ""
+    texts = masking.scrub(vis, [r[5] or "", r[6] or "", r[8] or ""], {masking.PHONES: [phone] if phone else []})
+    return RegisterRow(id=r[0], arrived_at=_dt(r[1]), departed_at=_dt(r[2]), name=r[3],  # type: ignore[arg-type]
+                       phone=masking.mask(masking.PHONES, phone) if vis.masked(masking.PHONES) else phone,
+                       companions=texts[0], product=texts[1], source=r[7], summary=texts[2], consultant_id=r[9],
+                       consultant=r[10] or "", kind=r[11], trial=bool(r[12]), customer_id=r[13],
+                       customer_number=r[14] or "", card_id=r[15])
+
+
+def _line_visibility(s: Session | Tx, actor: Actor, r: Any) -> masking.Visibility:
+    """What ``actor`` sees whole of one register line (its archive's relation once linked)."""
+    owner_id, contacts = None, []
+    if r[13] is not None:
+        owner_id = _sess(s).execute(text("SELECT owner_id FROM customer WHERE id = :c"), {"c": r[13]}).scalar()
+        contacts = [int(x[0]) for x in _sess(s).execute(
+            text("SELECT staff_id FROM customer_staff WHERE customer_id = :c"), {"c": r[13]})]
+    rel = masking.line_relation((actor.staff_id, actor.on_behalf_of), consultant_id=r[9], linked=r[13] is not None,
+                                owner_id=owner_id, contact_ids=contacts)
+    return masking.visibility(actor.permissions, rel)
+
+
+def _require_register(svc: Services, actor: Actor) -> None:
+    if not (actor.can("register.use") or actor.can("register.supervise")):
+        svc.require(actor, "register.use")
+
+
+def register_line(svc: Services, actor: Actor, entry_id: int) -> RegisterLineView:
+    """One register line for its own view (R-FU-4) under the masking policy: the phone (and the
+    linked archive's phone) whole only for a role with customer.view_sensitive that owns or is in
+    contact with the linked archive, or is the line's consultant while it has none; such a view
+    writes one audit row (``customer.view_unmasked`` or, for a line without an archive,
+    ``register.view_unmasked``). Needs register.use or register.supervise."""
+    _require_register(svc, actor)
+    with svc.store.read() as s:
+        r = s.execute(text(_REG_SQL + " WHERE r.id = :i"), {"i": entry_id}).first()
+        if r is None:
+            raise NotFound("No register line #{id}.", id=entry_id)
+        vis = _line_visibility(s, actor, r)
+        archive_phone = ""
+        if r[13] is not None:
+            p = s.execute(text("SELECT national FROM customer_phone WHERE customer_id = :c"
+                               " ORDER BY is_primary DESC, id LIMIT 1"), {"c": r[13]}).scalar()
+            archive_phone = "" if not p else (masking.mask(masking.PHONES, p) if vis.masked(masking.PHONES) else p)
+    row = _register_row(r, vis)
+    whole = not vis.masked(masking.PHONES) and bool(r[4] or archive_phone)
+    if whole:
+        from crm_tui.services import customers as cs
+
+        if r[13] is not None:
+            cs.audit_unmasked(svc, actor, [masking.PHONES], "register line", customer_id=r[13], number=r[14])
+        else:
+            cs.audit_unmasked(svc, actor, [masking.PHONES], "register line", customer_id=None,
+                              entity="register_entry", entity_id=entry_id, action="register.view_unmasked")
+    return RegisterLineView(row, whole, archive_phone,
+                            bool(r[4]) and vis.masked(masking.PHONES)
+                            and masking.may_reveal(actor.permissions, masking.PHONES, vis.relation))
+
+
+def reveal_register_phone(svc: Services, actor: Actor, entry_id: int, reason: str) -> str:
+    """The whole phone of one register line, for that view only, with a reason; audited (who, the
+    line and its archive, the reason; R-SEC-3). Needs customer.view_sensitive."""
+    svc.require(actor, "customer.view_sensitive", field="phone")
+    _require_register(svc, actor)
+    clean_reason = clean_text(reason, "reason", max_len=200, required=True)
+    with svc.write(actor) as tx:
+        r = tx.execute(_REG_SQL + " WHERE r.id = :i", {"i": entry_id}).first()
+        if r is None:
+            raise NotFound("No register line #{id}.", id=entry_id)
+        vis = _line_visibility(tx, actor, r)
+        if not r[4] or not masking.may_reveal(actor.permissions, masking.PHONES, vis.relation):
+            raise ValidationError("field", "Only the ID number, bank account and phones are masked")
+        tx.audit("register.reveal", entity="register_entry", entity_id=entry_id, customer_id=r[13],
+                 details={"number": r[14], "field": "phone", "reason": masking.GENERIC.text(clean_reason)})
+        return str(r[4])
 
 
 # ------------------------------------------------------------------------------------------------

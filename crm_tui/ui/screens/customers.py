@@ -280,8 +280,7 @@ class CustomerDetailScreen(BaseScreen[None]):
 
     def load(self) -> None:
         def read() -> tuple[cs.CustomerView, list[cs.TimelineEntry]]:
-            return (cs.get_customer(self.svc, self.actor, self.customer_id),
-                    cs.timeline(self.svc, self.actor, self.customer_id))
+            return cs.archive_page(self.svc, self.actor, self.customer_id)  # one audit row per view
 
         self.run_loader(read, on_result=lambda r: self._show(*r), group="customer-detail")
 
