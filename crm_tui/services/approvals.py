@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from crm_tui.domain import masking
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
@@ -115,8 +116,11 @@ def _view(r: Any, now: datetime) -> ApprovalView:
     assert expires is not None
     if state in ("requested", "approved") and expires <= now:
         state = "expired"
-    return ApprovalView(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}, r[6], state,
-                        _dt(r[8]), expires, r[10], _dt(r[11]), r[12], _dt(r[13]))  # type: ignore[arg-type]
+    # a reason, a note or an export's query may quote a customer's phone or ID number: masked for
+    # every reader, as in the audit trail (domain.masking)
+    scrub = masking.GENERIC.value
+    return ApprovalView(int(r[0]), r[1], r[2], r[3], r[4], scrub(json.loads(r[5]) if r[5] else {}), scrub(r[6]),
+                        state, _dt(r[8]), expires, r[10], _dt(r[11]), scrub(r[12]), _dt(r[13]))  # type: ignore[arg-type]
 
 
 def request(svc: Services, actor: Actor, operation: str, reason: str, *, target: str | None = None,

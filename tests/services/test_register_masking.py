@@ -110,3 +110,16 @@ def test_r_sec_3_the_archive_screen_writes_one_row_per_view(crm: Crm) -> None:
     cs.archive_page(crm.svc, crm.actor("front_desk"), ref.id)
     cs.archive_page(crm.svc, crm.actor("section_chief"), ref.id)
     assert crm.count("audit_log", "action = 'customer.view_unmasked' AND customer_id = :c", c=ref.id) == 2
+
+
+def test_r_sec_2_crash_log_masks_values_an_exception_quotes() -> None:
+    """crash.log (TUI and CLI) keeps the traceback but masks anything ID-, phone- or account-shaped."""
+    from crm_tui.services.system import crash_text
+
+    try:
+        raise RuntimeError("bad row: 11010519800307123X 13912345678 6222021234567890123")
+    except RuntimeError as e:
+        logged = crash_text(e)
+    assert "RuntimeError" in logged and "test_register_masking.py" in logged
+    assert "11010519800307123X" not in logged and "13912345678" not in logged and "6222021234567890123" not in logged
+    assert "139****5678" in logged
