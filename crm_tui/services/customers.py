@@ -76,7 +76,7 @@ from crm_tui.store.audit import PersonalChange
 __all__ = [
     "ConsentInput", "ConsentView", "CustomerRef", "CustomerRow", "CustomerView", "DuplicateIdNumber",
     "PhoneInput", "PhoneView", "SearchFilters", "SearchPage", "SharedPhone", "SharedWith", "TimelineEntry",
-    "WatchPage", "WatchRow", "add_contact", "approve_shared_phone", "archive_page", "audit_unmasked",
+    "WatchPage", "WatchRow", "add_contact", "approve_shared_phone", "archive_page", "audit_unmasked", "text_policy",
     "clear_false_information",
     "create_customer", "erase_customer", "export_customer", "export_list", "get_customer", "handover",
     "mark_false_information", "mark_informed", "past_retention", "policy", "record_consent",
@@ -1103,6 +1103,17 @@ def _known_sensitive(s: Session, customer_id: int, row: Mapping[str, Any]) -> di
             " AND field IN ('id_number', 'bank_account', 'phones')"), {"c": customer_id}):
         known[field] += [v for v in (old, new) if v]
     return known
+
+
+def text_policy(s: Session | Tx, actor: Actor, customer_id: int) -> Callable[[Any], Any]:
+    """How free text about one customer typed outside the archive (a complaint, feedback, a note)
+    reads under ``domain.masking``: the customer's values, present and past, and anything shaped like
+    an ID number, phone or account, masked for every viewer. Whole values show only in the archive's
+    own audited views (its history holds these texts too); ``actor`` is for the record."""
+    row = _load_row(s, customer_id, allow_erased=True)
+    scrub = masking.scrubber(masking.LISTING, _known_sensitive(_sess(s), customer_id, row))
+    assert scrub is not None
+    return scrub.value
 
 
 def _apply_policy(entries: list[TimelineEntry], vis: masking.Visibility,

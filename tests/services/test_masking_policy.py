@@ -23,7 +23,7 @@ from stdnum.cn import ric
 
 from crm_tui.domain import masking
 from crm_tui.domain.errors import PermissionDenied
-from crm_tui.services import approvals, audit, customer_forms, holidays, home, incidents, reports, staff
+from crm_tui.services import approvals, audit, complaints, customer_forms, holidays, home, incidents, reports, staff
 from crm_tui.services import followups as fu
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor
@@ -104,6 +104,8 @@ def outputs(crm: Crm, actor: Actor, ref: cs.CustomerRef, out: Path, others: Othe
     take("register problems", lambda: repr(fu.register_page(crm.svc, actor, problems=True).rows))
     for name, line in (("linked", others.linked_line), ("unlinked", others.free_line)):
         take(f"register line {name}", lambda line=line: repr(fu.register_line(crm.svc, actor, line)))
+    take("complaint", lambda: repr(complaints.get_ticket(crm.svc, actor, others.ticket)))
+    take("feedback", lambda: repr(complaints.list_feedback(crm.svc, actor, ref.id)))
     take("calendar", lambda: repr(holidays.year_schedule(crm.svc, 2026)))
     take("incidents", lambda: repr(incidents.list_incidents(crm.svc, actor)))
     take("incident", lambda: repr(incidents.get_incident(crm.svc, actor, others.incident)))
@@ -129,6 +131,7 @@ class Others:
     linked_line: int
     free_line: int
     incident: int
+    ticket: int
 
 
 def other_areas(crm: Crm, ref: cs.CustomerRef, id2: str, phone1: str, phone2: str, account: str) -> Others:
@@ -143,7 +146,11 @@ def other_areas(crm: Crm, ref: cs.CustomerRef, id2: str, phone1: str, phone2: st
     inc = incidents.new_incident(crm.svc, chief, f"泄露{phone1}", note, crm.clock.now, measures=note)
     incidents.set_affected(crm.svc, chief, inc, query=phone1)
     approvals.request(crm.svc, chief, "customer.export", f"导出 {note}", params={"query": phone1})
-    return Others(linked, free, inc)
+    ticket = complaints.file_complaint(crm.svc, desk, ref.id, {
+        "channel": "phone", "category": "service/waiting", "severity": "normal", "description": note,
+        "demand": note}).id
+    complaints.add_feedback(crm.svc, desk, ref.id, "suggestion", note)
+    return Others(linked, free, inc, ticket)
 
 
 def _file_text(path: Path) -> str:
