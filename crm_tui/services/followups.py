@@ -37,6 +37,7 @@ from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
+from crm_tui.services import customers as cs
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
@@ -468,10 +469,13 @@ def update_card(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str
         sets: dict[str, Any] = {}
         changes: dict[str, list[Any]] = {}
         personal: list[PersonalChange] = []
+        shown = cs.text_policy(tx, actor, card["customer_id"])
         for k, new in clean.items():
             old = card.get(k)
             if _plain(_d(old) if k == "first_reception_date" else old) == _plain(new):
                 continue
+            if k in _CARD_TEXT and old and new == shown(old):
+                continue  # the text as the form showed it (masked, domain.masking): the stored one stays
             sets[k] = _plain(new)
             if k in _CARD_TEXT:
                 personal.append(PersonalChange(k, old, _plain(new)))
@@ -659,19 +663,21 @@ def get_card(svc: Services, actor: Actor, card_id: int) -> CardView:
             " level_after, next_due, next_due_reason, staff_id FROM followup_visit WHERE card_id = :c"
             " ORDER BY at DESC, id DESC"), {"c": card_id}).all()
         names = _names(s, [card["owner_id"], card["reviewed_by_id"], card["created_by_id"], *(v[12] for v in visits)])
+        shown = cs.text_policy(s, actor, card["customer_id"])  # free text under the masking policy (R-SEC-2)
+    visits = [(*v[:3], *(shown(x) for x in v[3:8]), *v[8:]) for v in visits]
     due = _d(card["next_visit_due"])
     review_due = _d(card["review_due"])
     assert review_due is not None
-    values = {k: card[k] for k in (*_CARD_TEXT, *_CARD_CODES)}
+    values = {k: shown(card[k]) if k in _CARD_TEXT else card[k] for k in (*_CARD_TEXT, *_CARD_CODES)}
     values["first_reception_date"] = _d(card["first_reception_date"])
     values["card_date"] = _d(card["card_date"])
     return CardView(
         id=card["id"], number=card["number"], version=int(card["version"]), customer_id=card["customer_id"],
         customer_number=cust[0] if cust else "", customer=(cust[1] or _("(erased)")) if cust else "",
         owner_id=card["owner_id"], owner=names.get(card["owner_id"], ""), values=values, status=card["status"],
-        status_reason=card["status_reason"] or "", next_due=due, next_due_reason=card["next_due_reason"] or "",
+        status_reason=shown(card["status_reason"] or ""), next_due=due, next_due_reason=card["next_due_reason"] or "",
         review_due=review_due, reviewed_at=_dt(card["reviewed_at"]), reviewed_by=names.get(card["reviewed_by_id"], ""),
-        review_comment=card["review_comment"] or "",
+        review_comment=shown(card["review_comment"] or ""),
         visits=tuple(VisitView(v[0], _dt(v[1]), v[2], v[3] or "", v[4] or _("(erased)"), v[5] or "", v[6] or "",  # type: ignore[arg-type]
                                v[7] or "", v[8], v[9], _d(v[10]), v[11] or "", names.get(v[12], ""))
                      for v in visits),
@@ -715,7 +721,8 @@ def _card_rows(rows: Sequence[Any], today: date) -> list[CardRow]:
     for r in rows:
         due = _d(r[10])
         out.append(CardRow(id=r[1], number=r[2], customer_id=r[3], customer=r[4] if r[5] is None else _("(erased)"),
-                           owner_id=r[6], owner=r[7] or "", level=r[8], product=r[9] or "", next_due=due,
+                           owner_id=r[6], owner=r[7] or "", level=r[8],
+                           product=masking.GENERIC.text(r[9] or ""), next_due=due,  # a list: masked (domain.masking)
                            status=r[11], reviewed=r[12] is not None, review_due=_d(r[13]),  # type: ignore[arg-type]
                            last_visit_at=_dt(r[14]), overdue=r[11] == "open" and due is not None and due < today))
     return out

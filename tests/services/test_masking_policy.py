@@ -104,6 +104,8 @@ def outputs(crm: Crm, actor: Actor, ref: cs.CustomerRef, out: Path, others: Othe
     take("register problems", lambda: repr(fu.register_page(crm.svc, actor, problems=True).rows))
     for name, line in (("linked", others.linked_line), ("unlinked", others.free_line)):
         take(f"register line {name}", lambda line=line: repr(fu.register_line(crm.svc, actor, line)))
+    take("card", lambda: repr(fu.get_card(crm.svc, actor, others.card)))
+    take("card queue", lambda: repr(fu.queue(crm.svc, actor, "open").rows))
     take("complaint", lambda: repr(complaints.get_ticket(crm.svc, actor, others.ticket)))
     take("feedback", lambda: repr(complaints.list_feedback(crm.svc, actor, ref.id)))
     take("calendar", lambda: repr(holidays.year_schedule(crm.svc, 2026)))
@@ -132,9 +134,11 @@ class Others:
     free_line: int
     incident: int
     ticket: int
+    card: int
 
 
-def other_areas(crm: Crm, ref: cs.CustomerRef, id2: str, phone1: str, phone2: str, account: str) -> Others:
+def other_areas(crm: Crm, ref: cs.CustomerRef, who: Actor, id2: str, phone1: str, phone2: str,
+                account: str) -> Others:
     """The customer's values typed where people type them: register lines (one linked to the
     archive, one not), an incident chosen by a phone search, a request for approval."""
     desk = crm.actor("front_desk")
@@ -150,7 +154,10 @@ def other_areas(crm: Crm, ref: cs.CustomerRef, id2: str, phone1: str, phone2: st
         "channel": "phone", "category": "service/waiting", "severity": "normal", "description": note,
         "demand": note}).id
     complaints.add_feedback(crm.svc, desk, ref.id, "suggestion", note)
-    return Others(linked, free, inc, ticket)
+    card = fu.create_card(crm.svc, who, ref.id, {"first_reception_date": "2026-11-20", "intent_level": "A",
+                                                 "source": "walk_in", "product": f"轿车 {phone1}",
+                                                 "first_reception_summary": note}).id
+    return Others(linked, free, inc, ticket, card)
 
 
 def _file_text(path: Path) -> str:
@@ -194,7 +201,7 @@ def _check_every_role(crm: Crm, out: Path, ref: cs.CustomerRef, who: Actor, owne
                        phones=[PhoneInput(phone1), PhoneInput(phone2)])
     cs.add_contact(crm.svc, who, ref.id, "call", f"客户说新手机{phone2}，身份证{id2}，卡号{account}")
     secrets = [id1, id2, phone1, phone2, account]
-    others = other_areas(crm, ref, id2, phone1, phone2, account)
+    others = other_areas(crm, ref, who, id2, phone1, phone2, account)
     # where a value may show whole at all: the customer's own views (and the linked register line)
     own_views = {"archive", "edit form", "history", "customer export json", "customer export xlsx",
                  "register line linked"}

@@ -123,3 +123,27 @@ def test_r_sec_2_crash_log_masks_values_an_exception_quotes() -> None:
     assert "RuntimeError" in logged and "test_register_masking.py" in logged
     assert "11010519800307123X" not in logged and "13912345678" not in logged and "6222021234567890123" not in logged
     assert "139****5678" in logged
+
+
+def test_r_sec_2_card_from_a_register_line_masks_what_the_front_desk_typed(crm: Crm) -> None:
+    """Found as a user: Ctrl+G on a line whose summary held a phone and an ID number opened a card
+    showing both whole to the front desk. Card texts follow the policy; saving the form as shown
+    keeps the stored text."""
+    desk = crm.actor("front_desk")
+    ident = "110105198003071234"
+    rid = fu.add_register(crm.svc, desk, {"name": "测试访客", "phone": LINE_PHONE, "source": "walk_in",
+                                          "summary": f"客户留电话{LINE_PHONE}，身份证{ident}"}, consultant="jingli")
+    ref = fu.card_from_register(crm.svc, desk, rid)
+    for actor in (desk, crm.manager, crm.actor("section_chief")):
+        view = fu.get_card(crm.svc, actor, ref.id)
+        assert LINE_PHONE not in repr(view) and ident not in repr(view), actor.username
+        assert "135****5678" in view.values["first_reception_summary"]
+    form = fu.get_card(crm.svc, crm.manager, ref.id)
+    fu.update_card(crm.svc, crm.manager, ref.id, {**form.form_values(), "product": "途观L"},
+                   expected_version=form.version)
+    from sqlalchemy import text
+
+    with crm.svc.store.read() as s:
+        stored = s.execute(text("SELECT first_reception_summary, product FROM followup_card WHERE id = :i"),
+                           {"i": ref.id}).one()
+    assert tuple(stored) == (f"客户留电话{LINE_PHONE}，身份证{ident}", "途观L")
