@@ -132,6 +132,10 @@ def request(svc: Services, actor: Actor, operation: str, reason: str, *, target:
     errors: list[ValidationError] = []
     clean_reason = clean_text(reason, "reason", max_len=500, required=True, multiline=True)
     clean_target = (target or "").strip() or None
+    if clean_target and op == "backup.restore":  # found as a user: a full path was never "this" file
+        from pathlib import Path
+
+        clean_target = Path(clean_target).name or None  # the restore checks the backup by its file name
     if needs_target and not clean_target:
         errors.append(ValidationError("target", "Say which one (--target): the customer number or the backup file"))
     if errors:
