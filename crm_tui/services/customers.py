@@ -863,7 +863,7 @@ def audit_unmasked(svc: Services, actor: Actor, fields: Iterable[str], purpose: 
     details = {"number": number, "fields": shown, "purpose": purpose}
     with svc.write(actor) as tx:
         last = tx.execute(
-            "SELECT action, entity, entity_id, details, at FROM audit_log WHERE actor_id IS :a"
+            "SELECT action, entity, entity_id, details, at FROM audit_log WHERE actor_id = :a"
             " ORDER BY at DESC, id DESC LIMIT 1", {"a": actor.staff_id}).first()
         if last is not None and last[0] == action and last[1] == entity and str(last[2]) == str(ident):
             at = _dt(last[4])
