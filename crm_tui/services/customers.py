@@ -21,6 +21,11 @@ are shown whole only to a role with customer.view_sensitive, and by default only
 it owns or is in contact with; such an unmasked view (archive, edit form, history, export) writes a
 ``customer.view_unmasked`` audit row. Everything else is masked, in free text too; ``reveal`` shows
 one value with a reason, audited. Phones in search rows and list exports are always masked.
+The archive screen reads archive and history through ``archive_page``: one audit row per view
+(``audit_unmasked``; a reload of the same view within ``SAME_VIEW`` adds none). Free text about a
+customer typed elsewhere (complaints, feedback, follow-up cards, register lines) is masked for
+every reader (``text_policy``); the front-desk register's own outputs are in services.followups
+(``register_page``, ``register_line``, ``reveal_register_phone``).
 """
 
 from __future__ import annotations
