@@ -928,15 +928,13 @@ def _show_usage_error(e: BaseException) -> None:
 
 
 def _crash(exc: BaseException) -> NoReturn:
-    import traceback
-
-    from crm_tui.services.system import crash_log_path
+    from crm_tui.services.system import crash_log_path, crash_text
 
     path = crash_log_path(G.data_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with path.open("a", encoding="utf-8") as fh:
-            fh.write("".join(traceback.format_exception(exc)))
+            fh.write(crash_text(exc))
         where = str(path)
     except OSError:
         where = "-"

@@ -11,6 +11,11 @@ archive and its edit form, the history, search rows, exports, the audit trail, n
   or in contact with (other staff in contact); an A/B cover counts as the absent colleague.
   For every other customer the values are masked, and an explicit reveal (a reason, an audit row,
   that view only) shows one of them.
+- Lists (search rows, the front-desk register's lines, list exports) show every sensitive value
+  masked, for every role: a value is seen whole only in one record's own view (an archive, its
+  edit form, its history, one customer's export, one register line), where that view is audited.
+- A front-desk register line (来店/来电登记) follows its archive once linked to one; before that the
+  line's consultant stands where the owner would (they follow the visitor up).
 - Free text (history lines, contact notes, audit details) is scrubbed: the customer's own
   sensitive values, present and past, and anything shaped like an ID number, a mobile phone or a
   bank account, are masked for a viewer who may not see them.
@@ -62,6 +67,15 @@ def relation(staff_ids: Iterable[int | None], owner_id: int | None, contact_ids:
     return OTHER
 
 
+def line_relation(staff_ids: Iterable[int | None], *, consultant_id: int | None, linked: bool,
+                  owner_id: int | None = None, contact_ids: Iterable[int] = ()) -> str:
+    """The viewer's relation to a front-desk register line: that of its archive when the line is
+    linked to one, else the line's consultant counts as its owner."""
+    if linked:
+        return relation(staff_ids, owner_id, contact_ids)
+    return relation(staff_ids, consultant_id, ())
+
+
 def sees_whole(permissions: frozenset[str], field: str, rel: str) -> bool:
     """True when the value is shown unmasked by default (the view is then audited)."""
     return VIEW_PERMISSION in permissions and rel in DEFAULT_UNMASKED.get(field, frozenset())
@@ -91,6 +105,8 @@ def visibility(permissions: frozenset[str], rel: str) -> Visibility:
 
 
 NOBODY = Visibility(OTHER, frozenset())
+#: What a row of a list (search, register lines, list exports) shows whole: nothing, for every role.
+LISTING = NOBODY
 
 
 def mask(field: str, value: str | None) -> str:
@@ -161,3 +177,17 @@ class Scrubber:
 
 
 GENERIC = Scrubber()
+
+
+def scrubber(vis: Visibility, known: Mapping[str, Iterable[str]] = {}) -> Scrubber | None:  # noqa: B006
+    """The scrubber for free text about one customer as a viewer with ``vis`` may see it (the known
+    values of the masked fields, and anything shaped like one), or None when every field is whole."""
+    if not vis.any_masked:
+        return None
+    return Scrubber({f: v for f, v in known.items() if vis.masked(f)})
+
+
+def scrub(vis: Visibility, value: Any, known: Mapping[str, Iterable[str]] = {}) -> Any:  # noqa: B006
+    """``value`` (text, or lists/dicts of text) as that viewer may see it."""
+    s = scrubber(vis, known)
+    return value if s is None else s.value(value)

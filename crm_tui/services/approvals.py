@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from crm_tui.domain import masking
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
@@ -117,8 +118,11 @@ def _view(r: Any, now: datetime) -> ApprovalView:
     assert expires is not None
     if state in ("requested", "approved") and expires <= now:
         state = "expired"
-    return ApprovalView(int(r[0]), r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else {}, r[6], state,
-                        _dt(r[8]), expires, r[10], _dt(r[11]), r[12], _dt(r[13]),  # type: ignore[arg-type]
+    # a reason, a note or an export's query may quote a customer's phone or ID number: masked for
+    # every reader, as in the audit trail (domain.masking)
+    scrub = masking.GENERIC.value
+    return ApprovalView(int(r[0]), r[1], r[2], r[3], r[4], scrub(json.loads(r[5]) if r[5] else {}), scrub(r[6]),
+                        state, _dt(r[8]), expires, r[10], _dt(r[11]), scrub(r[12]), _dt(r[13]),  # type: ignore[arg-type]
                         decided_by_name=r[15])
 
 
@@ -131,6 +135,10 @@ def request(svc: Services, actor: Actor, operation: str, reason: str, *, target:
     errors: list[ValidationError] = []
     clean_reason = clean_text(reason, "reason", max_len=500, required=True, multiline=True)
     clean_target = (target or "").strip() or None
+    if clean_target and op == "backup.restore":  # found as a user: a full path was never "this" file
+        from pathlib import Path
+
+        clean_target = Path(clean_target).name or None  # the restore checks the backup by its file name
     if needs_target and not clean_target:
         errors.append(ValidationError("target", "Say which one (--target): the customer number or the backup file"))
     if errors:

@@ -35,6 +35,7 @@ from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from crm_tui.domain.roles import all_roles
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
+from crm_tui.services import customers as cs
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
@@ -647,13 +648,19 @@ def check_step(svc: Services, actor: Actor, ticket_id: int, action: str) -> None
 # ------------------------------------------------------------------------------------------------
 
 
+#: Columns of a ticket that are codes, numbers or times, not free text (kept as they are).
+_NOT_TEXT = frozenset({"number", "state", "severity", "category", "channel", "received_at", "due_at", "risk_at",
+                       "paused_since", "created_at", "updated_at", "closed_at"})
+
+
 def get_ticket(svc: Services, actor: Actor, ticket_id: int) -> TicketView:
     svc.require(actor, "complaint.view")
     with svc.store.read() as s:
         row = _load(s, ticket_id)
         cust = s.execute(text("SELECT number, name, erased_at FROM customer WHERE id = :c"),
                          {"c": row["customer_id"]}).first()
-        events = [TicketEvent(_dt(r[0]), r[1], r[2], r[3], r[4] or "", r[5] or "")  # type: ignore[arg-type]
+        shown = cs.text_policy(s, actor, row["customer_id"])  # the masking policy (R-SEC-2)
+        events = [TicketEvent(_dt(r[0]), r[1], r[2], r[3], shown(r[4] or ""), r[5] or "")  # type: ignore[arg-type]
                   for r in s.execute(text(
                       "SELECT e.at, e.action, e.from_state, e.to_state, e.note, st.display_name FROM complaint_event e"
                       " LEFT JOIN staff st ON st.id = e.actor_id WHERE e.complaint_id = :i ORDER BY e.id"),
@@ -672,7 +679,8 @@ def get_ticket(svc: Services, actor: Actor, ticket_id: int) -> TicketView:
     else:
         allowed = [a for a in allowed if a != "acknowledge"]
     name = cust[1] if cust and cust[2] is None else _("(erased)")
-    return TicketView(row["id"], row["number"], row["customer_id"], cust[0] if cust else "", name, row, row["state"],
+    values = {k: shown(v) if isinstance(v, str) and k not in _NOT_TEXT else v for k, v in row.items()}
+    return TicketView(row["id"], row["number"], row["customer_id"], cust[0] if cust else "", name, values, row["state"],
                       row["assignee_id"], assignee, received_by, ck, tuple(events), tuple(allowed), row["version"])
 
 
@@ -838,7 +846,8 @@ def list_feedback(svc: Services, actor: Actor, customer_id: int, *, limit: int =
             " FROM customer_feedback f LEFT JOIN staff st ON st.id = f.staff_id"
             " LEFT JOIN complaint c ON c.id = f.complaint_id WHERE f.customer_id = :c ORDER BY f.at DESC, f.id DESC"
             " LIMIT :n"), {"c": customer_id, "n": max(1, min(limit, 500))}).all()
-    return [FeedbackRow(int(r[0]), r[1], _dt(r[2]), r[3] or "", r[4], r[5] or "", r[6], r[7])  # type: ignore[arg-type]
+        shown = cs.text_policy(s, actor, customer_id)  # the masking policy (R-SEC-2)
+    return [FeedbackRow(int(r[0]), r[1], _dt(r[2]), shown(r[3] or ""), r[4], r[5] or "", r[6], r[7])  # type: ignore[arg-type]
             for r in rows]
 
 

@@ -21,6 +21,11 @@ are shown whole only to a role with customer.view_sensitive, and by default only
 it owns or is in contact with; such an unmasked view (archive, edit form, history, export) writes a
 ``customer.view_unmasked`` audit row. Everything else is masked, in free text too; ``reveal`` shows
 one value with a reason, audited. Phones in search rows and list exports are always masked.
+The archive screen reads archive and history through ``archive_page``: one audit row per view
+(``audit_unmasked``; a reload of the same view within ``SAME_VIEW`` adds none). Free text about a
+customer typed elsewhere (complaints, feedback, follow-up cards, register lines) is masked for
+every reader (``text_policy``); the front-desk register's own outputs are in services.followups
+(``register_page``, ``register_line``, ``reveal_register_phone``).
 """
 
 from __future__ import annotations
@@ -77,7 +82,8 @@ from crm_tui.store.audit import PersonalChange
 __all__ = [
     "ConsentInput", "ConsentView", "CustomerRef", "CustomerRow", "CustomerView", "DuplicateIdNumber",
     "PhoneInput", "PhoneView", "SearchFilters", "SearchPage", "SharedPhone", "SharedWith", "TimelineEntry",
-    "WatchPage", "WatchRow", "add_contact", "approve_shared_phone", "clear_false_information",
+    "WatchPage", "WatchRow", "add_contact", "approve_shared_phone", "archive_page", "audit_unmasked", "text_policy",
+    "clear_false_information",
     "create_customer", "erase_customer", "export_customer", "export_list", "get_customer", "handover",
     "mark_false_information", "mark_informed", "past_retention", "policy", "record_consent",
     "register_timeline_source", "reveal", "search", "timeline", "timeline_key", "update_customer", "vacuum",
@@ -912,12 +918,42 @@ def visibility_of(svc: Services, actor: Actor, customer_id: int) -> masking.Visi
         return _visibility(actor, r[0], _staff_of(s, customer_id))
 
 
+#: R-SEC-3 without flooding: a view repeated within this time (the same viewer, record, fields and
+#: purpose), with nothing else recorded by that viewer in between, is the same view: one audit row.
+SAME_VIEW = timedelta(minutes=10)
+
+
+def audit_unmasked(svc: Services, actor: Actor, fields: Iterable[str], purpose: str, *,
+                   customer_id: int | None, number: str | None = None, entity: str = "customer",
+                   entity_id: int | None = None, action: str = "customer.view_unmasked") -> bool:
+    """R-SEC-3: a view that showed sensitive values whole is recorded: who, the customer (or the
+    register line), the fields shown and the view (``purpose``). Every service that returns a value
+    whole calls this; a reload of the same view (``SAME_VIEW``) adds no second row. Returns whether
+    a row was written."""
+    shown = sorted(set(fields))
+    if not shown:
+        return False
+    ident = customer_id if entity_id is None else entity_id
+    details = {"number": number, "fields": shown, "purpose": purpose}
+    with svc.write(actor) as tx:
+        last = tx.execute(
+            "SELECT action, entity, entity_id, details, at FROM audit_log WHERE actor_id = :a"
+            " ORDER BY at DESC, id DESC LIMIT 1", {"a": actor.staff_id}).first()
+        if last is not None and last[0] == action and last[1] == entity and str(last[2]) == str(ident):
+            at = _dt(last[4])
+            try:
+                before = json.loads(last[3] or "{}")
+            except ValueError:
+                before = {}
+            if at is not None and tx.now - at < SAME_VIEW and before == details:
+                return False
+        tx.audit(action, entity=entity, entity_id=ident, customer_id=customer_id, details=details)
+    return True
+
+
 def _audit_unmasked(svc: Services, actor: Actor, customer_id: int, number: str, fields: Iterable[str],
                     purpose: str) -> None:
-    """R-SEC-3: a view that showed sensitive values whole is recorded (who, customer, fields, why)."""
-    with svc.write(actor) as tx:
-        tx.audit("customer.view_unmasked", entity="customer", entity_id=customer_id, customer_id=customer_id,
-                 details={"number": number, "fields": sorted(fields), "purpose": purpose})
+    audit_unmasked(svc, actor, fields, purpose, customer_id=customer_id, number=number)
 
 
 def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str = "view") -> CustomerView:
@@ -925,6 +961,25 @@ def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str 
     number and name ("ref": everything sensitive masked, nothing audited). Needs customer.view.
     Sensitive fields follow ``domain.masking``; a view with any of them whole (and present) writes a
     ``customer.view_unmasked`` audit row. Erased archives load too (``erased_at`` set)."""
+    view, shown = _customer_view(svc, actor, customer_id, purpose)
+    if shown and not view.erased_at:
+        _audit_unmasked(svc, actor, customer_id, view.number, shown, purpose)
+    return view
+
+
+def archive_page(svc: Services, actor: Actor, customer_id: int, *, limit: int = 100
+                 ) -> tuple[CustomerView, list[TimelineEntry]]:
+    """What the archive screen shows at once: the archive and the newest page of its history, under
+    the masking policy, with ONE ``customer.view_unmasked`` row (purpose "view") for the fields
+    either showed whole (R-SEC-3, one row per view). Needs customer.view."""
+    view, shown = _customer_view(svc, actor, customer_id, "view")
+    entries, history_shown, _number = _timeline(svc, actor, customer_id, None, limit)
+    if not view.erased_at:
+        _audit_unmasked(svc, actor, customer_id, view.number, [*shown, *history_shown], "view")
+    return view, entries
+
+
+def _customer_view(svc: Services, actor: Actor, customer_id: int, purpose: str) -> tuple[CustomerView, list[str]]:
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
         row = _load_row(s, customer_id, allow_erased=True)
@@ -955,8 +1010,6 @@ def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str 
         values[f_] = v
     pol = load_policy()
     shown = [f_ for f_ in vis.whole if (phones if f_ == masking.PHONES else row.get(f_))]
-    if shown and not row["erased_at"]:
-        _audit_unmasked(svc, actor, customer_id, row["number"], shown, purpose)
     return CustomerView(
         id=row["id"], number=row["number"], kind=row["kind"], version=int(row["version"]),
         name=row["name"] if not row["erased_at"] else _("(erased)"), values=values,
@@ -980,7 +1033,7 @@ def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str 
         business_stop_note=row["business_stop_note"], phone_inspection_since=_dt(row["phone_inspection_since"]),
         last_inspection=extra.last_inspection, contact_task_due=extra.contact_task_due,
         owner_disabled=extra.owner_disabled,
-    )
+    ), shown
 
 
 def _signatures(p: Mapping[str, Any], names: Mapping[int, str]) -> str:
@@ -1106,6 +1159,15 @@ def timeline(svc: Services, actor: Actor, customer_id: int, *, before: str | Non
     """Everything that happened to the customer, newest first: field changes (old -> new),
     contacts, consents, handovers and whatever later areas register. Page with
     ``before=<last entry's key>``. Needs customer.view."""
+    entries, shown, number = _timeline(svc, actor, customer_id, before, limit)
+    if shown:
+        _audit_unmasked(svc, actor, customer_id, number, shown, "history")
+    return entries
+
+
+def _timeline(svc: Services, actor: Actor, customer_id: int, before: str | None,
+              limit: int) -> tuple[list[TimelineEntry], list[str], str]:
+    """(entries as ``actor`` may see them, the sensitive fields they show whole, the archive's number)."""
     svc.require(actor, "customer.view")
     _load_areas()
     limit = max(1, min(limit, 500))
@@ -1120,10 +1182,8 @@ def timeline(svc: Services, actor: Actor, customer_id: int, *, before: str | Non
     if before:
         entries = [e for e in entries if e.key < before]
     entries.sort(key=lambda e: e.key, reverse=True)
-    entries, shown = _apply_policy(entries, vis, known)
-    if shown:
-        _audit_unmasked(svc, actor, customer_id, row["number"], shown, "history")
-    return entries[:limit]
+    entries, shown = _apply_policy(entries[:limit], vis, known)
+    return entries, shown, str(row["number"])
 
 
 def _known_sensitive(s: Session, customer_id: int, row: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -1138,6 +1198,17 @@ def _known_sensitive(s: Session, customer_id: int, row: Mapping[str, Any]) -> di
             " AND field IN ('id_number', 'bank_account', 'phones')"), {"c": customer_id}):
         known[field] += [v for v in (old, new) if v]
     return known
+
+
+def text_policy(s: Session | Tx, actor: Actor, customer_id: int) -> Callable[[Any], Any]:
+    """How free text about one customer typed outside the archive (a complaint, feedback, a note)
+    reads under ``domain.masking``: the customer's values, present and past, and anything shaped like
+    an ID number, phone or account, masked for every viewer. Whole values show only in the archive's
+    own audited views (its history holds these texts too); ``actor`` is for the record."""
+    row = _load_row(s, customer_id, allow_erased=True)
+    scrub = masking.scrubber(masking.LISTING, _known_sensitive(_sess(s), customer_id, row))
+    assert scrub is not None
+    return scrub.value
 
 
 def _apply_policy(entries: list[TimelineEntry], vis: masking.Visibility,

@@ -32,11 +32,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import followups as fd
+from crm_tui.domain import masking
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
+from crm_tui.services import customers as cs
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
@@ -187,6 +189,18 @@ class RegisterRow:
     customer_id: int | None
     customer_number: str
     card_id: int | None
+
+
+@dataclass(frozen=True)
+class RegisterLineView:
+    """One register line as ``register_line`` shows it (domain.masking): ``row`` with its phone
+    whole only where ``whole`` says so; ``archive_phone`` is the linked archive's primary phone under
+    the same policy; ``may_reveal``: the viewer may ask for the masked phone with a reason."""
+
+    row: RegisterRow
+    whole: bool
+    archive_phone: str
+    may_reveal: bool
 
 
 @dataclass(frozen=True)
@@ -473,10 +487,13 @@ def update_card(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str
         sets: dict[str, Any] = {}
         changes: dict[str, list[Any]] = {}
         personal: list[PersonalChange] = []
+        shown = cs.text_policy(tx, actor, card["customer_id"])
         for k, new in clean.items():
             old = card.get(k)
             if _plain(_d(old) if k == "first_reception_date" else old) == _plain(new):
                 continue
+            if k in _CARD_TEXT and old and new == shown(old):
+                continue  # the text as the form showed it (masked, domain.masking): the stored one stays
             sets[k] = _plain(new)
             if k in _CARD_TEXT:
                 personal.append(PersonalChange(k, old, _plain(new)))
@@ -668,19 +685,21 @@ def get_card(svc: Services, actor: Actor, card_id: int) -> CardView:
             " level_after, next_due, next_due_reason, staff_id FROM followup_visit WHERE card_id = :c"
             " ORDER BY at DESC, id DESC"), {"c": card_id}).all()
         names = _names(s, [card["owner_id"], card["reviewed_by_id"], card["created_by_id"], *(v[12] for v in visits)])
+        shown = cs.text_policy(s, actor, card["customer_id"])  # free text under the masking policy (R-SEC-2)
+    visits = [(*v[:3], *(shown(x) for x in v[3:8]), *v[8:]) for v in visits]
     due = _d(card["next_visit_due"])
     review_due = _d(card["review_due"])
     assert review_due is not None
-    values = {k: card[k] for k in (*_CARD_TEXT, *_CARD_CODES)}
+    values = {k: shown(card[k]) if k in _CARD_TEXT else card[k] for k in (*_CARD_TEXT, *_CARD_CODES)}
     values["first_reception_date"] = _d(card["first_reception_date"])
     values["card_date"] = _d(card["card_date"])
     return CardView(
         id=card["id"], number=card["number"], version=int(card["version"]), customer_id=card["customer_id"],
         customer_number=cust[0] if cust else "", customer=(cust[1] or _("(erased)")) if cust else "",
         owner_id=card["owner_id"], owner=names.get(card["owner_id"], ""), values=values, status=card["status"],
-        status_reason=card["status_reason"] or "", next_due=due, next_due_reason=card["next_due_reason"] or "",
+        status_reason=shown(card["status_reason"] or ""), next_due=due, next_due_reason=card["next_due_reason"] or "",
         review_due=review_due, reviewed_at=_dt(card["reviewed_at"]), reviewed_by=names.get(card["reviewed_by_id"], ""),
-        review_comment=card["review_comment"] or "",
+        review_comment=shown(card["review_comment"] or ""),
         visits=tuple(VisitView(v[0], _dt(v[1]), v[2], v[3] or "", v[4] or _("(erased)"), v[5] or "", v[6] or "",  # type: ignore[arg-type]
                                v[7] or "", v[8], v[9], _d(v[10]), v[11] or "", names.get(v[12], ""))
                      for v in visits),
@@ -724,7 +743,8 @@ def _card_rows(rows: Sequence[Any], today: date) -> list[CardRow]:
     for r in rows:
         due = _d(r[10])
         out.append(CardRow(id=r[1], number=r[2], customer_id=r[3], customer=r[4] if r[5] is None else _("(erased)"),
-                           owner_id=r[6], owner=r[7] or "", level=r[8], product=r[9] or "", next_due=due,
+                           owner_id=r[6], owner=r[7] or "", level=r[8],
+                           product=masking.GENERIC.text(r[9] or ""), next_due=due,  # a list: masked (domain.masking)
                            status=r[11], reviewed=r[12] is not None, review_due=_d(r[13]),  # type: ignore[arg-type]
                            last_visit_at=_dt(r[14]), overdue=r[11] == "open" and due is not None and due < today))
     return out
@@ -1035,11 +1055,13 @@ _REG_SQL = ("SELECT r.id, r.arrived_at, r.departed_at, r.name, r.phone, r.compan
 def register_page(svc: Services, actor: Actor, *, day: date | None = None, problems: bool = False,
                   cursor: str | None = None, limit: int = 100) -> RegisterPage:
     """Register lines, newest first, keyset-paged: one day's (default today), or with
-    ``problems=True`` (register.supervise) every line without an information source or archive."""
+    ``problems=True`` (register.supervise) every line without an information source or archive.
+    A list: phones masked for every role, free text scrubbed (domain.masking); one line's own view,
+    under the policy and audited, is :func:`register_line`."""
     if problems:
         svc.require(actor, "register.supervise")
-    elif not (actor.can("register.use") or actor.can("register.supervise")):
-        svc.require(actor, "register.use")
+    else:
+        _require_register(svc, actor)
     limit = max(1, min(limit, 500))
     where: list[str] = []
     params: dict[str, Any] = {}
@@ -1058,14 +1080,88 @@ def register_page(svc: Services, actor: Actor, *, day: date | None = None, probl
                          {**params, "_n": limit + 1}).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    from crm_tui.domain.validation import mask_phone
-
-    masked = not actor.can("customer.view_sensitive")
-    out = [RegisterRow(id=r[0], arrived_at=_dt(r[1]), departed_at=_dt(r[2]), name=r[3], phone=(  # type: ignore[arg-type]
-        mask_phone(r[4]) if masked else r[4]) if r[4] else "", companions=r[5] or "", product=r[6] or "",
-        source=r[7], summary=r[8] or "", consultant_id=r[9], consultant=r[10] or "", kind=r[11], trial=bool(r[12]),
-        customer_id=r[13], customer_number=r[14] or "", card_id=r[15]) for r in rows]
+    out = [_register_row(r, masking.LISTING) for r in rows]  # a list: every phone masked, for every role
     return RegisterPage(out, _encode("", rows[-1][0]) if more and rows else None)
+
+
+def _register_row(r: Any, vis: masking.Visibility) -> RegisterRow:
+    """A register line under the masking policy: the phone whole only if ``vis`` says so, and the
+    free text (companions, product, summary) scrubbed of the line's phone and anything shaped like
+    an ID number, phone or account for a viewer who may not see them."""
+    phone = r[4] or ""
+    texts = masking.scrub(vis, [r[5] or "", r[6] or "", r[8] or ""], {masking.PHONES: [phone] if phone else []})
+    return RegisterRow(id=r[0], arrived_at=_dt(r[1]), departed_at=_dt(r[2]), name=r[3],  # type: ignore[arg-type]
+                       phone=masking.mask(masking.PHONES, phone) if vis.masked(masking.PHONES) else phone,
+                       companions=texts[0], product=texts[1], source=r[7], summary=texts[2], consultant_id=r[9],
+                       consultant=r[10] or "", kind=r[11], trial=bool(r[12]), customer_id=r[13],
+                       customer_number=r[14] or "", card_id=r[15])
+
+
+def _line_visibility(s: Session | Tx, actor: Actor, r: Any) -> masking.Visibility:
+    """What ``actor`` sees whole of one register line (its archive's relation once linked)."""
+    owner_id, contacts = None, []
+    if r[13] is not None:
+        owner_id = _sess(s).execute(text("SELECT owner_id FROM customer WHERE id = :c"), {"c": r[13]}).scalar()
+        contacts = [int(x[0]) for x in _sess(s).execute(
+            text("SELECT staff_id FROM customer_staff WHERE customer_id = :c"), {"c": r[13]})]
+    rel = masking.line_relation((actor.staff_id, actor.on_behalf_of), consultant_id=r[9], linked=r[13] is not None,
+                                owner_id=owner_id, contact_ids=contacts)
+    return masking.visibility(actor.permissions, rel)
+
+
+def _require_register(svc: Services, actor: Actor) -> None:
+    if not (actor.can("register.use") or actor.can("register.supervise")):
+        svc.require(actor, "register.use")
+
+
+def register_line(svc: Services, actor: Actor, entry_id: int) -> RegisterLineView:
+    """One register line for its own view (R-FU-4) under the masking policy: the phone (and the
+    linked archive's phone) whole only for a role with customer.view_sensitive that owns or is in
+    contact with the linked archive, or is the line's consultant while it has none; such a view
+    writes one audit row (``customer.view_unmasked`` or, for a line without an archive,
+    ``register.view_unmasked``). Needs register.use or register.supervise."""
+    _require_register(svc, actor)
+    with svc.store.read() as s:
+        r = s.execute(text(_REG_SQL + " WHERE r.id = :i"), {"i": entry_id}).first()
+        if r is None:
+            raise NotFound("No register line #{id}.", id=entry_id)
+        vis = _line_visibility(s, actor, r)
+        archive_phone = ""
+        if r[13] is not None:
+            p = s.execute(text("SELECT national FROM customer_phone WHERE customer_id = :c"
+                               " ORDER BY is_primary DESC, id LIMIT 1"), {"c": r[13]}).scalar()
+            archive_phone = "" if not p else (masking.mask(masking.PHONES, p) if vis.masked(masking.PHONES) else p)
+    row = _register_row(r, vis)
+    whole = not vis.masked(masking.PHONES) and bool(r[4] or archive_phone)
+    if whole:
+        from crm_tui.services import customers as cs
+
+        if r[13] is not None:
+            cs.audit_unmasked(svc, actor, [masking.PHONES], "register line", customer_id=r[13], number=r[14])
+        else:
+            cs.audit_unmasked(svc, actor, [masking.PHONES], "register line", customer_id=None,
+                              entity="register_entry", entity_id=entry_id, action="register.view_unmasked")
+    return RegisterLineView(row, whole, archive_phone,
+                            bool(r[4]) and vis.masked(masking.PHONES)
+                            and masking.may_reveal(actor.permissions, masking.PHONES, vis.relation))
+
+
+def reveal_register_phone(svc: Services, actor: Actor, entry_id: int, reason: str) -> str:
+    """The whole phone of one register line, for that view only, with a reason; audited (who, the
+    line and its archive, the reason; R-SEC-3). Needs customer.view_sensitive."""
+    svc.require(actor, "customer.view_sensitive", field="phone")
+    _require_register(svc, actor)
+    clean_reason = clean_text(reason, "reason", max_len=200, required=True)
+    with svc.write(actor) as tx:
+        r = tx.execute(_REG_SQL + " WHERE r.id = :i", {"i": entry_id}).first()
+        if r is None:
+            raise NotFound("No register line #{id}.", id=entry_id)
+        vis = _line_visibility(tx, actor, r)
+        if not r[4] or not masking.may_reveal(actor.permissions, masking.PHONES, vis.relation):
+            raise ValidationError("field", "Only the ID number, bank account and phones are masked")
+        tx.audit("register.reveal", entity="register_entry", entity_id=entry_id, customer_id=r[13],
+                 details={"number": r[14], "field": "phone", "reason": masking.GENERIC.text(clean_reason)})
+        return str(r[4])
 
 
 # ------------------------------------------------------------------------------------------------

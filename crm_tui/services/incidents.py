@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from crm_tui.domain import masking
 from crm_tui.domain.errors import Conflict, NotFound, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
@@ -249,7 +250,15 @@ def list_incidents(svc: Services, actor: Actor, *, limit: int = 200) -> list[Inc
             " (SELECT count(*) FROM incident_customer c WHERE c.incident_id = i.id),"
             " (SELECT count(*) FROM incident_customer c WHERE c.incident_id = i.id AND c.notified_at IS NOT NULL)"
             " FROM incident i ORDER BY i.state = 'closed', i.id DESC LIMIT :l"), {"l": limit}).all()
-    return [IncidentRow(int(r[0]), r[1], _dt(r[2]), r[3], int(r[4]), int(r[5])) for r in rows]  # type: ignore[arg-type]
+    return [IncidentRow(int(r[0]), _scrub(r[1]), _dt(r[2]), r[3], int(r[4]), int(r[5]))  # type: ignore[arg-type]
+            for r in rows]
+
+
+def _scrub(value: str | None) -> str | None:
+    """The register's free text (title, description, measures, the query that chose the affected
+    customers, notices, the report) may quote a customer's phone or ID number: masked for every
+    reader, as in the audit trail (domain.masking)."""
+    return masking.GENERIC.text(value) if value else value
 
 
 def get_incident(svc: Services, actor: Actor, incident_id: int) -> IncidentView:
@@ -265,10 +274,10 @@ def get_incident(svc: Services, actor: Actor, incident_id: int) -> IncidentView:
             "SELECT c.id, c.number, c.name, c.erased_at, ic.notified_at, ic.notified_by, ic.notice_method,"
             " ic.notice_note FROM incident_customer ic JOIN customer c ON c.id = ic.customer_id"
             " WHERE ic.incident_id = :i ORDER BY c.number"), {"i": incident_id}).all()
-    affected = [AffectedCustomer(int(a[0]), a[1], a[2] if a[3] is None else _("(erased)"), _dt(a[4]), a[5], a[6],
-                                 a[7]) for a in aff]
-    return IncidentView(int(r[0]), r[1], r[2], _dt(r[3]), r[4], r[5], r[6], r[7], _dt(r[8]), r[9],  # type: ignore[arg-type]
-                        _dt(r[10]), r[11], affected)
+    affected = [AffectedCustomer(int(a[0]), a[1], a[2] if a[3] is None else _("(erased)"), _dt(a[4]), a[5],
+                                 _scrub(a[6]), _scrub(a[7])) for a in aff]
+    return IncidentView(int(r[0]), _scrub(r[1]), _scrub(r[2]), _dt(r[3]), _scrub(r[4]), r[5],  # type: ignore[arg-type]
+                        _scrub(r[6]), _scrub(r[7]), _dt(r[8]), r[9], _dt(r[10]), r[11], affected)
 
 
 def report_text(svc: Services, actor: Actor, incident_id: int) -> str:

@@ -70,6 +70,19 @@ def crash_log_path(data_dir: Path | str | None) -> Path:
     return paths.resolve_data_dir(data_dir) / "logs" / "crash.log"
 
 
+def crash_text(exc: BaseException | None) -> str:
+    """An unexpected error as the crash log keeps it: the traceback (no local variables: they may
+    hold passwords), with anything shaped like an ID number, a phone or a bank account masked, since
+    an exception's message may quote a customer's value (domain.masking; R-SEC-2)."""
+    import traceback
+
+    from crm_tui.domain import masking
+
+    if exc is None:
+        return "unknown error\n"
+    return masking.GENERIC.text("".join(traceback.format_exception(exc)))
+
+
 def init(place: Place, admin: str, password: str, display_name: str | None = None) -> Path:
     """New key into the keyring, new encrypted file, schema, first administrator, first backup.
 

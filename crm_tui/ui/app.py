@@ -439,16 +439,16 @@ class CrmApp(App[None]):
         """An unexpected error: the details (no local variables: they may hold passwords) go to the
         crash log beside the database, the screen gets one line, and the app closes. Every save
         already acknowledged is committed; nothing half-done was."""
-        import traceback
-
         from rich.text import Text
+
+        from crm_tui.services.system import crash_text
 
         exc = self._exception
         path = self.svc.store.db_file.parent / "logs" / "crash.log"
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             with path.open("a", encoding="utf-8") as fh:
-                fh.write("".join(traceback.format_exception(exc)) if exc else "unknown error\n")
+                fh.write(crash_text(exc))
             where = str(path)
         except OSError:
             where = "-"

@@ -152,3 +152,16 @@ def test_r_sec_2_approvers_see_waiting_requests_on_their_home_list(crm: Crm) -> 
     assert waiting(deputy) == 1 and waiting(crm.actors["admin"]) == 1
     assert waiting(chief) == 0  # one's own request is not one's to decide
     assert waiting(crm.manager) == 0
+
+
+def test_r_sec_2_a_restore_request_by_the_backups_full_path_is_for_that_file(crm: Crm) -> None:
+    """Found as a user: `approval request backup.restore --target /path/to/file.db` was approved,
+    then the restore of that very file was refused ("approved for another object")."""
+    require_approvals(crm)
+    admin = crm.actors["admin"]
+    row, _p = backup.backup_now(crm.svc, admin)
+    full = crm.place.data_dir / "backups" / row.name
+    rid = approvals.request(crm.svc, admin, "backup.restore", "演练恢复", target=str(full))
+    assert approvals.get_request(crm.svc, admin, rid).target == row.name
+    approvals.approve(crm.svc, crm.actor("section_chief"), rid)
+    assert backup.use_restore_approval(crm.svc, admin, full, rid) == rid

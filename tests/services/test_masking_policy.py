@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from stdnum.cn import ric
 
 from crm_tui.domain import masking
 from crm_tui.domain.errors import PermissionDenied
-from crm_tui.services import audit, customer_forms, home, reports
+from crm_tui.services import approvals, audit, complaints, customer_forms, holidays, home, incidents, reports, staff
+from crm_tui.services import followups as fu
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor
 from crm_tui.services.customers import ConsentInput, PhoneInput
@@ -62,8 +64,10 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
     return [s for s in secrets if flat(s) in f]
 
 
-def outputs(crm: Crm, actor: Actor, ref: cs.CustomerRef, out: Path) -> dict[str, str]:
-    """Every service output a screen, the CLI or an export shows about the customer, as text."""
+def outputs(crm: Crm, actor: Actor, ref: cs.CustomerRef, out: Path, others: Others | None = None) -> dict[str, str]:
+    """Every service output a screen, the CLI or an export shows about the customer, as text: the
+    archive area's, and (``others``) the register (F3), calendar, incidents, approvals (F12), audit,
+    reports, home's notifications and staff (F7)."""
     seen: dict[str, str] = {}
 
     def take(name: str, fn) -> None:  # type: ignore[no-untyped-def]
@@ -94,7 +98,66 @@ def outputs(crm: Crm, actor: Actor, ref: cs.CustomerRef, out: Path) -> dict[str,
             cs.export_customer(crm.svc, actor, ref.id, target, fmt)
             return _file_text(target)
         take(f"customer export {fmt}", export_one)
+    if others is None:
+        return seen
+    take("register today", lambda: repr(fu.register_page(crm.svc, actor).rows))
+    take("register problems", lambda: repr(fu.register_page(crm.svc, actor, problems=True).rows))
+    for name, line in (("linked", others.linked_line), ("unlinked", others.free_line)):
+        take(f"register line {name}", lambda line=line: repr(fu.register_line(crm.svc, actor, line)))
+    take("card", lambda: repr(fu.get_card(crm.svc, actor, others.card)))
+    take("card queue", lambda: repr(fu.queue(crm.svc, actor, "open").rows))
+    take("complaint", lambda: repr(complaints.get_ticket(crm.svc, actor, others.ticket)))
+    take("feedback", lambda: repr(complaints.list_feedback(crm.svc, actor, ref.id)))
+    take("calendar", lambda: repr(holidays.year_schedule(crm.svc, 2026)))
+    take("incidents", lambda: repr(incidents.list_incidents(crm.svc, actor)))
+    take("incident", lambda: repr(incidents.get_incident(crm.svc, actor, others.incident)))
+    take("incident report", lambda: incidents.report_text(crm.svc, actor, others.incident))
+    take("approvals F12", lambda: repr(approvals.list_requests(crm.svc, actor)))
+    take("dashboard", lambda: repr(reports.dashboard(crm.svc, actor)))
+    take("staff F7", lambda: repr(staff.list_staff(crm.svc, actor)) + repr(
+        staff.holdings(crm.svc, actor, crm.manager.username)))
+    take("weekly review", lambda: repr(fu.weekly_review(crm.svc, actor)))
+
+    def report_files() -> str:
+        p = reports.pack(crm.svc, actor, "week", date(2026, 11, 18))
+        a = reports.export_text(crm.svc, actor, p, out / f"report-{actor.username}.txt")
+        b = reports.export_xlsx(crm.svc, actor, p, out / f"report-{actor.username}.xlsx")
+        c = fu.export_review(crm.svc, actor, out / f"review-{actor.username}.xlsx")
+        return "\n".join(_file_text(x) for x in (a, b, c))
+    take("report exports", report_files)
     return seen
+
+
+@dataclass(frozen=True)
+class Others:
+    linked_line: int
+    free_line: int
+    incident: int
+    ticket: int
+    card: int
+
+
+def other_areas(crm: Crm, ref: cs.CustomerRef, who: Actor, id2: str, phone1: str, phone2: str,
+                account: str) -> Others:
+    """The customer's values typed where people type them: register lines (one linked to the
+    archive, one not), an incident chosen by a phone search, a request for approval."""
+    desk = crm.actor("front_desk")
+    note = f"电话{phone2} 身份证{id2} 卡号{account}"
+    linked = fu.add_register(crm.svc, desk, {"name": "测试客户", "phone": phone1, "source": "walk_in",
+                                             "summary": note, "companions": phone2}, customer_id=ref.id)
+    free = fu.add_register(crm.svc, desk, {"name": "路过客户", "phone": phone2, "source": "walk_in", "summary": note})
+    chief = crm.actor("section_chief")
+    inc = incidents.new_incident(crm.svc, chief, f"泄露{phone1}", note, crm.clock.now, measures=note)
+    incidents.set_affected(crm.svc, chief, inc, query=phone1)
+    approvals.request(crm.svc, chief, "customer.export", f"导出 {note}", params={"query": phone1})
+    ticket = complaints.file_complaint(crm.svc, desk, ref.id, {
+        "channel": "phone", "category": "service/waiting", "severity": "normal", "description": note,
+        "demand": note}).id
+    complaints.add_feedback(crm.svc, desk, ref.id, "suggestion", note)
+    card = fu.create_card(crm.svc, who, ref.id, {"first_reception_date": "2026-11-20", "intent_level": "A",
+                                                 "source": "walk_in", "product": f"轿车 {phone1}",
+                                                 "first_reception_summary": note}).id
+    return Others(linked, free, inc, ticket, card)
 
 
 def _file_text(path: Path) -> str:
@@ -138,20 +201,25 @@ def _check_every_role(crm: Crm, out: Path, ref: cs.CustomerRef, who: Actor, owne
                        phones=[PhoneInput(phone1), PhoneInput(phone2)])
     cs.add_contact(crm.svc, who, ref.id, "call", f"客户说新手机{phone2}，身份证{id2}，卡号{account}")
     secrets = [id1, id2, phone1, phone2, account]
+    others = other_areas(crm, ref, who, id2, phone1, phone2, account)
+    # where a value may show whole at all: the customer's own views (and the linked register line)
+    own_views = {"archive", "edit form", "history", "customer export json", "customer export xlsx",
+                 "register line linked"}
     for role, actor in crm.actors.items():
         related = role == owner or (contacts and actor.username == contacts)
         may_see = actor.can("customer.view_sensitive") and related
         before = crm.count("audit_log", "action = 'customer.view_unmasked' AND actor_name = :u AND customer_id = :c",
                            u=actor.username, c=ref.id)
-        seen = outputs(crm, actor, ref, out)
+        seen = outputs(crm, actor, ref, out, others)
         assert ("archive" in seen and "history" in seen) == actor.can("customer.view")
+        shown = {name: leaks(text, secrets) for name, text in seen.items() if leaks(text, secrets)}
         if not may_see:
-            found = {name: leaks(text, secrets) for name, text in seen.items() if leaks(text, secrets)}
-            assert found == {}, f"{role} sees {found}"
+            assert shown == {}, f"{role} sees {shown}"
         else:
-            assert id2 in seen["archive"] and not leaks(seen["search"], secrets)
+            assert id2 in seen["archive"] and set(shown) <= own_views, f"{role} sees {shown}"
             assert crm.count("audit_log", "action = 'customer.view_unmasked' AND actor_name = :u AND customer_id = :c",
-                             u=actor.username, c=ref.id) >= before + 3  # archive, edit form, history
+                             u=actor.username, c=ref.id) >= before + 4  # archive, edit form, history, register line
+        assert actor.can("register.use") or actor.can("register.supervise") or "register today" not in seen
 
 
 def test_masked_values_in_the_edit_form_are_kept_unless_typed_anew(crm: Crm) -> None:

@@ -290,9 +290,8 @@ class CustomerDetailScreen(BaseScreen[None]):
 
     def load(self) -> None:
         def read() -> tuple[cs.CustomerView, list[cs.TimelineEntry], list[fd.PhoneRequestView]]:
-            return (cs.get_customer(self.svc, self.actor, self.customer_id),
-                    cs.timeline(self.svc, self.actor, self.customer_id),
-                    fd.pending_phone_changes(self.svc, self.actor, self.customer_id))
+            view, history = cs.archive_page(self.svc, self.actor, self.customer_id)  # one audit row per view
+            return view, history, fd.pending_phone_changes(self.svc, self.actor, self.customer_id)
 
         self.run_loader(read, on_result=lambda r: self._show(*r), group="customer-detail")
 

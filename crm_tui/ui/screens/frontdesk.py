@@ -4,6 +4,7 @@ it, and a register line's details with its linked archive (phones as the service
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -177,13 +178,18 @@ class RegisterLineScreen(BaseModal[None]):
         border: thick $primary; background: $surface; padding: 0 1; }
     RegisterLineScreen #line-body { height: auto; max-height: 100%; }
     """
-    BINDINGS = [Binding("ctrl+g", "archive", "Open archive"), Binding("escape", "close", "Back")]
+    BINDINGS = [Binding("ctrl+g", "archive", "Open archive"), Binding("ctrl+r", "reveal", "Reveal phone"),
+                Binding("escape", "close", "Back")]
+    ACTION_PERMISSIONS = {"reveal": "customer.view_sensitive"}
 
     def __init__(self, svc: Services, actor: Actor, row: fu.RegisterRow) -> None:
         super().__init__()
         self.svc = svc
         self.actor = actor
         self.row = row
+        self.archive: fd.LinkedArchive | None = None
+        self.archive_phone = ""  # the linked archive's phone as the policy shows it (fu.register_line)
+        self.may_reveal = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -194,10 +200,26 @@ class RegisterLineScreen(BaseModal[None]):
 
     def on_mount(self) -> None:
         self.query_one("#line-body").focus()
+        # the line itself under the masking policy (one audit row where anything shows whole), then the
+        # linked archive's owner and card
+        self.run_loader(fu.register_line, self.svc, self.actor, self.row.id, on_result=self._line,
+                        on_error=lambda e: self.notify(e.message, severity="error"), group="line")
+
+    def _line(self, view: fu.RegisterLineView) -> None:
+        self.row, self.archive_phone, self.may_reveal = view.row, view.archive_phone, view.may_reveal
+        self._refresh()
+        self.refresh_bindings()
         if self.row.customer_id is not None and self.actor.can("customer.view"):
             self.run_loader(fd.linked_archive, self.svc, self.actor, self.row.customer_id, self.row.card_id,
-                            on_result=lambda a: self.query_one("#line-text", Static).update(self._text(a)),
+                            on_result=self._archive_loaded,
                             on_error=lambda e: self.notify(e.message, severity="error"), group="line-archive")
+
+    def _archive_loaded(self, archive: fd.LinkedArchive) -> None:
+        self.archive = archive
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.query_one("#line-text", Static).update(self._text(self.archive))
 
     def _text(self, archive: fd.LinkedArchive | None) -> Text:
         r = self.row
@@ -215,7 +237,7 @@ class RegisterLineScreen(BaseModal[None]):
         elif archive is None:
             lines.append((_("Archive"), r.customer_number or "…"))
         else:
-            lines += [(_("Archive"), f"{archive.number} {archive.name}"), (_("Archive phone"), archive.phone or "—"),
+            lines += [(_("Archive"), f"{archive.number} {archive.name}"), (_("Archive phone"), self.archive_phone or "—"),
                       (_("Responsible staff"), archive.owner or "—")]
             if archive.card:
                 lines.append((_("Follow-up card (intent)"), archive.card))
@@ -228,7 +250,25 @@ class RegisterLineScreen(BaseModal[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "archive":
             return self.row.customer_id is not None and self.actor.can("customer.view")
-        return True
+        if action == "reveal":
+            return self.may_reveal and super().check_action(action, parameters)
+        return super().check_action(action, parameters)
+
+    def action_reveal(self) -> None:
+        """The line's whole phone for this view only, with a reason (audited, R-SEC-3)."""
+
+        def given(reason: str | None) -> None:
+            if not reason:
+                return
+            try:
+                phone = fu.reveal_register_phone(self.svc, self.actor, self.row.id, reason)
+            except CrmError as e:
+                self.notify(e.explain(), severity="error")
+                return
+            self.row = replace(self.row, phone=phone)
+            self._refresh()
+
+        self.app.push_screen(PromptDialog(_("Why do you need to see it? (recorded in the audit trail)")), given)
 
     def action_archive(self) -> None:
         if self.row.customer_id is None:
