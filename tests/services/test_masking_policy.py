@@ -151,7 +151,7 @@ def other_areas(crm: Crm, ref: cs.CustomerRef, who: Actor, id2: str, phone1: str
     incidents.set_affected(crm.svc, chief, inc, query=phone1)
     approvals.request(crm.svc, chief, "customer.export", f"导出 {note}", params={"query": phone1})
     ticket = complaints.file_complaint(crm.svc, desk, ref.id, {
-        "channel": "phone", "category": "service/waiting", "severity": "normal", "description": note,
+        "channel": "phone", "ack_method": "phone", "category": "service/waiting", "severity": "normal", "description": note,
         "demand": note}).id
     complaints.add_feedback(crm.svc, desk, ref.id, "suggestion", note)
     card = fu.create_card(crm.svc, who, ref.id, {"first_reception_date": "2026-11-20", "intent_level": "A",

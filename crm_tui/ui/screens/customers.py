@@ -328,6 +328,8 @@ class CustomerDetailScreen(BaseScreen[None]):
                 and self.view.erased_at is None
         if action == "confirm_phone":
             return self.actor.can("customer.edit") and self._owns() and bool(self.pending_phones)
+        if action == "measures":
+            return any(self.actor.can(p) for p in MEASURE_PERMISSIONS)
         return super().check_action(action, parameters)
 
     def action_new_phone(self) -> None:
@@ -470,11 +472,6 @@ class CustomerDetailScreen(BaseScreen[None]):
 
         label = f"{self.view.number} {self.view.name}" if self.view else str(self.customer_id)
         self.app.push_screen(ConsentsDialog(self.svc, self.actor, self.customer_id, label), lambda _r: self.load())
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "measures":
-            return any(self.actor.can(p) for p in MEASURE_PERMISSIONS)
-        return super().check_action(action, parameters)
-
     def palette_commands(self) -> list[tuple[str, str, str]]:
         return [(_("Measures: false information, stop business, inspection"), _("Customer archive"),
                  "screen.measures")]
