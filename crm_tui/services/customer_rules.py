@@ -303,7 +303,10 @@ def _rule_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
 
     now = svc.now().isoformat(sep=" ", timespec="microseconds")
     late = one("SELECT count(*) FROM customer_contact_task WHERE done_at IS NULL AND due_at < :n", n=now)
-    unfiled = one("SELECT count(*) FROM customer_phone ph WHERE " + _UNFILED)
+    # the filing is internal control's work (and the signers' to follow): not on every clerk's home
+    concerned = any(actor.can(p) for p in ("customer.shared_phone_file", "customer.shared_phone_chief",
+                                           "customer.shared_phone_deputy"))
+    unfiled = one("SELECT count(*) FROM customer_phone ph WHERE " + _UNFILED) if concerned else 0
     orphaned = one("SELECT count(*) FROM customer c JOIN staff st ON st.id = c.owner_id WHERE st.active = 0"
                    " AND c.erased_at IS NULL" + pending.hide(s, "c.id"))
     # only when there is something to do: the home list is long already
