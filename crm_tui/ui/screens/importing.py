@@ -94,7 +94,9 @@ class ImportScreen(BaseScreen[None]):
             yield DataTable(id="import-mapping", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="import-errors", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="import-progress-row"):
-            yield ProgressBar(id="import-progress", show_eta=False)
+            # determinate from the start (an idle bar bounced, as if something ran); shown from the
+            # first check or import on
+            yield ProgressBar(id="import-progress", show_eta=False, total=1)
             yield Static("", id="import-rate")
         yield Static("", id="import-message", classes="message")
         yield Footer()
@@ -225,6 +227,7 @@ class ImportScreen(BaseScreen[None]):
         self.running = True
         self.cancel.clear()
         self.started = time.monotonic()
+        self.query_one("#import-progress-row").display = True
         return True
 
     def action_dry_run(self) -> None:
