@@ -260,6 +260,13 @@ class Loaders:
         if message.error is None:
             if spec.on_result is not None:
                 self._loader_guarded(spec.group, spec.on_result, message.value)
+                # the rows that just arrived fit the width at once (ui/base.py): waiting for the
+                # table's RowHighlighted left a table unfitted when its cursor row did not move
+                # (and again once laid out: a vertical scrollbar that the new rows bring takes two cells)
+                refit = getattr(self, "_refit_tables", None)
+                if refit is not None:
+                    self._loader_guarded(spec.group, refit)
+                    self.call_after_refresh(self._loader_guarded, spec.group, refit)  # type: ignore[attr-defined]
             return
         error = message.error
         if isinstance(error, CrmError):

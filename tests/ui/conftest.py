@@ -148,7 +148,20 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
             break
         except WorkerCancelled:
             await pilot.pause()
+    # then until every message queue is empty: a loader's result fills a table, the table posts
+    # RowHighlighted, the screen fits the columns and mounts the row's detail line; each hop is one
+    # more round, and under load a snapshot taken after the first caught the table half fitted
+    for _ in range(10):
+        await pilot.pause()
+        if not _queued(pilot.app):
+            break
     await pilot.pause()
+
+
+def _queued(app) -> bool:  # type: ignore[no-untyped-def]
+    nodes = [app, *app.screen_stack, *app.screen.walk_children()]
+    return any(node._message_queue.qsize() for node in nodes) or any(
+        w.state.name in ("PENDING", "RUNNING") for w in app.workers)
 
 
 async def sign_in(pilot, username: str, password: str = demo.DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]

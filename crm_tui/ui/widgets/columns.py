@@ -178,7 +178,15 @@ class RowDetail(Static):
 
 def room_of(table: DataTable) -> int:  # type: ignore[type-arg]
     """The cells a table has for its columns (the terminal's width before it is laid out)."""
-    return table.scrollable_content_region.width or max(table.app.size.width - 2, 0)
+    region = table.scrollable_content_region
+    if not region.width:
+        return max(table.app.size.width - 2, 0)
+    # rows that just arrived bring a vertical scrollbar at the next layout: count it now, or the
+    # table is fitted two cells too wide and nothing refits it
+    if (not table.show_vertical_scrollbar and region.height
+            and table.row_count + int(table.show_header) > region.height):
+        return max(region.width - table.styles.scrollbar_size_vertical, 0)
+    return region.width
 
 
 def fit_and_detail(table: DataTable) -> None:  # type: ignore[type-arg]
