@@ -1189,11 +1189,11 @@ customer_app.add_typer(consent_app, name="consent")
 @consent_app.command("list")
 def consent_list(number: str) -> None:
     """The customer's consents: id, scope, state, day, how, purpose."""
-    from crm_tui.services import consent
+    from crm_tui.services import consent, customers
 
     svc, actor = _signed_in()
     try:
-        lines = consent.consent_lines(svc, actor, consent.customer_id_by_number(svc, number))
+        lines = consent.consent_lines(svc, actor, customers.customer_id_by_number(svc, actor, number))
     finally:
         svc.close()
     for line in lines:
@@ -1212,13 +1212,13 @@ def consent_add(
     note: Annotated[str, typer.Option("--note")] = "",
 ) -> None:
     """Record a consent the customer gave; after a sensitive one, an ID number can be entered."""
-    from crm_tui.services import consent
+    from crm_tui.services import consent, customers
 
     from crm_tui.domain.errors import ValidationErrors
 
     svc, actor = _signed_in()
     try:
-        cid = consent.add_consent(svc, actor, consent.customer_id_by_number(svc, number), scope=scope,
+        cid = consent.add_consent(svc, actor, customers.customer_id_by_number(svc, actor, number), scope=scope,
                                   purpose=purpose, method=method, given=given, note=note)
     except ValidationErrors as e:  # each refusal under the option it belongs to
         typer.echo(_("Error: {message}", message=e.message), err=True)
@@ -1299,11 +1299,11 @@ _WATCH_NAMES = {"phone-changes": "phone_changes", "shared-phones": "shared_phone
 
 def _by_number(number: str, act) -> None:  # type: ignore[no-untyped-def]
     """Sign in, resolve the customer number, run ``act(svc, actor, customer_id)``."""
-    from crm_tui.services import customer_rules
+    from crm_tui.services import customers
 
     svc, actor = _signed_in()
     try:
-        act(svc, actor, customer_rules.customer_id_by_number(svc, actor, number))
+        act(svc, actor, customers.customer_id_by_number(svc, actor, number))
     finally:
         svc.close()
 

@@ -29,7 +29,7 @@ from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
 
-__all__ = ["ConsentLine", "add_consent", "consent_lines", "customer_id_by_number", "inform_due", "inform_within",
+__all__ = ["ConsentLine", "add_consent", "consent_lines", "inform_due", "inform_within",
            "method_choices", "note_change", "record_told", "scope_choices", "withdraw_consent"]
 
 
@@ -45,15 +45,6 @@ def method_choices() -> list[tuple[str, str]]:
 
 def scope_choices() -> list[tuple[str, str]]:
     return [(code, _(label)) for code, label in CONSENT_SCOPES.items()]
-
-
-def customer_id_by_number(svc: Services, number: str) -> int:
-    with svc.store.read() as s:
-        r = s.execute(text("SELECT id FROM customer WHERE number = :n AND erased_at IS NULL"),
-                      {"n": (number or "").strip()}).first()
-    if r is None:
-        raise NotFound("No customer numbered {number}.", number=number)
-    return int(r[0])
 
 
 # -- consents ------------------------------------------------------------------------------------

@@ -107,17 +107,6 @@ def resume_business(svc: Services, actor: Actor, customer_id: int, reason: str) 
         return int(cur["version"]) + 1
 
 
-def customer_id_by_number(svc: Services, actor: Actor, number: str) -> int:
-    """The archive id of a customer number (CLI). Needs customer.view."""
-    svc.require(actor, "customer.view")
-    with svc.store.read() as s:
-        r = s.execute(text("SELECT id FROM customer WHERE number = :n AND erased_at IS NULL"),
-                      {"n": number.strip()}).first()
-    if r is None:
-        raise NotFound("No customer numbered {number}.", number=number)
-    return int(r[0])
-
-
 # ------------------------------------------------------------------------------------------------
 # R-CUST-7: filing shared phones with internal control (备案)
 # ------------------------------------------------------------------------------------------------

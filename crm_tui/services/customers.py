@@ -956,6 +956,17 @@ def _audit_unmasked(svc: Services, actor: Actor, customer_id: int, number: str, 
     audit_unmasked(svc, actor, fields, purpose, customer_id=customer_id, number=number)
 
 
+def customer_id_by_number(svc: Services, actor: Actor, number: str) -> int:
+    """The archive id of a customer number (the CLI's way in). Needs customer.view."""
+    svc.require(actor, "customer.view")
+    with svc.store.read() as s:
+        r = s.execute(text("SELECT id FROM customer WHERE number = :n AND erased_at IS NULL"),
+                      {"n": (number or "").strip()}).first()
+    if r is None:
+        raise NotFound("No customer numbered {number}.", number=number)
+    return int(r[0])
+
+
 def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str = "view") -> CustomerView:
     """The archive for the detail screen (``purpose`` "view"), the edit form ("edit"), or only its
     number and name ("ref": everything sensitive masked, nothing audited). Needs customer.view.

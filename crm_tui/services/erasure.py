@@ -134,15 +134,10 @@ def reapply(store: Store, *, now: datetime, actor_name: str, extra: Mapping[str,
 
 def erase_by_number(svc: Services, actor: Actor, number: str, reason: str, *, approval_id: int | None = None) -> None:
     """``crm-tui customer erase NUMBER``: :func:`customers.erase_customer` by customer number."""
-    from crm_tui.domain.errors import NotFound
     from crm_tui.services import customers
 
-    with svc.store.read() as s:
-        r = s.execute(text("SELECT id FROM customer WHERE number = :n AND erased_at IS NULL"),
-                      {"n": number.strip()}).first()
-    if r is None:
-        raise NotFound("No customer numbered {number}.", number=number)
-    customers.erase_customer(svc, actor, int(r[0]), reason, approval_id=approval_id)
+    customers.erase_customer(svc, actor, customers.customer_id_by_number(svc, actor, number), reason,
+                             approval_id=approval_id)
 
 
 def destroy_past_retention(svc: Services, actor: Actor, *, approval_id: int | None = None,

@@ -303,16 +303,15 @@ class LinkedArchive:
     number: str
     name: str
     owner: str
-    phone: str  # the archive's main phone under the masking policy ("" when it has none)
     card: str = ""  # the newest follow-up card with its intent level, when the viewer may see it
 
 
 def linked_archive(svc: Services, actor: Actor, customer_id: int, card_id: int | None = None) -> LinkedArchive:
-    """The archive a register line is linked to, as the viewer may see it: the phone follows the
-    masking policy (``customers.get_customer``: whole only for the owner or staff in contact, and
-    then audited as an unmasked view); ``card_id`` adds that card's number and intent level."""
-    view = cs.get_customer(svc, actor, customer_id)
-    main = next((p for p in view.phones if p.primary), view.phones[0] if view.phones else None)
+    """The archive a register line is linked to: number, name and owner (``get_customer``'s "ref"
+    view: nothing sensitive is read whole, so nothing to audit; the archive's phone comes with the
+    line from ``followups.register_line``, under the policy and audited there); ``card_id`` adds
+    that card's number and intent level."""
+    view = cs.get_customer(svc, actor, customer_id, purpose="ref")
     card = ""
     if card_id is not None and actor.can("followup.view"):
         from crm_tui.domain.followups import level_label
@@ -323,4 +322,4 @@ def linked_archive(svc: Services, actor: Actor, customer_id: int, card_id: int |
             card = f"{c.number} {level_label(c.values.get('intent_level'))}".strip()
         except (PermissionDenied, NotFound):
             card = ""
-    return LinkedArchive(view.id, view.number, view.name, view.owner, main.number if main else "", card)
+    return LinkedArchive(view.id, view.number, view.name, view.owner, card)

@@ -260,9 +260,10 @@ class Loaders:
         if message.error is None:
             if spec.on_result is not None:
                 self._loader_guarded(spec.group, spec.on_result, message.value)
-                # the rows that just arrived fit the width at once (ui/base.py): waiting for the
-                # table's RowHighlighted left a table unfitted when its cursor row did not move
-                # (and again once laid out: a vertical scrollbar that the new rows bring takes two cells)
+                # the rows that just arrived fit the width at once (ui/base.py; room_of counts the
+                # scrollbar they bring): waiting for the table's RowHighlighted left a table unfitted
+                # when its cursor row did not move. Once more after the refresh, for a table whose
+                # rows came before its first layout (its room was then only guessed from the terminal)
                 refit = getattr(self, "_refit_tables", None)
                 if refit is not None:
                     self._loader_guarded(spec.group, refit)
