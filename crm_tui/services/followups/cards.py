@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
-
 from crm_tui.domain import followups as fd
 from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.domain.errors import Conflict, PermissionDenied, ValidationError, ValidationErrors
@@ -21,6 +19,8 @@ from crm_tui.services.followups.common import (
     _customer, _d, _dt, _iso, _may_see_all, _names, _plain, _require_own, _resolve_staff, _tie_register_values,
     calendar,
 )
+from crm_tui.store.queries.followups import cards as qc
+from crm_tui.store.queries.followups import register as qr
 
 
 # ------------------------------------------------------------------------------------------------
@@ -54,25 +54,24 @@ def create_card(svc: Services, actor: Actor, customer_id: int, raw: Mapping[str,
             except ValidationError as e:
                 errors.append(e)
         else:
-            owner_id = cust["owner_id"] or actor.staff_id
+            owner_id = cust.owner_id or actor.staff_id
         if owner_id is None:
             errors.append(ValidationError("owner", "Choose the consultant who follows this customer up"))
         if errors:
             raise ValidationErrors(errors)
         assert owner_id is not None
-        names = _names(tx, [owner_id, cust["owner_id"]])
+        names = _names(tx, [owner_id, cust.owner_id])
         moved_from: int | None = None
-        if cust["owner_id"] is not None and cust["owner_id"] != owner_id:
-            active = tx.execute("SELECT active FROM staff WHERE id = :i", {"i": cust["owner_id"]}).scalar()
+        if cust.owner_id is not None and cust.owner_id != owner_id:
+            active = qc.staff_active(tx.session, cust.owner_id)
             if active and not (take_over and actor.can("followup.supervise")):
-                raise OwnershipConflict(customer_id=customer_id, owner_id=int(cust["owner_id"]),
-                                        owner=names.get(cust["owner_id"], ""))
-            moved_from = cust["owner_id"]
+                raise OwnershipConflict(customer_id=customer_id, owner_id=int(cust.owner_id),
+                                        owner=names.get(cust.owner_id, ""))
+            moved_from = cust.owner_id
         level = fd.load_policy().levels[clean["intent_level"]]
         due = fd.next_visit_due(calendar(svc), today, level)
         review = fd.review_due(calendar(svc), today, fd.load_policy())
-        seq = tx.execute("INSERT INTO followup_card_seq (year, last) VALUES (:y, 1) ON CONFLICT(year)"
-                         " DO UPDATE SET last = last + 1 RETURNING last", {"y": now.year}).scalar_one()
+        seq = qc.next_card_seq(tx.session, now.year)
         number = fd.card_number(now.year, int(seq))
         cols: dict[str, Any] = {k: clean.get(k) for k in (*_CARD_TEXT, *_CARD_CODES)}
         cols.update(number=number, customer_id=customer_id, owner_id=owner_id, register_id=register_id,
@@ -80,27 +79,19 @@ def create_card(svc: Services, actor: Actor, customer_id: int, raw: Mapping[str,
                     visits=0, version=1, created_at=now, created_by_id=actor.staff_id, updated_at=now,
                     updated_by_id=actor.staff_id)
         cols["first_reception_date"] = _iso(clean["first_reception_date"])
-        keys = list(cols)
-        card_id = int(tx.execute(f"INSERT INTO followup_card ({', '.join(keys)}) VALUES "
-                                 f"({', '.join(':' + k for k in keys)}) RETURNING id", cols).scalar_one())
+        card_id = qc.insert_card(tx.session, cols)
         if register_id is not None:
-            tx.execute("UPDATE register_entry SET customer_id = :c WHERE id = :r AND customer_id IS NULL",
-                       {"c": customer_id, "r": register_id})
+            qr.set_customer_if_unlinked(tx.session, register_id, customer_id)
             _tie_register_values(tx, register_id, customer_id)
-        if cust["owner_id"] is None or moved_from is not None:
-            tx.execute("UPDATE customer SET owner_id = :o, version = version + 1, updated_at = :now,"
-                       " updated_by_id = :by WHERE id = :c",
-                       {"o": owner_id, "now": now, "by": actor.staff_id, "c": customer_id})
-            tx.execute("DELETE FROM customer_staff WHERE customer_id = :c AND staff_id = :o",
-                       {"c": customer_id, "o": owner_id})
+        if cust.owner_id is None or moved_from is not None:
+            qc.make_owner(tx.session, customer_id, owner_id, now, actor.staff_id)
             tx.audit("customer.update", entity="customer", entity_id=customer_id, customer_id=customer_id,
-                     details={"number": cust["number"], "changes": {"owner": [names.get(cust["owner_id"]),
+                     details={"number": cust.number, "changes": {"owner": [names.get(cust.owner_id),
                                                                               names.get(owner_id)]},
                               "by": "followup.card"})
-        tx.execute("UPDATE customer SET last_activity_at = max(last_activity_at, :now) WHERE id = :c",
-                   {"now": now, "c": customer_id})
+        qc.touch_customer(tx.session, customer_id, now)
         tx.audit("followup.card_create", entity="followup_card", entity_id=card_id, customer_id=customer_id,
-                 details={"number": number, "customer": cust["number"], "owner": names.get(owner_id),
+                 details={"number": number, "customer": cust.number, "owner": names.get(owner_id),
                           "intent_level": clean["intent_level"], "source": clean["source"],
                           "next_visit_due": _iso(due)},
                  personal=[PersonalChange(k, None, str(_plain(clean[k]))) for k in _CARD_TEXT if clean.get(k)])
@@ -120,18 +111,18 @@ def update_card(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str
         raise ValidationErrors(errors)
     with svc.write(actor) as tx:
         card = _card(tx, card_id)
-        if card["version"] != expected_version:
-            who = _names(tx, [card["updated_by_id"]]).get(card["updated_by_id"], "system")
+        if card.version != expected_version:
+            who = _names(tx, [card.updated_by_id]).get(card.updated_by_id, "system")
             raise Conflict("This card was changed by {name} at {time}; reload it and make your change again.",
-                           name=who, time=str(card["updated_at"])[:16])
-        if card["status"] != "open":
+                           name=who, time=str(card.updated_at)[:16])
+        if card.status != "open":
             raise Conflict("Only open cards can be changed.")
         sets: dict[str, Any] = {}
         changes: dict[str, list[Any]] = {}
         personal: list[PersonalChange] = []
-        shown = cs.text_policy(tx, actor, card["customer_id"])
+        shown = cs.text_policy(tx, actor, card.customer_id)
         for k, new in clean.items():
-            old = card.get(k)
+            old = getattr(card, k, None)
             if _plain(_d(old) if k == "first_reception_date" else old) == _plain(new):
                 continue
             if k in _CARD_TEXT and old and new == shown(old):
@@ -142,20 +133,19 @@ def update_card(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str
             else:
                 changes[k] = [_plain(old), _plain(new)]
         if not sets:
-            return int(card["version"])
+            return int(card.version)
         if "intent_level" in sets:
-            base = _d(card["last_visit_at"]) or _d(card["card_date"])
+            base = _d(card.last_visit_at) or _d(card.card_date)
             assert base is not None
             due = fd.next_visit_due(calendar(svc), base, fd.load_policy().levels[sets["intent_level"]])
             sets["next_visit_due"] = _iso(due)
             sets["next_due_reason"] = None
-            changes["next_visit_due"] = [_plain(_d(card["next_visit_due"])), _iso(due)]
+            changes["next_visit_due"] = [_plain(_d(card.next_visit_due)), _iso(due)]
         sets.update(updated_at=now, updated_by_id=actor.staff_id)
-        tx.execute(f"UPDATE followup_card SET {', '.join(f'{k} = :{k}' for k in sets)}, version = version + 1"
-                   " WHERE id = :_id", {**sets, "_id": card_id})
-        tx.audit("followup.card_update", entity="followup_card", entity_id=card_id, customer_id=card["customer_id"],
-                 details={"number": card["number"], "changes": changes}, personal=personal)
-        return int(card["version"]) + 1
+        qc.update_card(tx.session, card_id, sets)
+        tx.audit("followup.card_update", entity="followup_card", entity_id=card_id, customer_id=card.customer_id,
+                 details={"number": card.number, "changes": changes}, personal=personal)
+        return int(card.version) + 1
 
 
 def log_visit(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str]) -> VisitResult:
@@ -178,11 +168,11 @@ def log_visit(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str])
         card = _card(tx, card_id)
         from crm_tui.services import customer_rules
 
-        customer_rules.require_business_open(tx, card["customer_id"], N_("visit"))  # R-CUST-3
-        if card["status"] != "open":
+        customer_rules.require_business_open(tx, card.customer_id, N_("visit"))  # R-CUST-3
+        if card.status != "open":
             raise Conflict("Visits are recorded only on open cards; this one is {status}.",
-                           status=_(fd.CARD_STATUSES[card["status"]]))
-        card_day = _d(card["card_date"])
+                           status=_(fd.CARD_STATUSES[card.status]))
+        card_day = _d(card.card_date)
         if card_day is not None and visit.at.date() < card_day:
             raise ValidationErrors([ValidationError(
                 "at", "A visit cannot be earlier than the card date ({day})", day=card_day.isoformat())])
@@ -190,7 +180,7 @@ def log_visit(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str])
         due = visit.next_due_override or fd.next_visit_due(calendar(svc), visit.at, level)
         # R-FU-3: the cadence restarts at the newest visit. A visit entered late, dated before the
         # newest one, goes into the record but does not set the card's level, due date or result.
-        latest = _dt(card["last_visit_at"])
+        latest = _dt(card.last_visit_at)
         if latest is not None and visit.at < latest:
             if level.ends:
                 raise ValidationErrors([ValidationError(
@@ -198,58 +188,47 @@ def log_visit(svc: Services, actor: Actor, card_id: int, raw: Mapping[str, str])
                     at=f"{latest:%Y-%m-%d %H:%M}")])
             return _log_earlier_visit(tx, card, visit, due, now)
         status = level.ends or "open"
-        visit_id = int(tx.execute(
-            "INSERT INTO followup_visit (card_id, at, method, participants, content, feedback, objections,"
-            " next_action, level_before, level_after, next_due, next_due_reason, staff_id, created_at)"
-            " VALUES (:c, :at, :m, :p, :ct, :f, :o, :n, :lb, :la, :due, :r, :st, :now) RETURNING id",
-            {"c": card_id, "at": visit.at, "m": visit.method, "p": visit.participants, "ct": visit.content,
-             "f": visit.feedback, "o": visit.objections, "n": visit.next_action, "lb": card["intent_level"],
-             "la": visit.level, "due": _iso(due), "r": visit.override_reason, "st": actor.staff_id,
-             "now": now}).scalar_one())
-        last = max(filter(None, [_dt(card["last_visit_at"]), visit.at]))
-        tx.execute("UPDATE followup_card SET intent_level = :l, next_visit_due = :due, next_due_reason = :r,"
-                   " next_visit_plan = coalesce(:plan, next_visit_plan), last_visit_at = :last,"
-                   " visits = visits + 1, status = :st, status_reason = :sr, closed_at = :closed,"
-                   " version = version + 1, updated_at = :now, updated_by_id = :by WHERE id = :i",
-                   {"l": visit.level, "due": _iso(due), "r": visit.override_reason, "plan": visit.next_action,
-                    "last": last, "st": status, "sr": visit.lost_reason if status == "lost" else None,
-                    "closed": now if status != "open" else None, "now": now, "by": actor.staff_id, "i": card_id})
-        tx.execute("UPDATE customer SET last_activity_at = max(last_activity_at, :now) WHERE id = :c",
-                   {"now": now, "c": card["customer_id"]})
+        visit_id = qc.insert_visit(
+            tx.session, card_id=card_id, at=visit.at, method=visit.method, participants=visit.participants,
+            content=visit.content, feedback=visit.feedback, objections=visit.objections,
+            next_action=visit.next_action, level_before=card.intent_level, level_after=visit.level,
+            next_due=_iso(due), next_due_reason=visit.override_reason, staff_id=actor.staff_id, now=now)
+        last = max(filter(None, [_dt(card.last_visit_at), visit.at]))
+        qc.apply_visit(tx.session, card_id, level=visit.level, due=_iso(due), reason=visit.override_reason,
+                       plan=visit.next_action, last=last, status=status,
+                       status_reason=visit.lost_reason if status == "lost" else None,
+                       closed=now if status != "open" else None, now=now, by=actor.staff_id)
+        qc.touch_customer(tx.session, card.customer_id, now)
         personal = [PersonalChange(k, None, getattr(visit, k)) for k in
                     ("participants", "content", "feedback", "objections", "next_action", "lost_reason")
                     if getattr(visit, k)]
-        tx.audit("followup.visit", entity="followup_visit", entity_id=visit_id, customer_id=card["customer_id"],
-                 details={"number": card["number"], "method": visit.method,
-                          "changes": {"intent_level": [card["intent_level"], visit.level],
-                                      "next_visit_due": [_plain(_d(card["next_visit_due"])), _iso(due)],
+        tx.audit("followup.visit", entity="followup_visit", entity_id=visit_id, customer_id=card.customer_id,
+                 details={"number": card.number, "method": visit.method,
+                          "changes": {"intent_level": [card.intent_level, visit.level],
+                                      "next_visit_due": [_plain(_d(card.next_visit_due)), _iso(due)],
                                       **({"status": ["open", status]} if status != "open" else {})},
                           **({"override_reason": visit.override_reason} if visit.override_reason else {})},
                  personal=personal)
     return VisitResult(visit_id, due, status)
 
 
-def _log_earlier_visit(tx: Tx, card: Mapping[str, Any], visit: fd.CleanVisit, due: date | None,
+def _log_earlier_visit(tx: Tx, card: qc.CardRecord, visit: fd.CleanVisit, due: date | None,
                        now: datetime) -> VisitResult:
     """A visit dated before the card's newest one (entered late): recorded, audited and on the
     timeline, while the card keeps the level, due date and plan that its newest visit set."""
-    visit_id = int(tx.execute(
-        "INSERT INTO followup_visit (card_id, at, method, participants, content, feedback, objections,"
-        " next_action, level_before, level_after, next_due, next_due_reason, staff_id, created_at)"
-        " VALUES (:c, :at, :m, :p, :ct, :f, :o, :n, :lb, :la, :due, :r, :st, :now) RETURNING id",
-        {"c": card["id"], "at": visit.at, "m": visit.method, "p": visit.participants, "ct": visit.content,
-         "f": visit.feedback, "o": visit.objections, "n": visit.next_action, "lb": visit.level,
-         "la": visit.level, "due": _iso(due), "r": visit.override_reason, "st": tx.actor.staff_id,
-         "now": now}).scalar_one())
-    tx.execute("UPDATE followup_card SET visits = visits + 1, version = version + 1, updated_at = :now,"
-               " updated_by_id = :by WHERE id = :i", {"now": now, "by": tx.actor.staff_id, "i": card["id"]})
+    visit_id = qc.insert_visit(
+        tx.session, card_id=card.id, at=visit.at, method=visit.method, participants=visit.participants,
+        content=visit.content, feedback=visit.feedback, objections=visit.objections, next_action=visit.next_action,
+        level_before=visit.level, level_after=visit.level, next_due=_iso(due), next_due_reason=visit.override_reason,
+        staff_id=tx.actor.staff_id, now=now)
+    qc.count_visit(tx.session, card.id, now, tx.actor.staff_id)
     personal = [PersonalChange(k, None, getattr(visit, k)) for k in
                 ("participants", "content", "feedback", "objections", "next_action") if getattr(visit, k)]
-    tx.audit("followup.visit", entity="followup_visit", entity_id=visit_id, customer_id=card["customer_id"],
-             details={"number": card["number"], "method": visit.method, "earlier_than_newest": True},
+    tx.audit("followup.visit", entity="followup_visit", entity_id=visit_id, customer_id=card.customer_id,
+             details={"number": card.number, "method": visit.method, "earlier_than_newest": True},
              personal=personal)
-    next_due = _d(card["next_visit_due"])
-    return VisitResult(visit_id, next_due, str(card["status"]))
+    next_due = _d(card.next_visit_due)
+    return VisitResult(visit_id, next_due, str(card.status))
 
 
 def close_card(svc: Services, actor: Actor, card_id: int, status: str, reason: str = "") -> None:
@@ -264,12 +243,10 @@ def close_card(svc: Services, actor: Actor, card_id: int, status: str, reason: s
     _require_own(svc, actor, card, status)
     with svc.write(actor) as tx:
         card = _card(tx, card_id)
-        fd.check_transition(card["status"], status, may_supervise=actor.can("followup.supervise"))
-        tx.execute("UPDATE followup_card SET status = :s, status_reason = :r, closed_at = :now, next_visit_due = NULL,"
-                   " next_due_reason = NULL, version = version + 1, updated_at = :now, updated_by_id = :by WHERE id = :i",
-                   {"s": status, "r": clean_reason, "now": tx.now, "by": actor.staff_id, "i": card_id})
-        tx.audit("followup.card_close", entity="followup_card", entity_id=card_id, customer_id=card["customer_id"],
-                 details={"number": card["number"], "changes": {"status": [card["status"], status]}},
+        fd.check_transition(card.status, status, may_supervise=actor.can("followup.supervise"))
+        qc.close_card(tx.session, card_id, status, clean_reason, tx.now, actor.staff_id)
+        tx.audit("followup.card_close", entity="followup_card", entity_id=card_id, customer_id=card.customer_id,
+                 details={"number": card.number, "changes": {"status": [card.status, status]}},
                  personal=[PersonalChange("status_reason", None, clean_reason)] if clean_reason else [])
 
 
@@ -282,15 +259,12 @@ def reopen_card(svc: Services, actor: Actor, card_id: int, reason: str, level: s
         raise ValidationError("level", "Choose a level that keeps the card open")
     with svc.write(actor) as tx:
         card = _card(tx, card_id)
-        fd.check_transition(card["status"], "open", may_supervise=True)
+        fd.check_transition(card.status, "open", may_supervise=True)
         due = fd.next_visit_due(calendar(svc), tx.now, lvl)
-        tx.execute("UPDATE followup_card SET status = 'open', status_reason = NULL, closed_at = NULL,"
-                   " intent_level = :l, next_visit_due = :due, version = version + 1, updated_at = :now,"
-                   " updated_by_id = :by WHERE id = :i",
-                   {"l": lvl.code, "due": _iso(due), "now": tx.now, "by": actor.staff_id, "i": card_id})
-        tx.audit("followup.card_reopen", entity="followup_card", entity_id=card_id, customer_id=card["customer_id"],
-                 details={"number": card["number"], "reason": clean_reason,
-                          "changes": {"status": [card["status"], "open"], "intent_level": [card["intent_level"],
+        qc.reopen_card(tx.session, card_id, lvl.code, _iso(due), tx.now, actor.staff_id)
+        tx.audit("followup.card_reopen", entity="followup_card", entity_id=card_id, customer_id=card.customer_id,
+                 details={"number": card.number, "reason": clean_reason,
+                          "changes": {"status": [card.status, "open"], "intent_level": [card.intent_level,
                                                                                           lvl.code]}})
     return due
 
@@ -301,15 +275,13 @@ def sign_review(svc: Services, actor: Actor, card_id: int, comment: str) -> None
     clean_comment = clean_text(comment, "comment", max_len=500, multiline=True, required=True)
     with svc.write(actor) as tx:
         card = _card(tx, card_id)
-        if card["reviewed_at"] is not None:
-            raise Conflict("This card was already signed on {date}.", date=str(card["reviewed_at"])[:10])
-        if card["owner_id"] == actor.staff_id:
+        if card.reviewed_at is not None:
+            raise Conflict("This card was already signed on {date}.", date=str(card.reviewed_at)[:10])
+        if card.owner_id == actor.staff_id:
             raise Conflict("A supervisor cannot sign their own card; ask another supervisor.")
-        tx.execute("UPDATE followup_card SET reviewed_at = :now, reviewed_by_id = :by, review_comment = :c,"
-                   " version = version + 1, updated_at = :now, updated_by_id = :by WHERE id = :i",
-                   {"now": tx.now, "by": actor.staff_id, "c": clean_comment, "i": card_id})
-        tx.audit("followup.review", entity="followup_card", entity_id=card_id, customer_id=card["customer_id"],
-                 details={"number": card["number"], "comment": clean_comment})
+        qc.sign_card(tx.session, card_id, clean_comment, tx.now, actor.staff_id)
+        tx.audit("followup.review", entity="followup_card", entity_id=card_id, customer_id=card.customer_id,
+                 details={"number": card.number, "comment": clean_comment})
 
 
 def get_card(svc: Services, actor: Actor, card_id: int) -> CardView:
@@ -317,36 +289,33 @@ def get_card(svc: Services, actor: Actor, card_id: int) -> CardView:
     today = svc.now().date()
     with svc.store.read() as s:
         card = _card(s, card_id)
-        if not _may_see_all(actor) and card["owner_id"] != actor.staff_id and card["created_by_id"] != actor.staff_id \
-                and card["owner_id"] not in _covered(svc, actor):
+        if not _may_see_all(actor) and card.owner_id != actor.staff_id and card.created_by_id != actor.staff_id \
+                and card.owner_id not in _covered(svc, actor):
             raise PermissionDenied("Card {number} is followed up by {owner}; only they or a supervisor can see it.",
-                                   number=card["number"], owner=_names(s, [card["owner_id"]]).get(card["owner_id"], ""))
-        cust = s.execute(text("SELECT number, name FROM customer WHERE id = :c"), {"c": card["customer_id"]}).first()
-        visits = s.execute(text(
-            "SELECT id, at, method, participants, content, feedback, objections, next_action, level_before,"
-            " level_after, next_due, next_due_reason, staff_id FROM followup_visit WHERE card_id = :c"
-            " ORDER BY at DESC, id DESC"), {"c": card_id}).all()
-        names = _names(s, [card["owner_id"], card["reviewed_by_id"], card["created_by_id"], *(v[12] for v in visits)])
-        shown = cs.text_policy(s, actor, card["customer_id"])  # free text under the masking policy (R-SEC-2)
+                                   number=card.number, owner=_names(s, [card.owner_id]).get(card.owner_id, ""))
+        cust = qc.customer_number_name(s, card.customer_id)
+        visits = qc.card_visits(s, card_id)
+        names = _names(s, [card.owner_id, card.reviewed_by_id, card.created_by_id, *(v[12] for v in visits)])
+        shown = cs.text_policy(s, actor, card.customer_id)  # free text under the masking policy (R-SEC-2)
     visits = [(*v[:3], *(shown(x) for x in v[3:8]), *v[8:]) for v in visits]
-    due = _d(card["next_visit_due"])
-    review_due = _d(card["review_due"])
+    due = _d(card.next_visit_due)
+    review_due = _d(card.review_due)
     assert review_due is not None
-    values = {k: shown(card[k]) if k in _CARD_TEXT else card[k] for k in (*_CARD_TEXT, *_CARD_CODES)}
-    values["first_reception_date"] = _d(card["first_reception_date"])
-    values["card_date"] = _d(card["card_date"])
+    values = {k: shown(getattr(card, k)) if k in _CARD_TEXT else getattr(card, k) for k in (*_CARD_TEXT, *_CARD_CODES)}
+    values["first_reception_date"] = _d(card.first_reception_date)
+    values["card_date"] = _d(card.card_date)
     return CardView(
-        id=card["id"], number=card["number"], version=int(card["version"]), customer_id=card["customer_id"],
+        id=card.id, number=card.number, version=int(card.version), customer_id=card.customer_id,
         customer_number=cust[0] if cust else "", customer=(cust[1] or _("(erased)")) if cust else "",
-        owner_id=card["owner_id"], owner=names.get(card["owner_id"], ""), values=values, status=card["status"],
-        status_reason=shown(card["status_reason"] or ""), next_due=due, next_due_reason=card["next_due_reason"] or "",
-        review_due=review_due, reviewed_at=_dt(card["reviewed_at"]), reviewed_by=names.get(card["reviewed_by_id"], ""),
-        review_comment=shown(card["review_comment"] or ""),
+        owner_id=card.owner_id, owner=names.get(card.owner_id, ""), values=values, status=card.status,
+        status_reason=shown(card.status_reason or ""), next_due=due, next_due_reason=card.next_due_reason or "",
+        review_due=review_due, reviewed_at=_dt(card.reviewed_at), reviewed_by=names.get(card.reviewed_by_id, ""),
+        review_comment=shown(card.review_comment or ""),
         visits=tuple(VisitView(v[0], _dt(v[1]), v[2], v[3] or "", v[4] or _("(erased)"), v[5] or "", v[6] or "",  # type: ignore[arg-type]
                                v[7] or "", v[8], v[9], _d(v[10]), v[11] or "", names.get(v[12], ""))
                      for v in visits),
-        created_at=_dt(card["created_at"]), created_by=names.get(card["created_by_id"], ""),  # type: ignore[arg-type]
-        overdue=card["status"] == "open" and due is not None and due < today,
-        review_late=card["reviewed_at"] is None and card["status"] != "void" and review_due < today,
+        created_at=_dt(card.created_at), created_by=names.get(card.created_by_id, ""),  # type: ignore[arg-type]
+        overdue=card.status == "open" and due is not None and due < today,
+        review_late=card.reviewed_at is None and card.status != "void" and review_due < today,
     )
 

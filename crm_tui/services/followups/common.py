@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import followups as fd
@@ -16,6 +15,8 @@ from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from crm_tui.i18n import N_
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
+from crm_tui.store.queries.followups import cards as qc
+from crm_tui.store.queries.followups import register as qr
 
 if TYPE_CHECKING:
     from crm_tui.services.reports import CardReview
@@ -262,49 +263,34 @@ def _d(v: Any) -> date | None:
 
 
 def _names(s: Session | Tx, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = sorted({int(i) for i in ids if i is not None})
-    if not wanted:
-        return {}
-    rows = _sess(s).execute(text(f"SELECT id, display_name FROM staff WHERE id IN ({','.join(map(str, wanted))})"))
-    return {r[0]: r[1] for r in rows}
+    return qc.staff_names(_sess(s), ids)
 
 
 def _resolve_staff(s: Session | Tx, token: str, field: str) -> int:
     token = token.strip()
     if token.isdigit():
-        r = _sess(s).execute(text("SELECT id, display_name, active FROM staff WHERE id = :i"), {"i": int(token)}).first()
+        r = qc.staff_by_id(_sess(s), int(token))
     else:
-        r = _sess(s).execute(text("SELECT id, display_name, active FROM staff WHERE username = :u"),
-                             {"u": token}).first()
+        r = qc.staff_by_username(_sess(s), token)
     if r is None:
         raise ValidationError(field, "Unknown staff member '{name}'", name=token)
-    if not r[2]:
-        raise ValidationError(field, "{name}'s account is disabled; choose an active colleague", name=r[1])
-    return int(r[0])
+    if not r.active:
+        raise ValidationError(field, "{name}'s account is disabled; choose an active colleague", name=r.display_name)
+    return int(r.id)
 
 
-def _customer(s: Session | Tx, customer_id: int) -> dict[str, Any]:
-    r = _sess(s).execute(text("SELECT id, number, name, owner_id, erased_at FROM customer WHERE id = :i"),
-                         {"i": customer_id}).mappings().first()
-    if r is None or r["erased_at"] is not None:
+def _customer(s: Session | Tx, customer_id: int) -> qc.CustomerHead:
+    r = qc.customer_head(_sess(s), customer_id)
+    if r is None or r.erased_at is not None:
         raise NotFound("No customer archive #{id}.", id=customer_id)
-    return dict(r)
+    return r
 
 
-_CARD_COLS = ("id", "number", "customer_id", "owner_id", "register_id", "card_date", "first_reception_date",
-              "first_reception_summary", "intent_level", "product", "configuration", "budget", "purchase_method",
-              "intended_use", "alternatives", "source", "favourable", "unfavourable", "resources_needed",
-              "next_visit_plan", "next_visit_due", "next_due_reason", "status", "status_reason", "closed_at",
-              "review_due", "reviewed_at", "reviewed_by_id", "review_comment", "last_visit_at", "visits", "version",
-              "created_at", "created_by_id", "updated_at", "updated_by_id")
-
-
-def _card(s: Session | Tx, card_id: int) -> dict[str, Any]:
-    r = _sess(s).execute(text(f"SELECT {', '.join(_CARD_COLS)} FROM followup_card WHERE id = :i"),
-                         {"i": card_id}).mappings().first()
+def _card(s: Session | Tx, card_id: int) -> qc.CardRecord:
+    r = qc.card(_sess(s), card_id)
     if r is None:
         raise NotFound("No follow-up card #{id}.", id=card_id)
-    return dict(r)
+    return r
 
 
 def _may_see_all(actor: Actor) -> bool:
@@ -317,24 +303,24 @@ def _covered(svc: Services, actor: Actor) -> tuple[int, ...]:
     return staff.covering_ids(svc, actor)
 
 
-def _require_own(svc: Services, actor: Actor, card: Mapping[str, Any], what: str) -> None:
+def _require_own(svc: Services, actor: Actor, card: qc.CardRecord, what: str) -> None:
     """Work on a card: its consultant, or a supervisor (refusals audited)."""
-    if card["owner_id"] == actor.staff_id or actor.can("followup.supervise"):
+    if card.owner_id == actor.staff_id or actor.can("followup.supervise"):
         return
     from crm_tui.services import staff
 
-    if card["owner_id"] is not None and card["owner_id"] in staff.covering_ids(svc, actor):
+    if card.owner_id is not None and card.owner_id in staff.covering_ids(svc, actor):
         # A/B post (R-SEC-7): the backup works the absent colleague's card while the cover runs
-        staff.note_cover_work(svc, actor, card["owner_id"], entity="followup_card", entity_id=card["id"], what=what)
+        staff.note_cover_work(svc, actor, card.owner_id, entity="followup_card", entity_id=card.id, what=what)
         return
     with svc.write(actor) as tx:
-        tx.audit("permission.denied", entity="followup_card", entity_id=card["id"],
+        tx.audit("permission.denied", entity="followup_card", entity_id=card.id,
                  details={"permission": "followup.owner", "action": what})
     owner = ""
     with svc.store.read() as s:
-        owner = _names(s, [card["owner_id"]]).get(card["owner_id"], "")
+        owner = _names(s, [card.owner_id]).get(card.owner_id, "")
     raise PermissionDenied("Card {number} is followed up by {owner}; only they or a supervisor can change it.",
-                           number=card["number"], owner=owner)
+                           number=card.number, owner=owner)
 
 
 def _plain(v: Any) -> Any:
@@ -372,17 +358,14 @@ def _decode(cursor: str | None) -> tuple[str, int] | None:
         return None
 
 
-def _entry(s: Session | Tx, entry_id: int) -> dict[str, Any]:
-    r = _sess(s).execute(text("SELECT * FROM register_entry WHERE id = :i"), {"i": entry_id}).mappings().first()
+def _entry(s: Session | Tx, entry_id: int) -> qr.RegisterEntry:
+    r = qr.entry(_sess(s), entry_id)
     if r is None:
         raise NotFound("No register line #{id}.", id=entry_id)
-    return dict(r)
+    return r
 
 
 def _tie_register_values(tx: Tx, entry_id: int, customer_id: int) -> None:
     """Personal values audited with a line typed before it had an archive now belong to that
     customer, so erasing the customer erases them too (R-CUST-13). Not part of the hash chain."""
-    tx.execute("UPDATE audit_value SET customer_id = :c WHERE customer_id IS NULL AND audit_id IN"
-               " (SELECT id FROM audit_log WHERE entity = 'register_entry' AND entity_id = :e)",
-               {"c": customer_id, "e": str(entry_id)})
-
+    qr.tie_audit_values(tx.session, entry_id, customer_id)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import followups as fd
@@ -23,6 +21,8 @@ from crm_tui.services.followups.common import (
     _sess, _tie_register_values,
 )
 from crm_tui.services.followups.cards import create_card
+from crm_tui.store.queries.followups import cards as qc
+from crm_tui.store.queries.followups import register as qr
 
 # ------------------------------------------------------------------------------------------------
 # Front-desk register (R-FU-4)
@@ -52,13 +52,11 @@ def add_register(svc: Services, actor: Actor, raw: Mapping[str, str], *, consult
         if errors:
             raise ValidationErrors(errors)
         assert entry is not None
-        entry_id = int(tx.execute(
-            "INSERT INTO register_entry (name, phone, companions, arrived_at, departed_at, product, source, summary,"
-            " consultant_id, kind, trial, customer_id, created_at, created_by_id) VALUES (:n, :p, :c, :a, :d, :pr,"
-            " :s, :su, :co, :k, :t, :cu, :now, :by) RETURNING id",
-            {"n": entry.name, "p": entry.phone, "c": entry.companions, "a": entry.arrived_at, "d": entry.departed_at,
-             "pr": entry.product, "s": entry.source, "su": entry.summary, "co": consultant_id, "k": entry.kind,
-             "t": entry.trial, "cu": customer_id, "now": now, "by": actor.staff_id}).scalar_one())
+        entry_id = qr.insert_entry(
+            tx.session, name=entry.name, phone=entry.phone, companions=entry.companions, arrived_at=entry.arrived_at,
+            departed_at=entry.departed_at, product=entry.product, source=entry.source, summary=entry.summary,
+            consultant_id=consultant_id, kind=entry.kind, trial=entry.trial, customer_id=customer_id, now=now,
+            by=actor.staff_id)
         personal = [PersonalChange(k, None, v) for k, v in (("name", entry.name), ("phone", entry.phone),
                                                             ("companions", entry.companions),
                                                             ("summary", entry.summary)) if v]
@@ -73,12 +71,12 @@ def mark_departed(svc: Services, actor: Actor, entry_id: int) -> datetime:
     svc.require(actor, "register.use")
     with svc.write(actor) as tx:
         e = _entry(tx, entry_id)
-        if e["departed_at"] is not None:
-            raise Conflict("The departure is already recorded ({time}).", time=str(e["departed_at"])[11:16])
-        if e["kind"] == "call":
+        if e.departed_at is not None:
+            raise Conflict("The departure is already recorded ({time}).", time=str(e.departed_at)[11:16])
+        if e.kind == "call":
             raise Conflict("A phone call has no departure.")
-        tx.execute("UPDATE register_entry SET departed_at = :now WHERE id = :i", {"now": tx.now, "i": entry_id})
-        tx.audit("register.departed", entity="register_entry", entity_id=entry_id, customer_id=e["customer_id"])
+        qr.set_departed(tx.session, entry_id, tx.now)
+        tx.audit("register.departed", entity="register_entry", entity_id=entry_id, customer_id=e.customer_id)
         return tx.now
 
 
@@ -88,12 +86,12 @@ def link_register(svc: Services, actor: Actor, entry_id: int, customer_id: int) 
     with svc.write(actor) as tx:
         e = _entry(tx, entry_id)
         cust = _customer(tx, customer_id)
-        if e["customer_id"] == customer_id:
+        if e.customer_id == customer_id:
             return
-        tx.execute("UPDATE register_entry SET customer_id = :c WHERE id = :i", {"c": customer_id, "i": entry_id})
+        qr.set_customer(tx.session, entry_id, customer_id)
         _tie_register_values(tx, entry_id, customer_id)
         tx.audit("register.link", entity="register_entry", entity_id=entry_id, customer_id=customer_id,
-                 details={"customer": cust["number"], "changes": {"customer_id": [e["customer_id"], customer_id]}})
+                 details={"customer": cust.number, "changes": {"customer_id": [e.customer_id, customer_id]}})
 
 
 def card_from_register(svc: Services, actor: Actor, entry_id: int, *, level: str = "N") -> CardRef:
@@ -109,42 +107,35 @@ def card_from_register(svc: Services, actor: Actor, entry_id: int, *, level: str
     with svc.store.read() as s:
         e = _entry(s, entry_id)
         consultant = None
-        if e["consultant_id"] is not None:
-            consultant = s.execute(text("SELECT username FROM staff WHERE id = :i"), {"i": e["consultant_id"]}).scalar()
+        if e.consultant_id is not None:
+            consultant = qc.staff_username(s, e.consultant_id)
     missing = []
-    if not e["source"]:
+    if not e.source:
         missing.append(ValidationError("source", "Fill in the information source first"))
     if consultant is None:
         missing.append(ValidationError("consultant", "Choose the consultant who follows this customer up"))
     if missing:
         raise ValidationErrors(missing)
-    customer_id = e["customer_id"]
+    customer_id = e.customer_id
     if customer_id is None:
-        raw = {"name": e["name"], "source": e["source"]}
+        raw = {"name": e.name, "source": e.source}
         if consultant:
             raw["owner"] = consultant
-        phones = [PhoneInput(e["phone"], primary=True)] if e["phone"] else []
+        phones = [PhoneInput(e.phone, primary=True)] if e.phone else []
         ref = cs.create_customer(svc, actor, "person", raw, phones=phones)
         customer_id = ref.id
         link_register(svc, actor, entry_id, customer_id)
     else:
         with svc.store.read() as s:
-            existing = s.execute(text("SELECT id, number FROM followup_card WHERE customer_id = :c AND status = 'open'"
-                                      " ORDER BY id DESC LIMIT 1"), {"c": customer_id}).first()
+            existing = qc.open_card_of(s, customer_id)
         if existing:
             return CardRef(int(existing[0]), str(existing[1]))
-    arrived = _dt(e["arrived_at"])
+    arrived = _dt(e.arrived_at)
     assert arrived is not None
-    raw_card = {"first_reception_date": arrived.date().isoformat(), "intent_level": level, "source": e["source"],
-                "product": e["product"] or "", "first_reception_summary": e["summary"] or _("From the front-desk register line of {date}",
+    raw_card = {"first_reception_date": arrived.date().isoformat(), "intent_level": level, "source": e.source,
+                "product": e.product or "", "first_reception_summary": e.summary or _("From the front-desk register line of {date}",
                                                              date=arrived.date().isoformat())}
     return create_card(svc, actor, customer_id, raw_card, owner=consultant or "", register_id=entry_id)
-
-
-_REG_SQL = ("SELECT r.id, r.arrived_at, r.departed_at, r.name, r.phone, r.companions, r.product, r.source, r.summary,"
-            " r.consultant_id, st.display_name, r.kind, r.trial, r.customer_id, c.number,"
-            " (SELECT max(f.id) FROM followup_card f WHERE f.customer_id = r.customer_id) FROM register_entry r"
-            " LEFT JOIN staff st ON st.id = r.consultant_id LEFT JOIN customer c ON c.id = r.customer_id")
 
 
 def register_page(svc: Services, actor: Actor, *, day: date | None = None, problems: bool = False,
@@ -158,28 +149,18 @@ def register_page(svc: Services, actor: Actor, *, day: date | None = None, probl
     else:
         _require_register(svc, actor)
     limit = max(1, min(limit, 500))
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if problems:
-        where.append("(r.source IS NULL OR r.customer_id IS NULL)")
-    else:
-        d = day or svc.now().date()
-        where.append("r.arrived_at >= :a AND r.arrived_at < :b")
-        params.update(a=d.isoformat(), b=(d + timedelta(days=1)).isoformat())
+    d = None if problems else (day or svc.now().date())
     after = _decode(cursor)
-    if after is not None:
-        where.append("r.id < :_i")
-        params["_i"] = after[1]
     with svc.store.read() as s:
-        rows = s.execute(text(_REG_SQL + " WHERE " + " AND ".join(where) + " ORDER BY r.id DESC LIMIT :_n"),
-                         {**params, "_n": limit + 1}).all()
+        rows = qr.lines(s, day=None if d is None else (d.isoformat(), (d + timedelta(days=1)).isoformat()),
+                        before_id=None if after is None else after[1], limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     out = [_register_row(r, masking.LISTING) for r in rows]  # a list: every phone masked, for every role
     return RegisterPage(out, _encode("", rows[-1][0]) if more and rows else None)
 
 
-def _register_row(r: Any, vis: masking.Visibility) -> RegisterRow:
+def _register_row(r: qr.RegisterLine, vis: masking.Visibility) -> RegisterRow:
     """A register line under the masking policy: the phone whole only if ``vis`` says so, and the
     free text (companions, product, summary) scrubbed of the line's phone and anything shaped like
     an ID number, phone or account for a viewer who may not see them."""
@@ -192,13 +173,12 @@ def _register_row(r: Any, vis: masking.Visibility) -> RegisterRow:
                        customer_number=r[14] or "", card_id=r[15])
 
 
-def _line_visibility(s: Session | Tx, actor: Actor, r: Any) -> masking.Visibility:
+def _line_visibility(s: Session | Tx, actor: Actor, r: qr.RegisterLine) -> masking.Visibility:
     """What ``actor`` sees whole of one register line (its archive's relation once linked)."""
     owner_id, contacts = None, []
     if r[13] is not None:
-        owner_id = _sess(s).execute(text("SELECT owner_id FROM customer WHERE id = :c"), {"c": r[13]}).scalar()
-        contacts = [int(x[0]) for x in _sess(s).execute(
-            text("SELECT staff_id FROM customer_staff WHERE customer_id = :c"), {"c": r[13]})]
+        owner_id = qr.customer_owner(_sess(s), r[13])
+        contacts = qr.customer_contacts(_sess(s), r[13])
     rel = masking.line_relation((actor.staff_id, actor.on_behalf_of), consultant_id=r[9], linked=r[13] is not None,
                                 owner_id=owner_id, contact_ids=contacts)
     return masking.visibility(actor.permissions, rel)
@@ -217,14 +197,13 @@ def register_line(svc: Services, actor: Actor, entry_id: int) -> RegisterLineVie
     ``register.view_unmasked``). Needs register.use or register.supervise."""
     _require_register(svc, actor)
     with svc.store.read() as s:
-        r = s.execute(text(_REG_SQL + " WHERE r.id = :i"), {"i": entry_id}).first()
+        r = qr.line(s, entry_id)
         if r is None:
             raise NotFound("No register line #{id}.", id=entry_id)
         vis = _line_visibility(s, actor, r)
         archive_phone = ""
         if r[13] is not None:
-            p = s.execute(text("SELECT national FROM customer_phone WHERE customer_id = :c"
-                               " ORDER BY is_primary DESC, id LIMIT 1"), {"c": r[13]}).scalar()
+            p = qr.primary_phone(s, r[13])
             archive_phone = "" if not p else (masking.mask(masking.PHONES, p) if vis.masked(masking.PHONES) else p)
     row = _register_row(r, vis)
     whole = not vis.masked(masking.PHONES) and bool(r[4] or archive_phone)
@@ -248,7 +227,7 @@ def reveal_register_phone(svc: Services, actor: Actor, entry_id: int, reason: st
     _require_register(svc, actor)
     clean_reason = clean_text(reason, "reason", max_len=200, required=True)
     with svc.write(actor) as tx:
-        r = tx.execute(_REG_SQL + " WHERE r.id = :i", {"i": entry_id}).first()
+        r = qr.line(tx.session, entry_id)
         if r is None:
             raise NotFound("No register line #{id}.", id=entry_id)
         vis = _line_visibility(tx, actor, r)
