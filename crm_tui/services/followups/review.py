@@ -6,14 +6,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from crm_tui.domain import followups as fd
 from crm_tui.domain.customers import load_policy as customer_policy
 from crm_tui.i18n import _
 from crm_tui.services.context import Actor, Services
 from crm_tui.services.files import private_file
 from crm_tui.services.followups.common import ReviewRow, SourceRow, WeeklyReview, week_bounds
+from crm_tui.store.queries.followups import stats as qs
 
 # ------------------------------------------------------------------------------------------------
 # Weekly review (R-FU-5)
@@ -36,30 +35,17 @@ def weekly_review(svc: Services, actor: Actor, week_of: date | None = None) -> W
             return staff_rows.setdefault(sid, {"name": name, "levels": {}, "open": 0, "new": 0, "visits": 0,
                                                "overdue": 0})
 
-        for sid, name, lvl, n, late in s.execute(text(
-                "SELECT f.owner_id, st.display_name, f.intent_level, count(*),"
-                " sum(CASE WHEN f.next_visit_due < :asof THEN 1 ELSE 0 END) FROM followup_card f"
-                " JOIN staff st ON st.id = f.owner_id WHERE f.status = 'open' GROUP BY f.owner_id, f.intent_level"),
-                {"asof": asof.isoformat()}):
+        for sid, name, lvl, n, late in qs.open_cards_by_owner_level(s, asof.isoformat()):
             r = row(sid, name)
             r["levels"][lvl] = int(n)
             r["open"] += int(n)
             r["overdue"] += int(late or 0)
-        for sid, name, n in s.execute(text(
-                "SELECT f.owner_id, st.display_name, count(*) FROM followup_card f JOIN staff st ON st.id = f.owner_id"
-                " WHERE f.card_date >= :a AND f.card_date <= :b GROUP BY f.owner_id"),
-                {"a": start.isoformat(), "b": end.isoformat()}):
+        for sid, name, n in qs.new_cards_by_owner(s, start.isoformat(), end.isoformat()):
             row(sid, name)["new"] = int(n)
-        for sid, name, n in s.execute(text(
-                "SELECT v.staff_id, st.display_name, count(*) FROM followup_visit v JOIN staff st ON st.id = v.staff_id"
-                " WHERE v.at >= :a AND v.at < :b GROUP BY v.staff_id"),
-                {"a": start.isoformat(), "b": (end + timedelta(days=1)).isoformat()}):
+        for sid, name, n in qs.visits_by_staff(s, start.isoformat(), (end + timedelta(days=1)).isoformat()):
             row(sid, name)["visits"] = int(n)
         # R-FU-5: under the week's heading, the cards opened in that week (not every card before it).
-        src = s.execute(text("SELECT source, count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
-                             " WHERE card_date >= :a AND card_date <= :b AND status != 'void'"
-                             " GROUP BY source ORDER BY count(*) DESC"),
-                        {"a": start.isoformat(), "b": end.isoformat()}).all()
+        src = qs.cards_by_source(s, start.isoformat(), end.isoformat())
         from crm_tui.domain.reports import Period
         from crm_tui.services.reports import card_review
 
