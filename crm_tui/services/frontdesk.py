@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import masking, roles
@@ -33,6 +32,9 @@ from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.audit import PersonalChange
+from crm_tui.store.queries import frontdesk as qf
+from crm_tui.store.queries.followups import cards as qc
+from crm_tui.store.queries.followups import register as qr
 
 DIRECT = "direct"
 OWNER_CONFIRMS = "owner_confirms"
@@ -69,30 +71,26 @@ def _sess(s: Session | Tx) -> Any:
     return s.session if isinstance(s, Tx) else s
 
 
-def _customer(s: Session | Tx, customer_id: int) -> dict[str, Any]:
-    r = _sess(s).execute(text("SELECT id, number, owner_id, version, erased_at FROM customer WHERE id = :i"),
-                         {"i": customer_id}).mappings().first()
-    if r is None or r["erased_at"] is not None:
+def _customer(s: Session | Tx, customer_id: int) -> qc.CustomerHead:
+    r = qc.customer_head(_sess(s), customer_id)
+    if r is None or r.erased_at is not None:
         raise NotFound("No customer archive #{id}.", id=customer_id)
-    return dict(r)
+    return r
 
 
-def _phones(s: Session | Tx, customer_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in _sess(s).execute(text(
-        "SELECT id, national, label, is_primary FROM customer_phone WHERE customer_id = :c ORDER BY is_primary DESC, id"),
-        {"c": customer_id}).mappings()]
+def _phones(s: Session | Tx, customer_id: int) -> list[qf.Phone]:
+    return qf.phones(_sess(s), customer_id)
 
 
 def _contacts(s: Session | Tx, customer_id: int) -> list[int]:
-    return [int(r[0]) for r in _sess(s).execute(text("SELECT staff_id FROM customer_staff WHERE customer_id = :c"),
-                                                {"c": customer_id})]
+    return qr.customer_contacts(_sess(s), customer_id)
 
 
-def _relation(s: Session | Tx, actor: Actor, row: dict[str, Any]) -> str:
-    return masking.relation((actor.staff_id, actor.on_behalf_of), row["owner_id"], _contacts(s, int(row["id"])))
+def _relation(s: Session | Tx, actor: Actor, row: qc.CustomerHead) -> str:
+    return masking.relation((actor.staff_id, actor.on_behalf_of), row.owner_id, _contacts(s, int(row.id)))
 
 
-def _check_new(phones: list[dict[str, Any]], number: str, replaces: int | None) -> str:
+def _check_new(phones: list[qf.Phone], number: str, replaces: int | None) -> str:
     """The new number's national digits; refusals name the field (``phone`` / ``replaces``)."""
     errors: list[ValidationError] = []
     national = ""
@@ -100,24 +98,24 @@ def _check_new(phones: list[dict[str, Any]], number: str, replaces: int | None) 
         national = normalise_phone(number, "phone").national
     except ValidationError as e:
         errors.append(e)
-    if replaces is not None and replaces not in {p["id"] for p in phones}:
+    if replaces is not None and replaces not in {p.id for p in phones}:
         errors.append(ValidationError("replaces", "That phone is no longer on the archive; choose again"))
-    if national and national in {p["national"] for p in phones}:
+    if national and national in {p.national for p in phones}:
         errors.append(ValidationError("phone", "This number is already on the archive"))
     if errors:
         raise ValidationErrors(errors)
     return national
 
 
-def _new_list(phones: list[dict[str, Any]], national: str, replaces: int | None) -> list[PhoneInput]:
+def _new_list(phones: list[qf.Phone], national: str, replaces: int | None) -> list[PhoneInput]:
     """The archive's phones with the new number in the replaced one's place (label and primary
     mark kept), or added after them."""
     out = []
     for p in phones:
-        if p["id"] == replaces:
-            out.append(PhoneInput(national, p["label"] or "", bool(p["is_primary"])))
+        if p.id == replaces:
+            out.append(PhoneInput(national, p.label or "", bool(p.is_primary)))
         else:
-            out.append(PhoneInput(p["national"], p["label"] or "", bool(p["is_primary"])))
+            out.append(PhoneInput(p.national, p.label or "", bool(p.is_primary)))
     if replaces is None:
         out.append(PhoneInput(national, "", not phones))
     return out
@@ -128,9 +126,9 @@ def _apply(svc: Services, actor: Actor, customer_id: int, national: str, replace
     with svc.store.read() as s:
         row = _customer(s, customer_id)
         phones = _phones(s, customer_id)
-    if replaces is not None and replaces not in {p["id"] for p in phones}:
+    if replaces is not None and replaces not in {p.id for p in phones}:
         raise ValidationErrors([ValidationError("replaces", "That phone is no longer on the archive; choose again")])
-    version = int(row["version"]) if expected_version is None else expected_version
+    version = int(row.version) if expected_version is None else expected_version
     return cs.update_customer(svc, actor, customer_id, {}, expected_version=version,
                               phones=_new_list(phones, national, replaces), informed=informed,
                               shared_phone_reasons=shared_phone_reasons)
@@ -154,29 +152,25 @@ def record_new_phone(svc: Services, actor: Actor, customer_id: int, number: str,
         phones = _phones(s, customer_id)
         own = _relation(s, actor, row) == masking.OWNER
         national = _check_new(phones, number, replaces)
-        dup = _sess(s).execute(text("SELECT 1 FROM phone_change_request WHERE customer_id = :c AND national = :n"
-                                    " AND state = 'requested'"), {"c": customer_id, "n": national}).first()
+        dup = qf.request_waiting(_sess(s), customer_id, national)
     if mode == DIRECT or own:
         version = _apply(svc, actor, customer_id, national, replaces, informed=informed,
                          expected_version=expected_version, shared_phone_reasons=shared_phone_reasons)
         return PhoneChangeOutcome("saved", version)
-    if dup is not None:
+    if dup:
         raise ValidationErrors([ValidationError("phone", "This number already awaits the owner's confirmation")])
-    if row["owner_id"] is None:
+    if row.owner_id is None:
         raise Conflict("This archive has no responsible staff member to confirm the new phone; ask the section chief"
                        " to assign one.")
     with svc.write(actor) as tx:
-        old = next((p for p in phones if p["id"] == replaces), None)
-        rid = int(tx.execute(
-            "INSERT INTO phone_change_request (customer_id, national, replaces_phone_id, note, informed, state,"
-            " requested_by_id, requested_at) VALUES (:c, :n, :r, :note, :inf, 'requested', :by, :now) RETURNING id",
-            {"c": customer_id, "n": national, "r": replaces, "note": clean_note or None, "inf": bool(informed),
-             "by": actor.staff_id, "now": tx.now}).scalar_one())
+        old = next((p for p in phones if p.id == replaces), None)
+        rid = qf.insert_request(tx.session, customer_id=customer_id, national=national, replaces=replaces,
+                                note=clean_note or None, informed=bool(informed), by=actor.staff_id, now=tx.now)
         tx.audit("customer.phone_change_requested", entity="customer", entity_id=customer_id, customer_id=customer_id,
-                 details={"number": row["number"], "request": rid, "replaces": bool(old)},
-                 personal=[PersonalChange("phones", old["national"] if old else None, national),
+                 details={"number": row.number, "request": rid, "replaces": bool(old)},
+                 personal=[PersonalChange("phones", old.national if old else None, national),
                            *([PersonalChange("note", None, clean_note)] if clean_note else [])])
-    return PhoneChangeOutcome("requested", int(row["version"]), int(rid))
+    return PhoneChangeOutcome("requested", int(row.version), int(rid))
 
 
 def pending_phone_changes(svc: Services, actor: Actor, customer_id: int) -> list[PhoneRequestView]:
@@ -186,11 +180,8 @@ def pending_phone_changes(svc: Services, actor: Actor, customer_id: int) -> list
     with svc.store.read() as s:
         row = _customer(s, customer_id)
         whole = masking.sees_whole(actor.permissions, masking.PHONES, _relation(s, actor, row))
-        phones = {p["id"]: p["national"] for p in _phones(s, customer_id)}
-        rows = s.execute(text(
-            "SELECT r.id, r.national, r.replaces_phone_id, r.note, st.display_name, r.requested_at, r.state"
-            " FROM phone_change_request r LEFT JOIN staff st ON st.id = r.requested_by_id"
-            " WHERE r.customer_id = :c AND r.state = 'requested' ORDER BY r.id"), {"c": customer_id}).all()
+        phones = {p.id: p.national for p in _phones(s, customer_id)}
+        rows = qf.pending_requests(s, customer_id)
 
     def shown(national: str | None) -> str:
         if not national:
@@ -203,19 +194,19 @@ def pending_phone_changes(svc: Services, actor: Actor, customer_id: int) -> list
             for r in rows]
 
 
-def _request(s: Session | Tx, request_id: int) -> dict[str, Any]:
-    r = _sess(s).execute(text("SELECT * FROM phone_change_request WHERE id = :i"), {"i": request_id}).mappings().first()
+def _request(s: Session | Tx, request_id: int) -> qf.PhoneRequest:
+    r = qf.request(_sess(s), request_id)
     if r is None:
         raise NotFound("No phone change request #{id}.", id=request_id)
-    if r["state"] != "requested":
-        raise Conflict("This new phone was already handled ({state}).", state=_(STATE_LABELS.get(r["state"], r["state"])))
-    return dict(r)
+    if r.state != "requested":
+        raise Conflict("This new phone was already handled ({state}).", state=_(STATE_LABELS.get(r.state, r.state)))
+    return r
 
 
-def _require_owner(svc: Services, actor: Actor, s: Session | Tx, req: dict[str, Any]) -> dict[str, Any]:
-    row = _customer(s, int(req["customer_id"]))
+def _require_owner(svc: Services, actor: Actor, s: Session | Tx, req: qf.PhoneRequest) -> qc.CustomerHead:
+    row = _customer(s, int(req.customer_id))
     if _relation(s, actor, row) != masking.OWNER:
-        name = cs._staff_names(s, [row["owner_id"]]).get(row["owner_id"], "—")
+        name = cs._staff_names(s, [row.owner_id]).get(row.owner_id, "—")
         raise PermissionDenied("Only the customer's responsible staff member ({name}) confirms a new phone.", name=name)
     return row
 
@@ -229,14 +220,12 @@ def confirm_phone_change(svc: Services, actor: Actor, request_id: int, *,
     with svc.store.read() as s:
         req = _request(s, request_id)
         _require_owner(svc, actor, s, req)
-    version = _apply(svc, actor, int(req["customer_id"]), req["national"], req["replaces_phone_id"],
-                     informed=bool(req["informed"]), expected_version=None, shared_phone_reasons=shared_phone_reasons)
+    version = _apply(svc, actor, int(req.customer_id), req.national, req.replaces_phone_id,
+                     informed=bool(req.informed), expected_version=None, shared_phone_reasons=shared_phone_reasons)
     with svc.write(actor) as tx:
-        tx.execute("UPDATE phone_change_request SET state = 'confirmed', decided_by_id = :by, decided_at = :now"
-                   " WHERE id = :i AND state = 'requested'",
-                   {"by": actor.staff_id, "now": tx.now, "i": request_id})
-        tx.audit("customer.phone_change_confirmed", entity="customer", entity_id=req["customer_id"],
-                 customer_id=req["customer_id"], details={"request": request_id})
+        qf.confirm_request(tx.session, request_id, actor.staff_id, tx.now)
+        tx.audit("customer.phone_change_confirmed", entity="customer", entity_id=req.customer_id,
+                 customer_id=req.customer_id, details={"request": request_id})
     return version
 
 
@@ -247,11 +236,9 @@ def reject_phone_change(svc: Services, actor: Actor, request_id: int, reason: st
     with svc.write(actor) as tx:
         req = _request(tx, request_id)
         _require_owner(svc, actor, tx, req)
-        tx.execute("UPDATE phone_change_request SET state = 'rejected', decided_by_id = :by, decided_at = :now,"
-                   " decision_note = :r WHERE id = :i",
-                   {"by": actor.staff_id, "now": tx.now, "r": clean_reason, "i": request_id})
-        tx.audit("customer.phone_change_rejected", entity="customer", entity_id=req["customer_id"],
-                 customer_id=req["customer_id"], details={"request": request_id},
+        qf.reject_request(tx.session, request_id, clean_reason, actor.staff_id, tx.now)
+        tx.audit("customer.phone_change_rejected", entity="customer", entity_id=req.customer_id,
+                 customer_id=req.customer_id, details={"request": request_id},
                  personal=[PersonalChange("reason", None, clean_reason)])
 
 
@@ -262,11 +249,7 @@ def watch_phone_requests(svc: Services, actor: Actor, *, cursor: str | None = No
     if not ids:
         return cs.WatchPage([], None)
     with svc.store.read() as s:
-        rows = s.execute(text(
-            "SELECT r.customer_id, count(*), min(r.requested_at) FROM phone_change_request r"
-            " JOIN customer c ON c.id = r.customer_id WHERE r.state = 'requested' AND c.erased_at IS NULL"
-            f" AND c.owner_id IN ({','.join(map(str, ids))}) GROUP BY r.customer_id ORDER BY min(r.id)"
-            " LIMIT :n"), {"n": max(1, min(limit, 500))}).all()
+        rows = qf.waiting_by_customer(s, ids, max(1, min(limit, 500)))
         crow = {r.id: r for r in cs._rows(s, [int(r[0]) for r in rows])}
     return cs.WatchPage([cs.WatchRow(crow[r[0]], _("{n} new phone(s) since {time}", n=r[1], time=str(r[2])[:16]))
                          for r in rows if r[0] in crow], None)
@@ -277,8 +260,7 @@ def _phone_request_items(s: Session, actor: Actor, svc: Services) -> list[WorkIt
     ids = [i for i in (actor.staff_id, actor.on_behalf_of) if i is not None]
     if not ids or not actor.can("customer.edit"):
         return []
-    n = s.execute(text("SELECT count(*) FROM phone_change_request r JOIN customer c ON c.id = r.customer_id"
-                       f" WHERE r.state = 'requested' AND c.owner_id IN ({','.join(map(str, ids))})")).scalar_one()
+    n = qf.count_waiting(s, ids)
     if not n:
         return []
     return [WorkItem("customer.phone_requests", N_("New phones awaiting your confirmation (watch lists, key 9)"),
@@ -288,7 +270,7 @@ def _phone_request_items(s: Session, actor: Actor, svc: Services) -> list[WorkIt
 @cs.register_erase_hook("phone_change_requests")
 def _erase_requests(tx: Tx, customer_id: int) -> list[str]:
     """R-CUST-13: an erased customer's requested phones and notes go too."""
-    tx.execute("DELETE FROM phone_change_request WHERE customer_id = :c", {"c": customer_id})
+    qf.delete_requests(tx.session, customer_id)
     return ["phone_change_request"]
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.i18n import N_
 from crm_tui.services.context import Actor, Services
+from crm_tui.store.queries import home as qh
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,8 @@ def today(svc: Services, actor: Actor) -> list[WorkItem]:
 def _staff_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     if not actor.can("staff.manage"):
         return []
-    locked = s.execute(text("SELECT count(*) FROM staff WHERE active AND locked_until > :now"),
-                       {"now": svc.now()}).scalar_one()
-    first = s.execute(text("SELECT count(*) FROM staff WHERE active AND must_change_password")).scalar_one()
+    locked = qh.count_locked(s, svc.now())
+    first = qh.count_first_login(s)
     return [
         WorkItem("staff.locked", N_("Accounts locked after wrong passwords"), int(locked), "open('staff')", bool(locked)),
         WorkItem("staff.first_login", N_("Accounts not yet signed in (one-time password)"), int(first), "open('staff')"),
@@ -95,8 +94,7 @@ def _staff_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
 @register_item
 def _cover_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     today_ = svc.now().date()
-    n = s.execute(text("SELECT count(*) FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
-                       " AND start_date <= :d AND end_date >= :d"), {"me": actor.staff_id, "d": today_}).scalar_one()
+    n = qh.count_covers(s, actor.staff_id, today_)
     if not n:
         return []
     return [WorkItem("staff.cover", N_("Colleagues you cover for today (A/B post)"), int(n), "cover", True)]
