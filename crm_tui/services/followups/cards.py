@@ -13,12 +13,12 @@ from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services, Tx
-from crm_tui.store.audit import PersonalChange
 from crm_tui.services.followups.common import (
     CardRef, CardView, OwnershipConflict, VisitResult, VisitView, _CARD_CODES, _CARD_TEXT, _card, _covered,
     _customer, _d, _dt, _iso, _may_see_all, _names, _plain, _require_own, _resolve_staff, _tie_register_values,
     calendar,
 )
+from crm_tui.store.audit import PersonalChange
 from crm_tui.store.queries.followups import cards as qc
 from crm_tui.store.queries.followups import register as qr
 

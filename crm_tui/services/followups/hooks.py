@@ -10,8 +10,8 @@ from crm_tui.domain import followups as fd
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services, Tx
 from crm_tui.services.customers import TimelineEntry, register_erase_hook, register_timeline_source, timeline_key
-from crm_tui.services.home import WorkItem, register_item
 from crm_tui.services.followups.common import _CARD_TEXT, _dt, week_bounds
+from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.queries.followups import stats as qs
 
 # ------------------------------------------------------------------------------------------------

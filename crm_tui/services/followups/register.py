@@ -15,12 +15,12 @@ from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services, Tx
-from crm_tui.store.audit import PersonalChange
+from crm_tui.services.followups.cards import create_card
 from crm_tui.services.followups.common import (
     CardRef, RegisterLineView, RegisterPage, RegisterRow, _customer, _decode, _dt, _encode, _entry, _resolve_staff,
     _sess, _tie_register_values,
 )
-from crm_tui.services.followups.cards import create_card
+from crm_tui.store.audit import PersonalChange
 from crm_tui.store.queries.followups import cards as qc
 from crm_tui.store.queries.followups import register as qr
 
