@@ -173,7 +173,7 @@ def demo(
     setup_only: Annotated[bool, typer.Option("--setup-only", help="Build the demo database but do not start the app.")] = False,
 ) -> None:
     """Build (once) a demo database with realistic Chinese data and start the app on it."""
-    from crm_tui.services import demo as demo_svc
+    from crm_tui import demo as demo_svc
     from crm_tui.services import system
 
     place, throwaway = system.make_demo_place(G.data_dir, use_keyring=not no_keyring)
