@@ -13,7 +13,7 @@ from crm_tui.domain.complaints import load_policy
 from crm_tui.services import complaints as cp
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
-from crm_tui.store.queries import demo as q
+from crm_tui.store.queries import demo as demo_q
 
 # (working minutes before now received, severity, category, channel, description, demand, final step, steps ...)
 # steps: ("assign", who) ("solve", text) ("feed", result, reasons, method) ("visit", notes, score)
@@ -94,7 +94,7 @@ def seed_complaints(svc: Services) -> int:
     now = svc.now().replace(second=0, microsecond=0)
     cal = load_policy().calendar()
     with svc.store.read() as s:
-        customers = q.customer_ids(s, 40)
+        customers = demo_q.customer_ids(s, 40)
     if len(customers) < len(_TICKETS) + len(_FEEDBACK):
         return 0
     people = {u: _actor(svc, u) for u in ("qiantai", "jingli", "jingli2", "kezhang")}

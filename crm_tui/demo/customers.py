@@ -24,7 +24,7 @@ from crm_tui.domain.customers import PERSONAL_FIELDS, format_number, load_policy
 from crm_tui.services.context import Services
 from crm_tui.store import audit as audit_store
 from crm_tui.store import search_index
-from crm_tui.store.queries import demo as q
+from crm_tui.store.queries import demo as demo_q
 from crm_tui.store.audit import PersonalChange
 
 DEFAULT_COUNT = 2000
@@ -104,7 +104,7 @@ def _work_time(rnd: random.Random, d: date) -> datetime:
 
 def _staff(svc: Services) -> dict[str, tuple[int, str]]:
     with svc.store.read() as s:
-        return {u: (st.id, st.display_name) for u, st in q.staff_by_username(s).items()}
+        return {u: (st.id, st.display_name) for u, st in demo_q.staff_by_username(s).items()}
 
 
 def build(svc: Services, n: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED, *, history: bool = True,
@@ -301,8 +301,8 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
                "missing_fields", "incomplete_due", "phone_changed_at", "phone_changed_prev_at", "phone_inspection_since",
                "last_activity_at", "version", "created_at", "created_by_id", "updated_at", "updated_by_id")
     with svc.store.write() as s:
-        next_id = q.next_customer_id(s)
-        seqs = q.customer_number_seqs(s)
+        next_id = demo_q.next_customer_id(s)
+        seqs = demo_q.customer_number_seqs(s)
         rows, phones, tags, staff_rows, consents, contacts, terms = [], [], [], [], [], [], []
         audits: list[tuple[datetime, dict[str, Any]]] = []
         first_owner_of_phone: dict[str, int] = {}
@@ -364,7 +364,7 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
                 name=v["name"], kind=c.kind, number=number, phones=[p[0] for p in c.phones],
                 idents=(v.get("id_number"), v.get("uscc")))]
             audits.extend(_audit_entries(c, number, names))
-        q.insert_customers(s, columns, rows)
+        demo_q.insert_customers(s, columns, rows)
         # R-CUST-7: the customer who had the number first shares the reason, approval and review; an
         # approved pair carries both signatures (section chief, deputy manager).
         shared_rows = {p["n"]: p for p in phones if p["r"] is not None}
@@ -376,13 +376,13 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
         for p in phones:
             ok = p["at"] is not None
             p.update(ci=chief if ok else None, ca=p["at"], di=deputy if ok else None, da=p["at"])
-        q.insert_phones(s, phones)
-        q.insert_tags(s, tags)
-        q.insert_contact_staff(s, staff_rows)
-        q.insert_consents(s, consents)
-        q.insert_contacts(s, contacts)
+        demo_q.insert_phones(s, phones)
+        demo_q.insert_tags(s, tags)
+        demo_q.insert_contact_staff(s, staff_rows)
+        demo_q.insert_consents(s, consents)
+        demo_q.insert_contacts(s, contacts)
         for year, last in seqs.items():
-            q.set_customer_number_seq(s, year, last)
+            demo_q.set_customer_number_seq(s, year, last)
         search_index.bulk_insert(s, terms)
         audits.sort(key=lambda a: a[0])
         audit_store.append_many(s, [a[1] for a in audits])

@@ -17,7 +17,7 @@ from crm_tui.domain import followups as fd
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
-from crm_tui.store.queries import demo as q
+from crm_tui.store.queries import demo as demo_q
 
 DEFAULT_SEED = 20261201
 _PRODUCTS = ("途观L 330TSI", "帕萨特 380TSI", "ID.4 CROZZ", "朗逸 1.5L", "探岳 GTE", "威然 380TSI", "速腾 300TSI")
@@ -43,7 +43,7 @@ _LEVEL_WEIGHTS = (("H", 3), ("A", 4), ("B", 4), ("C", 3), ("N", 2))
 
 def _actor(svc: Services, username: str) -> Actor:
     with svc.store.read() as s:
-        r = q.staff_with_roles(s, username)
+        r = demo_q.staff_with_roles(s, username)
     assert r is not None, username
     return Actor(r.id, username, r.display_name, r.roles)
 
@@ -66,7 +66,7 @@ def seed_followups(svc: Services, seed: int = DEFAULT_SEED, cards: int = 60) -> 
     deputy = _actor(svc, "fujingli")
     sources = list(fu.customer_policy().sources)
     with svc.store.read() as s:
-        pool = {u: q.person_ids_of_owner(s, a.staff_id, 80) for u, a in consultants.items()}
+        pool = {u: demo_q.person_ids_of_owner(s, a.staff_id, 80) for u, a in consultants.items()}
     order = ["jingli", "jingli2", "jingli", "jingli2", "kezhang"]
     # Plan every card's story first, then replay all steps in time order (the audit trail stays
     # chronological, as real work would leave it).
@@ -144,7 +144,7 @@ def seed_followups(svc: Services, seed: int = DEFAULT_SEED, cards: int = 60) -> 
             if j % 2 == 0 and pool["jingli"]:
                 customer_id = pool["jingli"].pop(0)
                 with svc.store.read() as s:
-                    name = q.customer_name(s, customer_id)
+                    name = demo_q.customer_name(s, customer_id)
             fu.add_register(svc, desk, {
                 "name": name, "phone": f"13{rnd.randrange(5, 10)}{rnd.randrange(10**8):08d}",
                 "companions": rnd.choice(_COMPANIONS) if kind == "walk_in" else "",

@@ -13,7 +13,7 @@ from crm_tui.domain.customers import load_policy
 from crm_tui.services import grades as gs
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
-from crm_tui.store.queries import demo as q
+from crm_tui.store.queries import demo as demo_q
 
 _REASONS = {
     "up": ("年度合作金额明显增长，信用记录良好，申请上调客户等级。", "新增车队采购合同，合作规模扩大。",
@@ -47,7 +47,7 @@ def seed_grades(svc: Services) -> int:
         if cal.is_workday(d):
             days.append(d)
     with svc.store.read() as s:
-        rows = q.grade_candidates(s, datetime.combine(days[-1], time(0)), 400)
+        rows = demo_q.grade_candidates(s, datetime.combine(days[-1], time(0)), 400)
     picks = []
     for r in rows:
         sug = dg.suggest_grade(std, r, now.date(), credit_order=list(pol.credit_ratings),
