@@ -18,7 +18,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from crm_tui.services import backup, demo, importing, staff, system
+from crm_tui import demo
+from crm_tui.services import backup, importing, staff, system
 from crm_tui.services.context import Actor
 from crm_tui.store.keys import MemoryKeyStore
 

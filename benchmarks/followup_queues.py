@@ -17,8 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from crm_tui.services import demo, followups as fu, home, system
-from crm_tui.services.demo_followups import _actor
+from crm_tui import demo
+from crm_tui.services import followups as fu, home, system
+from crm_tui.demo.followups import _actor
 
 
 def main(n: int) -> None:

@@ -564,7 +564,8 @@ class Writer:
 
 def create_db(folder: Path) -> tuple[Any, bytes]:
     """A new encrypted database with the demo staff accounts, made as the app makes one."""
-    from crm_tui.services import demo, staff, system
+    from crm_tui import demo
+    from crm_tui.services import staff, system
     from crm_tui.services.context import Actor
 
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -119,7 +119,7 @@ import hashlib, json, random, sys
 from datetime import datetime
 from faker import Faker
 from crm_tui.domain.customers import load_policy
-from crm_tui.services import demo_customers as d
+from crm_tui.demo import customers as d
 rnd = random.Random(d.DEFAULT_SEED)
 fake = Faker("zh_CN"); fake.seed_instance(d.DEFAULT_SEED)
 custs = d._generate(rnd, fake, datetime(2026, 11, 23, 10, 30), [(1, "jingli"), (2, "jingli2")], 300, True,

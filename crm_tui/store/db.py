@@ -2,6 +2,9 @@
 
 Opening never changes a file it could not open: a wrong or missing key is reported and the file is
 left byte for byte as it was. Schema upgrades run on open, after an encrypted copy is taken.
+
+Connecting (keys, errors, the engine, encrypted copies) is in ``store/connection.py`` and telling
+damage from a wrong key in ``store/damage.py``; their names are importable from here as before.
 """
 
 from __future__ import annotations
@@ -10,140 +13,54 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 
-from crm_tui.clock import system_now
 from crm_tui.domain.errors import CrmError, DatabaseBusy
-from crm_tui.i18n import N_
 from crm_tui.store import paths
+from crm_tui.store.connection import (  # the names below are re-exported: importable from store.db as before
+    _DAMAGE_WORDS,
+    APP_BUSY_TIMEOUT_MS,
+    BUSY_TIMEOUT_MS,
+    CACHE_KIB,
+    DAMAGED_COPY,
+    DatabaseDamaged,
+    DatabaseExists,
+    DatabaseMissing,
+    MigrationFailed,
+    WrongKey,
+    _configure,
+    _key_pragma,
+    copy_encrypted,
+    is_damage,
+    make_engine,
+    raw_connect,
+    silence_sqlcipher_log,
+)
+from crm_tui.store.damage import (
+    _HMAC_SIZE,
+    _RESERVE,
+    DAMAGED_FILE,
+    DAMAGED_WAL,
+    PAGE_SIZE,
+    Diagnosis,
+    _failing_pages,
+    damaged_or,
+    diagnose,
+    integrity_checks,
+    keep_damaged_wal,
+    page_count,
+    pages_that_check,
+    refuse_damaged_wal,
+    wal_damage,
+)
 from crm_tui.store.keys import KeyMissing, KeyStore, new_key
 
 if TYPE_CHECKING:  # SQLAlchemy is imported when the engine is first needed (see Store.engine)
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
-
-BUSY_TIMEOUT_MS = 30_000
-# The app waits less than a command: a desk save that cannot get the write lock in 5 s says so
-# (DatabaseBusy, with who holds it) and keeps the form, instead of a frozen screen. Imports write
-# in transactions of well under a second (services/importing.py), so the wait is normally short.
-APP_BUSY_TIMEOUT_MS = 5_000
-# Page cache per pooled connection. Measured at 1M customers (benchmarks/results/NOTES.md): 32 MiB
-# keeps every search type's p95 as with 64 MiB (all under 3.5 ms), while two pooled connections
-# with 64 MiB each put the app at 234 MiB RSS (over the 200 MB target) and with 32 MiB at 168 MiB.
-CACHE_KIB = 32_768
-_log_silenced = threading.Lock()
-_silenced = False
-
-
-class DatabaseMissing(CrmError):
-    exit_code = 13
-
-
-class WrongKey(CrmError):
-    exit_code = 14
-
-
-class DatabaseExists(CrmError):
-    exit_code = 15
-
-
-class MigrationFailed(CrmError):
-    exit_code = 16
-
-
-class DatabaseDamaged(CrmError):
-    """The key is right but pages of the file fail their check (issue 17): damage, not a wrong key.
-    ``pages`` are the pages whose HMAC fails, when known. Nothing was changed."""
-
-    exit_code = 19
-
-    def __init__(self, msgid: str, /, *, pages: tuple[int, ...] = (), **params: object) -> None:
-        super().__init__(msgid, **params)
-        self.pages = pages
-
-
-def silence_sqlcipher_log() -> None:
-    """SQLCipher logs decrypt failures to stderr, which would draw over the TUI: turn that off.
-
-    The setting is process-wide, so it is set once, before the first key is tried.
-    """
-    global _silenced
-    with _log_silenced:
-        if not _silenced:
-            conn = sqlcipher.connect(":memory:")
-            try:
-                conn.execute("PRAGMA cipher_log_level = NONE")
-            finally:
-                conn.close()
-            _silenced = True
-
-
-def _key_pragma(key: bytes) -> str:
-    return "PRAGMA key = \"x'" + key.hex() + "'\""
-
-
-def raw_connect(db_file: Path, key: bytes, *, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> sqlcipher.Connection:
-    """A bare DB-API connection, keyed and verified. Raises WrongKey and touches nothing on failure."""
-    silence_sqlcipher_log()
-    uri = Path(db_file).resolve().as_uri() + "?mode=rw"
-    conn = sqlcipher.connect(uri, uri=True, timeout=timeout_s, isolation_level=None, check_same_thread=False)
-    try:
-        conn.execute(_key_pragma(key))
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher.DatabaseError:
-        conn.close()
-        raise WrongKey(
-            "The key does not open {path}: it is the wrong key, or the file is not a crm-tui database. "
-            "The file was not changed.",
-            path=str(db_file),
-        ) from None
-    return conn
-
-
-def _configure(conn: sqlcipher.Connection, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
-    conn.execute("PRAGMA journal_mode = WAL").fetchone()
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-    conn.execute("PRAGMA temp_store = MEMORY")
-    # deleted content is overwritten, not left in free pages (R-CUST-13: an erasure must hold)
-    conn.execute("PRAGMA secure_delete = ON")
-
-
-def make_engine(db_file: Path, key: bytes, *, pool: str = "queue", busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
-    """An engine whose every connection is keyed, verified and configured before first use."""
-    from sqlalchemy import create_engine, event
-    from sqlalchemy.pool import NullPool, QueuePool
-
-    db_file = Path(db_file).resolve()
-
-    def creator() -> sqlcipher.Connection:
-        conn = raw_connect(db_file, key, timeout_s=busy_ms / 1000)
-        _configure(conn, busy_ms)
-        return conn
-
-    engine = create_engine(
-        "sqlite://",
-        module=sqlcipher,
-        creator=creator,
-        poolclass=QueuePool if pool == "queue" else NullPool,
-        # LIFO: the same warm connection serves one reader after another, instead of every pooled
-        # connection filling its own page cache with the same pages (benchmarks/results/NOTES.md)
-        **({"pool_size": 4, "max_overflow": 4, "pool_use_lifo": True} if pool == "queue" else {}),
-    )
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
-        mode = conn.get_execution_options().get("crm_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine
 
 
 class Store:
@@ -431,238 +348,6 @@ def open_with_key(db_file: Path, key: bytes, *, migrate: bool = True, pool: str 
         held.release()
         raise
     return Store(db_file=Path(db_file).resolve(), key_store_name="memory", lock=held, key=key, pool=pool)
-
-
-def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:
-    """A consistent, encrypted (same key) copy of the open database, taken while others write.
-
-    A copy that fails (a damaged page, a full disk) leaves no ``.part`` / ``.part-journal`` behind;
-    a damaged source is said as DatabaseDamaged."""
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(target.name + ".part")
-    if tmp.exists():
-        tmp.unlink()
-    old_umask = os.umask(0o077)
-    try:
-        conn.execute("VACUUM INTO ?", (str(tmp),))
-    except BaseException as e:
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            leftover.unlink(missing_ok=True)
-        if isinstance(e, sqlcipher.DatabaseError) and is_damage(e):
-            raise DatabaseDamaged(DAMAGED_COPY) from None
-        raise
-    finally:
-        os.umask(old_umask)
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, target)
-    os.chmod(target, 0o600)
-    return target
-
-
-DAMAGED_COPY = N_("The database file is damaged: a page fails its check while it is copied. No backup was made.")
-_DAMAGE_WORDS = ("malformed", "not a database", "disk image", "corrupt", "hmac")
-PAGE_SIZE = 4096
-_RESERVE = 80  # SQLCipher 4: a 16-byte IV and a 64-byte HMAC-SHA512 at the end of each page
-_HMAC_SIZE = 64
-
-
-def is_damage(exc: BaseException) -> bool:
-    """A driver error that means a damaged file (not a busy lock, not a full disk)."""
-    return isinstance(exc, sqlcipher.DatabaseError) and any(w in str(exc).lower() for w in _DAMAGE_WORDS)
-
-
-def page_count(db_file: Path) -> int:
-    return Path(db_file).stat().st_size // PAGE_SIZE
-
-
-def pages_that_check(db_file: Path, key: bytes, pages: list[int]) -> dict[int, bool]:
-    """Whether each page's HMAC checks with ``key``, read straight from the file (SQLCipher 4
-    defaults: HMAC-SHA512 over the page's ciphertext and IV and its number, little-endian, with a
-    key derived from the raw key and the file's salt). Needs no working page 1: it tells a wrong
-    key (no page checks) from a damaged first page (the others check)."""
-    import hashlib
-    import hmac
-
-    out: dict[int, bool] = {}
-    with Path(db_file).open("rb") as fh:
-        salt = fh.read(16)
-        if len(salt) < 16:
-            return {p: False for p in pages}
-        hkey = hashlib.pbkdf2_hmac("sha512", key, bytes(b ^ 0x3A for b in salt), 2, 32)
-        for pg in pages:
-            fh.seek((pg - 1) * PAGE_SIZE)
-            page = fh.read(PAGE_SIZE)
-            if len(page) < PAGE_SIZE:
-                out[pg] = False
-                continue
-            body = page[16 if pg == 1 else 0:PAGE_SIZE - _HMAC_SIZE]
-            mac = hmac.new(hkey, body + pg.to_bytes(4, "little"), hashlib.sha512).digest()
-            out[pg] = hmac.compare_digest(mac, page[PAGE_SIZE - _HMAC_SIZE:])
-    return out
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """What is wrong with a database file, for ``doctor``, the app's start, backup and restore.
-
-    ``verdict``: ``ok``; ``wrong_key`` (page 1 does not decrypt and no other page checks with the
-    key); ``damaged`` (the key is right - page 1 or other pages check - but a page or the structure
-    fails); ``missing``."""
-
-    verdict: str
-    pages: tuple[int, ...] = ()
-    problems: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == "ok"
-
-
-def _failing_pages(messages: list[str]) -> tuple[int, ...]:
-    import re
-
-    found = sorted({int(m.group(1)) for t in messages for m in [re.search(r"page (\d+)", t)] if m})
-    return tuple(found)
-
-
-def diagnose(db_file: Path, key: bytes, *, full: bool = True) -> Diagnosis:
-    """Open the file with ``key`` and check it; never raises for a damaged or foreign file and never
-    changes it beyond what opening does (a -wal is applied by SQLite as on every open).
-
-    ``full``: run ``cipher_integrity_check`` (every page's HMAC) and ``integrity_check`` too; without
-    it only page 1 and the schema are read (what every open does)."""
-    db_file = Path(db_file)
-    if not db_file.exists():
-        return Diagnosis("missing")
-    n = page_count(db_file)
-    if n == 0:
-        return Diagnosis("damaged", (1,), ("the file is shorter than one page",))
-    try:
-        conn = raw_connect(db_file, key)
-    except WrongKey:
-        sample = [p for p in (2, 3, 4, 5, n // 2, n - 1, n) if 1 < p <= n]
-        checks = pages_that_check(db_file, key, [1, *dict.fromkeys(sample)])
-        if checks.get(1):  # page 1 is sound, the schema on later pages is not
-            bad = tuple(p for p, good in checks.items() if not good)
-            return Diagnosis("damaged", bad, ("the schema does not read",))
-        if any(checks.values()):
-            return Diagnosis("damaged", (1,), ("page 1 does not decrypt, other pages do",))
-        return Diagnosis("wrong_key")
-    try:
-        if not full:
-            return Diagnosis("ok")
-        try:
-            cipher = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
-        except sqlcipher.DatabaseError as e:
-            cipher = [str(e)]
-        try:
-            plain = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
-            plain = [p for p in plain if p != "ok"]
-        except sqlcipher.DatabaseError as e:
-            plain = [str(e)]
-        problems = cipher + plain
-        if problems:
-            return Diagnosis("damaged", _failing_pages(cipher), tuple(problems))
-        return Diagnosis("ok")
-    finally:
-        conn.close()
-
-
-def wal_damage(db_file: Path) -> tuple[int, int] | None:
-    """(first bad frame, frames) when the -wal file beside the database is damaged: a frame fails its
-    checksum and a later commit frame of the same log follows it. SQLite would stop at the bad frame
-    and drop every change committed after it - silently - and the next close deletes the log. A bad
-    frame at the end (a write torn by a crash) is normal and is not reported. Reads only."""
-    import struct
-
-    wal = Path(str(db_file) + "-wal")
-    try:
-        data = wal.read_bytes()
-    except OSError:
-        return None
-    if len(data) < 32:
-        return None
-    magic, _version, page_size, _seq, salt1, salt2, c1, c2 = struct.unpack(">8I", data[:32])
-    if magic not in (0x377F0682, 0x377F0683) or page_size < 512:
-        return None
-    word = struct.Struct(">2I" if magic == 0x377F0683 else "<2I")
-
-    def checksum(chunk: bytes, s0: int, s1: int) -> tuple[int, int]:
-        for x0, x1 in word.iter_unpack(chunk):
-            s0 = (s0 + x0 + s1) & 0xFFFFFFFF
-            s1 = (s1 + x1 + s0) & 0xFFFFFFFF
-        return s0, s1
-
-    if checksum(data[:24], 0, 0) != (c1, c2):
-        return None  # an unused or reset log: SQLite ignores it
-    size = 24 + page_size
-    frames = (len(data) - 32) // size
-    s0, s1 = c1, c2
-    for i in range(frames):
-        off = 32 + i * size
-        pgno, commit, f1, f2, k1, k2 = struct.unpack(">6I", data[off:off + 24])
-        if (f1, f2) != (salt1, salt2):
-            return None  # the rest is an older log's
-        s0, s1 = checksum(data[off:off + 8] + data[off + 24:off + size], s0, s1)
-        if (s0, s1) != (k1, k2):
-            for j in range(i + 1, frames):
-                o = 32 + j * size
-                _p, later_commit, g1, g2 = struct.unpack(">4I", data[o:o + 16])
-                if (g1, g2) == (salt1, salt2) and later_commit:
-                    return i + 1, frames
-            return None
-    return None
-
-
-def keep_damaged_wal(db_file: Path, now: datetime) -> Path:
-    """A copy of a damaged -wal in the data folder (``crm.db-wal.damaged-<time>``), before anything
-    opens the database (an open applies what it can and the close deletes the log)."""
-    import shutil
-
-    wal = Path(str(db_file) + "-wal")
-    target = wal.with_name(f"{wal.name}.damaged-{now:%Y%m%d-%H%M%S}")
-    if not target.exists():
-        shutil.copy2(wal, target)
-        os.chmod(target, 0o600)
-    return target
-
-
-def refuse_damaged_wal(db_file: Path) -> None:
-    """Before an open: a damaged -wal is kept aside and said as DatabaseDamaged (nothing opened)."""
-    found = wal_damage(db_file)
-    if found is None:
-        return
-    kept = keep_damaged_wal(db_file, system_now())
-    err = DatabaseDamaged(DAMAGED_WAL, path=str(db_file), frame=found[0], frames=found[1], kept=kept.name)
-    err.diagnosis = Diagnosis("damaged", (), (f"wal:{found[0]}/{found[1]}", f"kept:{kept.name}"))  # type: ignore[attr-defined]
-    raise err
-
-
-DAMAGED_WAL = N_("The write-ahead log of {path} (its -wal file) is damaged at frame {frame} of {frames}: changes "
-                 "committed after it cannot be applied. A copy is kept as {kept}; the database was not opened.")
-
-
-def damaged_or(db_file: Path, key: bytes, *, full: bool) -> None:
-    """Raise DatabaseDamaged (with the diagnosis) when the file is damaged; else return."""
-    d = diagnose(db_file, key, full=full)
-    if d.verdict == "damaged":
-        err = DatabaseDamaged(DAMAGED_FILE, pages=d.pages, path=str(db_file))
-        err.diagnosis = d  # type: ignore[attr-defined]
-        raise err
-
-
-DAMAGED_FILE = N_("The database file {path} is damaged; the key is right. Nothing was changed.")
-
-
-def integrity_checks(conn: sqlcipher.Connection) -> tuple[list[str], list[str]]:
-    """(cipher_integrity_check problems, integrity_check problems): empty lists when all is well."""
-    cipher = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
-    plain = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
-    return cipher, [p for p in plain if p != "ok"]
 
 
 def scalar(store: Store, sql: str, **params: object) -> object:

@@ -72,7 +72,7 @@ def stored_revision(conn) -> str | None:  # type: ignore[no-untyped-def]
 
 def is_current(db_file: Path, key: bytes) -> bool:
     """True when the file is at the scripts' head, decided without Alembic."""
-    from crm_tui.store.db import raw_connect
+    from crm_tui.store.connection import raw_connect
 
     head = quick_head()
     if head is None:
@@ -97,7 +97,7 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
     before it stays beside the database in ``backups/``.
     """
     from crm_tui.domain.errors import CrmError
-    from crm_tui.store.db import MigrationFailed, copy_encrypted, make_engine, raw_connect
+    from crm_tui.store.connection import MigrationFailed, copy_encrypted, make_engine, raw_connect
 
     if is_current(db_file, key):  # the normal start: no Alembic import
         return None

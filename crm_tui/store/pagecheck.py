@@ -80,7 +80,7 @@ def forget(db_file: Path) -> None:
 def failing_pages(db_file: Path, key: bytes) -> list[str] | None:
     """``cipher_integrity_check``'s problems (empty: every page checks), or None when the key does
     not open the file (a wrong key or a damaged page 1: the open says which, store.db.diagnose)."""
-    from crm_tui.store.db import WrongKey, raw_connect
+    from crm_tui.store.connection import WrongKey, raw_connect
 
     try:
         conn = raw_connect(db_file, key)

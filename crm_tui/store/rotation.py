@@ -58,7 +58,7 @@ def _delete(keys: KeyStore, name: Path) -> None:
 
 
 def _opens(db_file: Path, key: bytes) -> bool:
-    from crm_tui.store.db import WrongKey, raw_connect
+    from crm_tui.store.connection import WrongKey, raw_connect
 
     try:
         raw_connect(db_file, key).close()
@@ -70,7 +70,7 @@ def _opens(db_file: Path, key: bytes) -> bool:
 def resolve_key(db_file: Path, keys: KeyStore) -> bytes:
     """The key that opens the file: the current one, else the pending one (the interrupted rotation
     is then finished). Raises WrongKey when neither opens it; never changes the file."""
-    from crm_tui.store.db import raw_connect
+    from crm_tui.store.connection import raw_connect
 
     current = keys.get(db_file)
     pending = keys.get(pending_name(db_file))
@@ -111,7 +111,7 @@ class Rotated:
 
 def rotate(db_file: Path, keys: KeyStore) -> Rotated:
     """Re-encrypt the database with a new key. The caller holds the exclusive lock."""
-    from crm_tui.store.db import _key_pragma, raw_connect
+    from crm_tui.store.connection import _key_pragma, raw_connect
 
     old = resolve_key(db_file, keys)
     new = new_key()

@@ -187,7 +187,7 @@ class CrmApp(App[None]):
 
         notice = notice or (_("Demo: a throwaway database, deleted when the app exits.") if self.throwaway else None)
         if self.demo:
-            from crm_tui.services import demo as demo_svc
+            from crm_tui import demo as demo_svc
 
             return LoginScreen(self.svc, demo_accounts=demo_svc.demo_accounts(), demo_password=demo_svc.DEMO_PASSWORD,
                                notice=notice)

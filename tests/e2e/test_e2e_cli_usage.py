@@ -45,7 +45,7 @@ def _id(case) -> str:  # type: ignore[no-untyped-def]
 def _run(argv: list[str], monkeypatch, capsys, tmp_path: Path) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CRM_TUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(sys, "argv", ["crm-tui", *argv])
-    monkeypatch.setattr(cli, "G", cli.Globals())
+    monkeypatch.setattr(cli.common, "G", cli.Globals())  # cli is a package: G lives in cli/common.py
     with pytest.raises(SystemExit) as ex:
         cli.main()
     out = capsys.readouterr()
@@ -123,7 +123,7 @@ def test_a_real_bug_still_takes_the_unexpected_error_path(monkeypatch, capsys, t
     def boom() -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "_place", boom)
+    monkeypatch.setattr(cli.common, "_place", boom)
     rc, text = _run(["doctor"], monkeypatch, capsys, tmp_path)
     assert rc == 70 and "ZeroDivisionError" in text
     assert "ZeroDivisionError" in (tmp_path / "data" / "logs" / "crash.log").read_text()

@@ -17,7 +17,8 @@ from stdnum.cn import ric, uscc
 from crm_tui.domain.customers import fields_of
 from crm_tui.domain.errors import Conflict, CrmError, NotFound, PermissionDenied, ValidationErrors
 from crm_tui.services import customers as cs
-from crm_tui.services import demo_customers, home
+from crm_tui.demo import customers as demo_customers
+from crm_tui.services import home
 from crm_tui.services.customers import ConsentInput, PhoneInput
 from crm_tui.store import audit as audit_store
 from crm_tui.store import db

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from crm_tui.i18n import get_language, set_language
-from crm_tui.services import demo, system
+from crm_tui import demo
+from crm_tui.services import system
 from crm_tui.services.context import Services
 
 FIXED_NOW = datetime(2026, 11, 23, 10, 30, 0)

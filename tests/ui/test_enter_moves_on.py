@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from crm_tui.services import demo
+from crm_tui import demo
 from crm_tui.ui.screens.login import LoginScreen
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 from tests.ui.conftest import burst, dialog_host, make, open_dialog, settle

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from crm_tui.services import customers as cs
-from crm_tui.services import demo
+from crm_tui import demo
 from crm_tui.ui.screens.customers import CustomerDetailScreen, CustomerListScreen, WatchListScreen
 from tests.ui.conftest import make, settle, sign_in, staff_actor
 

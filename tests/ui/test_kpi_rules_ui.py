@@ -15,7 +15,8 @@ from tests.ui.conftest import make, settle, sign_in
 def test_r_kpi_2_archive_names_risk_rating_and_its_measures(ui_services, en) -> None:  # type: ignore[no-untyped-def]
     """R-KPI-2: the detail names the risk rating, the credit measures it implies and the risk
     response the regulation asks for (data/customer_policy.toml)."""
-    from crm_tui.services import demo, staff
+    from crm_tui import demo
+    from crm_tui.services import staff
 
     actor = staff.sign_in(ui_services, "jingli", demo.DEMO_PASSWORD).actor
     ref = cs.create_customer(ui_services, actor, "person", {"name": "风险测试", "risk_rating": "medium"})

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from crm_tui.domain.errors import CrmError
-from crm_tui.services import demo
+from crm_tui import demo
 from crm_tui.ui.workers import Loaders
 from tests.ui.conftest import settle, sign_in, type_text
 
-# The demo account of each role (tests/ui/conftest.py's database, crm_tui/services/demo.py).
+# The demo account of each role (tests/ui/conftest.py's database, crm_tui/demo/__init__.py).
 ROLES = {
     "front_desk": "qiantai",
     "customer_manager": "jingli",

@@ -13,12 +13,11 @@ import random
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import text
-
 from crm_tui.domain import followups as fd
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
+from crm_tui.store.queries import demo as demo_q
 
 DEFAULT_SEED = 20261201
 _PRODUCTS = ("途观L 330TSI", "帕萨特 380TSI", "ID.4 CROZZ", "朗逸 1.5L", "探岳 GTE", "威然 380TSI", "速腾 300TSI")
@@ -44,10 +43,9 @@ _LEVEL_WEIGHTS = (("H", 3), ("A", 4), ("B", 4), ("C", 3), ("N", 2))
 
 def _actor(svc: Services, username: str) -> Actor:
     with svc.store.read() as s:
-        r = s.execute(text("SELECT s.id, s.display_name, group_concat(r.role, ',') FROM staff s JOIN staff_role r"
-                           " ON r.staff_id = s.id WHERE s.username = :u GROUP BY s.id"), {"u": username}).first()
+        r = demo_q.staff_with_roles(s, username)
     assert r is not None, username
-    return Actor(int(r[0]), username, str(r[1]), frozenset(str(r[2]).split(",")))
+    return Actor(r.id, username, r.display_name, r.roles)
 
 
 def _at(day: date, rnd: random.Random) -> datetime:
@@ -55,7 +53,7 @@ def _at(day: date, rnd: random.Random) -> datetime:
 
 
 def seed_followups(svc: Services, seed: int = DEFAULT_SEED, cards: int = 60) -> int:
-    """The demo database's follow-up data (called from ``services.demo.seed``); returns the card count."""
+    """The demo database's follow-up data (called from ``crm_tui.demo.seed``); returns the card count."""
     rnd = random.Random(seed)
     real_clock: Callable[[], datetime] = svc.clock
     now = real_clock()
@@ -68,9 +66,7 @@ def seed_followups(svc: Services, seed: int = DEFAULT_SEED, cards: int = 60) -> 
     deputy = _actor(svc, "fujingli")
     sources = list(fu.customer_policy().sources)
     with svc.store.read() as s:
-        pool = {u: [int(r[0]) for r in s.execute(text(
-            "SELECT id FROM customer WHERE owner_id = :o AND kind = 'person' AND erased_at IS NULL ORDER BY id"
-            " LIMIT 80"), {"o": a.staff_id})] for u, a in consultants.items()}
+        pool = {u: demo_q.person_ids_of_owner(s, a.staff_id, 80) for u, a in consultants.items()}
     order = ["jingli", "jingli2", "jingli", "jingli2", "kezhang"]
     # Plan every card's story first, then replay all steps in time order (the audit trail stays
     # chronological, as real work would leave it).
@@ -148,7 +144,7 @@ def seed_followups(svc: Services, seed: int = DEFAULT_SEED, cards: int = 60) -> 
             if j % 2 == 0 and pool["jingli"]:
                 customer_id = pool["jingli"].pop(0)
                 with svc.store.read() as s:
-                    name = str(s.execute(text("SELECT name FROM customer WHERE id = :i"), {"i": customer_id}).scalar())
+                    name = demo_q.customer_name(s, customer_id)
             fu.add_register(svc, desk, {
                 "name": name, "phone": f"13{rnd.randrange(5, 10)}{rnd.randrange(10**8):08d}",
                 "companions": rnd.choice(_COMPANIONS) if kind == "walk_in" else "",

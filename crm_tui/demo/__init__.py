@@ -1,4 +1,9 @@
-"""The demo database: one account per role (listed on the demo login screen) and area data."""
+"""The demo database: one account per role (listed on the demo login screen) and area data.
+
+Demo data generators live in this package, one module per area (``customers``, ``followups``,
+``grades``, ``complaints``). They sit above the services (``seed`` walks most of the data through the
+real use cases) and below ``ui``/``cli`` (the ``demo`` command and the demo login screen). Their few
+reads and the bulk customer inserts are in ``store/queries/demo.py``: this package holds no SQL."""
 
 from __future__ import annotations
 
@@ -24,18 +29,18 @@ def seed(svc: Services) -> None:
     admin = Actor(first, "admin", "系统管理员", frozenset({"admin"}))
     for username, display, roles in DEMO_ACCOUNTS[1:]:
         staff.add_user_with_password(svc, admin, username, roles, DEMO_PASSWORD, display)
-    from crm_tui.services import demo_customers
+    from crm_tui.demo import customers
 
-    demo_customers.seed_customers(svc)
-    from crm_tui.services import demo_followups
+    customers.seed_customers(svc)
+    from crm_tui.demo import followups
 
-    demo_followups.seed_followups(svc)
-    from crm_tui.services import demo_grades
+    followups.seed_followups(svc)
+    from crm_tui.demo import grades
 
-    demo_grades.seed_grades(svc)
-    from crm_tui.services import demo_complaints
+    grades.seed_grades(svc)
+    from crm_tui.demo import complaints
 
-    demo_complaints.seed_complaints(svc)
+    complaints.seed_complaints(svc)
 
 
 def demo_accounts() -> list[tuple[str, str, list[str]]]:

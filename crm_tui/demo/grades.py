@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import text
-
 from crm_tui.domain import grades as dg
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import load_policy
 from crm_tui.services import grades as gs
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
+from crm_tui.store.queries import demo as demo_q
 
 _REASONS = {
     "up": ("年度合作金额明显增长，信用记录良好，申请上调客户等级。", "新增车队采购合同，合作规模扩大。",
@@ -48,10 +47,7 @@ def seed_grades(svc: Services) -> int:
         if cal.is_workday(d):
             days.append(d)
     with svc.store.read() as s:
-        rows = s.execute(text(
-            "SELECT id, number, grade, category, credit_rating, risk_rating, coop_since, important, owner_id, size, kind"
-            " FROM customer WHERE erased_at IS NULL AND created_at < :cut ORDER BY id LIMIT 400"),
-            {"cut": datetime.combine(days[-1], time(0))}).mappings().all()
+        rows = demo_q.grade_candidates(s, datetime.combine(days[-1], time(0)), 400)
     picks = []
     for r in rows:
         sug = dg.suggest_grade(std, r, now.date(), credit_order=list(pol.credit_ratings),

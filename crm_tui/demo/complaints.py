@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
-
 from crm_tui.domain.complaints import load_policy
 from crm_tui.services import complaints as cp
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
+from crm_tui.store.queries import demo as demo_q
 
 # (working minutes before now received, severity, category, channel, description, demand, final step, steps ...)
 # steps: ("assign", who) ("solve", text) ("feed", result, reasons, method) ("visit", notes, score)
@@ -95,8 +94,7 @@ def seed_complaints(svc: Services) -> int:
     now = svc.now().replace(second=0, microsecond=0)
     cal = load_policy().calendar()
     with svc.store.read() as s:
-        customers = [int(r[0]) for r in s.execute(text(
-            "SELECT id FROM customer WHERE erased_at IS NULL ORDER BY id LIMIT 40"))]
+        customers = demo_q.customer_ids(s, 40)
     if len(customers) < len(_TICKETS) + len(_FEEDBACK):
         return 0
     people = {u: _actor(svc, u) for u in ("qiantai", "jingli", "jingli2", "kezhang")}

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from stdnum.cn import ric, uscc
 
 from crm_tui.domain import search_terms
@@ -25,6 +24,7 @@ from crm_tui.domain.customers import PERSONAL_FIELDS, format_number, load_policy
 from crm_tui.services.context import Services
 from crm_tui.store import audit as audit_store
 from crm_tui.store import search_index
+from crm_tui.store.queries import demo as demo_q
 from crm_tui.store.audit import PersonalChange
 
 DEFAULT_COUNT = 2000
@@ -104,7 +104,7 @@ def _work_time(rnd: random.Random, d: date) -> datetime:
 
 def _staff(svc: Services) -> dict[str, tuple[int, str]]:
     with svc.store.read() as s:
-        return {r[0]: (int(r[1]), str(r[2])) for r in s.execute(text("SELECT username, id, display_name FROM staff"))}
+        return {u: (st.id, st.display_name) for u, st in demo_q.staff_by_username(s).items()}
 
 
 def build(svc: Services, n: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED, *, history: bool = True,
@@ -301,8 +301,8 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
                "missing_fields", "incomplete_due", "phone_changed_at", "phone_changed_prev_at", "phone_inspection_since",
                "last_activity_at", "version", "created_at", "created_by_id", "updated_at", "updated_by_id")
     with svc.store.write() as s:
-        next_id = int(s.execute(text("SELECT coalesce(max(id), 0) FROM customer")).scalar_one()) + 1
-        seqs = {r[0]: r[1] for r in s.execute(text("SELECT year, last FROM customer_number_seq"))}
+        next_id = demo_q.next_customer_id(s)
+        seqs = demo_q.customer_number_seqs(s)
         rows, phones, tags, staff_rows, consents, contacts, terms = [], [], [], [], [], [], []
         audits: list[tuple[datetime, dict[str, Any]]] = []
         first_owner_of_phone: dict[str, int] = {}
@@ -364,8 +364,7 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
                 name=v["name"], kind=c.kind, number=number, phones=[p[0] for p in c.phones],
                 idents=(v.get("id_number"), v.get("uscc")))]
             audits.extend(_audit_entries(c, number, names))
-        s.execute(text(f"INSERT INTO customer ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
-                  rows)
+        demo_q.insert_customers(s, columns, rows)
         # R-CUST-7: the customer who had the number first shares the reason, approval and review; an
         # approved pair carries both signatures (section chief, deputy manager).
         shared_rows = {p["n"]: p for p in phones if p["r"] is not None}
@@ -377,25 +376,13 @@ def _write(svc: Services, custs: Sequence[_Cust], now: datetime, cal: WorkCalend
         for p in phones:
             ok = p["at"] is not None
             p.update(ci=chief if ok else None, ca=p["at"], di=deputy if ok else None, da=p["at"])
-        if phones:
-            s.execute(text("INSERT INTO customer_phone (customer_id, national, e164, kind, label, is_primary,"
-                           " shared_reason, shared_approved_by_id, shared_approved_at, shared_review_due,"
-                           " shared_chief_id, shared_chief_at, shared_deputy_id, shared_deputy_at, created_at)"
-                           " VALUES (:c, :n, :e, :k, :l, :p, :r, :by, :at, :due, :ci, :ca, :di, :da, :now)"), phones)
-        if tags:
-            s.execute(text("INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (:c, :t)"), tags)
-        if staff_rows:
-            s.execute(text("INSERT OR IGNORE INTO customer_staff (customer_id, staff_id) VALUES (:c, :s)"), staff_rows)
-        if consents:
-            s.execute(text("INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at,"
-                           " recorded_by_id, recorded_at) VALUES (:c, :p, :s, :m, :g, :by, :at)"), consents)
-        if contacts:
-            s.execute(text("INSERT INTO customer_contact (customer_id, at, method, participants, summary, feedback,"
-                           " next_action, staff_id, created_at) VALUES (:c, :at, :m, :p, :s, :f, :n, :st, :now)"),
-                      contacts)
+        demo_q.insert_phones(s, phones)
+        demo_q.insert_tags(s, tags)
+        demo_q.insert_contact_staff(s, staff_rows)
+        demo_q.insert_consents(s, consents)
+        demo_q.insert_contacts(s, contacts)
         for year, last in seqs.items():
-            s.execute(text("INSERT INTO customer_number_seq (year, last) VALUES (:y, :l)"
-                           " ON CONFLICT(year) DO UPDATE SET last = excluded.last"), {"y": year, "l": last})
+            demo_q.set_customer_number_seq(s, year, last)
         search_index.bulk_insert(s, terms)
         audits.sort(key=lambda a: a[0])
         audit_store.append_many(s, [a[1] for a in audits])
@@ -445,5 +432,5 @@ def _audit_entries(c: _Cust, number: str, names: dict[int, tuple[str, str]]) -> 
 
 
 def seed_customers(svc: Services, n: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> int:
-    """The demo database's customers (called at the end of ``services.demo.seed``)."""
+    """The demo database's customers (called at the end of ``crm_tui.demo.seed``)."""
     return build(svc, n, seed)

@@ -1,0 +1,179 @@
+"""Connecting to the encrypted file: SQLCipher 4 through sqlcipher3, keyed and verified, and the
+SQLAlchemy engine over such connections; the errors of opening and copying one.
+
+The bottom of the storage layer: ``db`` (the open Store), ``migrate``, ``rotation`` and ``damage``
+build on it and it imports none of them (no import cycle).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlcipher3.dbapi2 as sqlcipher
+
+from crm_tui.domain.errors import CrmError
+from crm_tui.i18n import N_
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when the engine is first needed (see Store.engine)
+    from sqlalchemy import Engine
+
+
+BUSY_TIMEOUT_MS = 30_000
+# The app waits less than a command: a desk save that cannot get the write lock in 5 s says so
+# (DatabaseBusy, with who holds it) and keeps the form, instead of a frozen screen. Imports write
+# in transactions of well under a second (services/importing.py), so the wait is normally short.
+APP_BUSY_TIMEOUT_MS = 5_000
+# Page cache per pooled connection. Measured at 1M customers (benchmarks/results/NOTES.md): 32 MiB
+# keeps every search type's p95 as with 64 MiB (all under 3.5 ms), while two pooled connections
+# with 64 MiB each put the app at 234 MiB RSS (over the 200 MB target) and with 32 MiB at 168 MiB.
+CACHE_KIB = 32_768
+_log_silenced = threading.Lock()
+_silenced = False
+
+
+class DatabaseMissing(CrmError):
+    exit_code = 13
+
+
+class WrongKey(CrmError):
+    exit_code = 14
+
+
+class DatabaseExists(CrmError):
+    exit_code = 15
+
+
+class MigrationFailed(CrmError):
+    exit_code = 16
+
+
+class DatabaseDamaged(CrmError):
+    """The key is right but pages of the file fail their check (issue 17): damage, not a wrong key.
+    ``pages`` are the pages whose HMAC fails, when known. Nothing was changed."""
+
+    exit_code = 19
+
+    def __init__(self, msgid: str, /, *, pages: tuple[int, ...] = (), **params: object) -> None:
+        super().__init__(msgid, **params)
+        self.pages = pages
+
+
+def silence_sqlcipher_log() -> None:
+    """SQLCipher logs decrypt failures to stderr, which would draw over the TUI: turn that off.
+
+    The setting is process-wide, so it is set once, before the first key is tried.
+    """
+    global _silenced
+    with _log_silenced:
+        if not _silenced:
+            conn = sqlcipher.connect(":memory:")
+            try:
+                conn.execute("PRAGMA cipher_log_level = NONE")
+            finally:
+                conn.close()
+            _silenced = True
+
+
+def _key_pragma(key: bytes) -> str:
+    return "PRAGMA key = \"x'" + key.hex() + "'\""
+
+
+def raw_connect(db_file: Path, key: bytes, *, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> sqlcipher.Connection:
+    """A bare DB-API connection, keyed and verified. Raises WrongKey and touches nothing on failure."""
+    silence_sqlcipher_log()
+    uri = Path(db_file).resolve().as_uri() + "?mode=rw"
+    conn = sqlcipher.connect(uri, uri=True, timeout=timeout_s, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(_key_pragma(key))
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        raise WrongKey(
+            "The key does not open {path}: it is the wrong key, or the file is not a crm-tui database. "
+            "The file was not changed.",
+            path=str(db_file),
+        ) from None
+    return conn
+
+
+def _configure(conn: sqlcipher.Connection, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    # deleted content is overwritten, not left in free pages (R-CUST-13: an erasure must hold)
+    conn.execute("PRAGMA secure_delete = ON")
+
+
+def make_engine(db_file: Path, key: bytes, *, pool: str = "queue", busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    """An engine whose every connection is keyed, verified and configured before first use."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool, QueuePool
+
+    db_file = Path(db_file).resolve()
+
+    def creator() -> sqlcipher.Connection:
+        conn = raw_connect(db_file, key, timeout_s=busy_ms / 1000)
+        _configure(conn, busy_ms)
+        return conn
+
+    engine = create_engine(
+        "sqlite://",
+        module=sqlcipher,
+        creator=creator,
+        poolclass=QueuePool if pool == "queue" else NullPool,
+        # LIFO: the same warm connection serves one reader after another, instead of every pooled
+        # connection filling its own page cache with the same pages (benchmarks/results/NOTES.md)
+        **({"pool_size": 4, "max_overflow": 4, "pool_use_lifo": True} if pool == "queue" else {}),
+    )
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        mode = conn.get_execution_options().get("crm_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+DAMAGED_COPY = N_("The database file is damaged: a page fails its check while it is copied. No backup was made.")
+_DAMAGE_WORDS = ("malformed", "not a database", "disk image", "corrupt", "hmac")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """A driver error that means a damaged file (not a busy lock, not a full disk)."""
+    return isinstance(exc, sqlcipher.DatabaseError) and any(w in str(exc).lower() for w in _DAMAGE_WORDS)
+
+
+def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:
+    """A consistent, encrypted (same key) copy of the open database, taken while others write.
+
+    A copy that fails (a damaged page, a full disk) leaves no ``.part`` / ``.part-journal`` behind;
+    a damaged source is said as DatabaseDamaged."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = target.with_name(target.name + ".part")
+    if tmp.exists():
+        tmp.unlink()
+    old_umask = os.umask(0o077)
+    try:
+        conn.execute("VACUUM INTO ?", (str(tmp),))
+    except BaseException as e:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        if isinstance(e, sqlcipher.DatabaseError) and is_damage(e):
+            raise DatabaseDamaged(DAMAGED_COPY) from None
+        raise
+    finally:
+        os.umask(old_umask)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+    os.chmod(target, 0o600)
+    return target
