@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-
 from crm_tui.domain import search_terms
 from crm_tui.domain.customers import (
     KINDS,
@@ -27,19 +26,41 @@ from crm_tui.domain.errors import Conflict, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text, normalise_phone
 from crm_tui.services.accuracy import refusals_recorded
 from crm_tui.services.context import Actor, Services, Tx
+from crm_tui.services.customers.common import (
+    _SENSITIVE,
+    _WRITABLE,
+    _calendar,
+    _completeness,
+    _dt,
+    _has_sensitive_consent,
+    _load_row,
+    _personal_text,
+    _phones_of,
+    _plain,
+    _share_with_holders,
+    _staff_names,
+    _staff_of,
+    _tags_of,
+    _terms,
+    _unshare_lonely,
+)
+from crm_tui.services.customers.model import (
+    CustomerRef,
+    DuplicateIdNumber,
+    SharedPhone,
+    SharedPhoneConflict,
+    SharedWith,
+)
 from crm_tui.store import search_index
 from crm_tui.store.audit import PersonalChange
-from crm_tui.services.customers.common import _SENSITIVE, _WRITABLE, _calendar, _completeness, _dt, _has_sensitive_consent, _load_row, _personal_text, _phones_of, _plain, _share_with_holders, _staff_names, _staff_of, _tags_of, _terms, _unshare_lonely
-from crm_tui.services.customers.model import CustomerRef, DuplicateIdNumber, SharedPhone, SharedPhoneConflict, SharedWith
-
-
+from crm_tui.store.queries import customers as q
 
 
 def _resolve_staff(tx: Tx, token: str, field_name: str) -> tuple[int, str]:
     if token.isdigit():
-        r = tx.execute("SELECT id, display_name, active FROM staff WHERE id = :i", {"i": int(token)}).first()
+        r = q.staff_by_id(tx.session, int(token))
     else:
-        r = tx.execute("SELECT id, display_name, active FROM staff WHERE username = :u", {"u": token}).first()
+        r = q.staff_by_username(tx.session, token)
     if r is None:
         raise ValidationError(field_name, "Unknown staff member '{name}'", name=token)
     if not r[2]:
@@ -105,8 +126,7 @@ def _check_duplicate_ident(tx: Tx, values: Mapping[str, Any], exclude: int | Non
         v = values.get(col)
         if not v:
             continue
-        r = tx.execute(f"SELECT id, number FROM customer WHERE {col} = :v AND id != :x AND erased_at IS NULL LIMIT 1",
-                       {"v": v, "x": exclude or 0}).first()
+        r = q.ident_holder(tx.session, col, v, exclude or 0)
         if r:
             raise DuplicateIdNumber(field_name=col, existing_id=int(r[0]), existing_number=str(r[1]))
 
@@ -117,10 +137,7 @@ def _shared_conflicts(tx: Tx, phones: Sequence[CleanPhone], reasons: Mapping[str
     conflicts: list[SharedPhoneConflict] = []
     shared: set[str] = set()
     for p in phones:
-        rows = tx.execute(
-            "SELECT DISTINCT c.id, c.number, c.name, c.kind FROM customer_phone ph JOIN customer c ON c.id = ph.customer_id"
-            " WHERE ph.national = :n AND c.id != :x AND c.erased_at IS NULL ORDER BY c.id LIMIT 20",
-            {"n": p.national, "x": exclude or 0}).all()
+        rows = q.phone_holders(tx.session, p.national, exclude or 0)
         if not rows:
             continue
         if p.national in reasons:
@@ -130,18 +147,16 @@ def _shared_conflicts(tx: Tx, phones: Sequence[CleanPhone], reasons: Mapping[str
             SharedWith(int(r[0]), str(r[1]), mask_name(r[2], r[3]), _similar(name, r[2])) for r in rows)))
     return conflicts, shared
 
+
 def _insert_phones(tx: Tx, customer_id: int, phones: Sequence[CleanPhone], reasons: Mapping[str, str],
                    shared: set[str]) -> None:
     for p in phones:
         is_shared = p.national in shared
         if is_shared:
             _share_with_holders(tx, customer_id, p.national, reasons[p.national])
-        tx.execute(
-            "INSERT INTO customer_phone (customer_id, national, e164, kind, label, is_primary, shared_reason,"
-            " shared_review_due, created_at) VALUES (:c, :n, :e, :k, :l, :p, :r, :due, :now)",
-            {"c": customer_id, "n": p.national, "e": p.e164, "k": p.kind, "l": p.label, "p": p.primary,
-             "r": reasons[p.national] if is_shared else None, "due": tx.now.date() if is_shared else None,
-             "now": tx.now})
+        q.insert_phone(tx.session, customer_id, national=p.national, e164=p.e164, kind=p.kind, label=p.label,
+                       primary=p.primary, shared_reason=reasons[p.national] if is_shared else None,
+                       review_due=tx.now.date() if is_shared else None, now=tx.now)
 
 
 def _phones_text(phones: Iterable[Any]) -> str | None:
@@ -200,8 +215,7 @@ def create_customer(svc: Services, actor: Actor, kind: str, raw: Mapping[str, st
         conflicts, shared = _shared_conflicts(tx, cphones, reasons, clean.get("name"), None)
         if conflicts:
             raise SharedPhone(conflicts=conflicts)
-        seq = tx.execute("INSERT INTO customer_number_seq (year, last) VALUES (:y, 1) ON CONFLICT(year)"
-                         " DO UPDATE SET last = last + 1 RETURNING last", {"y": now.year}).scalar_one()
+        seq = q.next_number(tx.session, now.year)
         number = format_number(now.year, int(seq))
         values = {k: clean.get(k) for k in _WRITABLE}
         values["important"] = bool(clean.get("important"))
@@ -212,20 +226,16 @@ def create_customer(svc: Services, actor: Actor, kind: str, raw: Mapping[str, st
                 "false_info": False, "business_stopped": False, "needs_informing": False,
                 "last_activity_at": now, "version": 1, "created_at": now, "created_by_id": actor.staff_id,
                 "updated_at": now, "updated_by_id": actor.staff_id}
-        names = list(cols)
-        cid = int(tx.execute(f"INSERT INTO customer ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
-                             " RETURNING id", cols).scalar_one())
+        cid = q.insert_customer(tx.session, cols)
         _insert_phones(tx, cid, cphones, reasons, shared)
         for tag in clean.get("tags") or []:
-            tx.execute("INSERT INTO customer_tag (customer_id, tag) VALUES (:c, :t)", {"c": cid, "t": tag})
+            q.add_tag(tx.session, cid, tag)
         for sid in contacts or []:
             if sid != owner:
-                tx.execute("INSERT INTO customer_staff (customer_id, staff_id) VALUES (:c, :s)", {"c": cid, "s": sid})
+                q.add_staff_contact(tx.session, cid, sid)
         for c in cconsents:
-            tx.execute("INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at, note,"
-                       " recorded_by_id, recorded_at) VALUES (:c, :p, :s, :m, :g, :n, :by, :now)",
-                       {"c": cid, "p": c.purpose, "s": c.scope, "m": c.method, "g": c.given_at, "n": c.note,
-                        "by": actor.staff_id, "now": now})
+            q.insert_consent(tx.session, cid, purpose=c.purpose, scope=c.scope, method=c.method, given_at=c.given_at,
+                             note=c.note, by=actor.staff_id, now=now)
         search_index.add_terms(tx.session, cid, _terms({**cols, "id": cid}, [p.national for p in cphones]))
         if cols.get("important"):
             from crm_tui.services import customer_rules
@@ -335,23 +345,21 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
             old_contacts = set(_staff_of(tx, customer_id))
             new_contacts = {s for s in contacts if s != new_owner}
             if new_contacts != old_contacts:
-                tx.execute("DELETE FROM customer_staff WHERE customer_id = :c", {"c": customer_id})
+                q.delete_staff_contacts(tx.session, customer_id)
                 for sid in sorted(new_contacts):
-                    tx.execute("INSERT INTO customer_staff (customer_id, staff_id) VALUES (:c, :s)",
-                               {"c": customer_id, "s": sid})
+                    q.add_staff_contact(tx.session, customer_id, sid)
                 changes["staff_contacts"] = [sorted(names.get(s, str(s)) for s in old_contacts),
                                              sorted(names.get(s, str(s)) for s in new_contacts)]
         elif "owner_id" in sets:
-            tx.execute("DELETE FROM customer_staff WHERE customer_id = :c AND staff_id = :s",
-                       {"c": customer_id, "s": new_owner})
+            q.delete_staff_contacts(tx.session, customer_id, new_owner)
         if "tags" in clean:
             old_tags = set(_tags_of(tx, customer_id))
             new_tags = set(clean["tags"])
             if old_tags != new_tags:
                 for t in old_tags - new_tags:
-                    tx.execute("DELETE FROM customer_tag WHERE customer_id = :c AND tag = :t", {"c": customer_id, "t": t})
+                    q.delete_tag(tx.session, customer_id, t)
                 for t in new_tags - old_tags:
-                    tx.execute("INSERT INTO customer_tag (customer_id, tag) VALUES (:c, :t)", {"c": customer_id, "t": t})
+                    q.add_tag(tx.session, customer_id, t)
                 changes["tags"] = [sorted(old_tags), sorted(new_tags)]
         phones_changed = False
         final_nationals = [p["national"] for p in old_phones]
@@ -363,12 +371,10 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
                 removed = old_nationals - new_nationals
                 for p in old_phones:
                     if p["national"] in removed:
-                        tx.execute("DELETE FROM customer_phone WHERE id = :i", {"i": p["id"]})
+                        q.delete_phone(tx.session, p["id"])
                 for p in cphones:
                     if p.national in old_nationals:
-                        tx.execute("UPDATE customer_phone SET label = :l, is_primary = :p WHERE customer_id = :c"
-                                   " AND national = :n", {"l": p.label, "p": p.primary, "c": customer_id,
-                                                          "n": p.national})
+                        q.update_phone(tx.session, customer_id, p.national, p.label, p.primary)
                 _insert_phones(tx, customer_id, added, reasons, shared)
                 _unshare_lonely(tx, removed)
                 personal.append(PersonalChange("phones", _phones_text(old_phones), _phones_text(cphones)))
@@ -393,10 +399,7 @@ def update_customer(svc: Services, actor: Actor, customer_id: int, raw: Mapping[
         if "name" in sets:
             sets["search_name"], sets["search_pinyin"] = search_terms.search_columns(sets["name"], kind)
         sets.update(updated_at=now, updated_by_id=actor.staff_id, last_activity_at=now)
-        assignments = ", ".join(f"{k} = :{k}" for k in sets)
-        res = tx.execute(f"UPDATE customer SET {assignments}, version = version + 1 WHERE id = :_id AND version = :_v",
-                         {**sets, "_id": customer_id, "_v": expected_version})
-        if res.rowcount != 1:  # pragma: no cover - BEGIN IMMEDIATE makes this unreachable
+        if q.update_customer(tx.session, customer_id, expected_version, sets) != 1:  # pragma: no cover - BEGIN IMMEDIATE makes this unreachable
             raise Conflict("This archive was changed meanwhile; reload it and make your change again.")
         old_terms = _terms(cur, [p["national"] for p in old_phones])
         new_terms = _terms(after, final_nationals)
@@ -427,10 +430,8 @@ def mark_false_information(svc: Services, actor: Actor, customer_id: int, note: 
         cur = _load_row(tx, customer_id)
         if cur["false_info"]:
             raise Conflict("This customer is already marked as having given false information.")
-        tx.execute("UPDATE customer SET false_info = 1, false_info_note = :n, false_info_at = :now,"
-                   " business_stopped = :b, business_stopped_at = coalesce(business_stopped_at, :now), version = version + 1, updated_at = :now, updated_by_id = :by"
-                   " WHERE id = :i", {"n": clean_note, "now": tx.now, "b": bool(stop_business or cur["business_stopped"]),
-                                     "by": actor.staff_id, "i": customer_id})
+        q.mark_false_info(tx.session, customer_id, clean_note, bool(stop_business or cur["business_stopped"]),
+                          actor.staff_id, tx.now)
         tx.audit("customer.false_info", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": cur["number"], "changes": {
                      "false_info": [cur["false_info"], True],
@@ -446,10 +447,7 @@ def clear_false_information(svc: Services, actor: Actor, customer_id: int, note:
     clean_note = clean_text(note, "note", max_len=500, multiline=True, required=True)
     with svc.write(actor) as tx:
         cur = _load_row(tx, customer_id)
-        tx.execute("UPDATE customer SET false_info = 0, false_info_note = NULL, business_stopped = 0,"
-                   " business_stop_note = NULL, business_stopped_at = NULL,"
-                   " version = version + 1, updated_at = :now, updated_by_id = :by WHERE id = :i",
-                   {"now": tx.now, "by": actor.staff_id, "i": customer_id})
+        q.clear_false_info(tx.session, customer_id, actor.staff_id, tx.now)
         tx.audit("customer.false_info_cleared", entity="customer", entity_id=customer_id, customer_id=customer_id,
                  details={"number": cur["number"], "changes": {"false_info": [cur["false_info"], False],
                                                                "business_stopped": [cur["business_stopped"], False]}},

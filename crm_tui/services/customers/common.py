@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import masking, search_terms
@@ -27,9 +26,8 @@ from crm_tui.i18n import N_
 from crm_tui.services import holidays
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.store.audit import PersonalChange
-
-
-
+from crm_tui.store.queries import customers as q
+from crm_tui.store.queries import customers_history as qh
 
 PERMISSION_LABELS.update({
     "customer.view": N_("view customer archives"),
@@ -49,23 +47,15 @@ PERMISSION_LABELS.update({
     "customer.business_resume": N_("lift a false-information mark or resume business"),
 })
 
+
 _BOOL_COLS = ("important", "false_info", "business_stopped", "needs_informing")
-_CUSTOMER_COLS = (
-    "id", "number", "kind", "name", "contact_person", "address", "postcode", "email", "gender", "birth_date",
-    "occupation", "employer", "family_notes", "id_number", "legal_rep", "fax", "business_scope",
-    "registered_capital", "uscc", "key_decision_makers", "business_needs", "cooperation_history",
-    "credit_status", "bank_name", "bank_account", "notes", "category", "industry", "size", "coop_since",
-    "source", "credit_rating", "risk_rating", "grade", "owner_id", "important", "false_info",
-    "false_info_note", "false_info_at", "business_stopped", "business_stop_note", "business_stopped_at",
-    "needs_informing", "missing_fields", "incomplete_due", "phone_changed_at", "phone_changed_prev_at",
-    "phone_inspection_since", "last_activity_at", "version",
-    "created_at", "created_by_id", "updated_at", "updated_by_id", "erased_at",
-)
+_CUSTOMER_COLS = q.CUSTOMER_COLS
 #: Plain columns a form writes directly (owner, staff contacts, tags and phones are handled apart).
 _WRITABLE = tuple(f for f in (*fields_of("person"), *fields_of("org"))
                   if f not in ("owner", "staff_contacts", "tags", "important")) + ("important",)
 _WRITABLE = tuple(dict.fromkeys(_WRITABLE))
 _SENSITIVE = ("id_number", "bank_account")
+
 
 def policy() -> CustomerPolicy:
     """The archive policy (choices, ratings and their measures, deadlines) for forms and filters."""
@@ -118,43 +108,36 @@ def _sess(s: Session | Tx | Any) -> Session:
 
 
 def _load_row(s: Session | Tx, customer_id: int, *, allow_erased: bool = False) -> dict[str, Any]:
-    r = _sess(s).execute(text(f"SELECT {', '.join(_CUSTOMER_COLS)} FROM customer WHERE id = :i"),
-                  {"i": customer_id}).mappings().first()
+    r = q.customer_row(_sess(s), customer_id)
     if r is None or (r["erased_at"] is not None and not allow_erased):
         raise NotFound("No customer archive #{id}.", id=customer_id)
-    row = dict(r)
+    row = r
     for b in _BOOL_COLS:
         row[b] = bool(row[b])
     return row
 
 
-def _phones_of(s: Session | Tx, customer_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in _sess(s).execute(text(
-        "SELECT id, national, e164, kind, label, is_primary, shared_reason, shared_approved_at, shared_review_due,"
-        " shared_chief_id, shared_chief_at, shared_deputy_id, shared_deputy_at, shared_filed_by_id, shared_filed_at"
-        " FROM customer_phone WHERE customer_id = :c ORDER BY is_primary DESC, id"), {"c": customer_id}).mappings()]
+def _phones_of(s: Session | Tx, customer_id: int) -> list[q.PhoneRecord]:
+    return q.phones(_sess(s), customer_id)
 
 
 def _tags_of(s: Session | Tx, customer_id: int) -> list[str]:
-    return [r[0] for r in _sess(s).execute(text("SELECT tag FROM customer_tag WHERE customer_id = :c ORDER BY tag"),
-                                    {"c": customer_id})]
+    return q.tags(_sess(s), customer_id)
 
 
 def _staff_of(s: Session | Tx, customer_id: int) -> list[int]:
-    return [r[0] for r in _sess(s).execute(text("SELECT staff_id FROM customer_staff WHERE customer_id = :c ORDER BY staff_id"),
-                                    {"c": customer_id})]
+    return q.staff_contacts(_sess(s), customer_id)
 
 
 def _staff_names(s: Session | Tx, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    rows = _sess(s).execute(text(f"SELECT id, display_name FROM staff WHERE id IN ({','.join(map(str, wanted))})"))
-    return {r[0]: r[1] for r in rows}
+    return q.staff_names(_sess(s), wanted)
+
 
 def _has_sensitive_consent(tx: Tx, customer_id: int) -> bool:
-    return tx.execute("SELECT 1 FROM customer_consent WHERE customer_id = :c AND scope = 'sensitive'"
-                      " AND withdrawn_at IS NULL LIMIT 1", {"c": customer_id}).first() is not None
+    return q.sensitive_consent(tx.session, customer_id)
 
 
 def _terms(row: Mapping[str, Any], phones: Iterable[str]) -> set[str]:
@@ -180,15 +163,10 @@ def _completeness(values: Mapping[str, Any], kind: str, created_at: datetime, ph
 def _share_with_holders(tx: Tx, customer_id: int, national: str, reason: str) -> None:
     """R-CUST-7 on BOTH customers: the customers who had the number first get the reason too (when
     they had none) and come back for review with fresh signatures, one audit entry each."""
-    rows = tx.execute("SELECT ph.id, ph.customer_id, ph.shared_reason, c.number FROM customer_phone ph"
-                      " JOIN customer c ON c.id = ph.customer_id WHERE ph.national = :n AND ph.customer_id != :c"
-                      " AND c.erased_at IS NULL", {"n": national, "c": customer_id}).all()
-    joined = str(tx.execute("SELECT number FROM customer WHERE id = :c", {"c": customer_id}).scalar_one())
+    rows = q.other_holders(tx.session, national, customer_id)
+    joined = q.customer_number(tx.session, customer_id)
     for pid, cid, old_reason, number in rows:
-        tx.execute("UPDATE customer_phone SET shared_reason = coalesce(shared_reason, :r), shared_review_due = :d,"
-                   " shared_approved_at = NULL, shared_approved_by_id = NULL, shared_chief_id = NULL,"
-                   " shared_chief_at = NULL, shared_deputy_id = NULL, shared_deputy_at = NULL WHERE id = :i",
-                   {"r": reason, "d": tx.now.date(), "i": pid})
+        q.share_with_holder(tx.session, pid, reason, tx.now.date())
         tx.audit("customer.shared_phone_joined", entity="customer_phone", entity_id=pid, customer_id=int(cid),
                  details={"number": number, "shared_with": joined},
                  personal=[] if old_reason else [PersonalChange("shared_reason", None, reason)])
@@ -197,11 +175,10 @@ def _share_with_holders(tx: Tx, customer_id: int, national: str, reason: str) ->
 def _unshare_lonely(tx: Tx, nationals: Iterable[str]) -> None:
     """A number left on one customer is no longer shared: its reason and review go."""
     for n in nationals:
-        rows = tx.execute("SELECT ph.id FROM customer_phone ph JOIN customer c ON c.id = ph.customer_id"
-                          " WHERE ph.national = :n AND c.erased_at IS NULL", {"n": n}).all()
+        rows = q.shared_phone_ids(tx.session, n)
         if len(rows) == 1:
-            tx.execute("UPDATE customer_phone SET shared_reason = NULL, shared_review_due = NULL WHERE id = :i",
-                       {"i": rows[0][0]})
+            q.unshare_phone(tx.session, rows[0])
+
 
 def _rating(table: Mapping[str, Rating], code: str | None) -> Rating | None:
     return table.get(code) if code else None
@@ -211,11 +188,13 @@ def _visibility(actor: Actor, owner_id: int | None, contact_ids: Iterable[int]) 
     rel = masking.relation((actor.staff_id, actor.on_behalf_of), owner_id, contact_ids)
     return masking.visibility(actor.permissions, rel)
 
+
 def _display_phone(national: str) -> str:
     try:
         return normalise_phone(national).display
     except ValidationError:
         return national
+
 
 def _load_areas() -> None:
     from crm_tui.services.home import load_areas
@@ -241,9 +220,7 @@ def audit_unmasked(svc: Services, actor: Actor, fields: Iterable[str], purpose: 
     ident = customer_id if entity_id is None else entity_id
     details = {"number": number, "fields": shown, "purpose": purpose}
     with svc.write(actor) as tx:
-        last = tx.execute(
-            "SELECT action, entity, entity_id, details, at FROM audit_log WHERE actor_id = :a"
-            " ORDER BY at DESC, id DESC LIMIT 1", {"a": actor.staff_id}).first()
+        last = qh.last_audit(tx.session, actor.staff_id)
         if last is not None and last[0] == action and last[1] == entity and str(last[2]) == str(ident):
             at = _dt(last[4])
             try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-
 from crm_tui.domain.customers import (
     ConsentInput,
     choose,
@@ -16,12 +15,10 @@ from crm_tui.domain.customers import (
 from crm_tui.domain.errors import Conflict, NotFound, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.services.context import Actor, Services
+from crm_tui.services.customers.common import _SENSITIVE, _has_sensitive_consent, _load_row, _phones_of, _terms
 from crm_tui.store import search_index
 from crm_tui.store.audit import PersonalChange
-from crm_tui.services.customers.common import _SENSITIVE, _has_sensitive_consent, _load_row, _phones_of, _terms
-
-
-
+from crm_tui.store.queries import customers as q
 
 # ------------------------------------------------------------------------------------------------
 # Contact log and consents
@@ -55,13 +52,11 @@ def add_contact(svc: Services, actor: Actor, customer_id: int, method: str, summ
         raise ValidationErrors(errors)
     with svc.write(actor) as tx:
         cur = _load_row(tx, customer_id)
-        contact_id = int(tx.execute(
-            "INSERT INTO customer_contact (customer_id, at, method, participants, summary, feedback, next_action,"
-            " staff_id, created_at) VALUES (:c, :at, :m, :p, :s, :f, :n, :st, :now) RETURNING id",
-            {"c": customer_id, "at": when, "m": values["method"], "p": values["participants"], "s": values["summary"],
-             "f": values["feedback"], "n": values["next_action"], "st": actor.staff_id, "now": now}).scalar_one())
-        tx.execute("UPDATE customer SET last_activity_at = max(last_activity_at, :now) WHERE id = :c",
-                   {"now": now, "c": customer_id})
+        contact_id = q.contact_insert(
+            tx.session, customer_id, at=when, method=values["method"], participants=values["participants"],
+            summary=values["summary"], feedback=values["feedback"], next_action=values["next_action"],
+            staff_id=actor.staff_id, now=now)
+        q.touch_activity(tx.session, customer_id, now)
         tx.audit("customer.contact", entity="customer_contact", entity_id=contact_id, customer_id=customer_id,
                  details={"number": cur["number"], "method": values["method"]})
     return contact_id
@@ -76,11 +71,8 @@ def record_consent(svc: Services, actor: Actor, customer_id: int, consent: Conse
     c = clean[0]
     with svc.write(actor) as tx:
         cur = _load_row(tx, customer_id)
-        consent_id = int(tx.execute(
-            "INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at, note, recorded_by_id,"
-            " recorded_at) VALUES (:c, :p, :s, :m, :g, :n, :by, :now) RETURNING id",
-            {"c": customer_id, "p": c.purpose, "s": c.scope, "m": c.method, "g": c.given_at, "n": c.note,
-             "by": actor.staff_id, "now": tx.now}).scalar_one())
+        consent_id = q.insert_consent(tx.session, customer_id, purpose=c.purpose, scope=c.scope, method=c.method,
+                                      given_at=c.given_at, note=c.note, by=actor.staff_id, now=tx.now)
         tx.audit("customer.consent", entity="customer_consent", entity_id=consent_id, customer_id=customer_id,
                  details={"number": cur["number"], "scope": c.scope, "method": c.method,
                           "given_at": c.given_at.isoformat()})
@@ -93,21 +85,18 @@ def withdraw_consent(svc: Services, actor: Actor, consent_id: int, *, note: str 
     svc.require(actor, "customer.edit")
     clean_note = clean_text(note, "note", max_len=500, multiline=True)
     with svc.write(actor) as tx:
-        r = tx.execute("SELECT customer_id, scope, withdrawn_at FROM customer_consent WHERE id = :i",
-                       {"i": consent_id}).first()
+        r = q.consent_state(tx.session, consent_id)
         if r is None:
             raise NotFound("No such consent.")
         if r[2] is not None:
             raise Conflict("This consent was already withdrawn.")
         customer_id, scope = int(r[0]), str(r[1])
         cur = _load_row(tx, customer_id)
-        tx.execute("UPDATE customer_consent SET withdrawn_at = :now WHERE id = :i", {"now": tx.now, "i": consent_id})
+        q.withdraw_consent(tx.session, consent_id, tx.now)
         personal = []
         if scope == "sensitive" and not _has_sensitive_consent(tx, customer_id) and needs_sensitive_consent(cur):
             personal = [PersonalChange(f_, cur[f_], None) for f_ in _SENSITIVE if cur[f_]]
-            tx.execute("UPDATE customer SET id_number = NULL, bank_account = NULL, version = version + 1,"
-                       " updated_at = :now, updated_by_id = :by WHERE id = :c",
-                       {"now": tx.now, "by": actor.staff_id, "c": customer_id})
+            q.drop_sensitive(tx.session, customer_id, actor.staff_id, tx.now)
             phones = [p["national"] for p in _phones_of(tx, customer_id)]
             search_index.replace_terms(tx.session, customer_id, _terms(cur, phones),
                                        _terms({**cur, "id_number": None}, phones))

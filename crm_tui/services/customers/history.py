@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import masking
@@ -19,11 +18,18 @@ from crm_tui.domain.customers import (
 )
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services, Tx
-from crm_tui.services.customers.common import _audit_unmasked, _dt, _load_areas, _load_row, _phones_of, _sess, _staff_of, _visibility
+from crm_tui.services.customers.common import (
+    _audit_unmasked,
+    _dt,
+    _load_areas,
+    _load_row,
+    _phones_of,
+    _sess,
+    _staff_of,
+    _visibility,
+)
 from crm_tui.services.customers.model import TimelineEntry
-
-
-
+from crm_tui.store.queries import customers_history as qh
 
 # ------------------------------------------------------------------------------------------------
 # Timeline
@@ -90,9 +96,7 @@ def _known_sensitive(s: Session, customer_id: int, row: Mapping[str, Any]) -> di
         if row.get(f_):
             known[f_].append(str(row[f_]))
     known[masking.PHONES] += [p["national"] for p in _phones_of(s, customer_id)]
-    for field, old, new in s.execute(text(
-            "SELECT field, old_value, new_value FROM audit_value WHERE customer_id = :c"
-            " AND field IN ('id_number', 'bank_account', 'phones')"), {"c": customer_id}):
+    for field, old, new in qh.past_sensitive(s, customer_id):
         known[field] += [v for v in (old, new) if v]
     return known
 
@@ -173,25 +177,14 @@ _AUDIT_TITLES = {
 
 @register_timeline_source("change")
 def _audit_source(s: Session, customer_id: int, before: datetime | None, limit: int) -> list[TimelineEntry]:
-    actions = ",".join(f"'{a}'" for a in _AUDIT_TITLES)
-    params: dict[str, Any] = {"c": customer_id, "n": limit}
-    where = ""
-    if before is not None:
-        where = " AND at <= :b"
-        params["b"] = before.isoformat(sep=" ", timespec="microseconds")
-    rows = s.execute(text(
-        f"SELECT id, at, actor_name, action, details FROM audit_log WHERE customer_id = :c AND action IN ({actions})"
-        f"{where} ORDER BY id DESC LIMIT :n"), params).all()
+    rows = qh.audit_entries(s, customer_id, _AUDIT_TITLES, before, limit)
     if not rows:
         return []
-    ids = ",".join(str(r[0]) for r in rows)
     values: dict[int, dict[str, tuple[str | None, str | None]]] = {}
-    for v in s.execute(text(f"SELECT audit_id, field, old_value, new_value FROM audit_value WHERE audit_id IN ({ids})")):
+    for v in qh.audit_values(s, [r[0] for r in rows]):
         values.setdefault(v[0], {})[v[1]] = (v[2], v[3])
     users = {r[2] for r in rows}
-    display = {u: d for u, d in s.execute(text(
-        "SELECT username, display_name FROM staff WHERE username IN (" + ",".join(f":u{i}" for i in range(len(users)))
-        + ")"), {f"u{i}": u for i, u in enumerate(sorted(users))})} if users else {}
+    display = qh.staff_display_names(s, users) if users else {}
     out = []
     for audit_id, at, actor_name, action, details_json in rows:
         details = json.loads(details_json or "{}")
@@ -218,15 +211,7 @@ def _audit_source(s: Session, customer_id: int, before: datetime | None, limit: 
 
 @register_timeline_source("contact")
 def _contact_source(s: Session, customer_id: int, before: datetime | None, limit: int) -> list[TimelineEntry]:
-    params: dict[str, Any] = {"c": customer_id, "n": limit}
-    where = ""
-    if before is not None:
-        where = " AND k.at <= :b"
-        params["b"] = before
-    rows = s.execute(text(
-        "SELECT k.id, k.at, k.method, k.participants, k.summary, k.feedback, k.next_action, st.display_name"
-        f" FROM customer_contact k LEFT JOIN staff st ON st.id = k.staff_id WHERE k.customer_id = :c{where}"
-        " ORDER BY k.at DESC, k.id DESC LIMIT :n"), params).all()
+    rows = qh.contact_entries(s, customer_id, before, limit)
     methods = load_policy().contact_methods
     out = []
     for cid, at, method, participants, summary, feedback, next_action, staff in rows:
@@ -247,10 +232,7 @@ def _contact_source(s: Session, customer_id: int, before: datetime | None, limit
 
 @register_timeline_source("consent")
 def _consent_source(s: Session, customer_id: int, before: datetime | None, limit: int) -> list[TimelineEntry]:
-    rows = s.execute(text(
-        "SELECT k.id, k.purpose, k.scope, k.method, k.given_at, k.withdrawn_at, k.recorded_at, st.display_name"
-        " FROM customer_consent k LEFT JOIN staff st ON st.id = k.recorded_by_id WHERE k.customer_id = :c"
-        " ORDER BY k.id DESC LIMIT :n"), {"c": customer_id, "n": limit}).all()
+    rows = qh.consent_entries(s, customer_id, limit)
     methods = load_policy().consent_methods
     out = []
     for cid, purpose, scope, method, given_at, withdrawn_at, recorded_at, staff in rows:
@@ -271,12 +253,7 @@ def _consent_source(s: Session, customer_id: int, before: datetime | None, limit
 
 @register_timeline_source("handover")
 def _handover_source(s: Session, customer_id: int, before: datetime | None, limit: int) -> list[TimelineEntry]:
-    rows = s.execute(text(
-        "SELECT h.id, h.at, a.display_name, b.display_name, h.note, by_.display_name, i.informed_at"
-        " FROM customer_handover_item i JOIN customer_handover h ON h.id = i.handover_id"
-        " JOIN staff a ON a.id = h.from_staff_id JOIN staff b ON b.id = h.to_staff_id"
-        " LEFT JOIN staff by_ ON by_.id = h.by_id WHERE i.customer_id = :c ORDER BY h.id DESC LIMIT :n"),
-        {"c": customer_id, "n": limit}).all()
+    rows = qh.handover_entries(s, customer_id, limit)
     out = []
     for hid, at, a, b, note, by, informed_at in rows:
         at_ = _dt(at)

@@ -19,12 +19,10 @@ from crm_tui.domain.customers import (
 from crm_tui.domain.errors import ValidationError
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services, Tx
-from crm_tui.services.files import private_file
-from crm_tui.store import search_index
 from crm_tui.services.customers.common import _sess
 from crm_tui.services.customers.model import CustomerRow, SearchFilters, SearchPage
-
-
+from crm_tui.services.files import private_file
+from crm_tui.store import search_index
 
 
 def _rows(s: Session | Tx | Any, ids: Sequence[int]) -> list[CustomerRow]:
@@ -54,6 +52,7 @@ def search(svc: Services, actor: Actor, query: str, filters: SearchFilters = Sea
         n = search_index.count(conn, q, f)
         rows = _rows(conn, page.ids)
     return SearchPage(rows, page.next_cursor, search_index.count_hint(n))
+
 
 _LIST_COLUMNS = (("number", N_("Customer number")), ("name", N_("Name")), ("kind", N_("Type")),
                  ("category", N_("Category")), ("grade", N_("Grade")), ("owner", N_("Responsible staff")),
@@ -113,7 +112,6 @@ def export_list(svc: Services, actor: Actor, query: str, filters: SearchFilters,
                 count += 1
     else:
         from openpyxl import Workbook
-
         from openpyxl.utils import get_column_letter
         from rich.cells import cell_len
 

@@ -6,15 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-
 from crm_tui.domain.customers import (
     Rating,
 )
 from crm_tui.domain.errors import Conflict
 from crm_tui.i18n import N_
-
-
-
 
 # ------------------------------------------------------------------------------------------------
 # Errors

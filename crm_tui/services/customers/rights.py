@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import masking
@@ -22,16 +21,27 @@ from crm_tui.domain.errors import ValidationError
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import _
 from crm_tui.services.context import Actor, Services, Tx
-from crm_tui.services.files import private_file
-from crm_tui.store import search_index
-from crm_tui.services.customers.common import _display_phone, _dt, _load_areas, _load_row, _phones_of, _plain, _staff_names, _staff_of, _tags_of, _terms, _unshare_lonely, _visibility
+from crm_tui.services.customers.common import (
+    _display_phone,
+    _dt,
+    _load_areas,
+    _load_row,
+    _phones_of,
+    _plain,
+    _staff_names,
+    _staff_of,
+    _tags_of,
+    _terms,
+    _unshare_lonely,
+    _visibility,
+)
 from crm_tui.services.customers.history import _TIMELINE, _apply_policy, _known_sensitive, _label, _value_text
 from crm_tui.services.customers.listing import _rows
 from crm_tui.services.customers.model import TimelineEntry, WatchPage, WatchRow
-from crm_tui.services.customers.watch import _keyset
-
-
-
+from crm_tui.services.files import private_file
+from crm_tui.store import search_index
+from crm_tui.store.queries import customers_history as qh
+from crm_tui.store.queries import customers_lists as ql
 
 # ------------------------------------------------------------------------------------------------
 # Customer rights (R-CUST-13) and the list export (R-CUST-12)
@@ -58,13 +68,10 @@ def _full_record(s: Session, customer_id: int, actor: Actor) -> tuple[dict[str, 
                "shared_reason": p["shared_reason"]} for p in _phones_of(s, customer_id)]
     consents = [dict(zip(("purpose", "scope", "method", "given_at", "withdrawn_at"), (r[0], r[1], r[2], str(r[3]),
                                                                                     r[4] and str(r[4]))))
-                for r in s.execute(text("SELECT purpose, scope, method, given_at, withdrawn_at FROM customer_consent"
-                                        " WHERE customer_id = :c ORDER BY id"), {"c": customer_id})]
+                for r in qh.export_consents(s, customer_id)]
     contacts = [dict(zip(("at", "method", "participants", "summary", "feedback", "next_action"),
                          (str(r[0]), *r[1:])))
-                for r in s.execute(text("SELECT at, method, participants, summary, feedback, next_action"
-                                        " FROM customer_contact WHERE customer_id = :c ORDER BY at, id"),
-                                   {"c": customer_id})]
+                for r in qh.export_contacts(s, customer_id)]
     history: list[TimelineEntry] = []
     for source in _TIMELINE.values():
         history.extend(source(s, customer_id, None, 100_000))
@@ -124,6 +131,7 @@ def export_customer(svc: Services, actor: Actor, customer_id: int, path: str | P
 EraseHook = Callable[[Tx, int], list[str]]
 _ERASE_HOOKS: dict[str, EraseHook] = {}
 
+
 def register_erase_hook(name: str) -> Callable[[EraseHook], EraseHook]:
     def deco(fn: EraseHook) -> EraseHook:
         _ERASE_HOOKS[name] = fn
@@ -162,23 +170,9 @@ def erase_in(tx: Tx, customer_id: int, clean_reason: str, *, action: str = "cust
     phones = [p["national"] for p in _phones_of(tx, customer_id)]
     search_index.remove_terms(tx.session, customer_id, _terms(cur, phones))
     cleared = sorted(f_ for f_ in PERSONAL_FIELDS if f_ != "phones" and cur.get(f_)) + (["phones"] if phones else [])
-    nulls = ", ".join(f"{f_} = NULL" for f_ in sorted(PERSONAL_FIELDS) if f_ not in ("phones", "name"))
-    tx.execute(f"UPDATE customer SET name = '', {nulls}, uscc = NULL, search_name = NULL, search_pinyin = NULL,"
-               " missing_fields = NULL, incomplete_due = NULL, phone_changed_at = NULL, phone_changed_prev_at = NULL,"
-               " needs_informing = 0, erased_at = :now, updated_at = :now, updated_by_id = :by,"
-               " version = version + 1 WHERE id = :c", {"now": tx.now, "by": tx.actor.staff_id, "c": customer_id})
-    tx.execute("DELETE FROM customer_phone WHERE customer_id = :c", {"c": customer_id})
+    ql.erase_rows(tx.session, customer_id, PERSONAL_FIELDS, tx.actor.staff_id, tx.now)
     _unshare_lonely(tx, phones)
-    tx.execute("UPDATE customer SET phone_inspection_since = NULL, business_stop_note = NULL WHERE id = :c",
-               {"c": customer_id})
-    tx.execute("UPDATE customer_phone_inspection SET result = NULL WHERE customer_id = :c", {"c": customer_id})
-    tx.execute("UPDATE customer_contact_task SET done_at = :now WHERE customer_id = :c AND done_at IS NULL",
-               {"now": tx.now, "c": customer_id})
-    tx.execute("DELETE FROM customer_tag WHERE customer_id = :c", {"c": customer_id})
-    tx.execute("UPDATE customer_consent SET purpose = NULL, note = NULL WHERE customer_id = :c", {"c": customer_id})
-    tx.execute("UPDATE customer_contact SET participants = NULL, summary = NULL, feedback = NULL,"
-               " next_action = NULL WHERE customer_id = :c", {"c": customer_id})
-    tx.execute("DELETE FROM audit_value WHERE customer_id = :c", {"c": customer_id})
+    ql.erase_parts(tx.session, customer_id, tx.now)
     for hook in _ERASE_HOOKS.values():
         cleared += hook(tx, customer_id)
     tx.audit(action, entity="customer", entity_id=customer_id, customer_id=customer_id,
@@ -190,13 +184,7 @@ def vacuum(svc: Services, actor: Actor) -> None:
     """Rewrite the database file so erased data leaves no trace in free pages or the WAL.
     Takes a while on a large file and blocks other writers meanwhile. Needs customer.erase."""
     svc.require(actor, "customer.erase")
-    raw = svc.store.engine.raw_connection()
-    try:
-        conn = raw.driver_connection
-        conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        raw.close()
+    ql.vacuum(svc.store.engine)
     with svc.write(actor) as tx:
         tx.audit("database.vacuum")
 
@@ -212,9 +200,7 @@ def past_retention(svc: Services, actor: Actor, *, cursor: str | None = None, li
     except ValueError:  # 29 February
         cutoff = now.replace(year=now.year - years, day=28)
     with svc.store.read() as s:
-        rows, nxt = _keyset(s, "SELECT c.last_activity_at, c.id FROM customer c WHERE c.erased_at IS NULL"
-                            " AND c.last_activity_at < :cut", {"cut": cutoff.isoformat(sep=" ", timespec="microseconds")},
-                            cursor, "wr", limit, "c.last_activity_at", "c.id")
+        rows, nxt = ql.past_retention_page(s, cutoff.isoformat(sep=" ", timespec="microseconds"), cursor, limit)
         crow = {r.id: r for r in _rows(s, [r[1] for r in rows])}
     return WatchPage([WatchRow(crow[r[1]], _("Last activity {date}", date=str(r[0])[:10]), _dt(r[0]))
                       for r in rows if r[1] in crow], nxt)

@@ -6,8 +6,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import text
-
 from crm_tui.domain import masking
 from crm_tui.domain.customers import (
     fields_of,
@@ -18,18 +16,30 @@ from crm_tui.domain.errors import NotFound, ValidationError
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import _
 from crm_tui.services.context import Actor, Services, Tx
-from crm_tui.services.customers.common import _SENSITIVE, _audit_unmasked, _d, _display_phone, _dt, _load_row, _phones_of, _rating, _staff_names, _staff_of, _tags_of, _visibility
+from crm_tui.services.customers.common import (
+    _SENSITIVE,
+    _audit_unmasked,
+    _d,
+    _display_phone,
+    _dt,
+    _load_row,
+    _phones_of,
+    _rating,
+    _staff_names,
+    _staff_of,
+    _tags_of,
+    _visibility,
+)
 from crm_tui.services.customers.history import _timeline
 from crm_tui.services.customers.model import ConsentView, CustomerView, PhoneView, TimelineEntry
-
-
+from crm_tui.store.queries import customers as q
 
 
 def visibility_of(svc: Services, actor: Actor, customer_id: int) -> masking.Visibility:
     """What ``actor`` sees whole of this customer by default (domain.masking)."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
-        r = s.execute(text("SELECT owner_id FROM customer WHERE id = :i"), {"i": customer_id}).first()
+        r = q.customer_owner(s, customer_id)
         if r is None:
             raise NotFound("No customer archive #{id}.", id=customer_id)
         return _visibility(actor, r[0], _staff_of(s, customer_id))
@@ -39,11 +49,10 @@ def customer_id_by_number(svc: Services, actor: Actor, number: str) -> int:
     """The archive id of a customer number (the CLI's way in). Needs customer.view."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
-        r = s.execute(text("SELECT id FROM customer WHERE number = :n AND erased_at IS NULL"),
-                      {"n": (number or "").strip()}).first()
+        r = q.customer_id_by_number(s, (number or "").strip())
     if r is None:
         raise NotFound("No customer numbered {number}.", number=number)
-    return int(r[0])
+    return r
 
 
 def get_customer(svc: Services, actor: Actor, customer_id: int, *, purpose: str = "view") -> CustomerView:
@@ -76,9 +85,7 @@ def _customer_view(svc: Services, actor: Actor, customer_id: int, purpose: str) 
         phones = _phones_of(s, customer_id)
         tags = _tags_of(s, customer_id)
         contacts = _staff_of(s, customer_id)
-        consents = s.execute(text(
-            "SELECT id, purpose, scope, method, given_at, withdrawn_at, recorded_by_id FROM customer_consent"
-            " WHERE customer_id = :c ORDER BY given_at, id"), {"c": customer_id}).all()
+        consents = q.consent_rows(s, customer_id)
         from crm_tui.services import customer_rules
 
         extra = customer_rules.archive_extras(s, customer_id)
@@ -138,6 +145,7 @@ def _signatures(p: Mapping[str, Any], names: Mapping[int, str]) -> str:
              chief=who("shared_chief_id", "shared_chief_at"), deputy=who("shared_deputy_id", "shared_deputy_at"),
              filed=who("shared_filed_by_id", "shared_filed_at"))
 
+
 def _is_own(tx: Tx, actor: Actor, row: Mapping[str, Any]) -> bool:
     """The actor (or the colleague they cover for) owns the customer or is in contact with them."""
     ids = {i for i in (actor.staff_id, actor.on_behalf_of) if i is not None}
@@ -169,11 +177,10 @@ def reveal(svc: Services, actor: Actor, customer_id: int, field: str, reason: st
         elif field in ("phones", "phone"):
             value = ", ".join(_display_phone(p["national"]) for p in _phones_of(tx, customer_id))
         elif field.startswith("phone:") and field[6:].isdigit():
-            r = tx.execute("SELECT national FROM customer_phone WHERE id = :i AND customer_id = :c",
-                           {"i": int(field[6:]), "c": customer_id}).first()
-            if r is None:
+            national = q.phone_national(tx.session, customer_id, int(field[6:]))
+            if national is None:
                 raise NotFound("No such phone.")
-            value = _display_phone(r[0])
+            value = _display_phone(national)
         else:
             raise ValidationError("field", "Only the ID number, bank account and phones are masked")
         tx.audit("customer.reveal", entity="customer", entity_id=customer_id, customer_id=customer_id,

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain.customers import (
@@ -16,15 +15,13 @@ from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services
-from crm_tui.services.home import WorkItem, register_item
-from crm_tui.store import pending, search_index
 from crm_tui.services.customers.common import _d, _dt
 from crm_tui.services.customers.history import _label
 from crm_tui.services.customers.listing import _rows
 from crm_tui.services.customers.model import WatchPage, WatchRow
-
-
-
+from crm_tui.services.home import WorkItem, register_item
+from crm_tui.store import search_index
+from crm_tui.store.queries import customers_lists as ql
 
 # ------------------------------------------------------------------------------------------------
 # Watch lists (R-CUST-7, -8, -9, -10)
@@ -35,19 +32,8 @@ def _watch_cursor(cursor: str | None, mode: str) -> tuple[str | None, int] | Non
     return search_index.decode_cursor(cursor, mode)
 
 
-def _keyset(s: Session, sql: str, params: dict[str, Any], cursor: str | None, mode: str, limit: int,
-            key_col: str, id_col: str) -> tuple[list[tuple[Any, ...]], str | None]:
-    """Rows ordered by (key_col, id_col) after the cursor; the SELECT's first two columns are the key and id."""
-    limit = max(1, min(limit, 500))
-    after = _watch_cursor(cursor, mode)
-    if after is not None:
-        sql += f" AND ({key_col}, {id_col}) > (:_k, :_i)"
-        params = {**params, "_k": after[0], "_i": after[1]}
-    rows = s.execute(text(f"{sql} ORDER BY {key_col}, {id_col} LIMIT :_n"), {**params, "_n": limit + 1}).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = search_index.encode_cursor(mode, str(rows[-1][0]), int(rows[-1][1])) if more and rows else None
-    return rows, nxt
+#: The keyset pager of every watch list (store.queries.customers_lists.keyset), kept under its old name.
+_keyset = ql.keyset
 
 
 def watch_phone_changes(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> WatchPage:
@@ -56,9 +42,7 @@ def watch_phone_changes(svc: Services, actor: Actor, *, cursor: str | None = Non
     (``customer_rules.record_phone_inspection``) takes a customer off this list."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
-        rows, nxt = _keyset(s, "SELECT c.phone_inspection_since, c.id, c.phone_changed_prev_at, c.phone_changed_at"
-                            " FROM customer c WHERE c.phone_inspection_since IS NOT NULL AND c.erased_at IS NULL",
-                            {}, cursor, "w8", limit, "c.phone_inspection_since", "c.id")
+        rows, nxt = ql.phone_changes_page(s, cursor, limit)
         crow = {r.id: r for r in _rows(s, [r[1] for r in rows])}
     return WatchPage([WatchRow(crow[r[1]], _("Phone changed on {first} and {second}; closer inspection due",
                                              first=str(r[2] or "")[:10], second=str(r[3] or "")[:10]), _dt(r[0]))
@@ -69,10 +53,7 @@ def watch_past_deadline(svc: Services, actor: Actor, *, cursor: str | None = Non
     """R-CUST-9: archives with required fields still empty after their maintenance deadline."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
-        rows, nxt = _keyset(s, "SELECT c.incomplete_due, c.id, c.missing_fields FROM customer c"
-                            " WHERE c.incomplete_due IS NOT NULL AND c.incomplete_due < :now",
-                            {"now": svc.now().isoformat(sep=" ", timespec="microseconds")}, cursor, "w9", limit,
-                            "c.incomplete_due", "c.id")
+        rows, nxt = ql.past_deadline_page(s, svc.now().isoformat(sep=" ", timespec="microseconds"), cursor, limit)
         crow = {r.id: r for r in _rows(s, [r[1] for r in rows])}
     out = []
     for due, cid, missing in rows:
@@ -84,7 +65,7 @@ def watch_past_deadline(svc: Services, actor: Actor, *, cursor: str | None = Non
 
 
 #: R-CUST-7: a shared phone awaits signatures when it was never approved or its review is due.
-_SHARED_DUE = ("ph.shared_reason IS NOT NULL AND (ph.shared_approved_at IS NULL OR ph.shared_review_due <= :today)")
+_SHARED_DUE = ql.SHARED_DUE
 
 
 def watch_shared_phones(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> WatchPage:
@@ -93,10 +74,7 @@ def watch_shared_phones(svc: Services, actor: Actor, *, cursor: str | None = Non
     approval or periodic review. ``WatchRow.phone_id`` goes to :func:`approve_shared_phone`."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
-        rows, nxt = _keyset(s, "SELECT ph.shared_review_due, ph.id, ph.customer_id, ph.shared_reason,"
-                            " ph.shared_chief_at, ph.shared_deputy_at FROM customer_phone ph WHERE " + _SHARED_DUE,
-                            {"today": svc.now().date().isoformat()}, cursor, "w7", limit,
-                            "ph.shared_review_due", "ph.id")
+        rows, nxt = ql.shared_phones_page(s, svc.now().date().isoformat(), cursor, limit)
         crow = {r.id: r for r in _rows(s, [r[2] for r in rows])}
 
     def signed(chief: Any, deputy: Any) -> str:
@@ -107,14 +85,9 @@ def watch_shared_phones(svc: Services, actor: Actor, *, cursor: str | None = Non
                                _d(r[0]), int(r[1])) for r in rows if r[2] in crow], nxt)
 
 
-# Important customers with fewer than two ACTIVE staff in contact, owner included (a disabled account
-# is nobody's contact, R-CUST-10). INDEXED BY: the planner, without statistics, once met
-# "erased_at IS NULL" with another partial index and scanned every customer.
-_ACTIVE_CONTACTS = ("((SELECT count(*) FROM staff o WHERE o.id = c.owner_id AND o.active = 1) + (SELECT count(*)"
-                    " FROM customer_staff cs JOIN staff st ON st.id = cs.staff_id WHERE cs.customer_id = c.id"
-                    " AND cs.staff_id IS NOT c.owner_id AND st.active = 1))")
-_UNDERSTAFFED = ("INDEXED BY ix_customer_important WHERE c.important = 1 AND c.erased_at IS NULL AND "
-                 + _ACTIVE_CONTACTS + " < 2")
+# R-CUST-10: important customers with fewer than two ACTIVE staff in contact (store.queries.customers_lists).
+_ACTIVE_CONTACTS = ql.ACTIVE_CONTACTS
+_UNDERSTAFFED = ql.UNDERSTAFFED
 
 
 def watch_understaffed(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> WatchPage:
@@ -122,7 +95,7 @@ def watch_understaffed(svc: Services, actor: Actor, *, cursor: str | None = None
     disabled accounts do not count)."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
-        rows, nxt = _keyset(s, f"SELECT c.id, c.id FROM customer c {_UNDERSTAFFED}", {}, cursor, "w10", limit, "c.id", "c.id")
+        rows, nxt = ql.understaffed_page(s, cursor, limit)
         crow = {r.id: r for r in _rows(s, [r[1] for r in rows])}
     return WatchPage([WatchRow(crow[r[1]], _("Fewer than two active staff in contact")) for r in rows if r[1] in crow],
                      nxt)
@@ -137,9 +110,7 @@ def approve_shared_phone(svc: Services, actor: Actor, phone_id: int, note: str =
     svc.require(actor, "customer.review_shared_phone")
     clean_note = clean_text(note, "note", max_len=500, multiline=True)
     with svc.write(actor) as tx:
-        r = tx.execute("SELECT ph.customer_id, c.number, ph.shared_chief_id, ph.shared_chief_at, ph.shared_deputy_id,"
-                       " ph.shared_deputy_at FROM customer_phone ph JOIN customer c ON c.id = ph.customer_id"
-                       " WHERE ph.id = :i AND " + _SHARED_DUE, {"i": phone_id, "today": tx.now.date()}).first()
+        r = ql.shared_phone_due(tx.session, phone_id, tx.now.date())
         if r is None:
             raise NotFound("No shared phone awaiting review.")
         customer_id, number, chief_id, chief_at, deputy_id, deputy_at = r
@@ -158,12 +129,8 @@ def approve_shared_phone(svc: Services, actor: Actor, phone_id: int, note: str =
                 "deputy": (me, tx.now) if slot == "deputy" else (deputy_id, deputy_at)}
         complete = all(v[1] is not None for v in sets.values())
         due = tx.now.date() + timedelta(days=load_policy().shared_phone_review_days) if complete else None
-        tx.execute("UPDATE customer_phone SET shared_chief_id = :ci, shared_chief_at = :ca, shared_deputy_id = :di,"
-                   " shared_deputy_at = :da" + (", shared_approved_by_id = :by, shared_approved_at = :now,"
-                                                " shared_review_due = :due, shared_filed_by_id = NULL,"
-                                                " shared_filed_at = NULL" if complete else "") + " WHERE id = :i",
-                   {"ci": sets["chief"][0], "ca": sets["chief"][1], "di": sets["deputy"][0], "da": sets["deputy"][1],
-                    "by": me, "now": tx.now, "due": due, "i": phone_id})
+        ql.sign_shared_phone(tx.session, phone_id, chief=sets["chief"], deputy=sets["deputy"], complete=complete,
+                             by=me, now=tx.now, review_due=due)
         tx.audit("customer.shared_phone_approved" if complete else "customer.shared_phone_signed",
                  entity="customer_phone", entity_id=phone_id, customer_id=int(customer_id),
                  details={"number": number, "signature": slot, "note": clean_note,
@@ -177,14 +144,10 @@ def _customer_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
         return []
     now = svc.now()
 
-    def one(sql: str, **params: Any) -> int:
-        return int(s.execute(text(sql), params).scalar_one())
-
-    changed = one("SELECT count(*) FROM customer WHERE phone_inspection_since IS NOT NULL AND erased_at IS NULL")
-    late = one("SELECT count(*) FROM customer WHERE incomplete_due IS NOT NULL AND incomplete_due < :n",
-               n=now.isoformat(sep=" ", timespec="microseconds"))
-    shared = one("SELECT count(*) FROM customer_phone ph WHERE " + _SHARED_DUE, today=now.date().isoformat())
-    thin = one(f"SELECT count(*) FROM customer c {_UNDERSTAFFED}" + pending.hide(s, "c.id"))
+    changed = ql.count_phone_changes(s)
+    late = ql.count_past_deadline(s, now.isoformat(sep=" ", timespec="microseconds"))
+    shared = ql.count_shared_due(s, now.date().isoformat())
+    thin = ql.count_understaffed(s)
     items = [
         WorkItem("customer.phone_changes", N_("Customers whose phone changed twice in 30 days"), changed,
                  "open('customers')", bool(changed)),
@@ -195,7 +158,7 @@ def _customer_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
                  "open('customers')"),
     ]
     if actor.staff_id is not None:
-        tell = one("SELECT count(*) FROM customer WHERE needs_informing = 1 AND owner_id = :me", me=actor.staff_id)
+        tell = ql.count_to_tell(s, actor.staff_id)
         if tell:
             items.append(WorkItem("customer.tell_new_contact", N_("Handed-over customers to tell about their new contact"),
                                   tell, "open('customers')", True))
