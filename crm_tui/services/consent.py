@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import config
@@ -28,6 +27,8 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
+from crm_tui.store.queries import consent as qc
+from crm_tui.store.queries import customers as q
 
 __all__ = ["ConsentLine", "add_consent", "consent_lines", "inform_due", "inform_within",
            "method_choices", "note_change", "record_told", "scope_choices", "withdraw_consent"]
@@ -83,15 +84,12 @@ def withdraw_consent(svc: Services, actor: Actor, consent_id: int, *, note: str 
     are deleted from the archive when no other sensitive consent stands. Returns what was done, as
     messages for the person."""
     with svc.store.read() as s:
-        r = s.execute(text("SELECT k.customer_id, k.scope, c.id_number IS NOT NULL OR c.bank_account IS NOT NULL"
-                           " FROM customer_consent k JOIN customer c ON c.id = k.customer_id WHERE k.id = :i"),
-                      {"i": consent_id}).first()
+        r = qc.consent_and_sensitive(s, consent_id)
     cs.withdraw_consent(svc, actor, consent_id, note=note)
     done = [_("Consent withdrawn.")]
     if r is not None and str(r[1]) == "sensitive" and r[2]:
         with svc.store.read() as s:
-            gone = s.execute(text("SELECT id_number IS NULL AND bank_account IS NULL FROM customer WHERE id = :c"),
-                             {"c": int(r[0])}).scalar_one()
+            gone = qc.sensitive_gone(s, int(r[0]))
         if gone:
             done.append(_("The ID number and bank account were deleted from the archive."))
     return done
@@ -134,9 +132,7 @@ def note_change(tx: Tx, customer_id: int, changed: Iterable[str], informed: bool
     if not told or informed:
         return
     due = calendar.add_workdays(tx.now.date(), inform_within())
-    tx.execute("INSERT INTO customer_inform_due (customer_id, fields, changed_at, changed_by_id, due_date)"
-               " VALUES (:c, :f, :now, :by, :due)",
-               {"c": customer_id, "f": json.dumps(told), "now": tx.now, "by": tx.actor.staff_id, "due": due})
+    qc.insert_inform_due(tx.session, customer_id, json.dumps(told), tx.now, tx.actor.staff_id, due)
 
 
 def _fields_text(raw: str) -> str:
@@ -150,10 +146,7 @@ def inform_due(svc: Services, actor: Actor, *, cursor: str | None = None, limit:
     top). ``WatchRow.item_id`` goes to :func:`record_told`."""
     svc.require(actor, "customer.view")
     with svc.store.read() as s:
-        rows, nxt = cs._keyset(s, "SELECT d.due_date, d.id, d.customer_id, d.fields FROM customer_inform_due d"
-                               " JOIN customer c ON c.id = d.customer_id"
-                               " WHERE d.informed_at IS NULL AND c.erased_at IS NULL", {}, cursor, "w5", limit,
-                               "d.due_date", "d.id")
+        rows, nxt = qc.inform_due_page(s, cursor, limit)
         crow = {r.id: r for r in cs._rows(s, [r[2] for r in rows])}
     today = svc.now().date()
     out = []
@@ -184,24 +177,20 @@ def record_told(svc: Services, actor: Actor, due_id: int, method: str, note: str
     if errors:
         raise ValidationErrors(errors)
     with svc.write(actor) as tx:
-        r = tx.execute("SELECT customer_id, fields, informed_at FROM customer_inform_due WHERE id = :i",
-                       {"i": due_id}).first()
+        r = qc.inform_due(tx.session, due_id)
         if r is None:
             raise NotFound("Nothing to tell under #{id}.", id=due_id)
         if r[2] is not None:
             raise Conflict("The customer was already told of this change.")
-        tx.execute("UPDATE customer_inform_due SET informed_at = :now, informed_by_id = :by, informed_method = :m,"
-                   " note = :n WHERE id = :i", {"now": tx.now, "by": actor.staff_id, "m": clean_method,
-                                                "n": clean_note, "i": due_id})
-        number = tx.execute("SELECT number FROM customer WHERE id = :c", {"c": r[0]}).scalar_one()
+        qc.mark_told(tx.session, due_id, actor.staff_id, tx.now, clean_method, clean_note)
+        number = q.customer_number(tx.session, r[0])
         tx.audit("customer.told", entity="customer_inform_due", entity_id=due_id, customer_id=int(r[0]),
                  details={"number": number, "fields": json.loads(r[1]), "method": clean_method})
 
 
 @cs.register_erase_hook("consent")
 def _erase(tx: Tx, customer_id: int) -> list[str]:
-    n = tx.execute("UPDATE customer_inform_due SET note = NULL WHERE customer_id = :c AND note IS NOT NULL",
-                   {"c": customer_id}).rowcount
+    n = qc.clear_notes(tx.session, customer_id)
     return ["inform notes"] if n else []
 
 
@@ -210,10 +199,7 @@ def _inform_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     if not actor.can("customer.edit"):
         return []
     today = svc.now().date()
-    row = s.execute(text("SELECT count(*), sum(d.due_date < :t) FROM customer_inform_due d JOIN customer c"
-                         " ON c.id = d.customer_id WHERE d.informed_at IS NULL AND c.erased_at IS NULL"),
-                    {"t": today}).one()
-    n, late = int(row[0] or 0), int(row[1] or 0)
+    n, late = qc.due_counts(s, today)
     if not n:
         return []
     return [WorkItem("customer.inform_due", N_("Changes still to be told to the customer"), n,

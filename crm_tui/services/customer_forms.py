@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-
-from sqlalchemy import text
 
 from crm_tui.domain.customers import (
     FIELD_LABELS,
@@ -28,6 +25,7 @@ from crm_tui.services import customer_rules as cr
 from crm_tui.services import customers as cs
 from crm_tui.services import frontdesk as fd
 from crm_tui.services.context import Actor, Services
+from crm_tui.store.queries import customers as q
 
 PHONE_SLOTS = 3
 _MULTILINE = {"family_notes", "business_scope", "key_decision_makers", "business_needs",
@@ -198,8 +196,7 @@ def grade_choices(svc: Services) -> list[tuple[str, str]]:
 
 def owner_choices(svc: Services) -> list[tuple[int, str]]:
     with svc.store.read() as s:
-        rows = s.execute(text("SELECT id, display_name FROM staff WHERE active ORDER BY display_name")).all()
-    return [(int(r[0]), str(r[1])) for r in rows]
+        return q.active_staff(s)
 
 
 # -- watch lists ---------------------------------------------------------------------------------

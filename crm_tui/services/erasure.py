@@ -16,11 +16,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import text
-
 from crm_tui.services.context import Actor, Services, Tx
 from crm_tui.store import db
 from crm_tui.store.db import Store
+from crm_tui.store.queries import erasure as qe
 
 LEDGER_FILE = "erasure-ledger.txt"
 _HEADER = "# crm-tui erasure ledger (R-CUST-13): customer number <TAB> erased at. No personal data.\n"
@@ -75,13 +74,12 @@ def _append_file(path: Path, entries: Mapping[str, datetime]) -> None:
 
 def record(tx: Tx, number: str) -> None:
     """In the erasing transaction: the database copy of the ledger."""
-    tx.execute("INSERT OR IGNORE INTO erasure_ledger (number, erased_at) VALUES (:n, :at)",
-               {"n": number, "at": tx.now})
+    qe.ledger_add(tx.session, number, tx.now)
 
 
 def db_entries(session) -> dict[str, datetime]:  # type: ignore[no-untyped-def]
     out = {}
-    for number, at in session.execute(text("SELECT number, erased_at FROM erasure_ledger")):
+    for number, at in qe.ledger_rows(session):
         out[str(number)] = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
     return out
 
@@ -90,7 +88,7 @@ def raw_entries(conn) -> dict[str, datetime]:  # type: ignore[no-untyped-def]
     """The ledger of a database open with a plain sqlcipher3 connection (the one a restore replaces);
     empty when it has none (an older schema)."""
     try:
-        rows = conn.execute("SELECT number, erased_at FROM erasure_ledger").fetchall()
+        rows = qe.raw_ledger_rows(conn)
     except Exception:  # noqa: BLE001 - no such table in an older file
         return {}
     return {str(n): datetime.fromisoformat(str(a)) for n, a in rows}
@@ -119,12 +117,11 @@ def reapply(store: Store, *, now: datetime, actor_name: str, extra: Mapping[str,
         for number, at in db_entries(tx.session).items():
             union.setdefault(number, at)
         for number, at in sorted(union.items()):
-            r = tx.execute("SELECT id FROM customer WHERE number = :n AND erased_at IS NULL", {"n": number}).first()
-            if r is not None:
-                customers.erase_in(tx, int(r[0]), REAPPLY_REASON, action="customer.erase_reapplied")
+            cid = qe.live_id_by_number(tx.session, number)
+            if cid is not None:
+                customers.erase_in(tx, cid, REAPPLY_REASON, action="customer.erase_reapplied")
                 count += 1
-            tx.execute("INSERT OR IGNORE INTO erasure_ledger (number, erased_at) VALUES (:n, :at)",
-                       {"n": number, "at": at})
+            qe.ledger_add(tx.session, number, at)
     if union:
         write_file(path, union)
     if count:
@@ -160,8 +157,7 @@ def destroy_past_retention(svc: Services, actor: Actor, *, approval_id: int | No
     except ValueError:  # 29 February
         cutoff = now.replace(year=now.year - years, day=28)
     with svc.write(actor) as tx:
-        rows = tx.execute("SELECT id, number FROM customer WHERE erased_at IS NULL AND last_activity_at < :cut"
-                          " ORDER BY id", {"cut": cutoff.isoformat(sep=" ", timespec="microseconds")}).all()
+        rows = qe.past_retention(tx.session, cutoff.isoformat(sep=" ", timespec="microseconds"))
         approval = approvals.use(tx, svc, "customer.destroy_batch", approval_id)
         if not rows:
             raise Conflict("No archive is past its retention period; nothing was destroyed.")

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import config
@@ -21,6 +19,7 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
 from crm_tui.services.home import WorkItem, register_item
+from crm_tui.store.queries import surveys as qs
 
 __all__ = ["Cadence", "cadence", "due_count", "due_list"]
 
@@ -43,39 +42,14 @@ def cadence() -> Cadence:
     return Cadence(tuple(raw.get("categories", ())), int(raw["default_days"]), by_grade)
 
 
-def _due_sql(c: Cadence) -> tuple[str, dict[str, Any]]:
-    """Every surveyed customer with (due day, id, last survey or None, interval days)."""
-    params: dict[str, Any] = {"default": c.default_days}
-    cases = []
-    for i, (grade, days) in enumerate(sorted(c.by_grade.items())):
-        params[f"g{i}"], params[f"d{i}"] = grade, days
-        cases.append(f"WHEN :g{i} THEN :d{i}")
-    days_sql = f"CASE c.grade {' '.join(cases)} ELSE :default END" if cases else ":default"
-    cats = ""
-    if c.categories:
-        names = []
-        for i, cat in enumerate(c.categories):
-            params[f"k{i}"] = cat
-            names.append(f":k{i}")
-        cats = f" AND c.category IN ({', '.join(names)})"
-    inner = (f"SELECT c.id AS id, {days_sql} AS days,"
-             " (SELECT max(f.at) FROM customer_feedback f WHERE f.customer_id = c.id AND f.kind = 'survey') AS last,"
-             " c.created_at AS created"
-             f" FROM customer c WHERE c.erased_at IS NULL{cats}")
-    sql = ("SELECT date(coalesce(t.last, t.created), '+' || t.days || ' days') AS due, t.id AS id, t.last AS last,"
-           f" t.days AS days FROM ({inner}) t")
-    return sql, params
-
-
 def due_list(svc: Services, actor: Actor, *, cursor: str | None = None, limit: int = 50) -> cs.WatchPage:
     """R-CUST-15: customers whose satisfaction survey is due or overdue (due day on or before
     today, by the injected clock), the longest overdue first."""
     svc.require(actor, "customer.view")
     today = svc.now().date()
-    base, params = _due_sql(cadence())
+    c = cadence()
     with svc.store.read() as s:
-        rows, nxt = cs._keyset(s, f"SELECT * FROM ({base}) u WHERE u.due <= :today", {**params, "today": today.isoformat()},
-                               cursor, "w15", limit, "u.due", "u.id")
+        rows, nxt = qs.due_page(s, today.isoformat(), c.default_days, c.by_grade, c.categories, cursor, limit)
         crow = {r.id: r for r in cs._rows(s, [r[1] for r in rows])}
     out = []
     for due, cid, last, days in rows:
@@ -93,9 +67,8 @@ def due_list(svc: Services, actor: Actor, *, cursor: str | None = None, limit: i
 
 
 def _count(s: Session, today: date) -> int:
-    base, params = _due_sql(cadence())
-    return int(s.execute(text(f"SELECT count(*) FROM ({base}) u WHERE u.due <= :today"),
-                         {**params, "today": today.isoformat()}).scalar_one())
+    c = cadence()
+    return qs.due_count(s, today.isoformat(), c.default_days, c.by_grade, c.categories)
 
 
 def due_count(svc: Services, actor: Actor) -> int:
