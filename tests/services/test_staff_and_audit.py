@@ -169,6 +169,7 @@ def test_rehash_on_login_when_parameters_change(env, monkeypatch) -> None:  # ty
     from argon2 import PasswordHasher
 
     svc, _admin, _ = env
+    monkeypatch.setattr(staff, "_hasher", PasswordHasher())  # the real cost (the suite hashes cheaply)
     weak = PasswordHasher(time_cost=1, memory_cost=8192)
     with svc.store.write() as s:
         from sqlalchemy import text
