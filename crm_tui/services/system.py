@@ -16,6 +16,7 @@ from crm_tui.services import damage
 from crm_tui.services.context import Actor, Services
 from crm_tui.store import backup as backup_store
 from crm_tui.store import db, keys, migrate, paths
+from crm_tui.store.queries import startup as sq
 
 
 @dataclass(frozen=True)
@@ -189,15 +190,11 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
         conn = db.raw_connect(db_file, key)
         years: set[int] | None = None
         try:
-            try:
-                current = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-                current = current[0] if current else None
-            except Exception:  # noqa: BLE001 - an unmigrated file has no version table
-                current = None
+            current = sq.schema_version(conn)  # None: an unmigrated file (no version table)
             head = migrate.head_revision()
             later: list[Check] = []
             if current == head:
-                years = {int(r[0][:4]) for r in conn.execute("SELECT DISTINCT substr(day, 1, 4) FROM holiday_entry")}
+                years = sq.holiday_years(conn)
                 later = [*_unique_checks(conn), _import_check(conn, db_file)]
         finally:
             conn.close()
@@ -274,8 +271,7 @@ def _import_check(conn: Any, db_file: Path) -> Check:
     from crm_tui.i18n import _
     from crm_tui.store import lock
 
-    rows = conn.execute("SELECT token, file, started_by, started_at FROM import_batch WHERE state <> 'published'"
-                        " ORDER BY id").fetchall()
+    rows = sq.unpublished_imports(conn)
     if not rows:
         return Check(_("unfinished imports"), True, _("none"))
     parts = []

@@ -39,7 +39,7 @@ from crm_tui.services.context import PERMISSION_LABELS
 
 PERMISSION_LABELS.setdefault("report.view", N_("view reports"))
 
-from crm_tui.services.reports.model import (  # noqa: E402
+from crm_tui.services.reports.model import (  # noqa: E402, F401
     WEEKS,
     CardReview,
     Dashboard,
@@ -53,7 +53,7 @@ from crm_tui.services.reports.model import (  # noqa: E402
     Summary,
     WeekRow,
 )
-from crm_tui.services.reports.figures import (  # noqa: E402
+from crm_tui.services.reports.figures import (  # noqa: E402, F401
     _AVERAGES,
     _calendar,
     _complaint_categories,
@@ -73,7 +73,7 @@ from crm_tui.services.reports.figures import (  # noqa: E402
     ratings,
     staff_metrics,
 )
-from crm_tui.services.reports.tables import (  # noqa: E402
+from crm_tui.services.reports.tables import (  # noqa: E402, F401
     _title,
     distribution_table,
     pack_text,
@@ -84,7 +84,7 @@ from crm_tui.services.reports.tables import (  # noqa: E402
     summary_table,
     weeks_table,
 )
-from crm_tui.services.reports.export import _cell, _target, _widths, _write_error, export_text, export_xlsx  # noqa: E402
+from crm_tui.services.reports.export import _cell, _target, _widths, _write_error, export_text, export_xlsx  # noqa: E402, F401
 
 __all__ = [
     "WEEKS", "CardReview", "Dashboard", "Distribution", "Pack", "RatingRow", "Ratings", "ReviewRow", "SourceRow",
