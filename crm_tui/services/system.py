@@ -247,14 +247,10 @@ def _unique_checks(conn: Any) -> list[Check]:
     keeps a plain index until they are resolved; doctor lists them, and makes the index unique
     once they are gone."""
     from crm_tui.i18n import _
-    from crm_tui.store import pending
-
-    def run(sql: str) -> list[Any]:
-        return list(conn.execute(sql).fetchall())
 
     out = []
     try:
-        blocked = pending.make_unique_indexes(run)
+        blocked = sq.make_unique_indexes(conn)
     except Exception as e:  # noqa: BLE001 - a busy database: said, not a traceback
         return [Check(_("unique ID numbers"), False, str(e))]
     for col, label in (("id_number", _("unique ID numbers")), ("uscc", _("unique credit codes"))):

@@ -37,3 +37,15 @@ def unpublished_imports(conn: Any) -> list[tuple[str, str, str | None, Any]]:
 def unpublished_import_count(conn: Any) -> int:
     """Import batches not published; raises on a database from before the batches (migration 1201)."""
     return int(conn.execute("SELECT count(*) FROM import_batch WHERE state <> 'published'").fetchone()[0])
+
+
+def make_unique_indexes(conn: Any) -> dict[str, list[tuple[str, int]]]:
+    """The doctor's step of store.pending.make_unique_indexes on a plain connection: the indexes of
+    live ID numbers and credit codes made UNIQUE where the data allows; returns the duplicates that
+    keep a column's index plain."""
+    from crm_tui.store import pending
+
+    def run(sql: str) -> list[Any]:
+        return list(conn.execute(sql).fetchall())
+
+    return pending.make_unique_indexes(run)
