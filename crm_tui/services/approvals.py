@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from crm_tui.domain import masking
 from crm_tui.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
+from crm_tui.store.queries import approvals as q
 
 PERMISSION_LABELS.setdefault("approval.decide", N_("approve sensitive operations"))
 
@@ -106,24 +105,19 @@ def _parse_op(operation: str) -> str:
     return op
 
 
-_SELECT = ("SELECT r.id, s.username, s.display_name, r.operation, r.target, r.params, r.reason, r.state,"
-           " r.requested_at, r.expires_at, d.username, r.decided_at, r.decision_note, r.used_at, r.requester_id,"
-           " d.display_name"
-           " FROM approval_request r JOIN staff s ON s.id = r.requester_id LEFT JOIN staff d ON d.id = r.decided_by_id")
-
-
-def _view(r: Any, now: datetime) -> ApprovalView:
-    state = r[7]
-    expires = _dt(r[9])
+def _view(r: q.RequestRow, now: datetime) -> ApprovalView:
+    state = r.state
+    expires = _dt(r.expires_at)
     assert expires is not None
     if state in ("requested", "approved") and expires <= now:
         state = "expired"
     # a reason, a note or an export's query may quote a customer's phone or ID number: masked for
     # every reader, as in the audit trail (domain.masking)
     scrub = masking.GENERIC.value
-    return ApprovalView(int(r[0]), r[1], r[2], r[3], r[4], scrub(json.loads(r[5]) if r[5] else {}), scrub(r[6]),
-                        state, _dt(r[8]), expires, r[10], _dt(r[11]), scrub(r[12]), _dt(r[13]),  # type: ignore[arg-type]
-                        decided_by_name=r[15])
+    return ApprovalView(r.id, r.requester, r.requester_name, r.operation, r.target,
+                        scrub(json.loads(r.params) if r.params else {}), scrub(r.reason), state,
+                        _dt(r.requested_at), expires, r.decided_by, _dt(r.decided_at),  # type: ignore[arg-type]
+                        scrub(r.decision_note), _dt(r.used_at), decided_by_name=r.decided_by_name)
 
 
 def request(svc: Services, actor: Actor, operation: str, reason: str, *, target: str | None = None,
@@ -145,15 +139,12 @@ def request(svc: Services, actor: Actor, operation: str, reason: str, *, target:
         raise errors[0]
     with svc.write(actor) as tx:
         if clean_target and op in ("customer.erase", "customer.reveal_other"):
-            if tx.execute("SELECT 1 FROM customer WHERE number = :n AND erased_at IS NULL",
-                          {"n": clean_target}).first() is None:
+            if not q.live_customer_numbered(tx.session, clean_target):
                 raise ValidationError("target", "No customer numbered {number}.", number=clean_target)
         hours = int(svc.setting("approval", "valid_hours"))
-        rid = int(tx.execute(
-            "INSERT INTO approval_request (requester_id, operation, target, params, reason, state, requested_at,"
-            " expires_at) VALUES (:a, :o, :t, :p, :r, 'requested', :now, :exp) RETURNING id",
-            {"a": actor.staff_id, "o": op, "t": clean_target, "p": json.dumps(params or {}, ensure_ascii=False),
-             "r": clean_reason, "now": tx.now, "exp": tx.now + timedelta(hours=hours)}).scalar_one())
+        rid = q.insert_request(tx.session, requester_id=actor.staff_id, operation=op, target=clean_target,
+                               params_json=json.dumps(params or {}, ensure_ascii=False), reason=clean_reason,
+                               now=tx.now, expires_at=tx.now + timedelta(hours=hours))
         tx.audit("approval.request", entity="approval_request", entity_id=rid,
                  details={"operation": op, "target": clean_target, "reason": clean_reason})
     return rid
@@ -162,26 +153,16 @@ def request(svc: Services, actor: Actor, operation: str, reason: str, *, target:
 def list_requests(svc: Services, actor: Actor, *, pending_only: bool = False, limit: int = 200) -> list[ApprovalView]:
     """Approvers see every request (the queue), others their own; newest first."""
     now = svc.now()
-    sql = _SELECT
-    where = []
-    params: dict[str, Any] = {"lim": limit}
-    if not actor.can("approval.decide"):
-        where.append("r.requester_id = :me")
-        params["me"] = actor.staff_id
-    if pending_only:
-        where.append("r.state = 'requested' AND r.expires_at > :now")
-        params["now"] = now
-    if where:
-        sql += " WHERE " + " AND ".join(where)
     with svc.store.read() as s:
-        rows = s.execute(text(sql + " ORDER BY r.id DESC LIMIT :lim"), params).all()
+        rows = q.requests(s, requester_id=actor.staff_id, only_own=not actor.can("approval.decide"),
+                          pending_at=now if pending_only else None, limit=limit)
     return [_view(r, now) for r in rows]
 
 
 def get_request(svc: Services, actor: Actor, request_id: int) -> ApprovalView:
     with svc.store.read() as s:
-        r = s.execute(text(_SELECT + " WHERE r.id = :i"), {"i": request_id}).first()
-    if r is None or (not actor.can("approval.decide") and r[14] != actor.staff_id):
+        r = q.request(s, request_id)
+    if r is None or (not actor.can("approval.decide") and r.requester_id != actor.staff_id):
         raise NotFound("No approval request {id}.", id=request_id)
     return _view(r, svc.now())
 
@@ -190,19 +171,16 @@ def _decide(svc: Services, actor: Actor, request_id: int, approve: bool, note: s
     svc.require(actor, "approval.decide", request=request_id)
     clean_note = clean_text(note, "reason", max_len=500, required=not approve, multiline=True)
     with svc.write(actor) as tx:
-        r = tx.execute(_SELECT + " WHERE r.id = :i", {"i": request_id}).first()
+        r = q.request(tx.session, request_id)
         if r is None:
             raise NotFound("No approval request {id}.", id=request_id)
         view = _view(r, tx.now)
-        if r[14] == actor.staff_id:
+        if r.requester_id == actor.staff_id:
             raise PermissionDenied("A request needs a second person: you cannot decide your own request.")
         if view.state != "requested":
             raise Conflict("Request {id} is {state}; only a requested one can be decided.", id=request_id,
                            state=view.state_label)
-        tx.execute("UPDATE approval_request SET state = :s, decided_by_id = :by, decided_at = :now,"
-                   " decision_note = :n WHERE id = :i",
-                   {"s": "approved" if approve else "rejected", "by": actor.staff_id, "now": tx.now,
-                    "n": clean_note, "i": request_id})
+        q.decide(tx.session, request_id, "approved" if approve else "rejected", actor.staff_id, tx.now, clean_note)
         tx.audit("approval.approve" if approve else "approval.reject", entity="approval_request",
                  entity_id=request_id, details={"operation": view.operation, "target": view.target,
                                                 "requester": view.requester, "note": clean_note})
@@ -220,8 +198,8 @@ def _usable(tx_or_session: Any, actor: Actor, operation: str, approval_id: int |
             now: datetime) -> ApprovalView:
     if approval_id is None:
         raise ApprovalNeeded(operation)
-    r = tx_or_session.execute(text(_SELECT + " WHERE r.id = :i"), {"i": approval_id}).first()
-    if r is None or r[14] != actor.staff_id:
+    r = q.request(tx_or_session, approval_id)
+    if r is None or r.requester_id != actor.staff_id:
         raise ApprovalNeeded(operation, N_("Approval request {id} is not one of yours."), id=approval_id)
     view = _view(r, now)
     if view.operation != operation:
@@ -250,9 +228,7 @@ def use(tx: Tx, svc: Services, operation: str, approval_id: int | None, target: 
     if not required(svc, operation):
         return None
     view = _usable(tx.session, tx.actor, operation, approval_id, target, tx.now)
-    done = tx.execute("UPDATE approval_request SET state = 'used', used_at = :now WHERE id = :i AND state = 'approved'",
-                      {"now": tx.now, "i": view.id}).rowcount
-    if done != 1:
+    if not q.mark_used(tx.session, view.id, tx.now):
         raise ApprovalNeeded(operation, N_("Approval request {id} has just been used."), id=view.id)
     tx.audit("approval.used", entity="approval_request", entity_id=view.id,
              details={"operation": operation, "target": target})
@@ -263,8 +239,7 @@ def use(tx: Tx, svc: Services, operation: str, approval_id: int | None, target: 
 def _approval_items(s, actor: Actor, svc: Services) -> list[WorkItem]:  # type: ignore[no-untyped-def]
     if not actor.can("approval.decide"):
         return []
-    n = int(s.execute(text("SELECT count(*) FROM approval_request WHERE state = 'requested' AND expires_at > :now"
-                           " AND requester_id != :me"), {"now": svc.now(), "me": actor.staff_id}).scalar_one())
+    n = q.pending_for(s, actor.staff_id, svc.now())
     return [WorkItem("approval.pending", N_("Approval requests waiting for your decision"), n, "open('approvals')",
                      True)] if n else []
 
@@ -273,8 +248,4 @@ def find_usable(svc: Services, actor: Actor, operation: str, target: str | None 
     """The actor's newest approved, unused, unexpired request for ``operation`` (and ``target``),
     so the screens need not ask for its number; None when there is none."""
     with svc.store.read() as s:
-        r = s.execute(text("SELECT id FROM approval_request WHERE requester_id = :me AND operation = :o"
-                           " AND state = 'approved' AND expires_at > :now AND (target IS NULL OR target = :t)"
-                           " ORDER BY id DESC LIMIT 1"),
-                      {"me": actor.staff_id, "o": operation, "now": svc.now(), "t": target}).first()
-    return int(r[0]) if r else None
+        return q.newest_usable(s, actor.staff_id, operation, target, svc.now())

@@ -28,6 +28,7 @@ from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store import audit as audit_store
 from crm_tui.store import backup as store
 from crm_tui.store import db, keys, lock, paths, rotation
+from crm_tui.store.queries import backup as bq
 
 __all__ = [
     "BackupFailed", "BackupRow", "NewestBackup", "RestoreRefused", "RestoreReport", "auto_backup", "backup_now",
@@ -361,9 +362,7 @@ def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
     """(newest audit id, hash of row ``at_id``) of a database."""
     conn = db.raw_connect(db_file, key)
     try:
-        last = conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0]
-        row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (at_id,)).fetchone()
-        return int(last), (row[0] if row else None)
+        return bq.audit_head(conn), bq.audit_hash(conn, at_id)
     finally:
         conn.close()
 
@@ -371,8 +370,7 @@ def _head_hash(db_file: Path, key: bytes, at_id: int) -> tuple[int, str | None]:
 def _hash_at(path: Path, key: bytes, at_id: int) -> str | None:
     conn = store._read_only(path, key)
     try:
-        row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (at_id,)).fetchone()
-        return row[0] if row else None
+        return bq.audit_hash(conn, at_id)
     finally:
         conn.close()
 
@@ -427,9 +425,8 @@ def authority_from_backup(data_dir: Path, key_store: keys.KeyStore, path: Path |
         raise RestoreRefused(_NO_KEY)
     conn = store._read_only(src, key)
     try:
-        row = conn.execute("SELECT id, username, password_hash, active FROM staff WHERE username = ? COLLATE NOCASE",
-                           (username.strip(),)).fetchone()
-        roles = [r[0] for r in conn.execute("SELECT role FROM staff_role WHERE staff_id = ?", (row[0],))] if row else []
+        row = bq.staff_login(conn, username.strip())
+        roles = bq.staff_roles(conn, row[0]) if row else []
     except Exception:  # noqa: BLE001 - a backup too damaged to read: verification says why
         raise RestoreRefused("The backup {name} cannot be read; nothing was changed.", name=src.name) from None
     finally:
@@ -513,11 +510,11 @@ def restore(data_dir: Path, key_store: keys.KeyStore, path: Path | str, *, actor
                     # the backup may be newer than the live file (a restore of a later copy)
                     conn = db.raw_connect(src, key)
                     try:
-                        row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (last,)).fetchone()
+                        at_last = bq.audit_hash(conn, last)
                     finally:
                         conn.close()
                     live_last_hash = _head_hash(db_file, live_key, last)[1]
-                    continuity = "ahead" if row is not None and row[0] == live_last_hash else "diverged"
+                    continuity = "ahead" if at_last is not None and at_last == live_last_hash else "diverged"
             else:
                 continuity, lost, compared = _continuity_with_newest(data_dir, key_store, src, info, key)
             if continuity == "diverged" and not allow_diverged:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.clock import Clock, system_now
@@ -25,6 +24,7 @@ from crm_tui.i18n import N_
 from crm_tui.store import audit as audit_store
 from crm_tui.store.audit import PersonalChange
 from crm_tui.store.db import Store
+from crm_tui.store.queries import system as system_queries
 
 SYSTEM = "system"
 
@@ -80,7 +80,8 @@ class Tx:
     audited: list[int] = field(default_factory=list)
 
     def execute(self, sql: str, params: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-        return self.session.execute(text(sql), params or {})
+        """A statement in this transaction: for code not yet moved to store/queries (issue 18)."""
+        return system_queries.execute(self.session, sql, params)
 
     def audit(
         self,
@@ -134,7 +135,7 @@ class Services:
             for name, value in values.items():
                 flat[f"{section}.{name}"] = value
         with self.store.read() as s:
-            for key, value in s.execute(text("SELECT key, value FROM app_setting")):
+            for key, value in system_queries.settings(s):
                 flat[key] = json.loads(value)
         self._settings = flat
 

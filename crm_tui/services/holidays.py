@@ -22,7 +22,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import holidays as dh
@@ -31,11 +30,12 @@ from crm_tui.domain.errors import NotFound, ValidationError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import Actor, Services, Tx
 from crm_tui.services.home import WorkItem, register_item
+from crm_tui.store.queries import holidays as q
 
 PERMISSION = "calendar.manage"
 NOTICE_DAYS = 7  # home tells owners for this long that their due dates moved
 RECHECK_S = 5.0  # how often a cached calendar asks whether another process changed the schedule
-_REVISION_KEY = "holiday_revision"
+_REVISION_KEY = q.REVISION_KEY
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 FIX_HINT = N_("crm-tui --user NAME calendar import FILE, or Ctrl+P → Holiday schedule")
 
@@ -55,17 +55,11 @@ _cache_lock = threading.Lock()
 # -- the calendar ---------------------------------------------------------------------------------
 
 def _revision(s: Session) -> str:
-    return str(s.execute(text("SELECT value FROM app_meta WHERE key = :k"), {"k": _REVISION_KEY}).scalar() or "")
+    return q.revision(s)
 
 
 def _branch_entries(s: Session, years: Iterable[int] | None = None) -> list[ScheduleEntry]:
-    sql = "SELECT day, kind, name FROM holiday_entry"
-    params: dict[str, Any] = {}
-    if years is not None:
-        ys = sorted(set(years))
-        sql += " WHERE day >= :a AND day <= :b"
-        params = {"a": date(ys[0], 1, 1).isoformat(), "b": date(ys[-1], 12, 31).isoformat()}
-    rows = s.execute(text(sql + " ORDER BY day"), params).all()
+    rows = q.entries(s, years)
     return [ScheduleEntry(d if isinstance(d, date) else date.fromisoformat(str(d)), k, n, "branch")
             for d, k, n in rows]
 
@@ -260,8 +254,8 @@ def unset_day(svc: Services, actor: Actor, day: date | str) -> Change:
     except ValidationError as e:
         raise ValidationErrors([e]) from None
     with svc.store.read() as s:
-        found = s.execute(text("SELECT 1 FROM holiday_entry WHERE day = :d"), {"d": d.isoformat()}).first()
-    if found is None:
+        found = q.has_entry(s, d)
+    if not found:
         raise NotFound("The branch has no holiday schedule entry on {day}.", day=d.isoformat())
     return _apply(svc, actor, [], replace_years=[], remove=[d])
 
@@ -284,19 +278,15 @@ def _apply(svc: Services, actor: Actor, entries: Sequence[ScheduleEntry], *, rep
         changed = [d for d in new if d in old and (new[d].kind, new[d].name) != (old[d].kind, old[d].name)]
         unchanged = len(entries) - len([d for d in added + changed if any(e.day == d for e in entries)])
         for d in removed:
-            tx.execute("DELETE FROM holiday_entry WHERE day = :d", {"d": d.isoformat()})
+            q.delete_entry(tx.session, d)
         for d in added + changed:
             e = new[d]
-            tx.execute("INSERT INTO holiday_entry (day, kind, name, updated_at, updated_by_id)"
-                       " VALUES (:d, :k, :n, :at, :by) ON CONFLICT(day) DO UPDATE SET kind = excluded.kind,"
-                       " name = excluded.name, updated_at = excluded.updated_at, updated_by_id = excluded.updated_by_id",
-                       {"d": d.isoformat(), "k": e.kind, "n": e.name, "at": tx.now, "by": actor.staff_id})
+            q.put_entry(tx.session, d, e.kind, e.name, tx.now, actor.staff_id)
         touched = sorted(set(added) | set(removed) | set(changed))
         years = tuple(sorted({d.year for d in touched} | set(replace_years)))
         moved: list[Moved] = []
         if touched:
-            tx.execute("INSERT INTO app_meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET"
-                       " value = excluded.value", {"k": _REVISION_KEY, "v": uuid.uuid4().hex})
+            q.new_revision(tx.session, uuid.uuid4().hex)
 
             def show(e: ScheduleEntry | None) -> list[str] | None:
                 return [e.kind, e.name] if e else None
@@ -349,10 +339,7 @@ def _followups(tx: Tx, old: WorkCalendar, new: WorkCalendar, first: date, last: 
 
     levels = fd.load_policy().levels
     out: list[Moved] = []
-    rows = tx.execute(
-        "SELECT id, number, owner_id, intent_level, card_date, last_visit_at, next_visit_due FROM followup_card"
-        " WHERE status = 'open' AND next_visit_due IS NOT NULL AND next_due_reason IS NULL"
-        " AND next_visit_due >= :a AND card_date <= :b", {"a": first.isoformat(), "b": last.isoformat()}).all()
+    rows = q.open_card_dues(tx.session, first.isoformat(), last.isoformat())
     for cid, number, owner, level, card_date, last_visit, due in rows:
         lvl = levels.get(level)
         base = _d(last_visit) or _d(card_date)
@@ -362,7 +349,7 @@ def _followups(tx: Tx, old: WorkCalendar, new: WorkCalendar, first: date, last: 
         fresh = fd.next_visit_due(new, base, lvl)
         if fresh is None or fresh == stored:
             continue
-        tx.execute("UPDATE followup_card SET next_visit_due = :d WHERE id = :i", {"d": fresh.isoformat(), "i": cid})
+        q.set_card_due(tx.session, cid, fresh.isoformat())
         out.append(Moved("followup_card", int(cid), str(number), owner, str(stored), fresh.isoformat()))
     return out
 
@@ -373,10 +360,7 @@ def _complaints(tx: Tx, new: WorkCalendar, first: date, last: date) -> list[Move
 
     cal = new.with_hours(dc.load_policy().hours)
     out: list[Moved] = []
-    rows = tx.execute(
-        "SELECT id, number, assignee_id, due_at FROM complaint WHERE due_at IS NOT NULL AND due_at >= :a"
-        " AND received_at < :b", {"a": first.isoformat(), "b": date.fromordinal(last.toordinal() + 1).isoformat()}
-    ).all()
+    rows = q.complaint_dues(tx.session, first.isoformat(), date.fromordinal(last.toordinal() + 1).isoformat())
     for tid, number, owner, due in rows:
         ck = sc._refresh_clock(tx, int(tid), cal)
         if ck.due_at is not None and ck.due_at != _dt(due):
@@ -390,30 +374,24 @@ def _grades(tx: Tx, old: WorkCalendar, new: WorkCalendar, first: date, last: dat
 
     out: list[Moved] = []
     b = date.fromordinal(last.toordinal() + 1).isoformat()
-    rows = tx.execute(
-        "SELECT a.id, c.number, a.applicant_id, a.deputy_at, a.apply_due FROM grade_application a"
-        " JOIN customer c ON c.id = a.customer_id WHERE a.apply_due IS NOT NULL AND a.applied_at IS NULL"
-        " AND a.rejected_at IS NULL AND a.apply_due >= :a AND a.deputy_at < :b",
-        {"a": first.isoformat(), "b": b}).all()
+    rows = q.application_dues(tx.session, first.isoformat(), b)
     for aid, number, owner, start, due in rows:
         s, stored = _dt(start), _dt(due)
         if s is None or dg.apply_due(s, old) != stored:
             continue
         fresh = dg.apply_due(s, new)
         if fresh != stored:
-            tx.execute("UPDATE grade_application SET apply_due = :d WHERE id = :i", {"d": fresh, "i": aid})
+            q.set_application_due(tx.session, aid, fresh)
             out.append(Moved("grade_application", int(aid), str(number), owner, str(stored)[:16],
                              fresh.isoformat(sep=" ", timespec="minutes")))
-    rows = tx.execute(
-        "SELECT id, name, closed_by_id, end_date, review_due FROM grade_review_period WHERE review_due IS NOT NULL"
-        " AND reviewed_at IS NULL AND review_due >= :a AND end_date < :b", {"a": first.isoformat(), "b": b}).all()
+    rows = q.review_period_dues(tx.session, first.isoformat(), b)
     for pid, name, owner, end, due in rows:  # (a period not closed has its due date computed, not stored)
         e, stored = _d(end), _dt(due)
         if e is None or dg.period_review_due(e, old) != stored:
             continue
         fresh = dg.period_review_due(e, new)
         if fresh != stored:
-            tx.execute("UPDATE grade_review_period SET review_due = :d WHERE id = :i", {"d": fresh, "i": pid})
+            q.set_review_due(tx.session, pid, fresh)
             out.append(Moved("grade_review_period", int(pid), str(name), owner, str(stored)[:16],
                              fresh.isoformat(sep=" ", timespec="minutes")))
     return out
@@ -424,10 +402,7 @@ def _customers(tx: Tx, old: WorkCalendar, new: WorkCalendar, first: date, last: 
 
     days = sorted({g.days for g in dcu.load_policy().deadline_groups.values()})
     out: list[Moved] = []
-    rows = tx.execute(
-        "SELECT id, number, owner_id, created_at, incomplete_due FROM customer WHERE incomplete_due IS NOT NULL"
-        " AND erased_at IS NULL AND incomplete_due >= :a AND created_at < :b",
-        {"a": first.isoformat(), "b": date.fromordinal(last.toordinal() + 1).isoformat()}).all()
+    rows = q.incomplete_dues(tx.session, first.isoformat(), date.fromordinal(last.toordinal() + 1).isoformat())
     for cid, number, owner, created, due in rows:
         s, stored = _dt(created), _dt(due)
         if s is None:
@@ -437,7 +412,7 @@ def _customers(tx: Tx, old: WorkCalendar, new: WorkCalendar, first: date, last: 
             continue
         fresh = new.workday_deadline(s, n)
         if fresh != stored:
-            tx.execute("UPDATE customer SET incomplete_due = :d WHERE id = :i", {"d": fresh, "i": cid})
+            q.set_incomplete_due(tx.session, cid, fresh)
             out.append(Moved("customer", int(cid), str(number), owner, str(stored)[:16],
                              fresh.isoformat(sep=" ", timespec="minutes")))
     return out
@@ -462,9 +437,7 @@ def _schedule_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
                                                          "ask an administrator to load one"), len(years), None, True))
     if actor.staff_id is not None:
         since = svc.now() - timedelta(days=NOTICE_DAYS)
-        moved = int(s.execute(text(
-            "SELECT count(*) FROM audit_log WHERE action = 'holiday.deadline_moved' AND at >= :since"
-            " AND json_extract(details, '$.owner_id') = :me"), {"since": since, "me": actor.staff_id}).scalar_one())
+        moved = q.moved_notices(s, actor.staff_id, since)
         if moved:
             items.append(WorkItem("calendar.moved", N_("Your due dates moved by a holiday schedule change (7 days)"),
                                   moved, None))

@@ -10,14 +10,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
-
 from crm_tui.domain import masking
 from crm_tui.domain.errors import Conflict, NotFound, ValidationError, ValidationErrors
 from crm_tui.domain.validation import clean_text
 from crm_tui.i18n import N_, _
 from crm_tui.services.context import PERMISSION_LABELS, Actor, Services, Tx
 from crm_tui.services.customers import register_erase_hook
+from crm_tui.store.queries import incidents as q
 
 PERMISSION_LABELS.setdefault("incident.manage", N_("keep the incident register"))
 
@@ -116,10 +115,10 @@ def _not_future(at: datetime, now: datetime, field: str) -> None:
 
 
 def _open_incident(tx: Tx, incident_id: int) -> None:
-    r = tx.execute("SELECT state FROM incident WHERE id = :i", {"i": incident_id}).first()
-    if r is None:
+    state = q.state_of(tx.session, incident_id)
+    if state is None:
         raise NotFound("No incident {id}.", id=incident_id)
-    if r[0] != "open":
+    if state != "open":
         raise Conflict("Incident {id} is closed; nothing was changed.", id=incident_id)
 
 
@@ -134,11 +133,8 @@ def new_incident(svc: Services, actor: Actor, title: str, description: str, foun
         ("measures", lambda: clean_text(measures, "measures", max_len=5000, multiline=True) or None),
         ("found_at", lambda: parse_time(found_at, "found_at"))))
     with svc.write(actor) as tx:
-        iid = int(tx.execute(
-            "INSERT INTO incident (title, description, found_at, measures, state, created_at, created_by_id)"
-            " VALUES (:t, :d, :f, :m, 'open', :now, :by) RETURNING id",
-            {"t": vals["title"], "d": vals["description"], "f": vals["found_at"], "m": vals["measures"],
-             "now": tx.now, "by": actor.staff_id}).scalar_one())
+        iid = q.insert_incident(tx.session, vals["title"], vals["description"], vals["found_at"], vals["measures"],
+                                tx.now, actor.staff_id)
         tx.audit("incident.new", entity="incident", entity_id=iid,
                  details={"title": vals["title"], "found_at": str(vals["found_at"])})
     return iid
@@ -150,10 +146,9 @@ def add_measures(svc: Services, actor: Actor, incident_id: int, measures: str) -
     clean = clean_text(measures, "measures", max_len=5000, required=True, multiline=True)
     with svc.write(actor) as tx:
         _open_incident(tx, incident_id)
-        old = tx.execute("SELECT measures FROM incident WHERE id = :i", {"i": incident_id}).scalar()
+        old = q.measures_of(tx.session, incident_id)
         line = f"[{tx.now:%Y-%m-%d %H:%M} {actor.display_name}] {clean}"
-        tx.execute("UPDATE incident SET measures = :m WHERE id = :i",
-                   {"m": f"{old}\n{line}" if old else line, "i": incident_id})
+        q.set_measures(tx.session, incident_id, f"{old}\n{line}" if old else line)
         tx.audit("incident.measures", entity="incident", entity_id=incident_id, details={"measures": clean})
 
 
@@ -180,25 +175,21 @@ def set_affected(svc: Services, actor: Actor, incident_id: int, *, query: str | 
         _open_incident(tx, incident_id)
         unknown = []
         for n in wanted:
-            r = tx.execute("SELECT id FROM customer WHERE number = :n", {"n": n}).first()
-            if r is None:
+            cid = q.customer_id_by_number(tx.session, n)
+            if cid is None:
                 unknown.append(n)
             else:
-                ids.append(int(r[0]))
+                ids.append(cid)
         if unknown:
             raise ValidationError("numbers", "No customer numbered {number}.", number=", ".join(unknown))
-        before = tx.execute("SELECT count(*) FROM incident_customer WHERE incident_id = :i",
-                            {"i": incident_id}).scalar_one()
+        before = q.affected_count(tx.session, incident_id)
         if ids:
-            tx.session.execute(text("INSERT OR IGNORE INTO incident_customer (incident_id, customer_id)"
-                                    " VALUES (:i, :c)"), [{"i": incident_id, "c": c} for c in dict.fromkeys(ids)])
-        after = tx.execute("SELECT count(*) FROM incident_customer WHERE incident_id = :i",
-                           {"i": incident_id}).scalar_one()
+            q.add_affected(tx.session, incident_id, dict.fromkeys(ids))
+        after = q.affected_count(tx.session, incident_id)
         how = "; ".join(filter(None, [f"query: {query.strip()}" if query and query.strip() else None,
                                       f"numbers: {', '.join(wanted)}" if wanted else None]))
-        old = tx.execute("SELECT query FROM incident WHERE id = :i", {"i": incident_id}).scalar()
-        tx.execute("UPDATE incident SET query = :q WHERE id = :i",
-                   {"q": f"{old}\n{how}" if old else how, "i": incident_id})
+        old = q.query_of(tx.session, incident_id)
+        q.set_query(tx.session, incident_id, f"{old}\n{how}" if old else how)
         tx.audit("incident.affected", entity="incident", entity_id=incident_id,
                  details={"added": after - before, "total": after, "by_query": bool(query and query.strip()),
                           "numbers": wanted})
@@ -216,15 +207,12 @@ def record_notice(svc: Services, actor: Actor, incident_id: int, number: str, *,
         ("told_at", lambda: parse_time(told_at, "told_at"))))
     with svc.write(actor) as tx:
         _open_incident(tx, incident_id)
-        r = tx.execute("SELECT ic.customer_id FROM incident_customer ic JOIN customer c ON c.id = ic.customer_id"
-                       " WHERE ic.incident_id = :i AND c.number = :n", {"i": incident_id, "n": number.strip()}).first()
-        if r is None:
+        cid = q.affected_customer_id(tx.session, incident_id, number.strip())
+        if cid is None:
             raise ValidationError("number", "Customer {number} is not on this incident's list.", number=number)
-        tx.execute("UPDATE incident_customer SET notified_at = :at, notified_by = :by, notice_method = :m,"
-                   " notice_note = :n, recorded_by_id = :rec WHERE incident_id = :i AND customer_id = :c",
-                   {"at": vals["told_at"], "by": vals["told_by"], "m": vals["method"], "n": vals["note"],
-                    "rec": actor.staff_id, "i": incident_id, "c": r[0]})
-        tx.audit("incident.notice", entity="incident", entity_id=incident_id, customer_id=int(r[0]),
+        q.record_notice(tx.session, incident_id, cid, at=vals["told_at"], told_by=vals["told_by"],
+                        method=vals["method"], note=vals["note"], recorded_by=actor.staff_id)
+        tx.audit("incident.notice", entity="incident", entity_id=incident_id, customer_id=cid,
                  details={"number": number.strip(), "told_by": vals["told_by"], "told_at": str(vals["told_at"]),
                           "method": vals["method"]})
 
@@ -235,22 +223,15 @@ def close(svc: Services, actor: Actor, incident_id: int, report: str) -> None:
     clean = clean_text(report, "report", max_len=20000, required=True, multiline=True)
     with svc.write(actor) as tx:
         _open_incident(tx, incident_id)
-        tx.execute("UPDATE incident SET state = 'closed', report = :r, closed_at = :now, closed_by_id = :by"
-                   " WHERE id = :i", {"r": clean, "now": tx.now, "by": actor.staff_id, "i": incident_id})
-        left = tx.execute("SELECT count(*) FROM incident_customer WHERE incident_id = :i AND notified_at IS NULL",
-                          {"i": incident_id}).scalar_one()
+        left = q.close_incident(tx.session, incident_id, clean, tx.now, actor.staff_id)
         tx.audit("incident.close", entity="incident", entity_id=incident_id, details={"not_notified": left})
 
 
 def list_incidents(svc: Services, actor: Actor, *, limit: int = 200) -> list[IncidentRow]:
     svc.require(actor, "incident.manage")
     with svc.store.read() as s:
-        rows = s.execute(text(
-            "SELECT i.id, i.title, i.found_at, i.state,"
-            " (SELECT count(*) FROM incident_customer c WHERE c.incident_id = i.id),"
-            " (SELECT count(*) FROM incident_customer c WHERE c.incident_id = i.id AND c.notified_at IS NOT NULL)"
-            " FROM incident i ORDER BY i.state = 'closed', i.id DESC LIMIT :l"), {"l": limit}).all()
-    return [IncidentRow(int(r[0]), _scrub(r[1]), _dt(r[2]), r[3], int(r[4]), int(r[5]))  # type: ignore[arg-type]
+        rows = q.incidents(s, limit)
+    return [IncidentRow(r.id, _scrub(r.title), _dt(r.found_at), r.state, r.affected, r.notified)  # type: ignore[arg-type]
             for r in rows]
 
 
@@ -264,20 +245,16 @@ def _scrub(value: str | None) -> str | None:
 def get_incident(svc: Services, actor: Actor, incident_id: int) -> IncidentView:
     svc.require(actor, "incident.manage")
     with svc.store.read() as s:
-        r = s.execute(text(
-            "SELECT i.id, i.title, i.description, i.found_at, i.measures, i.state, i.query, i.report, i.created_at,"
-            " a.display_name, i.closed_at, b.display_name FROM incident i LEFT JOIN staff a ON a.id = i.created_by_id"
-            " LEFT JOIN staff b ON b.id = i.closed_by_id WHERE i.id = :i"), {"i": incident_id}).first()
+        r = q.incident(s, incident_id)
         if r is None:
             raise NotFound("No incident {id}.", id=incident_id)
-        aff = s.execute(text(
-            "SELECT c.id, c.number, c.name, c.erased_at, ic.notified_at, ic.notified_by, ic.notice_method,"
-            " ic.notice_note FROM incident_customer ic JOIN customer c ON c.id = ic.customer_id"
-            " WHERE ic.incident_id = :i ORDER BY c.number"), {"i": incident_id}).all()
-    affected = [AffectedCustomer(int(a[0]), a[1], a[2] if a[3] is None else _("(erased)"), _dt(a[4]), a[5],
-                                 _scrub(a[6]), _scrub(a[7])) for a in aff]
-    return IncidentView(int(r[0]), _scrub(r[1]), _scrub(r[2]), _dt(r[3]), _scrub(r[4]), r[5],  # type: ignore[arg-type]
-                        _scrub(r[6]), _scrub(r[7]), _dt(r[8]), r[9], _dt(r[10]), r[11], affected)
+        aff = q.affected(s, incident_id)
+    affected = [AffectedCustomer(a.customer_id, a.number, a.name if a.erased_at is None else _("(erased)"),
+                                 _dt(a.notified_at), a.notified_by, _scrub(a.notice_method), _scrub(a.notice_note))
+                for a in aff]
+    return IncidentView(r.id, _scrub(r.title), _scrub(r.description), _dt(r.found_at),  # type: ignore[arg-type]
+                        _scrub(r.measures), r.state, _scrub(r.query), _scrub(r.report), _dt(r.created_at),
+                        r.created_by, _dt(r.closed_at), r.closed_by, affected)
 
 
 def report_text(svc: Services, actor: Actor, incident_id: int) -> str:
@@ -303,6 +280,5 @@ def report_text(svc: Services, actor: Actor, incident_id: int) -> str:
 @register_erase_hook("incidents")
 def _erase(tx: Tx, customer_id: int) -> list[str]:
     """The notice's free text goes with the customer; that they were told, when and how stays."""
-    n = tx.execute("UPDATE incident_customer SET notice_note = NULL WHERE customer_id = :c AND notice_note IS NOT NULL",
-                   {"c": customer_id}).rowcount
+    n = q.erase_notice_notes(tx.session, customer_id)
     return ["incident notice"] if n else []

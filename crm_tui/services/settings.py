@@ -8,6 +8,7 @@ from typing import Any
 from crm_tui.domain import config
 from crm_tui.domain.errors import ValidationError
 from crm_tui.services.context import Actor, Services
+from crm_tui.store.queries import system as system_queries
 
 _LIMITS = {
     "security.lockout_attempts": (3, 20),
@@ -59,10 +60,7 @@ def set_setting(svc: Services, actor: Actor, key: str, raw: str) -> Any:
             raise ValidationError("value", "Give a whole number from {lo} to {hi}.", lo=lo, hi=hi)
     old = svc.setting(*key.split(".", 1))
     with svc.write(actor, "settings.edit", setting=key) as tx:
-        tx.execute("INSERT INTO app_setting (key, value, updated_at, updated_by_id) VALUES (:k, :v, :now, :by)"
-                   " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"
-                   " updated_by_id = excluded.updated_by_id",
-                   {"k": key, "v": json.dumps(value), "now": tx.now, "by": actor.staff_id})
+        system_queries.put_setting(tx.session, key, json.dumps(value), tx.now, actor.staff_id)
         tx.audit("settings.change", entity="setting", entity_id=key, details={"old": old, "new": value})
     svc.reload_settings()
     return value

@@ -7,13 +7,13 @@ from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import text
 
 from crm_tui.domain import passwords
 from crm_tui.domain.errors import Conflict, CrmError, NotFound, ValidationError
 from crm_tui.domain.roles import all_roles, parse_role
 from crm_tui.i18n import N_
 from crm_tui.services.context import Actor, Services, Tx
+from crm_tui.store.queries import staff as q
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -64,26 +64,26 @@ def _validate_display_name(display_name: str) -> str:
     return name
 
 
-def _roles_of(tx_or_session, staff_id: int) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
-    rows = tx_or_session.execute(text("SELECT role FROM staff_role WHERE staff_id = :i ORDER BY role"), {"i": staff_id})
-    return tuple(r[0] for r in rows)
+def _roles_of(session, staff_id: int) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    return q.roles_of(session, staff_id)
 
 
-def _row(session, where: str, params: dict) -> StaffRow | None:  # type: ignore[no-untyped-def]
-    r = session.execute(
-        text(
-            "SELECT id, username, display_name, active, must_change_password, locked_until, last_login_at,"
-            f" password_set_at FROM staff WHERE {where}"
-        ),
-        params,
-    ).first()
+def _staff_row(session, r: q.Account | None) -> StaffRow | None:  # type: ignore[no-untyped-def]
     if r is None:
         return None
     return StaffRow(
-        id=r[0], username=r[1], display_name=r[2], roles=_roles_of(session, r[0]), active=bool(r[3]),
-        must_change_password=bool(r[4]), locked_until=_dt(r[5]), last_login_at=_dt(r[6]),
-        password_set_at=_dt(r[7]),  # type: ignore[arg-type]
+        id=r.id, username=r.username, display_name=r.display_name, roles=_roles_of(session, r.id), active=r.active,
+        must_change_password=r.must_change_password, locked_until=_dt(r.locked_until),
+        last_login_at=_dt(r.last_login_at), password_set_at=_dt(r.password_set_at),  # type: ignore[arg-type]
     )
+
+
+def _row_by_id(session, staff_id: int) -> StaffRow | None:  # type: ignore[no-untyped-def]
+    return _staff_row(session, q.account_by_id(session, staff_id))
+
+
+def _row_by_username(session, username: str) -> StaffRow | None:  # type: ignore[no-untyped-def]
+    return _staff_row(session, q.account_by_username(session, username))
 
 
 def _insert_staff(tx: Tx, username: str, display_name: str, roles: list[str], password: str,
@@ -93,17 +93,11 @@ def _insert_staff(tx: Tx, username: str, display_name: str, roles: list[str], pa
     codes = sorted({parse_role(r) for r in roles})
     if not codes:
         raise ValidationError("roles", "Give the account at least one role.")
-    if tx.execute("SELECT 1 FROM staff WHERE username = :u", {"u": username}).first():
+    if q.username_taken(tx.session, username):
         raise Conflict("The user name '{username}' is taken (accounts are never deleted).", username=username)
-    staff_id = tx.execute(
-        "INSERT INTO staff (username, display_name, password_hash, password_set_at, must_change_password,"
-        " active, failed_logins, approval_note, created_at, created_by_id)"
-        " VALUES (:u, :d, :h, :now, :m, 1, 0, :a, :now, :by) RETURNING id",
-        {"u": username, "d": display_name, "h": _hasher.hash(password), "now": tx.now, "m": must_change,
-         "a": approval_note, "by": tx.actor.staff_id},
-    ).scalar_one()
-    for code in codes:
-        tx.execute("INSERT INTO staff_role (staff_id, role) VALUES (:i, :r)", {"i": staff_id, "r": code})
+    staff_id = q.insert_staff(tx.session, username=username, display_name=display_name,
+                              password_hash=_hasher.hash(password), now=tx.now, must_change=must_change,
+                              approval_note=approval_note, by=tx.actor.staff_id, roles=codes)
     tx.audit("staff.create", entity="staff", entity_id=staff_id,
              details={"username": username, "display_name": display_name, "roles": codes,
                       "approval_note": approval_note})
@@ -112,13 +106,13 @@ def _insert_staff(tx: Tx, username: str, display_name: str, roles: list[str], pa
 
 def count_staff(svc: Services) -> int:
     with svc.store.read() as s:
-        return int(s.execute(text("SELECT count(*) FROM staff")).scalar_one())
+        return q.count_staff(s)
 
 
 def create_first_admin(svc: Services, username: str, password: str, display_name: str | None = None) -> int:
     """``crm-tui init``: the first administrator, allowed only while no account exists."""
     with svc.write(Actor.system()) as tx:
-        if tx.execute("SELECT count(*) FROM staff").scalar_one():
+        if q.count_staff(tx.session):
             raise Conflict("Staff accounts already exist; sign in as an administrator to add more.")
         passwords.check_policy(password, username=username, min_length=svc.setting("security", "password_min_length"))
         return _insert_staff(tx, username, display_name or username, ["admin"], password, False, "crm-tui init")
@@ -164,14 +158,13 @@ def list_staff(svc: Services, actor: Actor | None = None, include_disabled: bool
     if actor is not None:
         svc.check_password_current(actor)
     with svc.store.read() as s:
-        ids = [r[0] for r in s.execute(text(
-            "SELECT id FROM staff" + ("" if include_disabled else " WHERE active") + " ORDER BY active DESC, username"))]
-        return [r for i in ids if (r := _row(s, "id = :i", {"i": i}))]
+        ids = q.staff_ids(s, include_disabled)
+        return [r for i in ids if (r := _row_by_id(s, i))]
 
 
 def get_staff(svc: Services, username: str) -> StaffRow:
     with svc.store.read() as s:
-        row = _row(s, "username = :u", {"u": username.strip()})
+        row = _row_by_username(s, username.strip())
     if row is None:
         raise NotFound("No staff account named '{username}'.", username=username)
     return row
@@ -190,16 +183,12 @@ def _check_may_disable(tx: Tx, actor: Actor, target: StaffRow) -> None:
     if target.id == actor.staff_id:
         raise Conflict("You cannot disable your own account.")
     if "admin" in target.roles:
-        admins = tx.execute(
-            "SELECT count(*) FROM staff s JOIN staff_role r ON r.staff_id = s.id AND r.role = 'admin'"
-            " WHERE s.active AND s.id != :i", {"i": target.id}).scalar_one()
-        if not admins:
+        if not q.other_active_admins(tx.session, target.id):
             raise Conflict("This is the last active administrator; add another one first.")
 
 
 def _write_active(tx: Tx, target: StaffRow, active: bool) -> None:
-    tx.execute("UPDATE staff SET active = :a, disabled_at = :d, failed_logins = 0, locked_until = NULL"
-               " WHERE id = :i", {"a": active, "d": None if active else tx.now, "i": target.id})
+    q.set_active(tx.session, target.id, active, tx.now)
     tx.audit("staff.enable" if active else "staff.disable", entity="staff", entity_id=target.id,
              details={"username": target.username})
 
@@ -216,33 +205,13 @@ HOLDING_LABELS: dict[str, str] = {
     "covers": N_("A/B cover duties"),
 }
 
-_HOLDING_SQL: dict[str, str] = {
-    "customers": "SELECT count(*) FROM customer WHERE owner_id = :s AND erased_at IS NULL",
-    "cards": "SELECT count(*) FROM followup_card WHERE owner_id = :s AND status = 'open'",
-    "tickets": "SELECT count(*) FROM complaint WHERE assignee_id = :s AND state IN ({tickets})",
-    "applications": "SELECT count(*) FROM grade_application WHERE applicant_id = :s AND state IN ({applications})",
-    "contacts": "SELECT count(*) FROM customer_staff cs JOIN customer c ON c.id = cs.customer_id"
-                " WHERE cs.staff_id = :s AND c.erased_at IS NULL",
-    "covers": "SELECT count(*) FROM ab_post WHERE (absent_id = :s OR backup_id = :s) AND revoked_at IS NULL"
-              " AND end_date >= :today",
-}
-
-
-def _in_list(states: tuple[str, ...]) -> str:
-    return ", ".join(f"'{x}'" for x in states)
-
-
-def _holding_sql(kind: str) -> str:
+def _holdings(s, staff_id: int, today: date) -> dict[str, int]:  # type: ignore[no-untyped-def]
     from crm_tui.domain import complaints as dc
     from crm_tui.domain import grades as dg
 
-    return _HOLDING_SQL[kind].format(tickets=_in_list(dc.OPEN_STATES), applications=_in_list(dg.OPEN_STATES))
-
-
-def _holdings(s, staff_id: int, today: date) -> dict[str, int]:  # type: ignore[no-untyped-def]
     out = {}
     for kind in HOLDING_LABELS:
-        n = int(s.execute(text(_holding_sql(kind)), {"s": staff_id, "today": today}).scalar_one())
+        n = q.holding(s, kind, staff_id, today, ticket_states=dc.OPEN_STATES, application_states=dg.OPEN_STATES)
         if n:
             out[kind] = n
     return out
@@ -294,7 +263,7 @@ def disable_user(svc: Services, actor: Actor, username: str, *, handover_to: str
             raise StillHolds(target.display_name, held)
         if held:
             assert handover_to is not None
-            receiver = _row(tx.session, "username = :u", {"u": handover_to.strip()})
+            receiver = _row_by_username(tx.session, handover_to.strip())
             if receiver is None:
                 raise ValidationError("handover_to", "No staff account named '{username}'.", username=handover_to)
             if receiver.id == target.id:
@@ -312,40 +281,24 @@ def _hand_over_all(tx: Tx, src: StaffRow, dst: StaffRow, held: dict[str, int], n
     from crm_tui.domain import grades as dg
     from crm_tui.services import customers
 
-    p = {"s": src.id, "d": dst.id, "now": tx.now, "by": tx.actor.staff_id, "today": tx.now.date()}
+    by = tx.actor.staff_id
     if held.get("customers"):
-        ids = [r[0] for r in tx.execute("SELECT id FROM customer WHERE owner_id = :s AND erased_at IS NULL"
-                                        " ORDER BY id", p)]
+        ids = q.owned_customer_ids(tx.session, src.id)
         customers.handover_in(tx, src.id, dst.id, ids, note, from_staff=src.username, to_staff=dst.username,
                               all_=True)
     if held.get("cards"):
-        tx.execute("UPDATE followup_card SET owner_id = :d, updated_at = :now, updated_by_id = :by, version = version + 1"
-                   " WHERE owner_id = :s AND status = 'open'", p)
+        q.hand_over_cards(tx.session, src.id, dst.id, tx.now, by)
     if held.get("tickets"):
-        rows = tx.execute(f"SELECT id, customer_id, state FROM complaint WHERE assignee_id = :s"
-                          f" AND state IN ({_in_list(dc.OPEN_STATES)})", p).all()
-        tx.execute(f"UPDATE complaint SET assignee_id = :d, updated_at = :now, version = version + 1"
-                   f" WHERE assignee_id = :s AND state IN ({_in_list(dc.OPEN_STATES)})", p)
-        for cid, customer_id, state in rows:
-            tx.execute("INSERT INTO complaint_event (complaint_id, customer_id, at, actor_id, action, from_state,"
-                       " to_state, note) VALUES (:c, :cu, :now, :by, 'reassign', :st, :st, :n)",
-                       {**p, "c": cid, "cu": customer_id, "st": state, "n": dst.display_name})
+        q.hand_over_tickets(tx.session, src.id, dst.id, dst.display_name, dc.OPEN_STATES, tx.now, by)
     if held.get("applications"):
-        tx.execute(f"UPDATE grade_application SET applicant_id = :d WHERE applicant_id = :s"
-                   f" AND state IN ({_in_list(dg.OPEN_STATES)})", p)
+        q.hand_over_applications(tx.session, src.id, dst.id, dg.OPEN_STATES)
     if held.get("contacts"):
         # the receiver takes the leaver's place among the other staff in contact, unless already
         # there or now the owner
-        tx.execute("INSERT OR IGNORE INTO customer_staff (customer_id, staff_id)"
-                   " SELECT cs.customer_id, :d FROM customer_staff cs JOIN customer c ON c.id = cs.customer_id"
-                   " WHERE cs.staff_id = :s AND c.owner_id != :d", p)
-        tx.execute("DELETE FROM customer_staff WHERE staff_id = :s", p)
+        q.hand_over_contacts(tx.session, src.id, dst.id)
     if held.get("covers"):
         # the leaver's own absences end; where the leaver was the backup, the receiver takes over
-        tx.execute("UPDATE ab_post SET revoked_at = :now WHERE revoked_at IS NULL AND end_date >= :today"
-                   " AND (absent_id = :s OR (backup_id = :s AND absent_id = :d))", p)
-        tx.execute("UPDATE ab_post SET backup_id = :d WHERE revoked_at IS NULL AND end_date >= :today"
-                   " AND backup_id = :s", p)
+        q.hand_over_covers(tx.session, src.id, dst.id, tx.now, tx.now.date())
     tx.audit("staff.handover", entity="staff", entity_id=src.id,
              details={"username": src.username, "to": dst.username, "held": held, "note": note})
 
@@ -363,9 +316,7 @@ def set_roles(svc: Services, actor: Actor, username: str, roles: list[str]) -> t
     with svc.write(actor, "staff.manage", target=username) as tx:
         if target.id == actor.staff_id and "admin" not in codes:
             raise Conflict("You cannot remove the administrator role from yourself.")
-        tx.execute("DELETE FROM staff_role WHERE staff_id = :i", {"i": target.id})
-        for code in codes:
-            tx.execute("INSERT INTO staff_role (staff_id, role) VALUES (:i, :r)", {"i": target.id, "r": code})
+        q.replace_roles(tx.session, target.id, codes)
         tx.audit("staff.roles", entity="staff", entity_id=target.id,
                  details={"username": target.username, "old": list(target.roles), "new": codes})
     return tuple(codes)
@@ -377,9 +328,7 @@ def reset_password(svc: Services, actor: Actor, username: str) -> str:
     target = get_staff(svc, username)
     otp = passwords.one_time_password()
     with svc.write(actor, "staff.manage", target=username) as tx:
-        tx.execute("UPDATE staff SET password_hash = :h, password_set_at = :now, must_change_password = 1,"
-                   " failed_logins = 0, locked_until = NULL WHERE id = :i",
-                   {"h": _hasher.hash(otp), "now": tx.now, "i": target.id})
+        q.set_one_time_password(tx.session, target.id, _hasher.hash(otp), tx.now)
         tx.audit("staff.password_reset", entity="staff", entity_id=target.id, details={"username": target.username})
     return otp
 
@@ -401,13 +350,13 @@ def sign_in(svc: Services, username: str, password: str) -> SignIn:
             audit_store.append(s, at=now, actor_id=staff_id, actor_name=username.strip()[:40] or "?",
                                action=action, entity="staff", entity_id=staff_id, details=details)
 
-        r = s.execute(text("SELECT id, password_hash, active, failed_logins, locked_until FROM staff"
-                           " WHERE username = :u"), {"u": username.strip()}).first()
+        r = q.login(s, username.strip())
         if r is None:
             log("auth.login_failed", None, {"reason": "unknown_user"})
             failure: CrmError = bad
         else:
-            staff_id, hashed, active, failed, locked_until = r[0], r[1], bool(r[2]), int(r[3]), _dt(r[4])
+            staff_id, hashed, active, failed, locked_until = r.id, r.password_hash, r.active, r.failed_logins, _dt(
+                r.locked_until)
             failure = None  # type: ignore[assignment]
             if not active:
                 log("auth.login_failed", staff_id, {"reason": "disabled"})
@@ -427,8 +376,7 @@ def sign_in(svc: Services, username: str, password: str) -> SignIn:
                     failed += 1
                     limit = int(svc.setting("security", "lockout_attempts"))
                     lock = now + timedelta(minutes=int(svc.setting("security", "lockout_minutes"))) if failed >= limit else None
-                    s.execute(text("UPDATE staff SET failed_logins = :f, locked_until = :l WHERE id = :i"),
-                              {"f": 0 if lock else failed, "l": lock, "i": staff_id})
+                    q.set_failed_logins(s, staff_id, 0 if lock else failed, lock)
                     log("auth.login_failed", staff_id, {"reason": "password", "attempt": failed})
                     if lock:
                         log("auth.locked_out", staff_id, {"until": lock.isoformat(timespec="minutes")})
@@ -438,11 +386,10 @@ def sign_in(svc: Services, username: str, password: str) -> SignIn:
                         failure = bad
                 else:
                     new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(hashed) else hashed
-                    s.execute(text("UPDATE staff SET failed_logins = 0, locked_until = NULL, last_login_at = :now,"
-                                   " password_hash = :h WHERE id = :i"), {"now": now, "h": new_hash, "i": staff_id})
+                    q.record_login(s, staff_id, now, new_hash)
                     log("auth.login", staff_id, {})
         if failure is None:
-            row = _row(s, "id = :i", {"i": r[0]})
+            row = _row_by_id(s, r.id)
     if failure is not None:
         raise failure
     assert row is not None
@@ -458,7 +405,7 @@ def sign_in(svc: Services, username: str, password: str) -> SignIn:
 def check_password(svc: Services, actor: Actor, password: str, purpose: str) -> bool:
     """Re-entering one's password (unlock, recovery code export). Failures are audited."""
     with svc.store.write() as s:
-        h = s.execute(text("SELECT password_hash FROM staff WHERE id = :i AND active"), {"i": actor.staff_id}).scalar()
+        h = q.active_password_hash(s, actor.staff_id)
         try:
             ok = bool(h) and _hasher.verify(h, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -480,8 +427,7 @@ def change_password(svc: Services, actor: Actor, old_password: str, new_password
     passwords.check_policy(new_password, username=actor.username,
                            min_length=int(svc.setting("security", "password_min_length")), old_password=old_password)
     with svc.write(actor, password_change=True) as tx:
-        tx.execute("UPDATE staff SET password_hash = :h, password_set_at = :now, must_change_password = 0"
-                   " WHERE id = :i", {"h": _hasher.hash(new_password), "now": tx.now, "i": actor.staff_id})
+        q.set_password(tx.session, actor.staff_id, _hasher.hash(new_password), tx.now)
         tx.audit("auth.password_changed", entity="staff", entity_id=actor.staff_id)
     return replace(actor, must_change_password=False)
 
@@ -524,17 +470,10 @@ def set_cover(svc: Services, actor: Actor, absent: str, backup: str, start: date
         raise ValidationError("backup", "The backup's account is disabled.")
     own = actor.staff_id == a.id
     with svc.write(actor, None if own else "staff.ab_post", absent=absent) as tx:
-        overlap = tx.execute("SELECT 1 FROM ab_post WHERE absent_id = :a AND revoked_at IS NULL"
-                             " AND NOT (end_date < :s OR start_date > :e)",
-                             {"a": a.id, "s": start, "e": end}).first()
-        if overlap:
+        if q.cover_overlaps(tx.session, a.id, start, end):
             raise Conflict("{name} already has a backup for part of that period; revoke it first.",
                            name=a.display_name)
-        cover_id = tx.execute(
-            "INSERT INTO ab_post (absent_id, backup_id, start_date, end_date, note, created_at, created_by_id)"
-            " VALUES (:a, :b, :s, :e, :n, :now, :by) RETURNING id",
-            {"a": a.id, "b": b.id, "s": start, "e": end, "n": note, "now": tx.now, "by": actor.staff_id},
-        ).scalar_one()
+        cover_id = q.insert_cover(tx.session, a.id, b.id, start, end, note, tx.now, actor.staff_id)
         tx.audit("staff.cover_set", entity="ab_post", entity_id=cover_id,
                  details={"absent": a.username, "backup": b.username, "from": start.isoformat(),
                           "to": end.isoformat(), "note": note})
@@ -544,33 +483,21 @@ def set_cover(svc: Services, actor: Actor, absent: str, backup: str, start: date
 def revoke_cover(svc: Services, actor: Actor, cover_id: int) -> None:
     svc.check_password_current(actor)
     with svc.write(actor) as tx:
-        r = tx.execute("SELECT absent_id FROM ab_post WHERE id = :i AND revoked_at IS NULL", {"i": cover_id}).first()
-        if r is None:
+        absent_id = q.live_cover_absent_id(tx.session, cover_id)
+        if absent_id is None:
             raise NotFound("No such A/B arrangement.")
-        if r[0] != actor.staff_id and not actor.can("staff.ab_post"):
+        if absent_id != actor.staff_id and not actor.can("staff.ab_post"):
             svc.require(actor, "staff.ab_post")
-        tx.execute("UPDATE ab_post SET revoked_at = :now WHERE id = :i", {"now": tx.now, "i": cover_id})
+        q.revoke_cover(tx.session, cover_id, tx.now)
         tx.audit("staff.cover_revoked", entity="ab_post", entity_id=cover_id)
 
 
 def covers(svc: Services, *, on: date | None = None, backup_id: int | None = None) -> list[Cover]:
     """Arrangements in force on a date (all current and future ones when ``on`` is None)."""
-    sql = ("SELECT p.id, p.absent_id, a.display_name, p.backup_id, b.display_name, p.start_date, p.end_date, p.note"
-           " FROM ab_post p JOIN staff a ON a.id = p.absent_id JOIN staff b ON b.id = p.backup_id"
-           " WHERE p.revoked_at IS NULL")
-    params: dict[str, object] = {}
-    if on is not None:
-        sql += " AND p.start_date <= :d AND p.end_date >= :d"
-        params["d"] = on
-    else:
-        sql += " AND p.end_date >= :d"
-        params["d"] = svc.now().date()
-    if backup_id is not None:
-        sql += " AND p.backup_id = :b"
-        params["b"] = backup_id
     with svc.store.read() as s:
-        rows = s.execute(text(sql + " ORDER BY p.start_date"), params).all()
-    return [Cover(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(str(r[5])), date.fromisoformat(str(r[6])), r[7])
+        rows = q.covers(s, on=on, today=svc.now().date(), backup_id=backup_id)
+    return [Cover(r.id, r.absent_id, r.absent_name, r.backup_id, r.backup_name, date.fromisoformat(str(r.start_date)),
+                  date.fromisoformat(str(r.end_date)), r.note)
             for r in rows]
 
 
@@ -583,10 +510,7 @@ def covering_ids(svc: Services, actor: Actor) -> tuple[int, ...]:
         return ()
     today_ = svc.now().date()
     with svc.store.read() as s:
-        rows = s.execute(text("SELECT DISTINCT absent_id FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
-                              " AND start_date <= :d AND end_date >= :d ORDER BY absent_id"),
-                         {"me": actor.staff_id, "d": today_}).all()
-    return tuple(int(r[0]) for r in rows)
+        return q.covered_absent_ids(s, actor.staff_id, today_)
 
 
 def mine_and_covered(svc: Services, actor: Actor) -> list[int]:

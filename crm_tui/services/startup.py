@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from crm_tui.clock import system_now
 from crm_tui.store import db, keys, paths
+from crm_tui.store.queries import startup as sq
 
 if TYPE_CHECKING:
     from crm_tui.services.context import Services
@@ -84,10 +85,10 @@ def stored_setting(svc: LazyServices, section: str, name: str) -> Any:
     value = config.load("settings.toml")[section][name]
     conn = db.raw_connect(store.db_file, store.key)
     try:
-        row = conn.execute("SELECT value FROM app_setting WHERE key = ?", (f"{section}.{name}",)).fetchone()
+        stored = sq.stored_setting(conn, f"{section}.{name}")
     finally:
         conn.close()
-    return json.loads(row[0]) if row else value
+    return json.loads(stored) if stored is not None else value
 
 
 def backup_taken_today(svc: LazyServices) -> bool:
@@ -116,7 +117,7 @@ def unpublished_imports(svc: LazyServices) -> int:
     store = svc._lazy_store
     conn = db.raw_connect(store.db_file, store.key)
     try:
-        return int(conn.execute("SELECT count(*) FROM import_batch WHERE state <> 'published'").fetchone()[0])
+        return sq.unpublished_import_count(conn)
     except Exception:  # noqa: BLE001 - no table before migration 1201
         return 0
     finally:

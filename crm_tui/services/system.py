@@ -16,6 +16,7 @@ from crm_tui.services import damage
 from crm_tui.services.context import Actor, Services
 from crm_tui.store import backup as backup_store
 from crm_tui.store import db, keys, migrate, paths
+from crm_tui.store.queries import startup as sq
 
 
 @dataclass(frozen=True)
@@ -189,15 +190,11 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
         conn = db.raw_connect(db_file, key)
         years: set[int] | None = None
         try:
-            try:
-                current = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-                current = current[0] if current else None
-            except Exception:  # noqa: BLE001 - an unmigrated file has no version table
-                current = None
+            current = sq.schema_version(conn)  # None: an unmigrated file (no version table)
             head = migrate.head_revision()
             later: list[Check] = []
             if current == head:
-                years = {int(r[0][:4]) for r in conn.execute("SELECT DISTINCT substr(day, 1, 4) FROM holiday_entry")}
+                years = sq.holiday_years(conn)
                 later = [*_unique_checks(conn), _import_check(conn, db_file)]
         finally:
             conn.close()
@@ -250,14 +247,10 @@ def _unique_checks(conn: Any) -> list[Check]:
     keeps a plain index until they are resolved; doctor lists them, and makes the index unique
     once they are gone."""
     from crm_tui.i18n import _
-    from crm_tui.store import pending
-
-    def run(sql: str) -> list[Any]:
-        return list(conn.execute(sql).fetchall())
 
     out = []
     try:
-        blocked = pending.make_unique_indexes(run)
+        blocked = sq.make_unique_indexes(conn)
     except Exception as e:  # noqa: BLE001 - a busy database: said, not a traceback
         return [Check(_("unique ID numbers"), False, str(e))]
     for col, label in (("id_number", _("unique ID numbers")), ("uscc", _("unique credit codes"))):
@@ -274,8 +267,7 @@ def _import_check(conn: Any, db_file: Path) -> Check:
     from crm_tui.i18n import _
     from crm_tui.store import lock
 
-    rows = conn.execute("SELECT token, file, started_by, started_at FROM import_batch WHERE state <> 'published'"
-                        " ORDER BY id").fetchall()
+    rows = sq.unpublished_imports(conn)
     if not rows:
         return Check(_("unfinished imports"), True, _("none"))
     parts = []

@@ -23,13 +23,13 @@ def main() -> None:
     keys.put(place.db_file, bytes.fromhex(sys.stdin.readline().strip()))
     svc = system.open_services(place)
     actor = Actor(staff_id, "admin", "管理员", frozenset({"admin"}))
-    importing.CHUNK = 2
+    importing.batch.CHUNK = 2
 
     def hold(done: int, total: int) -> None:
         print("batch", flush=True)
         time.sleep(120)
 
-    importing._after_chunk = hold
+    importing.batch._after_chunk = hold
     p = importing.plan(svc, actor, importing.read_file(csv_file))
     importing.run(svc, actor, p, backup=False)
 

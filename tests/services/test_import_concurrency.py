@@ -58,8 +58,8 @@ def test_rows_are_invisible_until_the_batch_is_published(crm, tmp_path, monkeypa
         seen.append((_visible(crm), _listed_names(crm), _listed_names(crm, _name(1)),
                      crm.count("customer", "name LIKE '客户%'")))
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
-    monkeypatch.setattr(importing, "_after_chunk", after)
+    monkeypatch.setattr(importing.batch, "CHUNK", 3)
+    monkeypatch.setattr(importing.batch, "_after_chunk", after)
     p = importing.plan(crm.svc, admin, importing.read_file(f))
     result = importing.run(crm.svc, admin, p, backup=False)
     assert result.imported == 7
@@ -83,8 +83,8 @@ def test_a_failed_import_leaves_nothing_behind(crm, tmp_path, monkeypatch):
         if done >= 6:
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importing, "CHUNK", 3)
-    monkeypatch.setattr(importing, "_after_chunk", boom)
+    monkeypatch.setattr(importing.batch, "CHUNK", 3)
+    monkeypatch.setattr(importing.batch, "_after_chunk", boom)
     p = importing.plan(crm.svc, admin, importing.read_file(f))
     with pytest.raises(RuntimeError):
         importing.run(crm.svc, admin, p, backup=False)
@@ -96,7 +96,7 @@ def test_a_failed_import_leaves_nothing_behind(crm, tmp_path, monkeypatch):
 def test_two_imports_of_one_file_at_once_leave_one_archive_per_id_number_R_CUST_1(crm, tmp_path, monkeypatch):
     f = _csv(tmp_path / "same.csv", _rows(40), "utf-8", HEADERS)
     admin = crm.actor("admin")
-    monkeypatch.setattr(importing, "CHUNK", 5)
+    monkeypatch.setattr(importing.batch, "CHUNK", 5)
     svcs = [crm.svc, system.open_services(crm.place, clock=crm.clock)]  # two connections' worth of stores
     plans = [importing.plan(s, admin, importing.read_file(f)) for s in svcs]  # both dry runs see no duplicates
     assert all(len(p.ready) == 40 and not p.duplicates for p in plans)

@@ -129,7 +129,7 @@ def test_duplicates_of_the_archive_and_within_the_file_are_listed_not_written(cr
 
 
 def test_cancel_leaves_nothing_behind(crm, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "CHUNK", 2)
+    monkeypatch.setattr(importing.batch, "CHUNK", 2)
     rows = [["张王李赵刘陈杨黄周吴"[i] + "小明", f"1380000{i:04d}", "", "", "", "", "", "", "", ""] for i in range(10)]
     admin = crm.actor("admin")
     plan = importing.plan(crm.svc, admin, importing.read_file(_csv(tmp_path / "c.csv", rows, "utf-8")))

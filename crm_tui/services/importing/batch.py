@@ -1,0 +1,239 @@
+"""An import batch (store/pending.py): ids reserved, rows written CHUNK a short transaction and
+hidden until published; an unpublished batch removed (on failure, or at the next start)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from crm_tui.domain import search_terms
+from crm_tui.domain.customers import format_number, needs_sensitive_consent
+from crm_tui.i18n import _
+from crm_tui.services import customers as cust
+from crm_tui.services.context import Actor, Services, Tx
+from crm_tui.services.importing.model import CONSENT_PURPOSE, NAME_CACHE, ImportCancelled, Plan, _gc_young, _Ready
+from crm_tui.store import db, search_index
+from crm_tui.store.queries import importing as q
+
+CHUNK = 1000  # most rows per write transaction (fewer when one takes longer than HOLD_TARGET)
+
+
+def _cal(svc: Services) -> Any:
+    return cust._calendar(svc)
+
+
+PLACEHOLDER_NAME = ""  # the row that pins the top of a batch's id range (erased, hidden, deleted on publish)
+
+
+class _Batch:
+    """An import batch (store/pending.py): its first short transaction reserves ids and customer
+    numbers for every ready row and marks the batch running; its rows are hidden until
+    :meth:`publish`; :meth:`discard` removes them in short transactions."""
+
+    def __init__(self, svc: Services, actor: Actor, p: Plan) -> None:
+        import secrets
+
+        from crm_tui.store import lock
+
+        self.svc = svc
+        self.actor = actor
+        self.token = secrets.token_hex(8)
+        self.held = lock.hold_import(svc.store.db_file, self.token)
+        try:
+            n = len(p.ready)
+            now = svc.now()
+            with svc.write(actor) as tx:
+                r = q.reserve_batch(tx.session, token=self.token, file=p.table.name, sha256=p.table.sha256, rows=n,
+                                    started_by=actor.username, now=now, placeholder_name=PLACEHOLDER_NAME)
+                self.first_id = r.first_id
+                self.last_id = r.last_id  # the placeholder's id: the rows take first_id .. last_id - 1
+                self.first_seq = r.first_seq
+                self.id = r.batch_id
+        except BaseException:
+            self.release()
+            raise
+
+    def publish(self, tx: Tx, written: int) -> None:
+        q.publish_batch(tx.session, self.id, self.last_id, written, tx.now)
+
+    def discard(self) -> None:
+        try:
+            _discard_batch(self.svc, self.actor, self.id, self.first_id, self.last_id, self.token, reason="failed")
+        except Exception:  # noqa: BLE001 - left for the next start (discard_abandoned), the batch stays hidden
+            pass
+
+    def release(self) -> None:
+        from crm_tui.store import lock
+
+        if self.held is not None:
+            self.held.release()
+            self.held = None
+            lock.drop_import_lock(self.svc.store.db_file, self.token)
+
+
+def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: Callable[[int, int], None] | None,
+                cancel: threading.Event | None) -> tuple[int, int]:
+    """The batch's rows, CHUNK rows a transaction (each well under a second of lock). Returns
+    (rows written, rows skipped because the archive gained them meanwhile: another import or a
+    desk holding the same ID number, credit code or phone; checked inside each transaction)."""
+    now = svc.now()
+    cal = _cal(svc)
+    total = len(p.ready)
+    cols = list(dict.fromkeys((*cust._WRITABLE, "id", "number", "kind", "owner_id", "search_name", "search_pinyin",
+                               "missing_fields", "incomplete_due", "false_info", "business_stopped",
+                               "needs_informing", "last_activity_at", "version", "created_at", "created_by_id",
+                               "updated_at", "updated_by_id")))
+    insert_customer = q.customer_columns_insert(cols)
+    by = actor.staff_id
+    names: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}  # name, kind -> index
+    deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
+    dues: dict[Any, Any] = {}
+    stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
+    written = raced = 0
+    size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
+    start = 0
+    while start < total:
+        if cancel is not None and cancel.is_set():
+            raise ImportCancelled("The import was cancelled; nothing was imported.")
+        chunk = p.ready[start:start + size]
+        # the rows are built before the transaction (pinyin, deadlines: most of the CPU time), so the
+        # write lock is held only for the duplicate check and the inserts
+        rows, phones, tags, staff_rows, consents, terms = [], [], [], [], [], []
+        for i, r in enumerate(chunk, start=start):
+            cid, number = batch.first_id + i, format_number(now.year, batch.first_seq + i)
+            values = {k: r.clean.get(k) for k in cust._WRITABLE}
+            values["important"] = bool(r.clean.get("important"))
+            missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal, deadlines)
+            if due is not None:  # bound as the driver would bind it, converted once per deadline
+                due = dues.get(due) or dues.setdefault(due, db.adapt(due))
+            key = (r.clean["name"], r.kind)
+            indexed = names.get(key)
+            if indexed is None:  # pinyin once per distinct name in the file
+                if len(names) >= NAME_CACHE:  # bounded
+                    names.clear()
+                indexed = names[key] = search_terms.name_index(*key)
+            values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
+                          search_pinyin=indexed[1], missing_fields=missing, incomplete_due=due,
+                          false_info=False, business_stopped=False, needs_informing=False,
+                          last_activity_at=stamp, version=1, created_at=stamp, created_by_id=by,
+                          updated_at=stamp, updated_by_id=by)
+            rows.append(tuple(map(values.__getitem__, cols)))
+            for ph in r.phones:
+                phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, stamp))
+            tags += [(cid, t) for t in r.clean.get("tags") or []]
+            staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
+            if r.consent and needs_sensitive_consent(r.clean):
+                consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
+            row_terms = indexed[2] | search_terms.record_terms(
+                number, [ph.national for ph in r.phones], (values.get("id_number"), values.get("uscc")))
+            terms += [(t, cid) for t in row_terms]
+        with svc.write(actor) as tx:
+            held = time.monotonic()  # the write lock is ours from here to the commit
+            taken = _taken(tx, chunk)
+            if taken:  # another import or a desk wrote one of these customers since the dry run
+                skip = {batch.first_id + i for i, r in enumerate(chunk, start=start) if _is_taken(r, taken)}
+                raced += len(skip)
+                rows, phones, tags, staff_rows, consents, terms = (
+                    [x for x in xs if x[id_at] not in skip] for xs, id_at in
+                    ((rows, cols.index("id")), (phones, 0), (tags, 0), (staff_rows, 0), (consents, 0), (terms, 1)))
+            # DB-API executemany of positional rows in the same transaction (store/queries/importing)
+            q.insert_rows(tx.session, insert_customer, rows, phones, tags, staff_rows, consents)
+            search_index.bulk_insert(tx.session, terms, by_customer=True)  # ids ascend row by row
+            written += len(rows)
+        held = time.monotonic() - held
+        # Inserting into a large search index touches more pages per row as it grows: keep each
+        # transaction near HOLD_TARGET of lock by its row count (never above CHUNK)
+        if held > HOLD_TARGET:
+            size = max(min(MIN_CHUNK, CHUNK), int(size * HOLD_TARGET / held))
+        elif held < HOLD_TARGET / 2:
+            size = min(CHUNK, int(size * 1.5) + 1)
+        start += len(chunk)
+        _gc_young()
+        if progress is not None:
+            progress(start, total)
+        if _after_chunk is not None:
+            _after_chunk(start, total)
+    return written, raced
+
+
+HOLD_TARGET = 0.5  # seconds of write lock an import transaction aims at (issue 17: "about a second" at most)
+MIN_CHUNK = 100
+_after_chunk: Callable[[int, int], None] | None = None  # test hook: called after each committed chunk
+
+
+def _taken(tx: Tx, chunk: Sequence[_Ready]) -> set[tuple[str, str]]:
+    """The chunk's ID numbers, credit codes and phones the archive holds now (any batch, published
+    or not: two imports of one file never both write a customer). Index lookups, in the chunk's
+    own write transaction."""
+    ids = [r.clean[k] for r in chunk for k in ("id_number", "uscc") if r.clean.get(k)]
+    nats = [ph.national for r in chunk for ph in r.phones]
+    return q.taken(tx.session, ids, nats)
+
+
+def _is_taken(r: _Ready, taken: set[tuple[str, str]]) -> bool:
+    return (any((k, r.clean[k]) in taken for k in ("id_number", "uscc") if r.clean.get(k))
+            or any(("phone", ph.national) in taken for ph in r.phones))
+
+
+def _discard_batch(svc: Services, actor: Actor, batch_id: int, first_id: int, last_id: int, token: str, *,
+                   reason: str) -> int:
+    """Remove an unpublished batch's rows, CHUNK customers a transaction (hidden all along), then
+    the batch itself; one audit entry. Returns the customers removed."""
+    from crm_tui.store import lock
+
+    with svc.write(actor) as tx:
+        q.mark_batch_failed(tx.session, batch_id)
+    removed = 0
+    for a in range(first_id, last_id + 1, CHUNK):
+        b = min(a + CHUNK - 1, last_id)
+        with svc.write(actor) as tx:
+            rows = q.customers_between(tx.session, a, b)
+            if not rows:
+                continue
+            phones = q.phones_between(tx.session, a, b)
+            terms = [(t, cid) for cid, number, name, kind, idn, uscc in rows
+                     for t in search_terms.customer_terms(name=name or None, kind=kind, number=number,
+                                                          phones=phones.get(int(cid), ()), idents=(idn, uscc))]
+            q.delete_customers_between(tx.session, a, b, terms)
+            removed += sum(1 for r in rows if r[0] != last_id)
+    with svc.write(actor) as tx:
+        info = q.pop_batch(tx.session, batch_id)
+        tx.audit("import.discarded", entity="import", entity_id=str(info[0]) if info else str(batch_id),
+                 details={"batch": batch_id, "reason": reason, "removed": removed,
+                          "started_by": info[1] if info else None, "started_at": str(info[2]) if info else None})
+    lock.drop_import_lock(svc.store.db_file, token)
+    return removed
+
+
+@dataclass(frozen=True)
+class Discarded:
+    file: str
+    started_by: str
+    started_at: str
+    removed: int
+
+
+def discard_abandoned(svc: Services) -> list[Discarded]:
+    """At start (app and commands): batches whose importing process is gone (killed, crashed,
+    powered off) are removed. Their rows were never visible; the caller says what was removed."""
+    from crm_tui.store import lock
+
+    with svc.store.read() as s:
+        found = q.unpublished_batches(s)
+    out = []
+    for u in found:
+        if lock.import_running(svc.store.db_file, u.token):
+            continue
+        n = _discard_batch(svc, Actor.system(), u.id, u.first_id, u.last_id, u.token, reason="abandoned")
+        out.append(Discarded(u.file, str(u.started_by or "-"), str(u.started_at)[:16], n))
+    return out
+
+
+def discarded_message(d: Discarded) -> str:
+    return _("An import of {file} (started by {user} at {at}) did not finish; its {n} unpublished customers were "
+             "removed (none of them was ever visible). Run the import again.", file=d.file, user=d.started_by,
+             at=d.started_at, n=d.removed)
+
