@@ -23,6 +23,7 @@ Every name stays importable from here.
 
 from __future__ import annotations
 
+from crm_tui.domain import grades as dg
 from crm_tui.services.grades.common import (
     QUEUES, ApplicationRow, ApplicationView, BulkResult, Candidate, CandidatePage, Page, Period, Report, Step,
     _app, _calendar, _customer, _d, _dt, _is_late, _me, _names, _parties, _period_row, _policy_codes, _refuse_duty,
