@@ -59,10 +59,14 @@ def load_areas() -> None:
 
 
 def _area_order(counter: Counter) -> int:
-    """The home screen's own items first, then the areas in AREA_MODULES order: the registry
-    fills in import order, which depends on which screen or service was used first."""
+    """The home screen's own items first, then the areas in AREA_MODULES order (a package's
+    modules count as the package): the registry fills in import order, which depends on which
+    screen or service was used first."""
     mod = counter.__module__
-    return AREA_MODULES.index(mod) + 1 if mod in AREA_MODULES else 0
+    for i, area in enumerate(AREA_MODULES):
+        if mod == area or mod.startswith(area + "."):  # an area split into a package: its modules
+            return i + 1
+    return 0
 
 
 def today(svc: Services, actor: Actor) -> list[WorkItem]:
