@@ -25,8 +25,6 @@ TICKET_COLUMNS = (
 _DT_COLS = ("ack_at", "received_at", "responded_at", "resolve_from", "feedback_at", "visit_at", "closed_at",
             "paused_since", "due_at", "risk_at", "created_at", "updated_at")
 
-Pause = tuple[datetime, "datetime | None"]
-
 
 def _dt(v: Any) -> datetime | None:
     if v is None or isinstance(v, datetime):
