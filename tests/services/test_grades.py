@@ -369,7 +369,7 @@ def test_atomic_apply_a_failure_midway_changes_nothing(crm: Crm, monkeypatch: py
     def broken(*a, **kw):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(gs, "_insert_filing", broken)
+    monkeypatch.setattr(gs.applications, "_insert_filing", broken)
     with pytest.raises(RuntimeError):
         gs.apply_change(crm.svc, chief(crm), app)
     assert grade_of(crm, cid) is None and grade_counts(crm) == before and last_audit(crm) == audits

@@ -47,8 +47,9 @@ def use_cases():  # type: ignore[no-untyped-def]
     for mod_name in MODULES:
         mod = importlib.import_module(f"crm_tui.services.{mod_name}")
         for name, fn in vars(mod).items():
-            if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != mod.__name__:
-                continue
+            if name.startswith("_") or not inspect.isfunction(fn) or \
+                    fn.__module__.split(".")[:mod.__name__.count(".") + 1] != mod.__name__.split("."):
+                continue  # not defined in the module (or, for a package, in one of its modules)
             params = list(inspect.signature(fn).parameters.values())
             if len(params) >= 2 and params[0].name == "svc" and params[1].name == "actor":
                 if (mod_name, name) not in ALLOWED:
