@@ -23,9 +23,10 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Static
 
 from crm_tui.domain.errors import CrmError
+from crm_tui.i18n import _
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.parts.area import AreaScreen
 
 
 def tab_text(number: int, label: str, count: int | None = None) -> str:
@@ -80,10 +81,11 @@ class PagedRows:
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
 
 
-class QueueScreen(PagedRows, BaseScreen[None]):
+class QueueScreen(PagedRows, AreaScreen[None]):
     """A queue area: see the module docstring. Subclasses set the ids and the hooks below."""
 
     QUEUES: tuple[str, ...] = ()  # the tabs, in the order of their number keys
+    QUEUE_LABELS: Mapping[str, str] = {}  # tab -> its name's msgid
     TABLE_ID = ""  # the table's id (app.tcss sizes it)
     STATUS_ID = ""  # the message line under the table
     GROUP = ""  # the loader group of the pages
@@ -93,9 +95,7 @@ class QueueScreen(PagedRows, BaseScreen[None]):
     page_error: Callable[[CrmError], object] | None = None  # a page's refusal; default: notified
 
     def __init__(self, svc: Services, actor: Actor, queue: str) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.queue_key = queue
         self._init_paging()
 
@@ -119,6 +119,15 @@ class QueueScreen(PagedRows, BaseScreen[None]):
 
     def show_counts(self, counts: Mapping[str, int]) -> None:
         """The first page's counts arrived: redraw the tab bar."""
+
+    def tab_shown(self, queue: str) -> bool:
+        """Whether the signed-in person has this tab."""
+        return True
+
+    def tabs(self, counts: Mapping[str, int] | None = None) -> list[tuple[str, str]]:
+        """``(key, text)`` of the tabs shown, each numbered by its key, with its count when known."""
+        return [(k, tab_text(i, _(self.QUEUE_LABELS[k]), None if counts is None else counts.get(k)))
+                for i, k in enumerate(self.QUEUES, start=1) if self.tab_shown(k)]
 
     def open_row(self, row: Any) -> None:
         raise NotImplementedError

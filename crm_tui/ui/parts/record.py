@@ -22,11 +22,11 @@ from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.parts.area import AreaScreen
 from crm_tui.ui.widgets.columns import SIDE_BY_SIDE
 
 
-class RecordScreen(BaseScreen[None]):
+class RecordScreen(AreaScreen[None]):
     """A record: see the module docstring. Subclasses set the ids and the hooks below."""
 
     HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the facts above the history
@@ -40,9 +40,7 @@ class RecordScreen(BaseScreen[None]):
     LOAD_ON_MOUNT = True  # else the first load comes with the first on_screen_resume
 
     def __init__(self, svc: Services, actor: Actor, record_id: int) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.record_id = record_id
         self.view: Any = None
 

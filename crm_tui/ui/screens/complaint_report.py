@@ -15,11 +15,11 @@ from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.parts.area import AreaScreen
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
 
-class ComplaintReportScreen(BaseScreen[None]):
+class ComplaintReportScreen(AreaScreen[None]):
     """Complaints by category, channel, severity and month, time to respond and feed back, share
     within limits, satisfaction by handler and repeated complainants; export to XLSX."""
 
@@ -31,9 +31,7 @@ class ComplaintReportScreen(BaseScreen[None]):
     ]
 
     def __init__(self, svc: Services, actor: Actor) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         now = svc.now()
         self.start = datetime(now.year, 1, 1)
         self.end = datetime(now.year, now.month, now.day) + timedelta(days=1)

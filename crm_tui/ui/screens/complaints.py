@@ -26,9 +26,11 @@ from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in, show_field_errors
+from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.leave import leave_form
 from crm_tui.ui.parts.picker import CustomerPicker
-from crm_tui.ui.parts.queue import QueueScreen, tab_bar, tab_text
+from crm_tui.ui.parts.queue import QueueScreen, tab_bar
 from crm_tui.ui.parts.record import RecordScreen
 from crm_tui.ui.screens.complaint_report import ComplaintReportScreen, report_text  # noqa: F401 - importable here
 from crm_tui.ui.widgets.columns import cell, cells
@@ -101,7 +103,7 @@ class ComplaintListScreen(QueueScreen):
         Binding("escape", "app.back", "Back"),
     ]
     ACTION_PERMISSIONS = {"new": "complaint.create", "report": "report.view"}
-    QUEUES = tuple(QUEUE_KEYS)
+    QUEUES, QUEUE_LABELS = tuple(QUEUE_KEYS), cp.QUEUES
     TABLE_ID, STATUS_ID, GROUP = "complaint-table", "complaint-status", "complaint-queue"
     MAX_ROWS = MAX_ROWS
     LOAD_ON_MOUNT = False
@@ -135,7 +137,7 @@ class ComplaintListScreen(QueueScreen):
 
     def show_counts(self, counts: Mapping[str, int]) -> None:
         """Overdue and at-risk tickets, when there are any, are marked in the tab bar."""
-        tabs = [(name, tab_text(i, _(cp.QUEUES[name]), counts.get(name))) for i, name in enumerate(QUEUE_KEYS, start=1)]
+        tabs = self.tabs(counts)
         styles = {name: style for name, style in (("overdue", "b $error"), ("at_risk", "b $warning")) if counts.get(name)}
         self.query_one("#complaint-queues", Static).update(tab_bar(tabs, self.queue_key, styles=styles))
 
@@ -204,9 +206,7 @@ class TicketDetailScreen(RecordScreen):
     LOAD_ON_MOUNT = False
     view: cp.TicketView | None
 
-    def __init__(self, svc: Services, actor: Actor, ticket_id: int) -> None:
-        super().__init__(svc, actor, ticket_id)
-        self.ticket_id = ticket_id
+    ticket_id = property(lambda self: self.record_id)  # what the tests and the actions call it
 
     def columns(self, table: DataTable) -> None:  # type: ignore[type-arg]
         _fixed_columns(table, [
@@ -466,7 +466,7 @@ class AssignDialog(BaseModal[bool]):
 
 
 
-class TicketFormScreen(BaseScreen[int | None]):
+class TicketFormScreen(AreaScreen[int | None]):
     """Record a complaint at once (R-CMP-1). Dismisses with the new ticket's id."""
 
     TITLE_MSGID = "New complaint"
@@ -479,9 +479,7 @@ class TicketFormScreen(BaseScreen[int | None]):
 
     def __init__(self, svc: Services, actor: Actor, customer: tuple[int, str] | None = None,
                  description: str = "") -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.customer = customer
         self.description = description
 
@@ -584,19 +582,8 @@ class TicketFormScreen(BaseScreen[int | None]):
         self.dismiss(ref.id)
 
     def action_leave(self) -> None:
-        from crm_tui.ui.widgets.dialogs import ConfirmDialog
-
         v = self.values()
-        if not (v["description"].strip() or v["demand"].strip()):
-            self.dismiss(None)
-            return
-
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmDialog(_("Discard the changes on this form?"), yes=_("Discard"),
-                                           no=_("Keep editing")), done)
+        leave_form(self, bool(v["description"].strip() or v["demand"].strip()), lambda: self.dismiss(None))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -604,7 +591,7 @@ class TicketFormScreen(BaseScreen[int | None]):
 # ------------------------------------------------------------------------------------------------
 
 
-class FeedbackScreen(BaseScreen[None]):
+class FeedbackScreen(AreaScreen[None]):
     """A customer's praise, suggestions, grumbles and surveys; a grumble becomes a ticket with T."""
 
     TITLE_MSGID = "Customer feedback"
@@ -620,9 +607,7 @@ class FeedbackScreen(BaseScreen[None]):
     ACTION_PERMISSIONS = {"add": "feedback.create", "to_ticket": "complaint.create", "new_ticket": "complaint.create"}
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int, customer_label: str) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.customer_id = customer_id
         self.customer_label = customer_label
         self.rows: list[cp.FeedbackRow] = []
