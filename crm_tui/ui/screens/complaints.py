@@ -8,9 +8,8 @@ input) is shown in the form or as a notification, and nothing is changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from rich.markup import escape
 from rich.text import Text
@@ -25,12 +24,16 @@ from crm_tui.domain import complaints as dc
 from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
-from crm_tui.services import customers as cs
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors, until
-from crm_tui.ui.widgets.columns import SIDE_BY_SIDE, cell, cells
-from crm_tui.ui.widgets.dialogs import PromptDialog
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in, show_field_errors
+from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.leave import leave_form
+from crm_tui.ui.parts.picker import CustomerPicker
+from crm_tui.ui.parts.queue import QueueScreen, tab_bar
+from crm_tui.ui.parts.record import RecordScreen
+from crm_tui.ui.screens.complaint_report import ComplaintReportScreen, report_text  # noqa: F401 - importable here
+from crm_tui.ui.widgets.columns import cell, cells
 
 PAGE = 50
 MAX_ROWS = 500
@@ -81,7 +84,7 @@ def _default_queue(actor: Actor) -> str:
     return "open"
 
 
-class ComplaintListScreen(BaseScreen[None]):
+class ComplaintListScreen(QueueScreen):
     """The queues: every row shows its running time limit (at risk / overdue marked)."""
 
     TITLE_MSGID = "Complaints"
@@ -100,42 +103,25 @@ class ComplaintListScreen(BaseScreen[None]):
         Binding("escape", "app.back", "Back"),
     ]
     ACTION_PERMISSIONS = {"new": "complaint.create", "report": "report.view"}
+    QUEUES, QUEUE_LABELS = tuple(QUEUE_KEYS), cp.QUEUES
+    TABLE_ID, STATUS_ID, GROUP = "complaint-table", "complaint-status", "complaint-queue"
+    MAX_ROWS = MAX_ROWS
+    LOAD_ON_MOUNT = False
+    KEEP_AFTER_REFRESH = True
 
     def __init__(self, svc: Services, actor: Actor, queue: str | None = None) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
-        self.queue_name = queue or _default_queue(actor)
-        self.rows: list[cp.TicketRow] = []
-        self.next_cursor: str | None = None
-        self.seq = 0
-        self.loading_more = False
+        super().__init__(svc, actor, queue or _default_queue(actor))
 
-    def compose(self) -> ComposeResult:
-        yield Header()
+    def compose_top(self) -> ComposeResult:
         yield Static("", id="complaint-queues")
-        yield DataTable(id="complaint-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="complaint-status", classes="message")
-        yield Footer()
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        table = self.query_one(DataTable)
+    def columns(self, table: DataTable) -> None:  # type: ignore[type-arg]
         pol = dc.load_policy()
         _fixed_columns(table, [
             (_("Number"), ["TS202600000"]), (_("Customer"), ["王王王王王"]),
             (_("Time limit"), [_(v) for v in cp.SLA_LABELS.values()]), (_("Deadline"), ["00-00 00:00"]),
             (_("State"), [_(v) for v in dc.STATES.values()]), (_("Severity"), [o.label for o in pol.severities.values()]),
             (_("Handler"), ["王王王王"])])
-        table.focus()
-
-    def on_screen_resume(self) -> None:
-        """First shown, or back from a ticket: (re)load the queue, keeping the cursor when coming back."""
-        self.load(keep=bool(self.rows))
-
-    def action_queue(self, name: str) -> None:
-        self.queue_name = name
-        self.load()
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         cmds = [(_(cp.QUEUES[q]), _("Complaint queue"), f"screen.queue('{q}')") for q in QUEUE_KEYS]
@@ -144,82 +130,31 @@ class ComplaintListScreen(BaseScreen[None]):
                  (_("Complaint report"), _("By category, channel, severity, month, handler"), "screen.report")]
         return cmds
 
-    def load(self, keep: bool = False) -> None:
-        self.seq += 1
-        self.fetch(self.queue_name, None, self.seq, keep)
+    def read_page(self, queue: str, cursor: str | None) -> tuple[cp.TicketPage, dict[str, int] | None]:
+        page = cp.queue(self.svc, self.actor, queue, cursor=cursor, limit=PAGE)
+        counts = cp.queue_counts(self.svc, self.actor) if cursor is None else None
+        return page, counts
 
-    def fetch(self, name: str, cursor: str | None, seq: int, keep: bool = False) -> None:
-        def read() -> tuple[cp.TicketPage, dict[str, int] | None]:
-            page = cp.queue(self.svc, self.actor, name, cursor=cursor, limit=PAGE)
-            counts = cp.queue_counts(self.svc, self.actor) if cursor is None else None
-            return page, counts
+    def show_counts(self, counts: Mapping[str, int]) -> None:
+        """Overdue and at-risk tickets, when there are any, are marked in the tab bar."""
+        tabs = self.tabs(counts)
+        styles = {name: style for name, style in (("overdue", "b $error"), ("at_risk", "b $warning")) if counts.get(name)}
+        self.query_one("#complaint-queues", Static).update(tab_bar(tabs, self.queue_key, styles=styles))
 
-        self.run_loader(read, on_result=lambda r: self._show(r[0], r[1], cursor is not None, seq, keep),
-                        group="complaint-queue")
-
-    def _queue_bar(self, counts: dict[str, int]) -> str:
-        parts = []
-        for i, name in enumerate(QUEUE_KEYS, start=1):
-            label = _(cp.QUEUES[name])
-            n = counts.get(name)
-            text = f"{i} {label}" + (f" ({n})" if n is not None else "")
-            if name == self.queue_name:
-                parts.append(f"[reverse] {escape(text)} [/]")
-            elif name == "overdue" and n:
-                parts.append(f"[b $error]{escape(text)}[/]")
-            elif name == "at_risk" and n:
-                parts.append(f"[b $warning]{escape(text)}[/]")
-            else:
-                parts.append(escape(text))
-        return "  ".join(parts)
-
-    def _show(self, page: cp.TicketPage, counts: dict[str, int] | None, append: bool, seq: int, keep: bool) -> None:
-        if seq != self.seq:
-            return
-        if counts is not None:
-            self.query_one("#complaint-queues", Static).update(self._queue_bar(counts))
-        table = self.query_one(DataTable)
-        before = table.cursor_row
-        if append and len(self.rows) + len(page.rows) > MAX_ROWS:
-            append = False
+    def page_cells(self, rows: Sequence[cp.TicketRow]) -> Iterator[list[Text]]:
         pol = dc.load_policy()
         theme = self.app.theme_variables
-        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
-        with self.app.batch_update():
-            if not append:
-                table.clear()
-                self.rows = []
-            for r in page.rows:
-                self.rows.append(r)
-                sev = pol.severities[r.severity].label if r.severity in pol.severities else r.severity
-                table.add_row(*cells(r.number, r.customer_name), _sla_cell(r.sla, r.sla_label, theme),
-                              *cells(_when(r.due_at), r.state_label, sev, r.assignee or "—"), key=str(r.id))
-        if keep and self.rows:
-            self.call_after_refresh(table.move_cursor, row=min(before, len(self.rows) - 1))
-        self.next_cursor = page.next_cursor
-        self.loading_more = False
+        for r in rows:
+            sev = pol.severities[r.severity].label if r.severity in pol.severities else r.severity
+            yield [*cells(r.number, r.customer_name), _sla_cell(r.sla, r.sla_label, theme),
+                   *cells(_when(r.due_at), r.state_label, sev, r.assignee or "—")]
+
+    def status_text(self, page: cp.TicketPage) -> str:
         status = _("{count} tickets", count=len(self.rows)) if self.rows else _("No tickets in this queue.")
-        if page.next_cursor:
-            status += "  " + _("(more below)")
-        self.query_one("#complaint-status", Static).update(status)
+        return status + ("  " + _("(more below)") if page.next_cursor else "")
 
-    @on(DataTable.RowHighlighted, "#complaint-table")
-    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
-        if self.next_cursor and not self.loading_more and event.cursor_row >= len(self.rows) - 5:
-            self.loading_more = True
-            self.fetch(self.queue_name, self.next_cursor, self.seq)
-
-    def current(self) -> cp.TicketRow | None:
-        table = self.query_one(DataTable)
-        if not self.rows or table.cursor_row < 0:
-            return None
-        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
-
-    @on(DataTable.RowSelected, "#complaint-table")
-    def action_open(self) -> None:
-        row = self.current()
-        if row:
-            self.app.push_screen(TicketDetailScreen(self.svc, self.actor, row.id))
+    def open_row(self, row: cp.TicketRow) -> None:
+        self.app.push_screen(TicketDetailScreen(self.svc, self.actor, row.id))
 
     def action_new(self) -> None:
         def saved(ticket_id: int | None) -> None:
@@ -250,11 +185,10 @@ class ComplaintListScreen(BaseScreen[None]):
 # ------------------------------------------------------------------------------------------------
 
 
-class TicketDetailScreen(BaseScreen[None]):
+class TicketDetailScreen(RecordScreen):
     """A ticket: its facts and clock on the left, its history on the right, one key per step."""
 
     TITLE_MSGID = "Complaint ticket"
-    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the facts above the history
     BINDINGS = [
         Binding("k", "step('acknowledge')", "Told customer"),
         Binding("a", "step('assign')", "Assign"),
@@ -266,49 +200,32 @@ class TicketDetailScreen(BaseScreen[None]):
         Binding("p", "step('pause')", "Pause/restart"),
         Binding("escape", "app.back", "Back"),
     ]
+    BODY_ID, FACTS_ID, TEXT_ID = "ticket-body", "ticket-facts", "ticket-text"
+    HISTORY_ID, TABLE_ID, HISTORY_TITLE = "ticket-history", "ticket-events", N_("Handling history")
+    GROUP = "ticket-detail"
+    LOAD_ON_MOUNT = False
+    view: cp.TicketView | None
 
-    def __init__(self, svc: Services, actor: Actor, ticket_id: int) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
-        self.ticket_id = ticket_id
-        self.view: cp.TicketView | None = None
+    ticket_id = property(lambda self: self.record_id)  # what the tests and the actions call it
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Horizontal(id="ticket-body"):
-            with VerticalScroll(id="ticket-facts"):
-                yield Static("", id="ticket-text")
-            with Vertical(id="ticket-history"):
-                yield Label(_("Handling history"), classes="section")
-                yield DataTable(id="ticket-events", cursor_type="row", zebra_stripes=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        table = self.query_one("#ticket-events", DataTable)
+    def columns(self, table: DataTable) -> None:  # type: ignore[type-arg]
         _fixed_columns(table, [
             (_("Time"), ["2026-00-00 00:00"]), (_("What"), [_(v) for v in cp.EVENT_TITLES.values()], 24),
             (_("State"), [_(v) for v in dc.STATES.values()]), (_("Staff"), ["王王王王"]), (_("Note"), [], 60)])
-        table.focus()
 
-    def on_screen_resume(self) -> None:
-        self.load()
+    def read_record(self) -> cp.TicketView:
+        return cp.get_ticket(self.svc, self.actor, self.ticket_id)
 
-    def load(self) -> None:
-        self.run_loader(cp.get_ticket, self.svc, self.actor, self.ticket_id, on_result=self._show, group="ticket-detail")
+    def subtitle(self, view: cp.TicketView) -> str:
+        return f"{view.number} · {view.state_label}"
 
-    def _show(self, view: cp.TicketView) -> None:
-        self.view = view
-        self.sub_title = f"{view.number} · {view.state_label}"
-        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
-        self.query_one("#ticket-text", Static).update(ticket_text(view))
-        table = self.query_one("#ticket-events", DataTable)
-        with self.app.batch_update():
-            table.clear()
-            for e in view.events:
-                table.add_row(*cells(f"{e.at:%Y-%m-%d %H:%M}", e.title, dc.state_label(e.to_state), e.staff,
-                                     e.note.replace("\n", " ")[:80]))
+    def facts(self, view: cp.TicketView) -> str:
+        return ticket_text(view)
+
+    def history(self, view: cp.TicketView) -> Iterator[list[Text]]:
+        for e in view.events:
+            yield cells(f"{e.at:%Y-%m-%d %H:%M}", e.title, dc.state_label(e.to_state), e.staff,
+                        e.note.replace("\n", " ")[:80])
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         return [(_(dc.ACTIONS[a]).capitalize(), self.view.number if self.view else "", f"screen.step('{a}')")
@@ -548,86 +465,8 @@ class AssignDialog(BaseModal[bool]):
 # ------------------------------------------------------------------------------------------------
 
 
-class CustomerPicker(BaseModal[tuple[int, str] | None]):
-    """Find the customer by name, pinyin, phone digits or number; Enter/Down to the list, Enter picks."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
-
-    def __init__(self, svc: Services, actor: Actor) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
-        self.found: list[cs.CustomerRow] = []
-        self.found_for: str | None = None  # the query whose results are listed
-        self.seq = 0
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="box dialog wide", id="picker-box"):
-            yield Label(_("Which customer?"), classes="box-title")
-            yield Input(placeholder=_("Name, pinyin (zs), 4+ phone digits, KH number, ID number"), id="picker-q",
-                        max_length=60)
-            yield OptionList(id="picker-list")
-            yield Static("", id="picker-message", classes="message")
-
-    def on_mount(self) -> None:
-        self.query_one("#picker-q", Input).focus()
-        self.run_search("")
-
-    @on(Input.Changed, "#picker-q")
-    def _changed(self, event: Input.Changed) -> None:
-        self.run_search(event.value)
-
-    async def action_enter(self) -> None:
-        """Enter in the search box goes to the results of what it holds (waiting for them if the
-        search is still running), so an Enter typed right after picks from those results."""
-        await enter_in(self, {"picker-q": self._to_list})
-
-    async def _to_list(self) -> None:
-        box = self.query_one("#picker-q", Input)
-        await until(lambda: self.found_for == box.value)
-        if len(self.found) == 1 and box.value.strip():  # the only match: Enter picks it
-            row = self.found[0]
-            self.dismiss((row.id, f"{row.number} {row.name}"))
-        elif self.found:
-            self.set_focus(self.query_one(OptionList))
-
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
-        if event.key == "down" and self.focused is self.query_one("#picker-q", Input) and self.found:
-            self.query_one(OptionList).focus()
-            event.stop()
-
-    def run_search(self, q: str) -> None:
-        self.seq += 1
-        self.search(q, self.seq)
-
-    def search(self, q: str, seq: int) -> None:
-        self.run_loader(cs.search, self.svc, self.actor, q, limit=20, on_result=lambda page: self._show(page.rows, seq, q),
-                        on_error=lambda e: self.query_one("#picker-message", Static).update(e.message),
-                        group="complaint-picker")
-
-    def _show(self, rows: list[cs.CustomerRow], seq: int, q: str) -> None:
-        if seq != self.seq:
-            return
-        self.found = rows
-        self.found_for = q
-        ol = self.query_one(OptionList)
-        ol.clear_options()
-        ol.add_options([Option(cell(f"{r.number}  {r.name}  {r.phone}"), id=str(r.id)) for r in rows])
-        if rows:
-            ol.highlighted = 0
-        self.query_one("#picker-message", Static).update(
-            "" if rows else _("No customer found; register the customer first (F2, Ctrl+N)."))
-
-    @on(OptionList.OptionSelected)
-    def picked(self, event: OptionList.OptionSelected) -> None:
-        row = next(r for r in self.found if str(r.id) == event.option.id)
-        self.dismiss((row.id, f"{row.number} {row.name}"))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class TicketFormScreen(BaseScreen[int | None]):
+class TicketFormScreen(AreaScreen[int | None]):
     """Record a complaint at once (R-CMP-1). Dismisses with the new ticket's id."""
 
     TITLE_MSGID = "New complaint"
@@ -640,9 +479,7 @@ class TicketFormScreen(BaseScreen[int | None]):
 
     def __init__(self, svc: Services, actor: Actor, customer: tuple[int, str] | None = None,
                  description: str = "") -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.customer = customer
         self.description = description
 
@@ -745,19 +582,8 @@ class TicketFormScreen(BaseScreen[int | None]):
         self.dismiss(ref.id)
 
     def action_leave(self) -> None:
-        from crm_tui.ui.widgets.dialogs import ConfirmDialog
-
         v = self.values()
-        if not (v["description"].strip() or v["demand"].strip()):
-            self.dismiss(None)
-            return
-
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmDialog(_("Discard the changes on this form?"), yes=_("Discard"),
-                                           no=_("Keep editing")), done)
+        leave_form(self, bool(v["description"].strip() or v["demand"].strip()), lambda: self.dismiss(None))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -765,7 +591,7 @@ class TicketFormScreen(BaseScreen[int | None]):
 # ------------------------------------------------------------------------------------------------
 
 
-class FeedbackScreen(BaseScreen[None]):
+class FeedbackScreen(AreaScreen[None]):
     """A customer's praise, suggestions, grumbles and surveys; a grumble becomes a ticket with T."""
 
     TITLE_MSGID = "Customer feedback"
@@ -781,9 +607,7 @@ class FeedbackScreen(BaseScreen[None]):
     ACTION_PERMISSIONS = {"add": "feedback.create", "to_ticket": "complaint.create", "new_ticket": "complaint.create"}
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int, customer_label: str) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.customer_id = customer_id
         self.customer_label = customer_label
         self.rows: list[cp.FeedbackRow] = []
@@ -851,113 +675,3 @@ class FeedbackScreen(BaseScreen[None]):
                 self.app.push_screen(TicketDetailScreen(self.svc, self.actor, ticket_id))
 
         self.app.push_screen(TicketFormScreen(self.svc, self.actor, (self.customer_id, self.customer_label)), saved)
-
-
-
-
-
-# ------------------------------------------------------------------------------------------------
-# Report (R-KPI-1)
-# ------------------------------------------------------------------------------------------------
-
-
-class ComplaintReportScreen(BaseScreen[None]):
-    """Complaints by category, channel, severity and month, time to respond and feed back, share
-    within limits, satisfaction by handler and repeated complainants; export to XLSX."""
-
-    TITLE_MSGID = "Complaint report"
-    BINDINGS = [
-        Binding("p", "period", "Period"),
-        Binding("ctrl+x", "export", "Export XLSX"),
-        Binding("escape", "app.back", "Back"),
-    ]
-
-    def __init__(self, svc: Services, actor: Actor) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
-        now = svc.now()
-        self.start = datetime(now.year, 1, 1)
-        self.end = datetime(now.year, now.month, now.day) + timedelta(days=1)
-        self.rep: cp.ComplaintReport | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with VerticalScroll(id="report-scroll"):
-            yield Static("", id="report-text")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#report-scroll").focus()
-        self.load()
-
-    def load(self) -> None:
-        self.run_loader(cp.report, self.svc, self.actor, self.start, self.end, on_result=self._show,
-                        group="complaint-report")
-
-    def _show(self, rep: cp.ComplaintReport) -> None:
-        self.rep = rep
-        self.query_one("#report-text", Static).update(report_text(rep))
-
-    def action_period(self) -> None:
-        def done(value: str | None) -> None:
-            if not value:
-                return
-            try:
-                a, b = value.split()
-                start = datetime.strptime(a, "%Y-%m-%d")
-                end = datetime.strptime(b, "%Y-%m-%d") + timedelta(days=1)
-            except ValueError:
-                self.notify(_("Write the period as two dates: YYYY-MM-DD YYYY-MM-DD"), severity="error")
-                return
-            self.start, self.end = start, end
-            self.load()
-
-        current = f"{self.start:%Y-%m-%d} {self.end - timedelta(days=1):%Y-%m-%d}"
-        self.app.push_screen(PromptDialog(_("Period (first and last day):"), value=current), done)
-
-    def action_export(self) -> None:
-        from pathlib import Path
-
-        def done(path: str | None) -> None:
-            if not path or self.rep is None:
-                return
-            try:
-                target = cp.export_report(self.svc, self.actor, self.rep, path)
-            except CrmError as e:
-                self.notify(e.message, severity="error", timeout=10)
-                return
-            self.notify(_("Exported to {path}", path=str(target)), timeout=10)
-
-        default = str(Path.home() / f"complaints-{self.start:%Y%m%d}-{self.end:%Y%m%d}.xlsx")
-        self.app.push_screen(PromptDialog(_("Export the report to (.xlsx):"), value=default), done)
-
-
-def report_text(rep: cp.ComplaintReport) -> str:
-    def pct(x: float | None) -> str:
-        return "—" if x is None else f"{x * 100:.0f}%"
-
-    def hours(x: float | None) -> str:
-        return "—" if x is None else f"{x:.1f}"
-
-    period = f"{rep.start:%Y-%m-%d} – {rep.end - timedelta(days=1):%Y-%m-%d}"
-    lines = [_("{label}: {value}", label=f"[b]{escape(_('Period'))}[/b]", value=period) + "   "
-             + escape(_("{count} tickets", count=rep.total)),
-             _("Median working hours to respond: {h}", h=hours(rep.median_respond_hours)),
-             _("Median working hours to feed back: {h}", h=hours(rep.median_resolve_hours)),
-             _("Within the time limit: respond {r}, feed back {f}", r=pct(rep.respond_within),
-               f=pct(rep.resolve_within))]
-    for title, data in ((N_("By category"), rep.by_category), (N_("By channel"), rep.by_channel),
-                        (N_("By severity"), rep.by_severity), (N_("By month"), rep.by_month)):
-        lines.append("")
-        lines.append(f"[b]{escape(_(title))}[/b]")
-        lines.extend(f"  {escape(str(k))}  {n}" for k, n in data)
-    lines.append("")
-    lines.append(f"[b]{escape(_('Satisfaction by handler'))}[/b]")
-    lines.extend(escape(_("  {handler}: {avg} / 5 ({n} return visits)", handler=h, avg=f"{a:.1f}", n=n))
-                 for h, a, n in rep.satisfaction_by_handler)
-    lines.append("")
-    lines.append(f"[b]{escape(_('Repeated complaints'))}[/b]")
-    lines.extend(f"  {escape(num)} {escape(name)}  {n}" for num, name, n in rep.repeat_customers)
-    return "\n".join(lines)

@@ -25,9 +25,12 @@ from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseScreen, clear_field_errors, enter_in, show_field_errors, until
+from crm_tui.ui.base import ENTER_BINDING, clear_field_errors, enter_in, show_field_errors, until
+from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.leave import leave_form
+from crm_tui.ui.parts.queue import PagedRows
+from crm_tui.ui.screens.followup_card import CardDetailScreen
 from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, PERSON, PHONE, cell, cells, fixed_columns, widest
-from crm_tui.ui.widgets.dialogs import ConfirmDialog
 
 PAGE = 200
 _TEXT_FIELDS = ("name", "phone", "arrived_at", "companions", "product", "summary")
@@ -37,7 +40,9 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_len(text))
 
 
-class RegisterScreen(BaseScreen[None]):
+class RegisterScreen(PagedRows, AreaScreen[None]):
+    """The entry line above today's lines (the register's queue: ``current()`` is the highlighted line)."""
+
     TITLE_MSGID = "Front-desk register"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save line"),
@@ -52,9 +57,7 @@ class RegisterScreen(BaseScreen[None]):
     ]
 
     def __init__(self, svc: Services, actor: Actor) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.customer: cs.CustomerRow | None = None
         self.matches: list[cs.CustomerRow] = []
         self.matches_for: str | None = None  # the name whose matches are listed
@@ -257,12 +260,6 @@ class RegisterScreen(BaseScreen[None]):
                               *cells(r.consultant, _("yes") if r.trial else "", r.customer_number or "—", r.product),
                               key=str(r.id))
 
-    def current(self) -> fu.RegisterRow | None:
-        table = self.query_one(DataTable)
-        if not self.rows or table.cursor_row < 0:
-            return None
-        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
-
     @on(DataTable.RowSelected, "#reg-table")
     def action_line(self) -> None:
         """The highlighted line's details: companions, summary, intent, the linked archive (Enter on
@@ -302,8 +299,6 @@ class RegisterScreen(BaseScreen[None]):
         except CrmError as e:
             self._message(e.message, error=True)
             return
-        from crm_tui.ui.screens.followups import CardDetailScreen
-
         self.app.push_screen(CardDetailScreen(self.svc, self.actor, ref.id))
 
     def action_problems(self) -> None:
@@ -334,13 +329,4 @@ class RegisterScreen(BaseScreen[None]):
         return True
 
     def action_leave(self) -> None:
-        if not self.dirty():
-            self.app.action_back()
-            return
-
-        def done(yes: bool | None) -> None:
-            if yes:
-                self.app.action_back()
-
-        self.app.push_screen(ConfirmDialog(_("Discard the line being typed?"), yes=_("Discard"), no=_("Keep editing")),
-                             done)
+        leave_form(self, self.dirty(), self.app.action_back, _("Discard the line being typed?"))
