@@ -3,6 +3,8 @@ everything or nothing, Esc asks before discarding) and the small contact and han
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -101,23 +103,24 @@ class CustomerFormScreen(FormPart, BaseScreen[int | None]):
     def _field(self, f: "cf.FormField", value: str) -> Field:
         """One archive field: the owner and the staff in contact by name (Space ticks a colleague), a
         list of the policy's choices, several lines, shown only, or one line."""
-        common = {"label": _(f.label), "required": f.required, "id": _field_id(f.name), "compact": True,
-                  "error": True}
+        common: dict[str, Any] = {"label": _(f.label), "required": f.required, "id": _field_id(f.name),
+                                  "compact": True, "error": True, "value": value}
         if f.name == "owner" and not f.readonly:
-            return Field(f.name, kind="select", value=value, prompt=_("(choose)"), **common,  # type: ignore[arg-type]
-                         choices=[(name, str(sid)) for sid, name in cf.owner_choices(self.svc)])
+            staff = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
+            return Field(f.name, kind="select", choices=staff, prompt=_("(choose)"), **common)
         if f.name == "staff_contacts" and not f.readonly:
-            people = cf.owner_choices(self.svc)  # a short list that scrolls, not a page of names
-            return Field(f.name, kind="ticks", value=value.split(), height=min(len(people), 6) or 1,  # type: ignore[arg-type]
-                         choices=[(name, str(sid)) for sid, name in people], **common)
+            staff = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
+            # a short list that scrolls, not a page of names
+            return Field(f.name, kind="ticks", choices=staff, height=min(len(staff), 6) or 1,
+                         **{**common, "value": value.split()})
         if f.choices:  # policy labels pass through unchanged
-            return Field(f.name, kind="select", value=value, prompt=_("(choose)"),  # type: ignore[arg-type]
-                         choices=[(_(lbl), code) for code, lbl in f.choices], **common)
+            return Field(f.name, kind="select", choices=[(_(lbl), code) for code, lbl in f.choices],
+                         prompt=_("(choose)"), **common)
         if f.multiline:
-            return Field(f.name, kind="text", value=value, classes="multiline", **common)  # type: ignore[arg-type]
+            return Field(f.name, kind="text", classes="multiline", **common)
         if f.readonly:
-            return Field(f.name, kind="readonly", value=value, **common)  # type: ignore[arg-type]
-        return Field(f.name, value=value, max_length=f.max_length or 200, enter="next", **common)  # type: ignore[arg-type]
+            return Field(f.name, kind="readonly", **common)
+        return Field(f.name, max_length=f.max_length or 200, enter="next", **common)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -273,11 +273,9 @@ class RegisterLineScreen(BaseModal[None]):
     def action_archive(self) -> None:
         if self.row.customer_id is None:
             return
-        from crm_tui.ui.screens.customers import CustomerDetailScreen
-
         cid = self.row.customer_id
         self.dismiss(None)
-        self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, cid))
+        self.app.open_archive(self.svc, self.actor, cid)  # type: ignore[attr-defined]  # (which imports this module)
 
     def action_close(self) -> None:
         self.dismiss(None)
