@@ -268,7 +268,8 @@ class RegisterLineScreen(BaseModal[None]):
             return
         cid = self.row.customer_id
         self.dismiss(None)
-        self.app.open_archive(self.svc, self.actor, cid)  # type: ignore[attr-defined]  # (which imports this module)
+        # through the app: the archive screen imports this module
+        self.app.open_archive(self.svc, self.actor, cid)  # type: ignore[attr-defined]
 
     def action_close(self) -> None:
         self.dismiss(None)
