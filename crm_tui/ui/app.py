@@ -311,6 +311,14 @@ class CrmApp(App[None]):
             self.pop_screen()
         self.push_screen(area.build(self.svc, self.actor))
 
+    def open_archive(self, svc: Services, actor: Actor, customer_id: int) -> None:
+        """One customer archive, over the current screen. For the screens the archive opens itself
+        (its form, the front desk's dialogs): they ask the app, and so need not import the archive
+        screen that imports them."""
+        from crm_tui.ui.screens.customers import CustomerDetailScreen
+
+        self.push_screen(CustomerDetailScreen(svc, actor, customer_id))
+
     def action_home(self) -> None:
         if self.actor and not self.password_pending:
             while len(self.screen_stack) > 2:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crm_tui.domain.errors import CrmError, ValidationErrors
@@ -14,11 +14,12 @@ from crm_tui.i18n import _
 from crm_tui.services import consent
 from crm_tui.services import customer_forms as cf
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 
-class ConsentForm(BaseModal[int | None]):
+class ConsentForm(FormPart, BaseModal[int | None]):
     """A consent the customer gives now: what for (the purpose told to them), which scope, how it
     was given, on which day. The service checks it; a refusal shows next to its field."""
 
@@ -33,43 +34,27 @@ class ConsentForm(BaseModal[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog wide"):
             yield Label(_("Record a consent (R-CUST-6)"), classes="box-title")
-            yield Label(_("Scope"))
-            yield Select([(label, code) for code, label in consent.scope_choices()], id="scope", prompt=_("(choose)"))
-            yield Static("", id="scope-error", classes="field-error")
-            yield Label(_("Purpose told to the customer"))
-            yield Input(id="purpose", max_length=200)
-            yield Static("", id="purpose-error", classes="field-error")
-            yield Label(_("How the consent was given"))
-            yield Select([(label, code) for code, label in consent.method_choices()], id="method",
-                         prompt=_("(choose)"))
-            yield Static("", id="method-error", classes="field-error")
-            yield Label(_("Given on (YYYY-MM-DD)"))
-            yield Input(self.svc.now().date().isoformat(), id="given", max_length=12)
-            yield Static("", id="given-error", classes="field-error")
-            yield Label(_("Note"))
-            yield Input(id="note", max_length=500)
-            yield Static("", id="note-error", classes="field-error")
+            yield from self.compose_fields([
+                Field("scope", _("Scope"), "select", choices=[(label, code) for code, label in consent.scope_choices()],
+                      prompt=_("(choose)"), error=True),
+                Field("purpose", _("Purpose told to the customer"), error=True, enter="next"),
+                Field("method", _("How the consent was given"), "select", prompt=_("(choose)"), error=True,
+                      choices=[(label, code) for code, label in consent.method_choices()]),
+                Field("given", _("Given on (YYYY-MM-DD)"), value=self.svc.now().date().isoformat(), max_length=12,
+                      error=True, enter="next"),
+                Field("note", _("Note"), max_length=500, error=True, enter="save"),
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#scope", Select).focus()
-
-    async def action_enter(self) -> None:
-        await enter_in(self, {"purpose": self.focus_next, "given": self.focus_next, "note": self.action_save})
+        self.focus_first_field()
 
     def action_save(self) -> None:
-        def sel(wid: str) -> str:
-            v = self.query_one(f"#{wid}", Select).value
-            return "" if v is Select.NULL else str(v)
-
         try:
-            cid = consent.add_consent(self.svc, self.actor, self.customer_id, scope=sel("scope"),
-                                      purpose=self.query_one("#purpose", Input).value, method=sel("method"),
-                                      given=self.query_one("#given", Input).value,
-                                      note=self.query_one("#note", Input).value)
+            cid = consent.add_consent(self.svc, self.actor, self.customer_id, **self.form_values())
         except ValidationErrors as e:
-            show_field_errors(self, e.by_field(), widget_id=str)
+            self.show_errors(e.by_field())
             return
         except CrmError as e:
             self.query_one("#form-message", Static).update(e.message)
@@ -166,7 +151,7 @@ class ConsentsDialog(BaseModal[None]):
         self.dismiss(None)
 
 
-class ToldForm(BaseModal[bool | None]):
+class ToldForm(FormPart, BaseModal[bool | None]):
     """The customer was told of a change (R-CUST-5): how, and a note; who and when are recorded."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
@@ -182,28 +167,23 @@ class ToldForm(BaseModal[bool | None]):
         with Vertical(classes="box dialog"):
             yield Label(_("The customer was told"), classes="box-title")
             yield Static(self.what)
-            yield Label(_("How"))
-            yield Select([(label, code) for code, label in cf.contact_methods()], id="method", prompt=_("(choose)"))
-            yield Static("", id="method-error", classes="field-error")
-            yield Label(_("Note"))
-            yield Input(id="note", max_length=500)
-            yield Static("", id="note-error", classes="field-error")
+            yield from self.compose_fields([
+                Field("method", _("How"), "select", choices=[(label, code) for code, label in cf.contact_methods()],
+                      prompt=_("(choose)"), error=True),
+                Field("note", _("Note"), max_length=500, error=True, enter="save"),
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#method", Select).focus()
-
-    async def action_enter(self) -> None:
-        await enter_in(self, {"note": self.action_save})
+        self.focus_first_field()
 
     def action_save(self) -> None:
-        v = self.query_one("#method", Select).value
+        v = self.form_values()
         try:
-            consent.record_told(self.svc, self.actor, self.due_id, "" if v is Select.NULL else str(v),
-                                self.query_one("#note", Input).value)
+            consent.record_told(self.svc, self.actor, self.due_id, v["method"], v["note"])
         except ValidationErrors as e:
-            show_field_errors(self, e.by_field(), widget_id=str)
+            self.show_errors(e.by_field())
             return
         except CrmError as e:
             self.query_one("#form-message", Static).update(e.message)

@@ -3,19 +3,21 @@ everything or nothing, Esc asks before discarding) and the small contact and han
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Footer, Header, Label, Select, Static
 
 from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import _
 from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen
+from crm_tui.ui.parts.form import Field, FormPart, Section, read_widget
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 
@@ -28,10 +30,12 @@ def _field_id(name: str) -> str:
     return "fld-" + name.replace(".", "-")
 
 
-class CustomerFormScreen(BaseScreen[int | None]):
+class CustomerFormScreen(FormPart, BaseScreen[int | None]):
     """New archive (``customer_id`` None) or edit. Dismisses with the customer id when saved."""
 
     TITLE_MSGID = "Customer form"
+    FORM_LAYOUT = "rows"
+    FIELD_ID = staticmethod(_field_id)  # a refused field the form does not list (another kind's)
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "leave", "Back"),
@@ -67,65 +71,56 @@ class CustomerFormScreen(BaseScreen[int | None]):
                     yield Label(_("Kind"), classes="field-label")
                     yield Select([(_("Person"), "person"), (_("Organisation"), "org")], value=self.kind,
                                  allow_blank=False, id="kind", compact=True)
-            for section, fields in cf.form_layout(self.kind, phones_editable=self.phones_editable):
-                yield Label(_(section), classes="section")
-                for f in fields:
-                    with Horizontal(classes="field-row"):
-                        yield Label(_(f.label) + (" *" if f.required else ""), classes="field-label")
-                        if f.name == "owner" and not f.readonly:  # by name, not the staff id
-                            yield self._owner_widget(f, self.initial.get(f.name, ""))
-                        elif f.name == "staff_contacts" and not f.readonly:  # by name: Space ticks
-                            yield self._contacts_widget(f, self.initial.get(f.name, ""))
-                        else:
-                            yield self._widget(f, self.initial.get(f.name, ""))
-                    yield Static("", id=_field_id(f.name) + "-error", classes="field-error")
-            if self.customer_id is None:
-                yield Label(_("Consent (R-CUST-6)"), classes="section")
-                yield Checkbox(_("Customer agreed to the stated purpose of collection"), id="consent-basic",
-                               compact=True)
-                yield Checkbox(_("Explicit consent for sensitive items (ID number, bank account)"),
-                               id="consent-sensitive", compact=True)
-                yield Checkbox(_("Agreed to marketing contact"), id="consent-marketing", compact=True)
-                with Horizontal(classes="field-row"):
-                    yield Label(_("Purpose told to the customer"), classes="field-label")
-                    yield Input(id="fld-consent_purpose", max_length=200, compact=True,
-                                placeholder=_("e.g. car purchase and after-sales service"))
-                yield Static("", id="fld-consent_purpose-error", classes="field-error")
-                with Horizontal(classes="field-row"):
-                    yield Label(_("How the consent was given"), classes="field-label")
-                    yield Select([(label, code) for code, label in cf.consent_methods()], id="fld-consent_method",
-                                 prompt=_("(choose)"), compact=True)
-                yield Static("", id="fld-consent_method-error", classes="field-error")
-            else:
-                yield Checkbox(_("The customer was told of this change and consented"), id="informed",
-                               compact=True)
+            yield from self.compose_fields(self.form_spec())
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    @staticmethod
-    def _widget(f: "cf.FormField", value: str) -> Widget:
-        if f.choices:
-            opts = [(_(lbl), code) for code, lbl in f.choices]  # policy labels pass through unchanged
-            chosen = value if value in {c for c, _l in f.choices} else Select.NULL
-            return Select(opts, value=chosen, id=_field_id(f.name), prompt=_("(choose)"), compact=True)
+    def form_spec(self) -> list[Field | Section]:
+        """The archive's fields by section, as the paper form has them (services/customer_forms.py),
+        then the consent asked with a new archive, or the change told to the customer on an edit."""
+        spec: list[Field | Section] = []
+        for section, fields in cf.form_layout(self.kind, phones_editable=self.phones_editable):
+            spec.append(Section(_(section)))
+            spec.extend(self._field(f, self.initial.get(f.name, "")) for f in fields)
+        if self.customer_id is None:
+            spec += [
+                Section(_("Consent (R-CUST-6)")),
+                Field("consent-basic", _("Customer agreed to the stated purpose of collection"), "check", compact=True),
+                Field("consent-sensitive", _("Explicit consent for sensitive items (ID number, bank account)"), "check",
+                      compact=True),
+                Field("consent-marketing", _("Agreed to marketing contact"), "check", compact=True),
+                Field("consent_purpose", _("Purpose told to the customer"), id="fld-consent_purpose", compact=True,
+                      placeholder=_("e.g. car purchase and after-sales service"), error=True, enter="next"),
+                Field("consent_method", _("How the consent was given"), "select", id="fld-consent_method",
+                      choices=[(label, code) for code, label in cf.consent_methods()], prompt=_("(choose)"),
+                      compact=True, error=True),
+            ]
+        else:
+            spec.append(Field("informed", _("The customer was told of this change and consented"), "check",
+                              compact=True))
+        return spec
+
+    def _field(self, f: "cf.FormField", value: str) -> Field:
+        """One archive field: the owner and the staff in contact by name (Space ticks a colleague), a
+        list of the policy's choices, several lines, shown only, or one line."""
+        common: dict[str, Any] = {"label": _(f.label), "required": f.required, "id": _field_id(f.name),
+                                  "compact": True, "error": True, "value": value}
+        if f.name == "owner" and not f.readonly:
+            staff = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
+            return Field(f.name, kind="select", choices=staff, prompt=_("(choose)"), **common)
+        if f.name == "staff_contacts" and not f.readonly:
+            staff = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
+            # a short list that scrolls, not a page of names
+            return Field(f.name, kind="ticks", choices=staff, height=min(len(staff), 6) or 1,
+                         **{**common, "value": value.split()})
+        if f.choices:  # policy labels pass through unchanged
+            return Field(f.name, kind="select", choices=[(_(lbl), code) for code, lbl in f.choices],
+                         prompt=_("(choose)"), **common)
         if f.multiline:
-            return TextArea(value, id=_field_id(f.name), classes="multiline", compact=True)
+            return Field(f.name, kind="text", classes="multiline", **common)
         if f.readonly:
-            return Static(value or "-", id=_field_id(f.name), classes="readonly")
-        return Input(value, id=_field_id(f.name), max_length=f.max_length or 200, compact=True)
-
-    def _owner_widget(self, f: "cf.FormField", value: str) -> Widget:
-        opts = [(name, str(sid)) for sid, name in cf.owner_choices(self.svc)]
-        chosen = value if value in {code for _n, code in opts} else Select.NULL
-        return Select(opts, value=chosen, id=_field_id(f.name), prompt=_("(choose)"), compact=True)
-
-    def _contacts_widget(self, f: "cf.FormField", value: str) -> Widget:
-        chosen = set(value.split())
-        people = cf.owner_choices(self.svc)
-        box = SelectionList[str](*[(name, str(sid), str(sid) in chosen) for sid, name in people],
-                                 id=_field_id(f.name), compact=True)
-        box.styles.height = min(len(people), 6) or 1  # a short list that scrolls, not a page of names
-        return box
+            return Field(f.name, kind="readonly", **common)
+        return Field(f.name, max_length=f.max_length or 200, enter="next", **common)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -158,55 +153,42 @@ class CustomerFormScreen(BaseScreen[int | None]):
         elif self.focused is event.select:
             self._focus_first_field()
 
-    async def action_enter(self) -> None:
-        """Enter in a text field moves on when the key arrives, with what was typed before it in the
-        field (fast typing after Enter lands in the next field); elsewhere Enter does what the widget
-        does (open a list, new line)."""
-        await enter_in(self, {w.id: self.focus_next for w in self.query(Input) if w.id})
+    # Enter in a one-line field moves on when the key arrives, with what was typed before it in the
+    # field (fast typing after Enter lands in the next field); elsewhere Enter does what the widget
+    # does (open a list, new line): FormPart.action_enter, every one-line field listed with enter="next".
 
     def values(self) -> dict[str, str]:
+        """The archive's values (of this kind's fields; during a kind switch, those the form shows)."""
         out: dict[str, str] = {}
         for _section, fields in cf.form_layout(self.kind, phones_editable=self.phones_editable):
             for f in fields:
-                if f.readonly:
-                    continue
-                try:
-                    w: Widget = self.query_one("#" + _field_id(f.name))
-                except Exception:  # noqa: BLE001 - a field of the other kind during a kind switch
-                    continue
-                if isinstance(w, Select):
-                    out[f.name] = "" if w.value is Select.NULL else str(w.value)
-                elif isinstance(w, TextArea):
-                    out[f.name] = w.text
-                elif isinstance(w, SelectionList):  # staff ids in the list's order, as form_values gives them
-                    out[f.name] = _ids(w.selected)
-                elif isinstance(w, Input):
-                    out[f.name] = w.value
+                w = None if f.readonly else self.widget_of(f.name)
+                value = None if w is None else read_widget(w)
+                if isinstance(value, list):  # staff ids in the list's order, as form_values gives them
+                    out[f.name] = _ids(value)
+                elif value is not None:
+                    out[f.name] = value
         return out
 
     def dirty(self) -> bool:
         return any(v != self.saved.get(k, "") for k, v in self.values().items())
-
-    def show_errors(self, errors: dict[str, str]) -> None:
-        show_field_errors(self, errors, widget_id=_field_id)
 
     def action_save(self) -> None:
         values = self.values()
         self.query_one("#form-message", Static).update("")
         try:
             if self.customer_id is None:
-                consents = [scope for scope in ("basic", "sensitive", "marketing")
-                            if self.query_one(f"#consent-{scope}", Checkbox).value]
-                method = self.query_one("#fld-consent_method", Select).value
+                asked = self.form_values(("consent-basic", "consent-sensitive", "consent-marketing",
+                                          "consent_purpose", "consent_method"))
+                consents = [scope for scope in ("basic", "sensitive", "marketing") if asked[f"consent-{scope}"]]
                 ref = cf.save_new(self.svc, self.actor, self.kind, values, consents, self.shared_reasons,
-                                  purpose=self.query_one("#fld-consent_purpose", Input).value,
-                                  method="" if method is Select.NULL else str(method))
+                                  purpose=asked["consent_purpose"], method=asked["consent_method"])
                 saved_id = ref.id
                 self.app.notify(_("Archive {number} created.", number=ref.number))
             else:
                 assert self.version is not None
                 self.version = cf.save_edit(self.svc, self.actor, self.customer_id, values, self.saved,
-                                            self.version, informed=self.query_one("#informed", Checkbox).value,
+                                            self.version, informed=self.form_values(("informed",))["informed"],
                                             phones_editable=self.phones_editable,
                                             shared_phone_reasons=self.shared_reasons)
                 saved_id = self.customer_id
@@ -221,10 +203,8 @@ class CustomerFormScreen(BaseScreen[int | None]):
             self.show_errors({e.field: e.message})
 
             def open_existing(yes: bool | None) -> None:
-                if yes:
-                    from crm_tui.ui.screens.customers import CustomerDetailScreen
-
-                    self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, e.existing_id))
+                if yes:  # the app opens it: the archive screen imports this form
+                    self.app.open_archive(self.svc, self.actor, e.existing_id)  # type: ignore[attr-defined]
 
             self.app.push_screen(ConfirmDialog(e.message + "\n\n" + _("Open the existing archive?")), open_existing)
             return
@@ -256,7 +236,7 @@ class CustomerFormScreen(BaseScreen[int | None]):
                              done)
 
 
-class ContactForm(BaseModal[dict | None]):
+class ContactForm(FormPart, BaseModal[dict | None]):
     """A letter, call, visit, email or WeChat with the customer (R-CUST-14, R-FU-6)."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
@@ -264,45 +244,34 @@ class ContactForm(BaseModal[dict | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog wide"):
             yield Label(_("Log a contact"), classes="box-title")
-            yield Label(_("Method"))
-            yield Select([(label, code) for code, label in cf.contact_methods()], id="method", allow_blank=False)
-            yield Label(_("Summary *"))
-            yield Input(id="summary", max_length=500)
-            yield Label(_("Participants"))
-            yield Input(id="participants", max_length=200)
-            yield Label(_("Customer feedback"))
-            yield Input(id="feedback", max_length=500)
-            yield Label(_("Next action"))
-            yield Input(id="next_action", max_length=200)
+            yield from self.compose_fields([
+                Field("method", _("Method"), "select", choices=[(label, code) for code, label in cf.contact_methods()],
+                      allow_blank=False, focus=True),
+                Field("summary", _("Summary *"), max_length=500, enter="next"),
+                Field("participants", _("Participants"), max_length=200, enter="next"),
+                Field("feedback", _("Customer feedback"), max_length=500, enter="next"),
+                Field("next_action", _("Next action"), max_length=200, enter="save"),  # the last field saves
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#method", Select).focus()
-
-    async def action_enter(self) -> None:
-        """Enter moves on when the key arrives; in the last field it saves."""
-        await enter_in(self, {**dict.fromkeys(("summary", "participants", "feedback"), self.focus_next),
-                              "next_action": self.action_save})
+        self.focus_first_field()
 
     def action_save(self) -> None:
-        summary = self.query_one("#summary", Input).value.strip()
+        v = self.form_values()
+        summary = v["summary"].strip()
         if not summary:
-            show_field_errors(self, {"summary": _("Write a short summary of the contact.")}, widget_id=str)
+            self.show_errors({"summary": _("Write a short summary of the contact.")})
             return
-        self.dismiss({
-            "method": str(self.query_one("#method", Select).value),
-            "summary": summary,
-            "participants": self.query_one("#participants", Input).value.strip(),
-            "feedback": self.query_one("#feedback", Input).value.strip(),
-            "next_action": self.query_one("#next_action", Input).value.strip(),
-        })
+        self.dismiss({"method": v["method"], "summary": summary,
+                      **{k: v[k].strip() for k in ("participants", "feedback", "next_action")}})
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class HandoverForm(BaseModal[tuple[str, str, str] | None]):
+class HandoverForm(FormPart, BaseModal[tuple[str, str, str] | None]):
     """R-CUST-11: every customer of a leaving colleague moves to another, in one step."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
@@ -310,26 +279,20 @@ class HandoverForm(BaseModal[tuple[str, str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
             yield Label(_("Hand over customers"), classes="box-title")
-            yield Label(_("From (user name of the colleague leaving)"))
-            yield Input(id="from", max_length=40)
-            yield Label(_("To (user name of the new responsible colleague)"))
-            yield Input(id="to", max_length=40)
-            yield Label(_("Handover note *"))
-            yield Input(id="note", max_length=300)
+            yield from self.compose_fields([
+                Field("from", _("From (user name of the colleague leaving)"), max_length=40, enter="next"),
+                Field("to", _("To (user name of the new responsible colleague)"), max_length=40, enter="next"),
+                Field("note", _("Handover note *"), max_length=300, enter="save"),  # the last field saves
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    async def action_enter(self) -> None:
-        """Enter moves on when the key arrives; in the note it saves."""
-        await enter_in(self, {"from": self.focus_next, "to": self.focus_next, "note": self.action_save})
-
     def action_save(self) -> None:
-        v = [self.query_one(f"#{i}", Input).value.strip() for i in ("from", "to", "note")]
-        if not all(v):
-            show_field_errors(self, {i: _("This field is required") for i, x in zip(("from", "to", "note"), v)
-                                     if not x}, widget_id=str)
+        v = {name: value.strip() for name, value in self.form_values().items()}
+        if not all(v.values()):
+            self.show_errors({name: _("This field is required") for name, value in v.items() if not value})
             return
-        self.dismiss((v[0], v[1], v[2]))
+        self.dismiss((v["from"], v["to"], v["note"]))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
+from textual.widgets import Footer, Label, Static
 
 from crm_tui.domain import followups as fdom
 from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
@@ -19,13 +19,14 @@ from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services import frontdesk as fd
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 ANOTHER = "another"
 
 
-class NewPhoneForm(BaseModal["fd.PhoneChangeOutcome | None"]):
+class NewPhoneForm(FormPart, BaseModal["fd.PhoneChangeOutcome | None"]):
     """The caller's new number: which phone it replaces (shown masked) or another phone, the number,
     a note. Saved at once or sent to the responsible staff member, as data/roles.toml says."""
 
@@ -42,20 +43,17 @@ class NewPhoneForm(BaseModal["fd.PhoneChangeOutcome | None"]):
         v = self.view
         with Vertical(classes="box dialog wide"):
             yield Label(_("New phone of {number} {name}", number=v.number, name=v.name), classes="box-title")
-            yield Label(_("New phone *"))
-            yield Input(id="phone", max_length=30)
-            yield Static("", id="phone-error", classes="field-error")
-            yield Label(_("Replaces"))
             opts = [(f"{p.number}" + (f" ({p.label})" if p.label else "") + (f" · {_('main')}" if p.primary else ""),
                      str(p.id)) for p in v.phones]
             main = next((str(p.id) for p in v.phones if p.primary), opts[0][1] if opts else ANOTHER)
-            yield Select([*opts, (_("(none: an additional phone)"), ANOTHER)], value=main, allow_blank=False,
-                         id="replaces", compact=True)
-            yield Static("", id="replaces-error", classes="field-error")
-            yield Label(_("Note (who called, how the number was checked)"))
-            yield Input(id="note", max_length=300)
-            yield Static("", id="note-error", classes="field-error")
-            yield Checkbox(_("The customer was told of this change and consented"), id="informed", compact=True)
+            yield from self.compose_fields([
+                Field("phone", _("New phone *"), max_length=30, error=True, enter="next"),
+                Field("replaces", _("Replaces"), "select", value=main, allow_blank=False, compact=True, error=True,
+                      choices=[*opts, (_("(none: an additional phone)"), ANOTHER)]),
+                Field("note", _("Note (who called, how the number was checked)"), max_length=300, error=True,
+                      enter="save"),
+                Field("informed", _("The customer was told of this change and consented"), "check", compact=True),
+            ])
             if fd.phone_change_mode(self.actor) == fd.DIRECT or self._own():
                 yield Static(_("Saved at once, recorded in the archive's history."), id="mode")
             else:
@@ -68,26 +66,21 @@ class NewPhoneForm(BaseModal["fd.PhoneChangeOutcome | None"]):
         return self.view.owner_id is not None and self.view.owner_id in (self.actor.staff_id, self.actor.on_behalf_of)
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one("#phone", Input))  # where the clerk types first
-
-    async def action_enter(self) -> None:
-        """Enter moves on when the key arrives; in the note it saves."""
-        await enter_in(self, {"phone": self.focus_next, "note": self.action_save})
+        self.focus_first_field(at_once=True)  # the phone, where the clerk types first
 
     def action_save(self) -> None:
-        replaces = self.query_one("#replaces", Select).value
+        v = self.form_values()
         try:
             out = fd.record_new_phone(
-                self.svc, self.actor, self.view.id, self.query_one("#phone", Input).value,
-                replaces=None if replaces in (ANOTHER, Select.NULL) else int(str(replaces)),
-                note=self.query_one("#note", Input).value,
-                informed=self.query_one("#informed", Checkbox).value, expected_version=self.view.version,
+                self.svc, self.actor, self.view.id, v["phone"],
+                replaces=None if v["replaces"] in (ANOTHER, "") else int(v["replaces"]), note=v["note"],
+                informed=v["informed"], expected_version=self.view.version,
                 shared_phone_reasons=self.shared_reasons or None)
         except ValidationErrors as e:
-            show_field_errors(self, e.by_field(), widget_id=str)
+            self.show_errors(e.by_field())
             return
         except ValidationError as e:
-            show_field_errors(self, {e.field: e.message}, widget_id=str)
+            self.show_errors({e.field: e.message})
             return
         except cs.SharedPhone as e:
             self._ask_shared_reason(e)
@@ -273,11 +266,10 @@ class RegisterLineScreen(BaseModal[None]):
     def action_archive(self) -> None:
         if self.row.customer_id is None:
             return
-        from crm_tui.ui.screens.customers import CustomerDetailScreen
-
         cid = self.row.customer_id
         self.dismiss(None)
-        self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, cid))
+        # through the app: the archive screen imports this module
+        self.app.open_archive(self.svc, self.actor, cid)  # type: ignore[attr-defined]
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -6,7 +6,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import DataTable, Footer, Header, Label, Static, TextArea
 
 from collections.abc import Callable
 
@@ -14,7 +14,8 @@ from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
 from crm_tui.i18n import _
 from crm_tui.services import approvals, incidents
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.widgets.columns import DATE_TIME, cells, fixed_columns
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
@@ -129,20 +130,21 @@ class ApprovalsScreen(_Table):
         self.app.push_screen(PromptDialog(_("Why is request {id} rejected?", id=v.id)), done)
 
 
-def _submit(form: BaseModal, submit: "Callable[[dict[str, str]], object] | None", values: dict[str, str],
-            ids: dict[str, str]) -> None:
+def _submit(form: "IncidentForm | NoticeForm", submit: "Callable[[dict[str, str]], object] | None") -> None:
     """Send the form's values; a refusal names its fields on the form (focus to the first), and the
-    form stays with what was typed. ``ids``: the service's field name -> the widget id."""
+    form stays with what was typed. A form's ``FIELD_ID`` maps the service's field names it does not
+    use itself to its widget ids."""
+    values = form.form_values()
     if submit is None:
         form.dismiss(values)
         return
     try:
         submit(values)
     except ValidationErrors as e:
-        show_field_errors(form, e.by_field(), widget_id=lambda f: ids.get(f, f))
+        form.show_errors(e.by_field())
         return
     except ValidationError as e:
-        show_field_errors(form, {e.field: e.message}, widget_id=lambda f: ids.get(f, f))
+        form.show_errors({e.field: e.message})
         return
     except CrmError as e:
         form.query_one("#form-message", Static).update(e.message)
@@ -150,10 +152,11 @@ def _submit(form: BaseModal, submit: "Callable[[dict[str, str]], object] | None"
     form.dismiss(values)
 
 
-class IncidentForm(BaseModal[dict[str, str] | None]):
+class IncidentForm(FormPart, BaseModal[dict[str, str] | None]):
     """A new incident: title, what happened, when found, measures so far. Ctrl+S saves."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+    FIELD_ID = staticmethod(lambda name: {"found_at": "found"}.get(name, name))
 
     def __init__(self, now_text: str, submit: "Callable[[dict[str, str]], object] | None" = None) -> None:
         super().__init__()
@@ -163,40 +166,32 @@ class IncidentForm(BaseModal[dict[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
             yield Label(_("New incident (leak or loss)"), classes="box-title")
-            yield Label(_("Title"))
-            yield Input(id="title", max_length=200)
-            yield Label(_("What happened"))
-            yield TextArea(id="description")
-            yield Label(_("Found at (YYYY-MM-DD HH:MM)"))
-            yield Input(self.now_text, id="found", max_length=16)
-            yield Label(_("Measures taken so far"))
-            yield Input(id="measures", max_length=500)
+            yield from self.compose_fields([
+                Field("title", _("Title"), enter="next"),
+                Field("description", _("What happened"), "text"),
+                Field("found", _("Found at (YYYY-MM-DD HH:MM)"), value=self.now_text, max_length=16, enter="next"),
+                Field("measures", _("Measures taken so far"), max_length=500, enter="save"),
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#description", TextArea).styles.height = 5
-        self.query_one("#title", Input).focus()
-
-    async def action_enter(self) -> None:
-        await enter_in(self, {"title": self.focus_next, "found": self.focus_next, "measures": self.action_save})
+        self.focus_first_field()
 
     def action_save(self) -> None:
-        values = {"title": self.query_one("#title", Input).value,
-                  "description": self.query_one("#description", TextArea).text,
-                  "found": self.query_one("#found", Input).value,
-                  "measures": self.query_one("#measures", Input).value}
-        _submit(self, self.submit, values, {"found_at": "found"})
+        _submit(self, self.submit)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class NoticeForm(BaseModal[dict[str, str] | None]):
+class NoticeForm(FormPart, BaseModal[dict[str, str] | None]):
     """One affected customer was told: customer number, who, when, how."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
     FIELDS = ("number", "by", "at", "method", "note")
+    FIELD_ID = staticmethod(lambda name: {"told_by": "by", "told_at": "at"}.get(name, name))
 
     def __init__(self, number: str, by: str, now_text: str,
                  submit: "Callable[[dict[str, str]], object] | None" = None) -> None:
@@ -209,18 +204,14 @@ class NoticeForm(BaseModal[dict[str, str] | None]):
                   "method": _("How (phone, visit, letter ...)"), "note": _("Note")}
         with Vertical(classes="box dialog"):
             yield Label(_("Notice to an affected customer"), classes="box-title")
-            for f in self.FIELDS:
-                yield Label(labels[f])
-                yield Input(self.defaults[f], id=f, max_length=200)
+            yield from self.compose_fields([Field(f, labels[f], value=self.defaults[f], enter="next")
+                                            for f in self.FIELDS[:-1]]
+                                           + [Field("note", labels["note"], enter="save")])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    async def action_enter(self) -> None:
-        await enter_in(self, {**dict.fromkeys(self.FIELDS[:-1], self.focus_next), "note": self.action_save})
-
     def action_save(self) -> None:
-        _submit(self, self.submit, {f: self.query_one(f"#{f}", Input).value for f in self.FIELDS},
-                {"told_by": "by", "told_at": "at"})
+        _submit(self, self.submit)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

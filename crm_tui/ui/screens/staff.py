@@ -7,7 +7,7 @@ from datetime import date
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Label, SelectionList, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from crm_tui.domain.errors import CrmError, ValidationError
 from crm_tui.domain.roles import all_roles, role_label
@@ -15,12 +15,13 @@ from crm_tui.domain.validation import parse_day
 from crm_tui.i18n import _
 from crm_tui.services import staff
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.widgets.columns import DATE_TIME, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog
 
 
-class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
+class AccountForm(FormPart, BaseModal[tuple[str, str, list[str], str] | None]):
     """New account: user name, display name, roles, whose approval (R-SEC-1). Ctrl+S saves."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
@@ -33,53 +34,48 @@ class AccountForm(BaseModal[tuple[str, str, list[str], str] | None]):
         self.edit_username = username
 
     def compose(self) -> ComposeResult:
+        fields = [Field("roles", _("Roles (Space to tick)"), "ticks", value=self.initial_roles,
+                        choices=[(r.name, code) for code, r in all_roles().items()])]
         with Vertical(classes="box dialog"):
             if self.edit_username:
                 yield Label(_("Roles of {user}", user=self.edit_username), classes="box-title")
             else:
                 yield Label(_("New staff account"), classes="box-title")
-                yield Label(_("User name (letters, digits; used to sign in)"))
-                yield Input(id="username", max_length=40)
-                yield Label(_("Display name"))
-                yield Input(id="display", max_length=40)
-                yield Label(_("Approved by (department head, R-SEC-1)"))
-                yield Input(id="approval", max_length=100)
-            yield Label(_("Roles (Space to tick)"))
-            yield SelectionList[str](
-                *[(r.name, code, code in self.initial_roles) for code, r in all_roles().items()], id="roles")
+                fields[:0] = [
+                    Field("username", _("User name (letters, digits; used to sign in)"), max_length=40, enter="next"),
+                    Field("display", _("Display name"), max_length=40, enter="next"),
+                    Field("approval", _("Approved by (department head, R-SEC-1)"), max_length=100, enter="next"),
+                ]
+            yield from self.compose_fields(fields)
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    async def action_enter(self) -> None:
-        await enter_in(self, dict.fromkeys(("username", "display", "approval"), self.focus_next))
-
     def action_save(self) -> None:
-        roles = list(self.query_one("#roles", SelectionList).selected)
+        v = self.form_values()
+        roles = v["roles"]
         errors = {}
-        if not self.edit_username and not self.query_one("#username", Input).value.strip():
+        if not self.edit_username and not v["username"].strip():
             errors["username"] = _("Type a user name.")
         if not self.edit_username and self.actor is not None:
             try:  # R-SEC-1: the service refuses an account without its approver; say so next to the field
-                staff.check_approver(self.actor, self.query_one("#approval", Input).value)
+                staff.check_approver(self.actor, v["approval"])
             except ValidationError as e:
                 errors["approval"] = e.message
         if not roles:
             errors["roles"] = _("Give the account at least one role.")
         if errors:
-            show_field_errors(self, errors, widget_id=str)
+            self.show_errors(errors)
             return
         if self.edit_username:
             self.dismiss(("", "", roles, ""))
             return
-        username = self.query_one("#username", Input).value.strip()
-        self.dismiss((username, self.query_one("#display", Input).value.strip(), roles,
-                      self.query_one("#approval", Input).value.strip()))
+        self.dismiss((v["username"].strip(), v["display"].strip(), roles, v["approval"].strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
+class CoverForm(FormPart, BaseModal[tuple[str, str, date, date, str] | None]):
     """A/B post: who is away, who covers, from, to, note."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
@@ -92,24 +88,18 @@ class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
             yield Label(_("A/B post: cover for an absent colleague"), classes="box-title")
-            yield Label(_("Absent colleague (user name)"))
-            yield Input(self.absent, id="absent", max_length=40)
-            yield Label(_("Backup colleague (user name)"))
-            yield Input(id="backup", max_length=40)
-            yield Label(_("From (YYYY-MM-DD)"))
-            yield Input(self.today.isoformat(), id="start", max_length=10)
-            yield Label(_("To (YYYY-MM-DD)"))
-            yield Input(self.today.isoformat(), id="end", max_length=10)
-            yield Label(_("Handover note"))
-            yield Input(id="note", max_length=200)
+            yield from self.compose_fields([
+                Field("absent", _("Absent colleague (user name)"), value=self.absent, max_length=40, enter="next"),
+                Field("backup", _("Backup colleague (user name)"), max_length=40, enter="next"),
+                Field("start", _("From (YYYY-MM-DD)"), value=self.today.isoformat(), max_length=10, enter="next"),
+                Field("end", _("To (YYYY-MM-DD)"), value=self.today.isoformat(), max_length=10, enter="next"),
+                Field("note", _("Handover note"), enter="next"),
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    async def action_enter(self) -> None:
-        await enter_in(self, dict.fromkeys(("absent", "backup", "start", "end", "note"), self.focus_next))
-
     def action_save(self) -> None:
-        v = {i: self.query_one(f"#{i}", Input).value.strip() for i in ("absent", "backup", "start", "end", "note")}
+        v = {name: value.strip() for name, value in self.form_values().items()}
         errors: dict[str, str] = {}
         for who in ("absent", "backup"):
             if not v[who]:
@@ -123,7 +113,7 @@ class CoverForm(BaseModal[tuple[str, str, date, date, str] | None]):
         if len(days) == 2 and days["end"] < days["start"]:
             errors["end"] = _("The end is before the start.")
         if errors:
-            show_field_errors(self, errors, widget_id=str)
+            self.show_errors(errors)
             return
         self.dismiss((v["absent"], v["backup"], days["start"], days["end"], v["note"]))
 

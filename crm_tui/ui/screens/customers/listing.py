@@ -1,0 +1,228 @@
+"""The customer list: search as you type, filters, export.
+
+The list never loads a table: each keystroke asks the search service for one page in a thread
+worker (a newer keystroke supersedes the older query), and later pages are fetched by key when the
+cursor reaches the bottom. The table holds at most MAX_ROWS rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from crm_tui.domain.errors import CrmError
+from crm_tui.i18n import _
+from crm_tui.services import customer_forms as cf
+from crm_tui.services import customers as cs
+from crm_tui.services.context import Actor, Services
+from crm_tui.ui.base import ENTER_BINDING, BaseScreen, enter_in
+from crm_tui.ui.screens.customer_form import CustomerFormScreen
+from crm_tui.ui.screens.customers.detail import CustomerDetailScreen
+from crm_tui.ui.screens.customers.profile import category_label
+from crm_tui.ui.screens.customers.watch import WatchListScreen
+from crm_tui.ui.widgets.columns import CUSTOMER_NUMBER, PERSON, PHONE, cells, fixed_columns, widest
+from crm_tui.ui.widgets.dialogs import PromptDialog
+from crm_tui.ui.widgets.plain_table import PlainTable
+
+PAGE = 100
+MAX_ROWS = 1000
+
+
+class CustomerListScreen(BaseScreen[None]):
+    TITLE_MSGID = "Customer archives"
+    BINDINGS = [
+        Binding("ctrl+n", "new", "New", priority=True),
+        Binding("enter", "open", "Open", show=False),
+        Binding("ctrl+e", "edit", "Edit", priority=True),
+        Binding("ctrl+f", "search", "Search", priority=True),
+        Binding("ctrl+t", "filters", "Filters", priority=True),
+        Binding("ctrl+x", "export", "Export list", priority=True),
+        Binding("ctrl+w", "watch", "Watch lists", priority=True),
+        Binding("escape", "app.back", "Back"),
+        ENTER_BINDING,
+    ]
+    ACTION_PERMISSIONS = {"new": "customer.create", "edit": "customer.edit", "export": "customer.export"}
+
+    def __init__(self, svc: Services, actor: Actor) -> None:
+        super().__init__()
+        self.svc = svc
+        self.actor = actor
+        self.rows: list[cs.CustomerRow] = []
+        self.next_cursor: str | None = None
+        self.query_seq = 0
+        self.loading_more = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="search-bar"):
+            yield Input(placeholder=_("Name, pinyin (zs), 4+ phone digits, KH number, ID number"),
+                        id="q", max_length=60)
+        with Horizontal(id="customer-filters", classes="filters"):
+            yield Select([(label, code) for code, label in cf.category_choices()], prompt=_("Category"),
+                         id="f-category")
+            yield Select([(label, code) for code, label in cf.grade_choices(self.svc)], prompt=_("Grade"),
+                         id="f-grade")
+            yield Select([(label, sid) for sid, label in cf.owner_choices(self.svc)], prompt=_("Owner"),
+                         id="f-owner")
+            yield Input(placeholder=_("Tag"), id="f-tag", max_length=20)
+        yield PlainTable(id="customer-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="customer-status", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one(DataTable)
+        fixed_columns(table, (_("Number"), CUSTOMER_NUMBER), (_("Name"), 20), (_("Phone"), PHONE),
+                      (_("Category"), widest(label for _code, label in cf.category_choices())),
+                      (_("Grade"), 2),
+                      (_("Owner"), PERSON), (_("Tags"), 30))
+        self.query_one("#q", Input).focus()
+        self.run_search()
+
+    def on_screen_resume(self) -> None:
+        self.run_search(keep_cursor=True)
+
+    # -- searching -------------------------------------------------------------------------------
+    def filters(self) -> cs.SearchFilters:
+        def val(sel_id: str):  # type: ignore[no-untyped-def]
+            v = self.query_one(sel_id, Select).value
+            return None if v is Select.NULL else v
+
+        tag = self.query_one("#f-tag", Input).value.strip() or None
+        return cs.SearchFilters(category=val("#f-category"), grade=val("#f-grade"), owner_id=val("#f-owner"), tag=tag)
+
+    @on(Input.Changed, "#q")
+    @on(Input.Changed, "#f-tag")
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self.run_search()
+
+    async def action_enter(self) -> None:
+        """Enter in the search box goes to the results at once, so Down/Enter typed right after it
+        move in and open the list instead of landing in the box."""
+        await enter_in(self, {"q": self._to_table})
+
+    def _to_table(self) -> None:
+        if self.rows:
+            self.set_focus(self.query_one(DataTable))
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        """Down from the search box goes to the results, as Enter does."""
+        if event.key == "down" and self.focused is self.query_one("#q", Input) and self.rows:
+            self.query_one(DataTable).focus()
+            event.stop()
+
+    def run_search(self, keep_cursor: bool = False) -> None:
+        self.query_seq += 1
+        self.fetch(self.query_one("#q", Input).value, self.filters(), None, self.query_seq, keep_cursor)
+
+    def fetch(self, query: str, filters: cs.SearchFilters, cursor: str | None, seq: int, keep: bool = False) -> None:
+        self.run_loader(cs.search, self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE,
+                        on_result=lambda page: self._show(page, cursor is not None, seq, keep),
+                        on_error=lambda e: self._error(e.message, seq), group="customer-search")
+
+    def _error(self, text: str, seq: int) -> None:
+        if seq == self.query_seq and self.is_attached:
+            self.query_one("#customer-status", Static).update(text)
+            self.loading_more = False
+
+    def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool) -> None:
+        if seq != self.query_seq or not self.is_attached:
+            return  # a newer keystroke has asked already, or the screen was closed meanwhile
+        table = self.query_one("#customer-table", PlainTable)
+        row_before = table.cursor_row
+        if append and len(self.rows) + len(page.rows) > MAX_ROWS:
+            append = False  # keep the widget small: the next page replaces the table
+        with self.app.batch_update():
+            if not append:
+                table.clear()
+                self.rows = []
+            seen = {r.id for r in self.rows}
+            new = []
+            for r in page.rows:
+                if r.id not in seen:
+                    seen.add(r.id)
+                    new.append(r)
+            self.rows.extend(new)
+            table.add_plain_rows((str(r.id), cells(r.number, r.name, r.phone or "", category_label(r.category),
+                                                   r.grade or "", r.owner or "", " ".join(r.tags))) for r in new)
+            if keep and self.rows:
+                table.move_cursor(row=min(row_before, len(self.rows) - 1))
+        self.next_cursor = page.next_cursor
+        self.loading_more = False
+        more = _("(more below)") if page.next_cursor else ""
+        # One line of fixed height (app.tcss): no layout pass for it at every keystroke.
+        self.query_one("#customer-status", Static).update(
+            _("{count} found", count=page.count_hint) + ("  " + more if more else ""), layout=False)
+
+    @on(DataTable.RowHighlighted, "#customer-table")
+    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
+        if self.next_cursor and not self.loading_more and event.cursor_row >= len(self.rows) - 5:
+            self.loading_more = True
+            self.fetch(self.query_one("#q", Input).value, self.filters(), self.next_cursor, self.query_seq)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def current(self) -> cs.CustomerRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return None
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    @on(DataTable.RowSelected, "#customer-table")
+    def action_open(self) -> None:
+        row = self.current()
+        if row:
+            self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, row.id))
+
+    def action_new(self) -> None:
+        self.app.push_screen(CustomerFormScreen(self.svc, self.actor, None), self._after_save)
+
+    def action_edit(self) -> None:
+        row = self.current()
+        if row:
+            self.app.push_screen(CustomerFormScreen(self.svc, self.actor, row.id), self._after_save)
+
+    def _after_save(self, customer_id: int | None) -> None:
+        if customer_id:
+            self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, customer_id))
+
+    def action_search(self) -> None:
+        self.query_one("#q", Input).focus()
+
+    def action_filters(self) -> None:
+        self.query_one("#f-category", Select).focus()
+
+    def action_watch(self) -> None:
+        self.app.push_screen(WatchListScreen(self.svc, self.actor))
+
+    def action_export(self) -> None:
+        def done(path: str | None) -> None:
+            if not path:
+                return
+            fmt = "csv" if path.lower().endswith(".csv") else "xlsx"
+            self.export_list(Path(path).expanduser(), fmt)
+
+        default = str(Path.home() / f"customers-{self.svc.now():%Y%m%d}.xlsx")
+        self.app.push_screen(PromptDialog(_("Export the listed customers to (.xlsx or .csv):"), value=default), done)
+
+    def export_list(self, path: Path, fmt: str) -> None:
+        from crm_tui.services.approvals import ApprovalNeeded
+        from crm_tui.ui import approval
+
+        def failed(e: CrmError) -> None:
+            if isinstance(e, ApprovalNeeded):  # R-SEC-2: offer to ask a second person
+                approval.offer_request(self, self.svc, self.actor, e)
+            else:
+                self.notify(e.message, severity="error", timeout=10)
+
+        self.run_action(cs.export_list, self.svc, self.actor, self.query_one("#q", Input).value, self.filters(), path,
+                        fmt, approval_id=approval.usable(self.svc, self.actor, "customer.export"),
+                        group="customer-export",
+                        on_result=lambda n: self.notify(_("{n} customers exported to {path}", n=n, path=str(path)),
+                                                        timeout=10),
+                        on_error=failed)
