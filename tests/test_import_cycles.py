@@ -15,13 +15,6 @@ import grimp
 # of its prefixes (so a cycle that shrinks, or whose modules are split into packages, stays excused;
 # one that reaches another module fails). DELETE each entry once its cycle is gone.
 KNOWN_CYCLES: dict[str, tuple[str, ...]] = {
-    # issue 18: the customer screens (customer_form <-> customers, through frontdesk too); removed by
-    # the ui helpers of issue 18: the lead deletes this entry at merge.
-    "ui: customer_form <-> customers": ("crm_tui.ui.screens.customer_form", "crm_tui.ui.screens.customers",
-                                        "crm_tui.ui.screens.frontdesk"),
-    # issue 18: followups <-> register; removed by the ui helpers of issue 18: the lead deletes this
-    # entry at merge.
-    "ui: followups <-> register": ("crm_tui.ui.screens.followups", "crm_tui.ui.screens.register"),
     # Not in issue 18's list: use cases calling one another through function-level imports
     # (customers <-> customer_rules, consent, erasure; complaints <-> holidays; backup <-> damage,
     # importing ...). Left to the owners of the services; the lead decides at merge.
