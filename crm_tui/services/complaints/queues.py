@@ -17,6 +17,7 @@ from crm_tui.services.complaints.common import (
 from crm_tui.services.context import Actor, Services
 from crm_tui.services.home import WorkItem, register_item
 from crm_tui.store.queries import complaints as q
+from crm_tui.store.queries import staff as staff_q
 
 # ------------------------------------------------------------------------------------------------
 # Reading: one ticket, queues, counts
@@ -109,7 +110,7 @@ def _counts(s: Session, actor: Actor, now: datetime, mine: str) -> dict[str, int
 def _complaint_items(s: Session, actor: Actor, svc: Services) -> list[WorkItem]:
     if not actor.can("complaint.view"):
         return []
-    covered = q.covered_absent_ids(s, actor.staff_id, svc.now().date())
+    covered = () if actor.staff_id is None else staff_q.covered_absent_ids(s, actor.staff_id, svc.now().date())
     n = _counts(s, actor, svc.now(), json.dumps([actor.staff_id or -1, *covered]))
     items = []
     if actor.can("complaint.assign"):

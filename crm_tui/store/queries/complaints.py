@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -193,13 +193,6 @@ def staff_by_id(s: Session, staff_id: int) -> tuple[int, str] | None:
 def staff_by_username(s: Session, username: str) -> tuple[int, str] | None:
     r = s.execute(text("SELECT id, display_name, active FROM staff WHERE username = :u"), {"u": username}).first()
     return None if r is None else (int(r[0]), str(r[1]))
-
-
-def covered_absent_ids(s: Session, backup_id: int | None, day: date) -> list[int]:
-    """Colleagues ``backup_id`` covers on ``day`` (A/B posts in force, R-SEC-7)."""
-    rows = s.execute(text("SELECT DISTINCT absent_id FROM ab_post WHERE backup_id = :me AND revoked_at IS NULL"
-                          " AND start_date <= :d AND end_date >= :d"), {"me": backup_id, "d": day}).all()
-    return [int(r[0]) for r in rows]
 
 
 # ------------------------------------------------------------------------------------------------
