@@ -147,6 +147,10 @@ def count_unfiled(s: Session) -> int:
 
 
 def count_owner_disabled(s: Session) -> int:
+    from crm_tui.store.queries import summary
+
+    if summary.usable(s):  # the summary tables keep live customers per responsible person (issue 22)
+        return summary.count_owner_disabled(s)
     return _count(s, "SELECT count(*) FROM customer c JOIN staff st ON st.id = c.owner_id WHERE st.active = 0"
                   " AND c.erased_at IS NULL" + pending.hide(s, "c.id"))
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.store import pending
+from crm_tui.store.queries import summary as sm
 
 _WEEK = "date({col}, 'weekday 0', '-6 days')"  # the Monday of the row's week, as 'YYYY-MM-DD'
 # A ticket's time limits are settled when the response was late, the feedback's outcome is known, or
@@ -51,7 +52,7 @@ def week_figures(s: Session, a: str, b: str, now: str, owner: int | None) -> Wee
     own_v_t = " AND handler_id = :me" if owner is not None else ""  # complaint_visit: the handler then
     # Own scope joins the customer from the (few) feedback rows, never lists the owner's customers.
     own_f = " AND EXISTS (SELECT 1 FROM customer c WHERE c.id = customer_id AND c.owner_id = :me)" if owner is not None else ""
-    new = {str(w): int(n) for w, n in s.execute(text(
+    new = sm.new_customers_by_week(s, a, b, owner) if sm.usable(s) else {str(w): int(n) for w, n in s.execute(text(
         f"SELECT {_WEEK.format(col='created_at')} w, count(*) FROM customer"
         f" WHERE created_at >= :a AND created_at < :b{own_c}{pending.hide(s, 'id')} GROUP BY w"), p).all()}
     cmp = {w: (int(n), int(ok or 0), int(d or 0)) for w, n, ok, d in s.execute(text(
@@ -71,6 +72,8 @@ def week_figures(s: Session, a: str, b: str, now: str, owner: int | None) -> Wee
 
 def category_grade_counts(s: Session, owner: int | None) -> list[tuple[str | None, str | None, int]]:
     """Active customers by (category, grade) code."""
+    if sm.usable(s):
+        return sm.category_grade_counts(s, owner)
     sql = "SELECT category, grade, count(*) FROM customer WHERE erased_at IS NULL"
     sql += " AND owner_id = :me" if owner is not None else ""
     sql += pending.hide(s, "id")
@@ -79,6 +82,8 @@ def category_grade_counts(s: Session, owner: int | None) -> list[tuple[str | Non
 
 def source_counts(s: Session, start: str, end: str, owner: int | None) -> list[tuple[str | None, int, int, int]]:
     """Follow-up cards opened from ``start`` to ``end`` (days), not void, by source: cards, won, lost."""
+    if sm.usable(s):
+        return sm.source_counts(s, start, end, owner)
     sql = ("SELECT source, count(*), sum(status = 'won'), sum(status = 'lost') FROM followup_card"
            " WHERE card_date >= :a AND card_date <= :b AND status != 'void'")
     sql += " AND owner_id = :me" if owner is not None else ""
@@ -152,8 +157,9 @@ def summary_figures(s: Session, a: str, b: str, da: str, db: str, now: str, owne
     def one(sql: str) -> Any:
         return s.execute(text(sql), p).one()
 
-    new = one(f"SELECT count(*) FROM customer WHERE created_at >= :a AND created_at < :b{own_c}"
-              + pending.hide(s, "id"))[0]
+    fast = sm.usable(s)  # the summary tables (store/summary.py) for the counts they keep
+    new = sm.new_customers(s, a, b, owner) if fast else one(
+        f"SELECT count(*) FROM customer WHERE created_at >= :a AND created_at < :b{own_c}" + pending.hide(s, "id"))[0]
     n, ok, decided = one(f"SELECT count(*), {_WITHIN}, {_DECIDED} FROM complaint"
                          f" WHERE received_at >= :a AND received_at < :b{own_t}")
     closed = one(f"SELECT count(*) FROM complaint WHERE closed_at >= :a AND closed_at < :b{own_t}")[0]
@@ -161,10 +167,11 @@ def summary_figures(s: Session, a: str, b: str, da: str, db: str, now: str, owne
     visits = one(f"SELECT count(*) FROM followup_visit WHERE at >= :a AND at < :b{own_v}")[0]
     # R-FU-5: 新建 = cards opened in the period; 成交/战败 = results recorded in the period, whenever
     # the card was opened (a card opened last month and won this week is this week's win).
-    cards = one("SELECT count(*) FROM followup_card"
-                f" WHERE card_date >= :da AND card_date <= :db AND status != 'void'{own_c}")[0]
-    won, lost = one("SELECT sum(status = 'won'), sum(status = 'lost') FROM followup_card"
-                    f" WHERE closed_at >= :a AND closed_at < :b AND status IN ('won', 'lost'){own_c}")
+    cards = sm.cards_opened(s, da, db, owner) if fast else one(
+        f"SELECT count(*) FROM followup_card WHERE card_date >= :da AND card_date <= :db AND status != 'void'{own_c}")[0]
+    won, lost = sm.cards_won_lost(s, a, b, owner) if fast else one(
+        "SELECT sum(status = 'won'), sum(status = 'lost') FROM followup_card"
+        f" WHERE closed_at >= :a AND closed_at < :b AND status IN ('won', 'lost'){own_c}")
     grade = one("SELECT count(*) FROM grade_history g WHERE g.changed_at >= :a AND g.changed_at < :b"
                 + (" AND EXISTS (SELECT 1 FROM customer c WHERE c.id = g.customer_id AND c.owner_id = :me)"
                    if owner is not None else ""))[0]

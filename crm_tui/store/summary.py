@@ -1,0 +1,131 @@
+"""Summary tables of the home dashboard (issue 22): counts the dashboard would otherwise re-count
+over a million customers at every visit home.
+
+The counts are kept by SQLite triggers on the base tables, so every write that changes them - the
+services, the importer, the demo, the benchmark generators, a rolled-back transaction - moves them
+in the same transaction, and no writer can forget to. The tables (a missing key means 0):
+
+- ``sum_customer_live (owner_id, category, grade, n)``: archives not erased (``erased_at IS NULL``)
+  by responsible person, category and grade: the category/grade chart and the count of customers
+  whose responsible person is disabled.
+- ``sum_customer_new (day, owner_id, n)``: archives by the day they were created (erased ones still
+  count, as the report defines new customers) and their current responsible person.
+- ``sum_card (day, owner_id, source, status, n)``: follow-up cards by card date, consultant, source
+  and status: cards opened, and the conversion chart.
+- ``sum_card_closed (day, owner_id, status, n)``: won and lost cards by the day of the result.
+
+Keys are NOT NULL so that the upserts meet: a missing person is 0, a missing code is ''.
+
+Counts that depend on today's date are not stored as counts: the rows are kept by DAY, and a period
+(a week, twelve weeks) is a sum over a short range of days, read in microseconds.
+
+Rows of an import batch not yet published are counted by the triggers like any other row; the
+readers (store/queries/summary) count from the base tables while such a batch exists.
+
+``install`` creates everything and fills it (migration 2201); ``rebuild`` refills the counts from
+the base tables (``crm-tui doctor --rebuild-summary``, and bulk writers may call it once at the end);
+``recount`` returns what the counts should be, for ``doctor`` and the tests. A migration that
+recreates ``customer`` or ``followup_card`` (alembic batch mode copies the table) drops their
+triggers: it must call ``install_triggers`` again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+#: table -> (key columns, SELECT of (key..., n) from the base tables)
+TABLES: dict[str, tuple[tuple[str, ...], str]] = {
+    "sum_customer_live": (("owner_id", "category", "grade"),
+                          "SELECT coalesce(owner_id, 0), coalesce(category, ''), coalesce(grade, ''), count(*)"
+                          " FROM customer WHERE erased_at IS NULL GROUP BY 1, 2, 3"),
+    "sum_customer_new": (("day", "owner_id"),
+                         "SELECT coalesce(date(created_at), ''), coalesce(owner_id, 0), count(*) FROM customer"
+                         " WHERE created_at IS NOT NULL GROUP BY 1, 2"),
+    "sum_card": (("day", "owner_id", "source", "status"),
+                 "SELECT coalesce(card_date, ''), coalesce(owner_id, 0), coalesce(source, ''), coalesce(status, ''),"
+                 " count(*) FROM followup_card GROUP BY 1, 2, 3, 4"),
+    "sum_card_closed": (("day", "owner_id", "status"),
+                        "SELECT coalesce(date(closed_at), ''), coalesce(owner_id, 0), status, count(*) FROM followup_card"
+                        " WHERE closed_at IS NOT NULL AND status IN ('won', 'lost') GROUP BY 1, 2, 3"),
+}
+
+_TYPES = {"owner_id": "INTEGER", "day": "TEXT", "category": "TEXT", "grade": "TEXT", "source": "TEXT",
+          "status": "TEXT"}
+
+# Per table: (base table, columns whose update moves a row, condition on the row (R = NEW or OLD),
+# key expressions on the row).
+_ROWS: dict[str, tuple[str, tuple[str, ...], str, tuple[str, ...]]] = {
+    "sum_customer_live": ("customer", ("owner_id", "category", "grade", "erased_at"), "R.erased_at IS NULL",
+                          ("coalesce(R.owner_id, 0)", "coalesce(R.category, '')", "coalesce(R.grade, '')")),
+    "sum_customer_new": ("customer", ("owner_id", "created_at"), "R.created_at IS NOT NULL",
+                         ("coalesce(date(R.created_at), '')", "coalesce(R.owner_id, 0)")),
+    "sum_card": ("followup_card", ("card_date", "owner_id", "source", "status"), "1",
+                 ("coalesce(R.card_date, '')", "coalesce(R.owner_id, 0)", "coalesce(R.source, '')",
+                  "coalesce(R.status, '')")),
+    "sum_card_closed": ("followup_card", ("closed_at", "owner_id", "status"),
+                        "R.closed_at IS NOT NULL AND R.status IN ('won', 'lost')",
+                        ("coalesce(date(R.closed_at), '')", "coalesce(R.owner_id, 0)", "R.status")),
+}
+
+
+def _ddl(table: str) -> list[str]:
+    keys = TABLES[table][0]
+    cols = ", ".join(f"{k} {_TYPES[k]} NOT NULL" for k in keys)
+    return [f"CREATE TABLE IF NOT EXISTS {table} ({cols}, n INTEGER NOT NULL, PRIMARY KEY ({', '.join(keys)}))"
+            " WITHOUT ROWID"]
+
+
+def _bump(table: str, row: str, delta: int) -> str:
+    base, _cols, cond, exprs = _ROWS[table]
+    keys = TABLES[table][0]
+    vals = ", ".join(e.replace("R.", f"{row}.") for e in exprs)
+    return (f"INSERT INTO {table} ({', '.join(keys)}, n) SELECT {vals}, {delta} WHERE {cond.replace('R.', row + '.')}"
+            f" ON CONFLICT DO UPDATE SET n = n + ({delta});")
+
+
+def _triggers(table: str) -> list[str]:
+    base, cols, _cond, _exprs = _ROWS[table]
+    t = f"trg_{table}"
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {t}_ins AFTER INSERT ON {base} BEGIN {_bump(table, 'NEW', 1)} END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_del AFTER DELETE ON {base} BEGIN {_bump(table, 'OLD', -1)} END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_upd AFTER UPDATE OF {', '.join(cols)} ON {base} BEGIN"
+        f" {_bump(table, 'OLD', -1)} {_bump(table, 'NEW', 1)} END",
+    ]
+
+
+def trigger_names() -> list[str]:
+    return [f"trg_{t}_{k}" for t in TABLES for k in ("ins", "del", "upd")]
+
+
+Run = Callable[[str], Any]
+
+
+def install_triggers(run: Run) -> None:
+    for table in TABLES:
+        for sql in _triggers(table):
+            run(sql)
+
+
+def rebuild(run: Run) -> None:
+    """Refill every summary table from the base tables (one GROUP BY each)."""
+    for table, (keys, select) in TABLES.items():
+        run(f"DELETE FROM {table}")
+        run(f"INSERT INTO {table} ({', '.join(keys)}, n) {select}")
+
+
+def install(run: Run) -> None:
+    """Tables, triggers and their first fill (migration 2201)."""
+    for table in TABLES:
+        for sql in _ddl(table):
+            run(sql)
+    install_triggers(run)
+    rebuild(run)
+
+
+def drop(run: Run) -> None:
+    for name in trigger_names():
+        run(f"DROP TRIGGER IF EXISTS {name}")
+    for table in TABLES:
+        run(f"DROP TABLE IF EXISTS {table}")
