@@ -48,10 +48,28 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "sum_card_closed": (("day", "owner_id", "status"),
                         "SELECT coalesce(date(closed_at), ''), coalesce(owner_id, 0), status, count(*) FROM followup_card"
                         " WHERE closed_at IS NOT NULL AND status IN ('won', 'lost') GROUP BY 1, 2, 3"),
+    "sum_incomplete": (("day",),
+                       "SELECT coalesce(date(incomplete_due), ''), count(*) FROM customer"
+                       " WHERE incomplete_due IS NOT NULL GROUP BY 1"),
+    "sum_survey": (("grade", "category", "day"),
+                   "SELECT coalesce(grade, ''), coalesce(category, ''), coalesce(date(coalesce((SELECT max(f.at)"
+                   " FROM customer_feedback f WHERE f.customer_id = c.id AND f.kind = 'survey'), c.created_at)), ''),"
+                   " count(*) FROM customer c WHERE erased_at IS NULL GROUP BY 1, 2, 3"),
+    "sum_important": (("owner_id", "others"),
+                      "SELECT coalesce(owner_id, 0), coalesce((SELECT group_concat(cs.staff_id, ',' ORDER BY cs.staff_id)"
+                      " FROM customer_staff cs WHERE cs.customer_id = c.id), ''), count(*) FROM customer c"
+                      " INDEXED BY ix_customer_important WHERE important = 1 AND erased_at IS NULL GROUP BY 1, 2"),
 }
 
 _TYPES = {"owner_id": "INTEGER", "day": "TEXT", "category": "TEXT", "grade": "TEXT", "source": "TEXT",
-          "status": "TEXT"}
+          "status": "TEXT", "others": "TEXT"}
+
+# A customer's last survey and its other staff in contact, from its child rows: {cid} the customer,
+# {excl} a child row left out (the one a trigger fires for), {extra} that row put back ("" or a UNION).
+_LAST = ("(SELECT max(at) FROM (SELECT at FROM customer_feedback WHERE customer_id = {cid} AND kind = 'survey'"
+         " AND id IS NOT {excl}{extra}))")
+_OTHERS = ("(SELECT group_concat(sid, ',' ORDER BY sid) FROM (SELECT staff_id AS sid FROM customer_staff"
+           " WHERE customer_id = {cid} AND rowid IS NOT {excl}{extra}))")
 
 # Per table: (base table, columns whose update moves a row, condition on the row (R = NEW or OLD),
 # key expressions on the row).
@@ -66,6 +84,25 @@ _ROWS: dict[str, tuple[str, tuple[str, ...], str, tuple[str, ...]]] = {
     "sum_card_closed": ("followup_card", ("closed_at", "owner_id", "status"),
                         "R.closed_at IS NOT NULL AND R.status IN ('won', 'lost')",
                         ("coalesce(date(R.closed_at), '')", "coalesce(R.owner_id, 0)", "R.status")),
+    "sum_incomplete": ("customer", ("incomplete_due",), "R.incomplete_due IS NOT NULL",
+                       ("coalesce(date(R.incomplete_due), '')",)),
+    "sum_survey": ("customer", ("grade", "category", "erased_at", "created_at"), "R.erased_at IS NULL",
+                   ("coalesce(R.grade, '')", "coalesce(R.category, '')",
+                    "coalesce(date(coalesce(" + _LAST.format(cid="R.id", excl="NULL", extra="") + ", R.created_at)), '')")),
+    "sum_important": ("customer", ("important", "erased_at", "owner_id"), "R.important = 1 AND R.erased_at IS NULL",
+                      ("coalesce(R.owner_id, 0)", "coalesce(" + _OTHERS.format(cid="R.id", excl="NULL", extra="") + ", '')")),
+}
+
+# Summary tables whose key also depends on a child table: (child, its columns that matter, the child's
+# customer column, the key expression of the customer row c given the aggregate, the aggregate
+# template, the child's row id, how a child row joins the aggregate).
+_CHILD: dict[str, tuple[str, tuple[str, ...], str, tuple[str, ...], str, str, str]] = {
+    "sum_survey": ("customer_feedback", ("customer_id", "kind", "at"), "customer_id",
+                   ("coalesce(c.grade, '')", "coalesce(c.category, '')", "coalesce(date(coalesce({agg}, c.created_at)), '')"),
+                   _LAST, "id", " UNION ALL SELECT {R}.at WHERE {R}.kind = 'survey'"),
+    "sum_important": ("customer_staff", ("customer_id", "staff_id"), "customer_id",
+                      ("coalesce(c.owner_id, 0)", "coalesce({agg}, '')"), _OTHERS, "rowid",
+                      " UNION SELECT {R}.staff_id"),
 }
 
 
@@ -81,7 +118,18 @@ def _bump(table: str, row: str, delta: int) -> str:
     keys = TABLES[table][0]
     vals = ", ".join(e.replace("R.", f"{row}.") for e in exprs)
     return (f"INSERT INTO {table} ({', '.join(keys)}, n) SELECT {vals}, {delta} WHERE {cond.replace('R.', row + '.')}"
-            f" ON CONFLICT DO UPDATE SET n = n + ({delta});")
+            " ON CONFLICT DO UPDATE SET n = n + excluded.n;")
+
+
+def _child_bump(table: str, row: str, delta: int, with_row: bool) -> str:
+    """Move the customer of child row ``row`` (NEW/OLD): its key with the row (``with_row``) or without."""
+    child, _cols, fk, exprs, agg, rid, extra = _CHILD[table]
+    keys = TABLES[table][0]
+    cond = _ROWS[table][2].replace("R.", "c.")
+    a = agg.format(cid="c.id", excl=f"{row}.{rid}", extra=extra.format(R=row) if with_row else "")
+    vals = ", ".join(e.format(agg=a) for e in exprs)
+    return (f"INSERT INTO {table} ({', '.join(keys)}, n) SELECT {vals}, {delta} FROM customer c"
+            f" WHERE c.id = {row}.{fk} AND {cond} ON CONFLICT DO UPDATE SET n = n + excluded.n;")
 
 
 def _triggers(table: str) -> list[str]:
@@ -95,8 +143,21 @@ def _triggers(table: str) -> list[str]:
     ]
 
 
+def _child_triggers(table: str) -> list[str]:
+    child, cols, *_rest = _CHILD[table]
+    t = f"trg_{table}_child"
+    add = _child_bump(table, "NEW", -1, False) + " " + _child_bump(table, "NEW", 1, True)
+    remove = _child_bump(table, "OLD", -1, True) + " " + _child_bump(table, "OLD", 1, False)
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {t}_ins AFTER INSERT ON {child} BEGIN {add} END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_del AFTER DELETE ON {child} BEGIN {remove} END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_upd AFTER UPDATE OF {', '.join(cols)} ON {child} BEGIN {remove} {add} END",
+    ]
+
+
 def trigger_names() -> list[str]:
-    return [f"trg_{t}_{k}" for t in TABLES for k in ("ins", "del", "upd")]
+    return ([f"trg_{t}_{k}" for t in TABLES for k in ("ins", "del", "upd")]
+            + [f"trg_{t}_child_{k}" for t in _CHILD for k in ("ins", "del", "upd")])
 
 
 Run = Callable[[str], Any]
@@ -104,7 +165,7 @@ Run = Callable[[str], Any]
 
 def install_triggers(run: Run) -> None:
     for table in TABLES:
-        for sql in _triggers(table):
+        for sql in _triggers(table) + (_child_triggers(table) if table in _CHILD else []):
             run(sql)
 
 

@@ -18,3 +18,4 @@ from crm_tui.store.models import holidays  # noqa: E402,F401
 from crm_tui.store.models import security  # noqa: E402,F401
 from crm_tui.store.models import frontdesk  # noqa: E402,F401
 from crm_tui.store.models import consent  # noqa: E402,F401
+from crm_tui.store.models import summary  # noqa: E402,F401

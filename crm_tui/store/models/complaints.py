@@ -23,6 +23,7 @@ class Complaint(SQLModel, table=True):
         Index("ix_complaint_due", "due_at", "id", sqlite_where=text("due_at IS NOT NULL")),
         Index("ix_complaint_risk", "risk_at", "id", sqlite_where=text("risk_at IS NOT NULL")),
         Index("ix_complaint_received", "received_at"),  # reports: complaints per week
+        Index("ix_complaint_closed", "closed_at", "assignee_id"),  # the home's week: complaints closed (2201)
         Index("ix_complaint_visit", "visit_at", sqlite_where=text("visit_at IS NOT NULL")),  # satisfaction trend
     )
     id: int | None = Field(default=None, primary_key=True)

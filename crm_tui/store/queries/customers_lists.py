@@ -122,6 +122,12 @@ def count_phone_changes(s: Session) -> int:
 
 
 def count_past_deadline(s: Session, now: str) -> int:
+    from crm_tui.store.queries import summary  # counts per deadline day (issue 22)
+
+    return summary.count_past_deadline(s, now)
+
+
+def count_past_deadline_rows(s: Session, now: str) -> int:
     return _count(s, "SELECT count(*) FROM customer WHERE incomplete_due IS NOT NULL AND incomplete_due < :n", n=now)
 
 
@@ -130,6 +136,10 @@ def count_shared_due(s: Session, today: str) -> int:
 
 
 def count_understaffed(s: Session) -> int:
+    from crm_tui.store.queries import summary
+
+    if summary.usable(s):  # counts per responsible person and other staff in contact (issue 22)
+        return summary.count_understaffed(s)
     return _count(s, f"SELECT count(*) FROM customer c {UNDERSTAFFED}" + pending.hide(s, "c.id"))
 
 

@@ -9,6 +9,7 @@ whole days: the bounds the reports pass are midnights, so ``day >= date(:a) AND 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,43 @@ def count_owner_disabled(s: Session) -> int:
     """Live customers whose responsible staff member is disabled."""
     return int(s.execute(text("SELECT coalesce(sum(l.n), 0) FROM sum_customer_live l JOIN staff st"
                               " ON st.id = l.owner_id WHERE st.active = 0")).scalar_one())
+
+
+def count_understaffed(s: Session) -> int:
+    """Important live customers with fewer than two active staff in contact (the responsible one,
+    if active, and the active others of customer_staff): customers_lists.UNDERSTAFFED."""
+    return int(s.execute(text(
+        "SELECT coalesce(sum(t.n), 0) FROM sum_important t WHERE t.n != 0 AND ((SELECT count(*) FROM staff o"
+        " WHERE o.id = t.owner_id AND o.active = 1) + (SELECT count(*) FROM json_each('[' || t.others || ']') j"
+        " JOIN staff st ON st.id = j.value WHERE j.value IS NOT t.owner_id AND st.active = 1)) < 2")).scalar_one())
+
+
+def count_past_deadline(s: Session, now: str) -> int:
+    """Archives whose maintenance deadline is before ``now``: whole days from the summary, today's
+    from the index."""
+    return int(s.execute(text(
+        "SELECT (SELECT coalesce(sum(n), 0) FROM sum_incomplete WHERE day < date(:n))"
+        " + (SELECT count(*) FROM customer WHERE incomplete_due >= date(:n) AND incomplete_due < :n)"),
+        {"n": now}).scalar_one())
+
+
+def survey_due_count(s: Session, today: str, default_days: int, by_grade: Mapping[str, int],
+                     categories: Sequence[str]) -> int:
+    """store/queries/surveys.due_count from the counts per grade, category and day of the last survey
+    (or of the archive's creation): due when that day plus the grade's interval is not after today."""
+    p: dict[str, Any] = {"today": today, "default": default_days}
+    cases = []
+    for i, (grade, days) in enumerate(sorted(by_grade.items())):
+        p[f"g{i}"], p[f"d{i}"] = grade, days
+        cases.append(f"WHEN :g{i} THEN :d{i}")
+    days_sql = f"CASE grade {' '.join(cases)} ELSE :default END" if cases else ":default"
+    cats = ""
+    if categories:
+        for i, cat in enumerate(categories):
+            p[f"k{i}"] = cat
+        cats = f" AND category IN ({', '.join(f':k{i}' for i in range(len(categories)))})"
+    return int(s.execute(text(f"SELECT coalesce(sum(n), 0) FROM sum_survey WHERE n != 0{cats}"
+                              f" AND date(day, '+' || {days_sql} || ' days') <= :today"), p).scalar_one())
 
 
 # -- recount, compare, rebuild --------------------------------------------------------------------------

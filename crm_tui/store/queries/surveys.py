@@ -46,6 +46,13 @@ def due_page(s: Session, today: str, default_days: int, by_grade: Mapping[str, i
 
 
 def due_count(s: Session, today: str, default_days: int, by_grade: Mapping[str, int], categories: Sequence[str]) -> int:
+    from crm_tui.store.queries import summary  # counts per grade, category and day (issue 22)
+
+    return summary.survey_due_count(s, today, default_days, by_grade, categories)
+
+
+def due_count_rows(s: Session, today: str, default_days: int, by_grade: Mapping[str, int],
+                   categories: Sequence[str]) -> int:
     base, params = _due_sql(default_days, by_grade, categories)
     return int(s.execute(text(f"SELECT count(*) FROM ({base}) u WHERE u.due <= :today"),
                          {**params, "today": today}).scalar_one())

@@ -20,7 +20,9 @@ depends_on = None
 
 def upgrade() -> None:
     summary.install(op.execute)
+    op.create_index('ix_complaint_closed', 'complaint', ['closed_at', 'assignee_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_complaint_closed', table_name='complaint')
     summary.drop(op.execute)
