@@ -34,11 +34,14 @@ def init(
 
 
 @app.command()
-def doctor() -> None:
-    """Check the keyring, the key, the database, its integrity, schema and newest backup."""
+def doctor(
+    rebuild_summary: Annotated[bool, typer.Option(
+        "--rebuild-summary", help="Refill the home screen's summary counts from the records if they differ.")] = False,
+) -> None:
+    """Check the keyring, the key, the database, its integrity, schema, summary counts and newest backup."""
     from crm_tui.services import system
 
-    checks = system.doctor(common._place())
+    checks = system.doctor(common._place(), rebuild_summary=rebuild_summary)
     from rich.cells import cell_len
 
     width = max(cell_len(c.name) for c in checks)

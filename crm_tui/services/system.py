@@ -123,8 +123,9 @@ class Check:
     warn: bool = False  # ok (the exit code stays 0), but something needs doing soon
 
 
-def doctor(place: Place, now: datetime | None = None) -> list[Check]:
-    """One line per check; stops at the first check the rest depend on."""
+def doctor(place: Place, now: datetime | None = None, *, rebuild_summary: bool = False) -> list[Check]:
+    """One line per check; stops at the first check the rest depend on. ``rebuild_summary``: refill
+    the home's summary counts from the base tables when they differ (issue 22)."""
     from crm_tui.i18n import _
 
     now = now or system_now()
@@ -195,7 +196,7 @@ def doctor(place: Place, now: datetime | None = None) -> list[Check]:
             later: list[Check] = []
             if current == head:
                 years = sq.holiday_years(conn)
-                later = [*_unique_checks(conn), _import_check(conn, db_file)]
+                later = [*_unique_checks(conn), _import_check(conn, db_file), _summary_check(conn, rebuild_summary)]
         finally:
             conn.close()
         checks.append(Check(_("schema version"), current == head,
@@ -259,6 +260,41 @@ def _unique_checks(conn: Any) -> list[Check]:
             "{n} value(s) held by more than one archive (e.g. {example}); correct or erase one of each, then "
             "run doctor again", n=len(found), example=found[0][0][:4] + "…")))
     return out
+
+
+def _summary_check(conn: Any, rebuild: bool) -> Check:
+    """The home's summary counts (store/summary.py) against a recount of the base tables; with
+    ``rebuild`` a difference is mended (refilled in one transaction) and checked again."""
+    from crm_tui.i18n import _
+    from crm_tui.store.queries import summary as qsum
+
+    try:
+        bad, gone = qsum.compare(conn), qsum.missing_triggers(conn)
+        if (bad or gone) and rebuild:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                qsum.rebuild(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            fixed = len(bad)
+            bad, gone = qsum.compare(conn), qsum.missing_triggers(conn)
+            if not bad and not gone:
+                return Check(_("home summary counts"), True, _("rebuilt from the records ({n} counts differed)", n=fixed))
+    except Exception as e:  # noqa: BLE001 - a busy database: said, not a traceback
+        return Check(_("home summary counts"), False, str(e))
+    if not bad and not gone:
+        return Check(_("home summary counts"), True, _("match a recount of the records"))
+    first = bad[0] if bad else None
+    detail = _("{n} counts differ from a recount of the records", n=len(bad)) if bad else ""
+    if first is not None:
+        detail += _(" (first: {table} {key}: {stored} kept, {counted} counted)", table=first.table,
+                    key="/".join(str(k) for k in first.key), stored=first.stored, counted=first.counted)
+    if gone:
+        detail = (detail + "; " if detail else "") + _("triggers missing: {names}", names=", ".join(gone))
+    return Check(_("home summary counts"), False,
+                 detail + "\n" + _("rebuild them: crm-tui doctor --rebuild-summary"))
 
 
 def _import_check(conn: Any, db_file: Path) -> Check:

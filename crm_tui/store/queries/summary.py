@@ -116,7 +116,13 @@ def survey_due_count(s: Session, today: str, default_days: int, by_grade: Mappin
                               f" AND date(day, '+' || {days_sql} || ' days') <= :today"), p).scalar_one())
 
 
-# -- recount, compare, rebuild --------------------------------------------------------------------------
+# -- recount, compare, rebuild (a Session, or the plain connection ``doctor`` holds) ----------------------
+
+
+def _all(s: Any, sql: str) -> list[Any]:
+    if isinstance(s, Session):
+        return list(s.execute(text(sql)).all())
+    return list(s.execute(sql).fetchall())
 
 
 @dataclass(frozen=True)
@@ -127,24 +133,19 @@ class Mismatch:
     counted: int
 
 
-def _stored(s: Session, table: str) -> dict[tuple[Any, ...], int]:
-    keys = summary.TABLES[table][0]
-    return {tuple(r[:-1]): int(r[-1]) for r in s.execute(text(
-        f"SELECT {', '.join(keys)}, n FROM {table} WHERE n != 0"))}
-
-
-def recount(s: Session) -> dict[str, dict[tuple[Any, ...], int]]:
+def recount(s: Any) -> dict[str, dict[tuple[Any, ...], int]]:
     """What every summary table should hold, counted from the base tables."""
-    return {table: {tuple(r[:-1]): int(r[-1]) for r in s.execute(text(select))}
+    return {table: {tuple(r[:-1]): int(r[-1]) for r in _all(s, select)}
             for table, (_keys, select) in summary.TABLES.items()}
 
 
-def stored(s: Session) -> dict[str, dict[tuple[Any, ...], int]]:
+def stored(s: Any) -> dict[str, dict[tuple[Any, ...], int]]:
     """What the summary tables hold (rows counting 0 left out)."""
-    return {table: _stored(s, table) for table in summary.TABLES}
+    return {table: {tuple(r[:-1]): int(r[-1]) for r in _all(s, f"SELECT {', '.join(keys)}, n FROM {table} WHERE n != 0")}
+            for table, (keys, _select) in summary.TABLES.items()}
 
 
-def compare(s: Session) -> list[Mismatch]:
+def compare(s: Any) -> list[Mismatch]:
     """Every key whose stored count differs from the recount (empty: the summary is right)."""
     have, want = stored(s), recount(s)
     out = []
@@ -156,15 +157,16 @@ def compare(s: Session) -> list[Mismatch]:
     return out
 
 
-def missing_triggers(s: Session) -> list[str]:
-    have = {r[0] for r in s.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+def missing_triggers(s: Any) -> list[str]:
+    have = {r[0] for r in _all(s, "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     return [t for t in summary.trigger_names() if t not in have]
 
 
-def rebuild(s: Session) -> None:
-    """Refill the counts from the base tables, and put back any trigger a table copy dropped."""
+def rebuild(s: Any) -> None:
+    """Refill the counts from the base tables, and put back any trigger a table copy dropped (in
+    the caller's transaction)."""
     def run(sql: str) -> None:
-        s.execute(text(sql))
+        _all(s, sql)
 
     summary.install_triggers(run)
     summary.rebuild(run)
