@@ -271,13 +271,7 @@ def _summary_check(conn: Any, rebuild: bool) -> Check:
     try:
         bad, gone = qsum.compare(conn), qsum.missing_triggers(conn)
         if (bad or gone) and rebuild:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                qsum.rebuild(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            qsum.rebuild_now(conn)
             fixed = len(bad)
             bad, gone = qsum.compare(conn), qsum.missing_triggers(conn)
             if not bad and not gone:

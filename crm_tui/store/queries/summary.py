@@ -170,3 +170,14 @@ def rebuild(s: Any) -> None:
 
     summary.install_triggers(run)
     summary.rebuild(run)
+
+
+def rebuild_now(conn: Any) -> None:
+    """:func:`rebuild` in a transaction of its own on ``doctor``'s plain connection."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rebuild(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
