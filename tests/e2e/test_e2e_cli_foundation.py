@@ -19,6 +19,7 @@ from tests.helpers import cli
 P = cli.PASSWORD
 DOCTOR_CHECKS = ["keyring backend", "key present", "database opens", "cipher_integrity_check",
                  "integrity_check", "schema version", "unique ID numbers", "unique credit codes", "unfinished imports",
+                 "home summary counts",  # issue 22
                  "holiday schedule", "newest backup"]
 
 
