@@ -288,3 +288,31 @@ def test_doctor_reports_a_summary_mismatch_and_rebuilds_it(crm: Crm) -> None:
     assert check.ok and "rebuilt" in check.detail
     check = next(c for c in system.doctor(crm.place) if c.name == "home summary counts")
     assert check.ok and check.detail == "match a recount of the records"
+
+
+def test_migration_2201_fills_the_summary_from_existing_rows(crm: Crm) -> None:
+    """Down to 2001 (no summary) and up again: the migration counts the rows already there."""
+    from alembic import command
+
+    from crm_tui.store import db, migrate
+
+    mgr = crm.manager
+    for i, name in enumerate(("张三", "李四", "王五")):
+        cid = cs.create_customer(crm.svc, mgr, "person", {"name": name, "important": "yes" if i else "",
+                                                          "category": CATEGORIES[i]}).id
+        fu.create_card(crm.svc, mgr, cid, CARD)
+        cp.add_feedback(crm.svc, mgr, cid, "survey", "满意", 5)
+    want = stored(crm)
+    crm.svc.close()
+    engine = db.make_engine(crm.place.db_file, crm.key, pool="null")
+    try:
+        with engine.connect() as conn, conn.begin():
+            command.downgrade(migrate.alembic_config(conn), "2001")
+            assert "sum_customer_live" not in {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            command.upgrade(migrate.alembic_config(conn), "head")
+            assert qsum.stored(conn.connection.driver_connection) == want
+            assert qsum.compare(conn.connection.driver_connection) == []
+    finally:
+        engine.dispose()
+    assert all(want[t] for t in ("sum_customer_live", "sum_customer_new", "sum_card", "sum_survey", "sum_important"))
