@@ -58,7 +58,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "sum_important": (("owner_id", "others"),
                       "SELECT coalesce(owner_id, 0), coalesce((SELECT group_concat(cs.staff_id, ',' ORDER BY cs.staff_id)"
                       " FROM customer_staff cs WHERE cs.customer_id = c.id), ''), count(*) FROM customer c"
-                      " INDEXED BY ix_customer_important WHERE important = 1 AND erased_at IS NULL GROUP BY 1, 2"),
+                      " WHERE important = 1 AND erased_at IS NULL GROUP BY 1, 2"),
 }
 
 _TYPES = {"owner_id": "INTEGER", "day": "TEXT", "category": "TEXT", "grade": "TEXT", "source": "TEXT",
