@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import gen  # noqa: E402
+import fig_size  # noqa: E402
 
 ROWS_SQL = (
     "SELECT c.id, c.number, c.name, c.kind, c.category, c.grade, s.display_name, c.important, c.owner_id,"
@@ -579,6 +580,8 @@ def main() -> None:
         plain.close()
         log("cold-cache encryption cost")
         figures.append(cold_suite(db_file, key, plain_file, queries))
+        log("size breakdown (dbstat of the plain copy)")
+        figures += fig_size.size_figs(plain_file, db_file, n)
         plain_file.unlink(missing_ok=True)
     log("paging")
     figures += paging(svc, actor, raw, n)
