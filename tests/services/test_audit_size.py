@@ -135,3 +135,21 @@ def test_after_the_upgrade_an_edit_or_a_changed_value_is_still_found(crm: Crm) -
         assert report.first_broken == aid + 1 and report.reason == "content"
     finally:
         store.close()
+
+
+def test_the_upgrade_gives_the_freed_pages_back(crm: Crm, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The rebuilt tables' old pages are not left on the free list: the upgrade ends with a VACUUM."""
+    _some_history(crm)
+    before = _rows(crm)
+    _downgrade_to_2001(crm)
+    monkeypatch.setattr(migrate, "RECLAIM_MIN_PAGES", 0)
+    monkeypatch.setattr(migrate, "RECLAIM_SHARE", 0.0)
+    migrate.upgrade(crm.place.db_file, crm.key)
+    raw = db.raw_connect(crm.place.db_file, crm.key)
+    try:
+        assert raw.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    finally:
+        raw.close()
+    assert _rows(crm) == before
+    monkeypatch.setattr(migrate, "RECLAIM_MIN_PAGES", 1)
+    assert not migrate.reclaim_free_pages(crm.place.db_file, crm.key)  # nothing free: no second VACUUM
