@@ -55,6 +55,7 @@ from crm_tui.domain import audit as chain  # noqa: E402
 from crm_tui.domain import search_terms  # noqa: E402
 from crm_tui.domain.calendar import WorkCalendar  # noqa: E402
 from crm_tui.domain.customers import PERSONAL_FIELDS, format_number, load_policy, maintenance_due, missing_fields  # noqa: E402
+from crm_tui.store.audit import compact_details  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 17, 0, 0)  # the generated world's "now" (fixed: deterministic output)
 DEFAULT_SEED = 20261201
@@ -440,14 +441,14 @@ class Writer:
             for field, new in personal:
                 salt = self._salt()
                 commitments[field] = _commitment(salt, field, new)
-                values.append((self.audit_id, customer_id, field, None, new, salt))
+                values.append((self.audit_id, customer_id, field, None, new, bytes.fromhex(salt)))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],
                "on_behalf_of_id": None, "action": action, "entity": entity, "entity_id": str(entity_id),
                "customer_id": customer_id, "details": _canon(details)}
         h = _row_hash(self.prev, row)
         rows.append((self.audit_id, at.isoformat(sep=" ", timespec="microseconds"), actor, row["actor_name"], None,
-                     action, entity, row["entity_id"], customer_id, row["details"], self.prev, h))
+                     action, entity, row["entity_id"], customer_id, compact_details(row["details"]), h))
         self.prev = h
 
     def _terms(self, name: str, kind: str) -> tuple[frozenset[str], str | None, str | None]:
@@ -547,7 +548,7 @@ class Writer:
                     eid += first_contact
                 self._audit(audits, avals, at, actor, action, entity, eid, cid, details, personal)
             c.executemany("INSERT INTO audit_log (id, at, actor_id, actor_name, on_behalf_of_id, action, entity,"
-                          " entity_id, customer_id, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", audits)
+                          " entity_id, customer_id, details, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)", audits)
             c.executemany("INSERT INTO audit_value (audit_id, customer_id, field, old_value, new_value, salt)"
                           " VALUES (?, ?, ?, ?, ?, ?)", avals)
             c.execute("COMMIT")

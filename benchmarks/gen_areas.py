@@ -42,6 +42,7 @@ from crm_tui.domain import followups as fd
 from crm_tui.domain import grades as dg
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import load_policy as customer_policy
+from crm_tui.store.audit import compact_details
 
 CARD_SHARE = 0.30
 COMPLAINT_SHARE = 0.02
@@ -824,19 +825,19 @@ class AuditWriter:
             for fld, new in personal:
                 salt = f"{self.salt_rnd.getrandbits(128):032x}"
                 commitments[fld] = chain.commitment(salt, fld, None, new)
-                values.append((self.audit_id, customer_id, fld, None, new, salt))
+                values.append((self.audit_id, customer_id, fld, None, new, bytes.fromhex(salt)))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],
                "on_behalf_of_id": None, "action": action, "entity": entity, "entity_id": str(entity_id),
                "customer_id": customer_id, "details": chain.canonical(details)}
         h = chain.row_hash(self.prev, row)
         rows.append((self.audit_id, at.isoformat(sep=" ", timespec="microseconds"), actor, row["actor_name"], None,
-                     action, entity, row["entity_id"], customer_id, row["details"], self.prev, h))
+                     action, entity, row["entity_id"], customer_id, compact_details(row["details"]), h))
         self.prev = h
 
     def insert_audit(self, rows: list[tuple], values: list[tuple]) -> None:
         self.conn.executemany("INSERT INTO audit_log (id, at, actor_id, actor_name, on_behalf_of_id, action, entity,"
-                              " entity_id, customer_id, details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                              " entity_id, customer_id, details, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                               rows)
         self.conn.executemany("INSERT INTO audit_value (audit_id, customer_id, field, old_value, new_value, salt)"
                               " VALUES (?, ?, ?, ?, ?, ?)", values)

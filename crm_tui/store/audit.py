@@ -7,6 +7,8 @@ records. Nothing in the application updates or deletes audit rows.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +26,61 @@ class PersonalChange:
     field: str
     old: str | None
     new: str | None
+
+
+#: Storage form of ``details`` (issue 22, size): the ``personal`` commitments are stored in base64url
+#: (43 characters) instead of hex (64). The hash covers the hex form (domain.audit, unchanged), so a
+#: stored row is read back through :func:`expand_details`; both forms are JSON with the same keys.
+_HEX = frozenset("0123456789abcdef")
+
+
+def compact_details(text_: str) -> str:
+    """The stored form of canonical ``details``; ``text_`` itself when it has no hex commitments or
+    would not come back byte for byte from :func:`expand_details`."""
+    if '"personal":' not in text_:
+        return text_
+    try:
+        obj = json.loads(text_)
+    except ValueError:
+        return text_
+    p = obj.get("personal") if isinstance(obj, dict) else None
+    if not isinstance(p, dict) or not p or not all(
+            isinstance(v, str) and len(v) == 64 and _HEX.issuperset(v) for v in p.values()):
+        return text_
+    obj["personal"] = {k: base64.urlsafe_b64encode(bytes.fromhex(v)).rstrip(b"=").decode() for k, v in p.items()}
+    out = chain.canonical(obj)
+    return out if expand_details(out) == text_ else text_
+
+
+def expand_details(stored: str) -> str:
+    """The canonical ``details`` text the row's hash covers, from its stored form."""
+    if not stored or '"personal":' not in stored:
+        return stored
+    try:
+        obj = json.loads(stored)
+    except ValueError:
+        return stored
+    p = obj.get("personal") if isinstance(obj, dict) else None
+    if not isinstance(p, dict) or not p or not all(isinstance(v, str) and len(v) == 43 for v in p.values()):
+        return stored
+    try:
+        obj["personal"] = {k: base64.urlsafe_b64decode(v + "=").hex() for k, v in p.items()}
+    except ValueError:
+        return stored
+    return chain.canonical(obj)
+
+
+def _salt_text(salt: Any) -> str:
+    """audit_value.salt is stored as 16 bytes (older rows may hold its 32-hex text)."""
+    return salt.hex() if isinstance(salt, bytes | bytearray | memoryview) else str(salt)
+
+
+def _salt_stored(salt: str) -> bytes | str:
+    try:
+        raw = bytes.fromhex(salt)
+    except ValueError:
+        return salt
+    return raw if raw.hex() == salt else salt
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -67,15 +124,14 @@ def append(
         "customer_id": customer_id,
         "details": chain.canonical(details),
     }
-    row["prev_hash"] = prev
     row["hash"] = chain.row_hash(prev, row)
     session.execute(
         text(
             "INSERT INTO audit_log (id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id,"
-            " customer_id, details, prev_hash, hash) VALUES (:id, :at, :actor_id, :actor_name,"
-            " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :prev_hash, :hash)"
+            " customer_id, details, hash) VALUES (:id, :at, :actor_id, :actor_name,"
+            " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :hash)"
         ),
-        {**row, "at": at.isoformat(sep=" ", timespec="microseconds")},
+        {**row, "at": at.isoformat(sep=" ", timespec="microseconds"), "details": compact_details(row["details"])},
     )
     for change, salt in values:
         session.execute(
@@ -83,7 +139,8 @@ def append(
                 "INSERT INTO audit_value (audit_id, customer_id, field, old_value, new_value, salt)"
                 " VALUES (:a, :c, :f, :o, :n, :s)"
             ),
-            {"a": row["id"], "c": customer_id, "f": change.field, "o": change.old, "n": change.new, "s": salt},
+            {"a": row["id"], "c": customer_id, "f": change.field, "o": change.old, "n": change.new,
+             "s": _salt_stored(salt)},
         )
     return row["id"]
 
@@ -102,7 +159,7 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
             salt = chain.new_salt()
             commitments[change.field] = chain.commitment(salt, change.field, change.old, change.new)
             value_rows.append({"a": last_id + 1, "c": e.get("customer_id"), "f": change.field, "o": change.old,
-                               "n": change.new, "s": salt})
+                               "n": change.new, "s": _salt_stored(salt)})
         if commitments:
             details["personal"] = commitments
         entity_id = e.get("entity_id")
@@ -118,17 +175,17 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
             "customer_id": e.get("customer_id"),
             "details": chain.canonical(details),
         }
-        row["prev_hash"] = prev
         row["hash"] = chain.row_hash(prev, row)
         prev = row["hash"]
         last_id += 1
-        rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds")})
+        rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds"),
+                     "details": compact_details(row["details"])})
     if rows:
         session.execute(
             text(
                 "INSERT INTO audit_log (id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id,"
-                " customer_id, details, prev_hash, hash) VALUES (:id, :at, :actor_id, :actor_name,"
-                " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :prev_hash, :hash)"
+                " customer_id, details, hash) VALUES (:id, :at, :actor_id, :actor_name,"
+                " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :hash)"
             ),
             rows,
         )
@@ -179,7 +236,7 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
         rows = session.execute(
             text(
                 "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id,"
-                " details, prev_hash, hash FROM audit_log WHERE id > :last ORDER BY id LIMIT :n"
+                " details, hash FROM audit_log WHERE id > :last ORDER BY id LIMIT :n"
             ),
             {"last": last, "n": batch},
         ).mappings().all()
@@ -198,15 +255,16 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
         for r in rows:
             if r["id"] != expected_id:
                 return ChainReport(count, prev, expected_id, "missing")
-            if r["prev_hash"] != prev:
-                return ChainReport(count, prev, r["id"], "link")
             data = dict(r)
             data["at"] = _parse_at(r["at"])
+            data["details"] = expand_details(r["details"])
+            # Each hash covers the previous row's (no stored copy of it since migration 2202): an
+            # edited, re-hashed row breaks the next row's hash.
             if chain.row_hash(prev, data) != r["hash"]:
                 return ChainReport(count, prev, r["id"], "content")
-            committed = chain_details_personal(r["details"])
+            committed = chain_details_personal(data["details"])
             for _aid, field, old, new, salt in values.get(r["id"], []):
-                if committed.get(field) != chain.commitment(salt, field, old, new):
+                if committed.get(field) != chain.commitment(_salt_text(salt), field, old, new):
                     return ChainReport(count, prev, r["id"], "value")
             prev = r["hash"]
             expected_id += 1
@@ -216,8 +274,6 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
 
 
 def chain_details_personal(details: str) -> dict[str, str]:
-    import json
-
     try:
         return dict(json.loads(details).get("personal", {}))
     except (ValueError, AttributeError):
@@ -230,4 +286,6 @@ def iter_rows(session: Session, where: str, params: dict[str, Any], limit: int) 
         " a.details FROM audit_log a" + (f" WHERE {where}" if where else "") + " ORDER BY a.id DESC LIMIT :limit"
     )
     for r in session.execute(text(sql), {**params, "limit": limit}).mappings():
-        yield dict(r)
+        row = dict(r)
+        row["details"] = expand_details(row["details"])
+        yield row

@@ -143,6 +143,39 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
                 reason=type(exc).__name__,
                 backup=str(backup) if backup else "-",
             ) from exc
+        if has_tables:
+            reclaim_free_pages(db_file, key)
         return str(backup) if backup else None
     finally:
         engine.dispose()
+
+
+#: An upgrade that rebuilds big tables (2202: the audit trail) leaves their old pages on the free
+#: list, and the file keeps its size. Past this share of free pages (and at least this many), the
+#: upgrade ends with a VACUUM so the file shrinks (issue 22; 100k customers: ~8 s CPU, 35 s wall).
+RECLAIM_SHARE = 0.25
+RECLAIM_MIN_PAGES = 2560
+
+
+def reclaim_free_pages(db_file: Path, key: bytes) -> bool:
+    """VACUUM the file when most of its free pages came from an upgrade; True when it ran. The
+    schema change is committed already: a VACUUM that cannot run (disk full, a reader holding the
+    file) leaves the file as it is, only larger than it needs to be."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    from crm_tui.store.connection import raw_connect
+
+    conn = raw_connect(db_file, key)
+    try:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        if free < max(RECLAIM_MIN_PAGES, RECLAIM_SHARE * pages):
+            return False
+        conn.execute("PRAGMA temp_store = FILE")  # the rebuilt copy on disk, not in memory
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
+    except sqlcipher.Error:
+        return False
+    finally:
+        conn.close()

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime as datetime  # local wall-clock time, see models/__init__
 
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
 
@@ -67,7 +67,10 @@ class AbPost(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Append-only, hash-chained. ``hash`` covers every column and ``prev_hash``.
+    """Append-only, hash-chained. ``hash`` covers every column and the previous row's ``hash``
+    (migration 2202 dropped the stored copy of it, ``prev_hash``, and the unique index on ``hash``:
+    the chain is walked in id order). ``details`` is stored as ``store.audit.compact_details``
+    writes it (the commitments in base64url); the hash covers ``expand_details`` of it.
 
     Personal values (names, phones, ID numbers) never sit here: they go to ``audit_value`` and the
     chain covers only a salted commitment to them, so erasing a customer (R-CUST-13) removes the
@@ -90,19 +93,20 @@ class AuditLog(SQLModel, table=True):
     entity_id: str | None = None
     customer_id: int | None = None
     details: str = "{}"
-    prev_hash: str
-    hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
 
 
 class AuditValue(SQLModel, table=True):
-    """The personal old/new values of one audited field change, erasable per customer."""
+    """The personal old/new values of one audited field change, erasable per customer.
+
+    WITHOUT ROWID, keyed by (audit_id, field) (migration 2202: no separate id and unique index);
+    ``salt`` holds the 16 bytes whose hex the commitment covers."""
 
     __tablename__ = "audit_value"
-    __table_args__ = (UniqueConstraint("audit_id", "field"),)
-    id: int | None = Field(default=None, primary_key=True)
-    audit_id: int = Field(foreign_key="audit_log.id", index=True)
+    __table_args__ = {"sqlite_with_rowid": False}
+    audit_id: int = Field(foreign_key="audit_log.id", primary_key=True)
+    field: str = Field(primary_key=True)
     customer_id: int | None = Field(default=None, index=True)
-    field: str
     old_value: str | None = None
     new_value: str | None = None
-    salt: str
+    salt: bytes
