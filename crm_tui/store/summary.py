@@ -56,8 +56,8 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
                    " FROM customer_feedback f WHERE f.customer_id = c.id AND f.kind = 'survey'), c.created_at)), ''),"
                    " count(*) FROM customer c WHERE erased_at IS NULL GROUP BY 1, 2, 3"),
     "sum_important": (("owner_id", "others"),
-                      "SELECT coalesce(owner_id, 0), coalesce((SELECT group_concat(cs.staff_id, ',' ORDER BY cs.staff_id)"
-                      " FROM customer_staff cs WHERE cs.customer_id = c.id), ''), count(*) FROM customer c"
+                      "SELECT coalesce(owner_id, 0), coalesce((SELECT group_concat(sid, ',') FROM (SELECT cs.staff_id AS sid"
+                      " FROM customer_staff cs WHERE cs.customer_id = c.id ORDER BY 1)), ''), count(*) FROM customer c"
                       " WHERE important = 1 AND erased_at IS NULL GROUP BY 1, 2"),
 }
 
@@ -68,8 +68,11 @@ _TYPES = {"owner_id": "INTEGER", "day": "TEXT", "category": "TEXT", "grade": "TE
 # {excl} a child row left out (the one a trigger fires for), {extra} that row put back ("" or a UNION).
 _LAST = ("(SELECT max(at) FROM (SELECT at FROM customer_feedback WHERE customer_id = {cid} AND kind = 'survey'"
          " AND id IS NOT {excl}{extra}))")
-_OTHERS = ("(SELECT group_concat(sid, ',' ORDER BY sid) FROM (SELECT staff_id AS sid FROM customer_staff"
-           " WHERE customer_id = {cid} AND rowid IS NOT {excl}{extra}))")
+# (An ordered subquery rather than group_concat(... ORDER BY ...), which needs SQLite 3.44: the schema must
+# stay readable by older SQLite builds, e.g. Python's own sqlite3 on a decrypted copy. SQLite does not
+# flatten an ordered subquery into an aggregate, so the order holds.)
+_OTHERS = ("(SELECT group_concat(sid, ',') FROM (SELECT staff_id AS sid FROM customer_staff"
+           " WHERE customer_id = {cid} AND rowid IS NOT {excl}{extra} ORDER BY 1))")
 
 # Per table: (base table, columns whose update moves a row, condition on the row (R = NEW or OLD),
 # key expressions on the row).

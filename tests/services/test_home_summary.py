@@ -306,13 +306,16 @@ def test_migration_2201_fills_the_summary_from_existing_rows(crm: Crm) -> None:
     crm.svc.close()
     engine = db.make_engine(crm.place.db_file, crm.key, pool="null")
     try:
-        with engine.connect() as conn, conn.begin():
-            command.downgrade(migrate.alembic_config(conn), "2001")
-            assert "sum_customer_live" not in {r[0] for r in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            command.upgrade(migrate.alembic_config(conn), "head")
-            assert qsum.stored(conn.connection.driver_connection) == want
-            assert qsum.compare(conn.connection.driver_connection) == []
+        with engine.connect() as conn:
+            # as store.migrate does: the audit tables' rebuild (2202) needs foreign keys off, outside a transaction
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+            with conn.begin():
+                command.downgrade(migrate.alembic_config(conn), "2001")
+                assert "sum_customer_live" not in {r[0] for r in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                command.upgrade(migrate.alembic_config(conn), "head")
+                assert qsum.stored(conn.connection.driver_connection) == want
+                assert qsum.compare(conn.connection.driver_connection) == []
     finally:
         engine.dispose()
     assert all(want[t] for t in ("sum_customer_live", "sum_customer_new", "sum_card", "sum_survey", "sum_important"))

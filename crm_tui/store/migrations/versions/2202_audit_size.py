@@ -13,7 +13,7 @@ freed pages go to the free list; a VACUUM gives them back to the file system (se
 RESULTS.md, size).
 
 Revision ID: 2202
-Revises: 2001
+Revises: 2201
 Create Date: 2026-12-07 05:40:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision = '2202'
-down_revision = '2001'
+down_revision = '2201'
 branch_labels = None
 depends_on = None
 
