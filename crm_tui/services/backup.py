@@ -41,8 +41,9 @@ parse_code = keys.parse_recovery_code
 _NO_KEY = N_("The keyring holds no key for this backup. On a new machine give the recovery code "
              "(--recovery-code, read from standard input); nothing was changed.")
 STALE_HOURS = 48
-# Backups that first check every page of the database (store.make_backup(check_source=True)): the
-# administrator's and the first start of the day's; a damaged database is refused, not copied.
+# Backups that asked for a check of every page of the database (store.make_backup(check_source=True)):
+# the administrator's and the first start of the day's. Every backup makes that check now (issue 22):
+# a damaged database is refused, not copied.
 CHECKED_SOURCE = ("manual", "daily")
 
 

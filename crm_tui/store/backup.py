@@ -1,10 +1,11 @@
 """Encrypted backup copies with a manifest (R-SEC-5): make, list, verify, prune, restore.
 
-A backup is ``VACUUM INTO`` of the open database: one consistent snapshot taken while others write,
-encrypted with the database key (the same key, so the recovery code of ``crm-tui key export``
-opens it on any machine). Beside it, ``<name>.json`` is the manifest (time, schema version, row
-counts, audit chain head, key id, SHA-256, size) and ``<name>.verified.json`` the latest result of
-verifying it. Every file is 0600 in a 0700 folder.
+A backup is a page-by-page copy of the open database through SQLite's online backup API
+(store.connection.copy_encrypted): one consistent snapshot taken while others write, encrypted with
+the database key and its cipher settings (the same key, so the recovery code of ``crm-tui key
+export`` opens it on any machine). Beside it, ``<name>.json`` is the manifest (time, schema version,
+row counts, audit chain head, key id, SHA-256, size) and ``<name>.verified.json`` the latest result
+of verifying it. Every file is 0600 in a 0700 folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from crm_tui.clock import system_now, system_seconds
 from crm_tui.i18n import N_
 from crm_tui.store import paths
-from crm_tui.store.db import copy_encrypted, raw_connect
+from crm_tui.store.db import DatabaseDamaged, copy_encrypted, raw_connect
 from crm_tui.store.rotation import key_id
 
 
@@ -42,11 +44,13 @@ def _sha256(path: Path) -> str:
 
 
 def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = None,
-                now: datetime | None = None, check_source: bool = False) -> BackupInfo:
-    """An encrypted copy and its manifest. ``check_source``: first check every page's HMAC of the
-    database (``cipher_integrity_check``, ~0.5 s per 100 MB): a damaged database is refused
-    (DatabaseDamaged) instead of copied - a copy rebuilds indexes, so it can succeed on a file whose
-    damage sits in an index page, and the damage would go unnoticed."""
+                now: datetime | None = None, check_source: bool = False,
+                progress: Callable[[int, int, int], object] | None = None) -> BackupInfo:
+    """An encrypted copy and its manifest. Every backup first checks every page's HMAC of the
+    database, in the snapshot it copies (store.connection.copy_encrypted): a damaged database is
+    refused (DatabaseDamaged, with the failing pages) instead of copied. ``check_source`` once asked
+    for that check before a ``VACUUM INTO``; every copy makes it now, and the flag is kept for its
+    callers. ``progress``: see copy_encrypted."""
     now = now or system_now()
     dest = dest or paths.backups_dir(db_file.parent)
     paths.ensure_private_dir(dest)
@@ -58,9 +62,15 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
         target = dest / f"crm-{now:%Y%m%d-%H%M%S}-{reason}-{n}.db"
     conn = raw_connect(db_file, key)
     try:
-        if check_source:
-            _refuse_damaged(db_file, conn)
-        copy_encrypted(conn, target)
+        copy_encrypted(conn, target, key, progress=progress)
+    except DatabaseDamaged:
+        conn.close()
+        check = raw_connect(db_file, key)  # a fresh connection: which pages fail (raises with them)
+        try:
+            _refuse_damaged(db_file, check)
+        finally:
+            check.close()
+        raise
     finally:
         conn.close()
     copy = raw_connect(target, key)  # the manifest describes the copy itself: one consistent snapshot
@@ -132,7 +142,7 @@ PART_MIN_AGE_S = 600  # a .part younger than this may be a copy another process 
 class Leftovers:
     """What killed or failed backups leave in the backups folder (issue 17)."""
 
-    parts: tuple[Path, ...]  # unfinished copies: ``.part``, ``.part-journal``
+    parts: tuple[Path, ...]  # unfinished copies: ``.part`` and its ``-journal``, ``-wal``, ``-shm``
     orphans: tuple[Path, ...]  # ``crm-*.db`` without a manifest
 
     def __bool__(self) -> bool:
@@ -145,8 +155,8 @@ def leftovers(data_dir: Path, *, min_age_s: float = PART_MIN_AGE_S) -> Leftovers
         return Leftovers((), ())
     now = system_seconds()  # the age of a file on disk, not business time
     parts = []
-    for f in sorted([*folder.glob("*.part"), *folder.glob("*.part-journal"),
-                     *data_dir.glob("*.restore-part")]):
+    for f in sorted([*folder.glob("*.part"), *folder.glob("*.part-journal"), *folder.glob("*.part-wal"),
+                     *folder.glob("*.part-shm"), *data_dir.glob("*.restore-part")]):
         try:
             if now - f.stat().st_mtime >= min_age_s:
                 parts.append(f)

@@ -8,7 +8,9 @@ build on it and it imports none of them (no import cycle).
 from __future__ import annotations
 
 import os
+import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -149,21 +151,84 @@ def is_damage(exc: BaseException) -> bool:
     return isinstance(exc, sqlcipher.DatabaseError) and any(w in str(exc).lower() for w in _DAMAGE_WORDS)
 
 
-def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:
-    """A consistent, encrypted (same key) copy of the open database, taken while others write.
+# Pages a step of an online backup (4 MiB): between steps the copying thread lets go of SQLite, and a
+# progress hook (tests, a progress bar) runs. Writers never wait for a step in WAL mode (see below).
+PAGES_PER_STEP = 1024
+_PART_SUFFIXES = ("", "-journal", "-wal", "-shm")
 
-    A copy that fails (a damaged page, a full disk) leaves no ``.part`` / ``.part-journal`` behind;
-    a damaged source is said as DatabaseDamaged."""
+
+def _remove_part(tmp: Path) -> None:
+    for suffix in _PART_SUFFIXES:
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+
+
+def copy_encrypted(conn: sqlcipher.Connection, target: Path, key: bytes, *, pages: int | None = None,
+                   progress: Callable[[int, int, int], object] | None = None) -> Path:
+    """A consistent, encrypted copy of the open database, taken while others write (issue 22).
+
+    SQLite's online backup API copies the file page by page, ``pages`` a step (PAGES_PER_STEP), into a new file keyed
+    with the same key and the same cipher settings (no rebuild of tables and indexes, as ``VACUUM
+    INTO`` did). The source holds one read transaction from the first step to the last, so the copy
+    is a single snapshot: the state when the copy began. In WAL mode (every crm-tui file) a reader
+    never blocks a writer, so a save at a desk during a backup commits at once; the backup neither
+    restarts nor includes it (the next backup has it). A file in rollback-journal mode is copied in
+    one step (a held reader would block its writers for the whole copy either way).
+
+    A page that fails SQLCipher's check (HMAC) does not fail the backup step: SQLCipher hands the copy
+    a zeroed page (measured: the step returns DONE). So every page of the file is checked first
+    (``cipher_integrity_check``, about a third of the copy's CPU), in the same snapshot, and the
+    source is asked once more after the copy: a damaged source is said as DatabaseDamaged with its
+    failing pages, never as a wrong key, and no copy is kept.
+    A copy that fails (damage, a full disk, an error of ``progress``) leaves no ``.part`` file or side
+    file behind; a finished copy is fsynced and renamed into place. ``progress(remaining, total,
+    step)`` is called after each step (``sqlite3.Connection.backup``'s hook)."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(target.name + ".part")
-    if tmp.exists():
-        tmp.unlink()
+    _remove_part(tmp)
     old_umask = os.umask(0o077)
+    dst: sqlcipher.Connection | None = None
+    in_snapshot = False
+    steps = [0]
+
+    def hook(status: int, remaining: int, total: int) -> None:
+        steps[0] += 1
+        if progress is not None:
+            progress(remaining, total, steps[0])
+
     try:
-        conn.execute("VACUUM INTO ?", (str(tmp),))
+        dst = sqlcipher.connect(str(tmp), isolation_level=None, check_same_thread=False)
+        dst.execute(_key_pragma(key))
+        for (setting,) in conn.execute("PRAGMA cipher_settings").fetchall():  # the source's, so pages fit
+            dst.execute(setting)
+        dst.execute("PRAGMA journal_mode = OFF")  # a new file: on failure it is removed, not rolled back
+        dst.execute("PRAGMA synchronous = OFF")  # one fsync at the end
+        wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+        conn.execute("BEGIN")
+        in_snapshot = True
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts here
+        bad = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+        if bad:  # "... page N ..." as store.damage._failing_pages reads them
+            raise DatabaseDamaged(DAMAGED_COPY, pages=tuple(sorted(
+                {int(m.group(1)) for t in bad for m in [re.search(r"page (\d+)", t)] if m})))
+        conn.backup(dst, pages=(pages or PAGES_PER_STEP) if wal else -1, progress=hook)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a damaged page failed the source
+        conn.execute("COMMIT")
+        in_snapshot = False
+        # the copied header says WAL (as the source); a backup opened read-only must leave no -wal/-shm
+        dst.execute("PRAGMA journal_mode = DELETE").fetchone()
+        dst.close()
+        dst = None
     except BaseException as e:
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            leftover.unlink(missing_ok=True)
+        if in_snapshot:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlcipher.Error:
+                pass
+        if dst is not None:
+            dst.close()
+        _remove_part(tmp)
+        if isinstance(e, DatabaseDamaged):
+            raise
         if isinstance(e, sqlcipher.DatabaseError) and is_damage(e):
             raise DatabaseDamaged(DAMAGED_COPY) from None
         raise
