@@ -1,5 +1,6 @@
-"""Backups through SQLite's online backup API (issue 22, item 5; R-SEC-5): page by page in steps, one
-snapshot while a desk writes, the same key and cipher settings, damage said as damage, no half file."""
+"""Backups without VACUUM INTO (issue 22, item 5; R-SEC-5): the file's bytes under a snapshot that pins
+them, or SQLite's online backup API in steps when the log cannot be emptied. One snapshot while a desk
+writes, the same key and cipher settings, damage said as damage, no half file."""
 
 from __future__ import annotations
 
@@ -42,13 +43,17 @@ def _head(db_file: Path, key: bytes) -> int:
         conn.close()
 
 
+@pytest.mark.parametrize("method", ["file", "pages"])
 def test_a_write_during_a_backup_commits_at_once_and_the_copy_restores_to_the_state_before_it_R_SEC_5(
-        place, monkeypatch):
+        place, monkeypatch, method):
     """The desk's write lands between two steps of the copy, on a connection that will not wait for
     any lock (busy timeout 0): it commits. The backup neither restarts (the pages left only go down)
     nor includes the write: it is the snapshot of when it began, verified, and a restore of it gives
     that state with an intact audit chain; the write is the one entry only in the safety copy."""
     monkeypatch.setattr(connection, "PAGES_PER_STEP", 16)  # a new database is ~160 pages
+    monkeypatch.setattr(connection, "CHUNK", 4096 * 16)  # progress after each chunk
+    if method == "pages":  # as when a long reader keeps the log from being emptied
+        monkeypatch.setattr(connection, "_pinned_copy", lambda *a: None)
     key = _key(place)
     before = _head(place.db_file, key)
     desk = make_engine(place.db_file, key, pool="null", busy_ms=0)
@@ -110,8 +115,12 @@ def test_the_copy_has_the_same_key_and_cipher_settings_and_opens_read_only_witho
     assert (tmp_path / "out" / "copy.db").stat().st_mode & 0o777 == 0o600
 
 
-def test_a_backup_that_fails_midway_leaves_no_half_file(place, monkeypatch):
+@pytest.mark.parametrize("method", ["file", "pages"])
+def test_a_backup_that_fails_midway_leaves_no_half_file(place, monkeypatch, method):
     monkeypatch.setattr(connection, "PAGES_PER_STEP", 16)
+    monkeypatch.setattr(connection, "CHUNK", 4096 * 16)
+    if method == "pages":
+        monkeypatch.setattr(connection, "_pinned_copy", lambda *a: None)
     key = _key(place)
     folder = place.data_dir / "backups"
     names = {p.name for p in folder.iterdir()}
@@ -127,20 +136,78 @@ def test_a_backup_that_fails_midway_leaves_no_half_file(place, monkeypatch):
     assert _head(place.db_file, key) >= 1  # the source is untouched and opens
 
 
-@pytest.mark.parametrize("where", ["second", "middle", "last"])
-def test_a_damaged_page_anywhere_is_refused_as_damage_with_its_page_not_as_a_wrong_key(place, where):
-    """The copy reads every page (index and free pages too) through SQLCipher's check: SQLCipher marks
-    the source failed rather than failing the step, and the copy asks it once more."""
+def test_a_long_reader_that_keeps_the_log_turns_the_copy_to_the_backup_api_and_it_is_consistent(place, tmp_path):
     key = _key(place)
-    data = bytearray(place.db_file.read_bytes())
+    reader = db.raw_connect(place.db_file, key)
+    writer = make_engine(place.db_file, key, pool="null", busy_ms=0)
+    src = db.raw_connect(place.db_file, key)
+    try:
+        with Session(writer) as s, s.begin():  # a frame in the log ...
+            audit_store.append(s, at=T0, actor_id=None, actor_name="desk", action="x.y")
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM audit_log").fetchone()  # ... a reader whose snapshot needs it
+        with Session(writer) as s, s.begin():
+            audit_store.append(s, at=T0, actor_id=None, actor_name="desk", action="x.y")
+        copied = connection.copy_database(src, tmp_path / "c.db", key)
+        reader.execute("COMMIT")
+        unpinned = connection.copy_database(src, tmp_path / "d.db", key)
+    finally:
+        reader.close()
+        src.close()
+        writer.dispose()
+    assert (copied.method, copied.checked, unpinned.method, unpinned.checked) == ("pages", True, "file", False)
+    for f in ("c.db", "d.db"):
+        conn = backup_store._read_only(tmp_path / f, key)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert conn.execute("SELECT count(*) FROM audit_log WHERE actor_name = 'desk'").fetchone()[0] == 2
+        finally:
+            conn.close()
+    assert unpinned.sha256 == backup_store._sha256(tmp_path / "d.db")
+
+
+def _flip(db_file: Path, where: str) -> int:
+    data = bytearray(db_file.read_bytes())
     pages = len(data) // 4096
     page = {"second": 2, "middle": pages // 2 + 1, "last": pages}[where]
     data[(page - 1) * 4096 + 1000] ^= 0x01
-    place.db_file.write_bytes(bytes(data))
+    db_file.write_bytes(bytes(data))
+    return page
+
+
+@pytest.mark.parametrize("method", ["file", "pages"])
+@pytest.mark.parametrize("where", ["second", "middle", "last"])
+def test_a_damaged_page_anywhere_is_refused_as_damage_with_its_page_not_as_a_wrong_key(place, where, method,
+                                                                                        monkeypatch):
+    """The administrator's and the daily backup check every page (of the byte copy, which holds the
+    source's pages; or before the backup API's copy, since SQLCipher hands that a damaged page as zeros
+    and the step succeeds)."""
+    if method == "pages":
+        monkeypatch.setattr(connection, "_pinned_copy", lambda *a: None)
+    key = _key(place)
+    page = _flip(place.db_file, where)
     folder = place.data_dir / "backups"
     names = {p.name for p in folder.iterdir()}
     with pytest.raises(db.DatabaseDamaged) as e:
-        backup_store.make_backup(place.db_file, key, reason="pre-import", now=T0)
+        backup_store.make_backup(place.db_file, key, reason="daily", now=T0, check_source=True)
     assert e.value.pages == (page,)
-    assert not isinstance(e.value, db.WrongKey)
     assert {p.name for p in folder.iterdir()} == names
+
+
+@pytest.mark.parametrize("where", ["second", "middle", "last"])
+def test_any_other_backup_of_a_damaged_file_is_refused_by_its_verification(place, where):
+    from crm_tui.services import damage
+
+    key = _key(place)
+    svc = system.open_services(place)
+    try:
+        page = _flip(place.db_file, where)
+        folder = place.data_dir / "backups"
+        names = {p.name for p in folder.iterdir()}
+        with pytest.raises(damage.DamagedDatabase) as e:
+            backup_svc.auto_backup(svc, "pre-import")
+        assert {p.name for p in folder.iterdir()} == names
+    finally:
+        svc.close()
+    assert page in e.value.diagnosis.pages
+    assert key
