@@ -188,7 +188,7 @@ def copy_database(conn: sqlcipher.Connection, target: Path, key: bytes, *, pages
     began. In WAL mode (every crm-tui file) a reader never blocks a writer: a save at a desk during
     a backup commits at once, and the backup neither restarts nor includes it (the next one has it).
 
-    - ``file`` (the usual way, at the speed of ``cp``): under a brief write lock (writers wait for a
+    - ``file`` (the usual way; the kernel copies the bytes, as ``cp`` does): under a brief write lock (writers wait for a
       checkpoint of the log, not for the copy) the log is checkpointed into the file and the snapshot
       begins with nothing in the log. Such a reader reads the file alone, and no checkpoint may write
       to the file until it ends (SQLite's wal.c: a checkpoint needs the exclusive ``WAL_READ_LOCK(0)``

@@ -217,3 +217,15 @@ def test_any_other_backup_of_a_damaged_file_is_refused_by_its_verification(place
         svc.close()
     assert page in e.value.diagnosis.pages
     assert key
+
+
+def test_the_byte_copy_goes_through_the_process_where_the_kernel_cannot_copy(place, monkeypatch):
+    """``backup --to`` another file system: copy_file_range says EXDEV (or is missing)."""
+    def refuse(*a, **k):  # type: ignore[no-untyped-def]
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(connection.os, "copy_file_range", refuse, raising=False)
+    key = _key(place)
+    info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
+    assert info.manifest["copy"] == "file"
+    assert backup_store.verify_backup(info, key) == []
