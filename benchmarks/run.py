@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+import fig_backup  # noqa: E402
 import gen  # noqa: E402
 import fig_size  # noqa: E402
 
@@ -267,33 +268,6 @@ def paging(svc: Any, actor: Any, raw: Any, n: int) -> list[dict[str, Any]]:
     ]
 
 
-def backup_fig(db_file: Path, key: bytes, work: Path) -> dict[str, Any]:
-    import sqlcipher3.dbapi2 as sq
-
-    from crm_tui.store import backup, db
-
-    dest = work / "backups"
-    shutil.rmtree(dest, ignore_errors=True)
-    app_w, app_c = timed2(lambda: backup.make_backup(db_file, key, reason="bench", dest=dest))
-    shutil.rmtree(dest, ignore_errors=True)
-    target = work / "export.db"
-    target.unlink(missing_ok=True)
-
-    def export() -> None:
-        c = db.raw_connect(db_file, key)
-        c.execute(f"ATTACH DATABASE '{target}' AS b KEY \"x'{key.hex()}'\"")
-        c.execute("SELECT sqlcipher_export('b')").fetchall()
-        c.execute("DETACH DATABASE b")
-        c.close()
-
-    raw_w, raw_c = timed2(export)
-    target.unlink(missing_ok=True)
-    del sq
-    return fig("backup (store.backup.make_backup: VACUUM INTO + manifest) vs raw sqlcipher_export", app_w / 1000, "s",
-               raw_w / 1000, "report (no target set)", None,
-               note=f"wall time; CPU {app_c / 1000:.1f} s vs {raw_c / 1000:.1f} s")
-
-
 def make_plain_copy(db_file: Path, key: bytes, plain: Path) -> None:
     from crm_tui.store import db
 
@@ -481,7 +455,7 @@ def main() -> None:
     ap.add_argument("--import-reps", type=int, default=1,
                     help="runs of the import pair, alternating; the best CPU time of each side is kept")
     ap.add_argument("--no-md", action="store_true", help="do not rewrite benchmarks/RESULTS.md")
-    ap.add_argument("--only", choices=("dashboard", "startup", "import"),
+    ap.add_argument("--only", choices=("dashboard", "startup", "import", "backup"),
                     help="measure only this section and replace its figures in an existing --json "
                          "(import: needs no generated database; works in --dir or /tmp/crm-import-bench)")
     args = ap.parse_args()
@@ -545,8 +519,10 @@ def main() -> None:
     db._configure(raw)
     if args.only:
         old = json.loads(args.json.read_text()) if args.json.exists() else []
-        prefix = {"dashboard": "dashboard load", "startup": "cold start"}[args.only]
+        prefix = {"dashboard": "dashboard load", "startup": "cold start", "backup": "backup"}[args.only]
         new = dashboard_figs(svc, raw, n) if args.only == "dashboard" else []
+        if args.only == "backup":
+            new = fig_backup.backup_figs(db_file, key, folder, fig)
         raw.close()
         svc.close()
         if args.only == "startup":
@@ -631,7 +607,7 @@ def main() -> None:
                                    f" to {db.CACHE_KIB // 1024} MiB" if "pool_connections" in u else "")))
     if "backup" not in skip:
         log("backup")
-        figures.append(backup_fig(db_file, key, folder))
+        figures += fig_backup.backup_figs(db_file, key, folder, fig)
     if "import" not in skip:
         rows = min(n, args.import_rows)
         log(f"import of {rows:,} CSV rows (app vs raw csv -> executemany)")

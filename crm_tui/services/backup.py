@@ -41,8 +41,9 @@ parse_code = keys.parse_recovery_code
 _NO_KEY = N_("The keyring holds no key for this backup. On a new machine give the recovery code "
              "(--recovery-code, read from standard input); nothing was changed.")
 STALE_HOURS = 48
-# Backups that first check every page of the database (store.make_backup(check_source=True)): the
-# administrator's and the first start of the day's; a damaged database is refused, not copied.
+# Backups that check every page of the database before their manifest (store.make_backup(check_source=
+# True)): the administrator's and the first start of the day's; a damaged database is refused, no copy
+# kept. Any other backup finds a damaged page in its verification, which follows at once (_take).
 CHECKED_SOURCE = ("manual", "daily")
 
 
@@ -139,6 +140,13 @@ def _take(svc: Services, actor: Actor, reason: str, dest: Path | None) -> tuple[
                            path=str(dest or paths.backups_dir(_data_dir(svc))), reason=e.strerror or type(e).__name__
                            ) from None
     problems = store.verify_backup(info, _key(svc))
+    if {"cipher_integrity", "integrity"} & set(problems):  # a byte copy's pages are the database's
+        d = db.diagnose(svc.store.db_file, _key(svc))
+        if d.verdict == "damaged":
+            from crm_tui.services import damage
+
+            store.remove_backup(info)
+            raise damage.DamagedDatabase(_data_dir(svc), d)
     store.record_verification(info, problems, svc.now())
     removed = _retain(svc) if dest is None else []
     with svc.write(actor) as tx:

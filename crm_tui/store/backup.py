@@ -1,10 +1,11 @@
 """Encrypted backup copies with a manifest (R-SEC-5): make, list, verify, prune, restore.
 
-A backup is ``VACUUM INTO`` of the open database: one consistent snapshot taken while others write,
-encrypted with the database key (the same key, so the recovery code of ``crm-tui key export``
-opens it on any machine). Beside it, ``<name>.json`` is the manifest (time, schema version, row
-counts, audit chain head, key id, SHA-256, size) and ``<name>.verified.json`` the latest result of
-verifying it. Every file is 0600 in a 0700 folder.
+A backup is one consistent snapshot of the open database taken while others write
+(store.connection.copy_database: the file's encrypted bytes under a snapshot that pins them, or
+SQLite's online backup API page by page), encrypted with the database key and its cipher settings
+(the same key, so the recovery code of ``crm-tui key export`` opens it on any machine). Beside it, ``<name>.json`` is the manifest (time, schema version,
+row counts, audit chain head, key id, SHA-256, size) and ``<name>.verified.json`` the latest result
+of verifying it. Every file is 0600 in a 0700 folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +21,8 @@ from pathlib import Path
 from crm_tui.clock import system_now, system_seconds
 from crm_tui.i18n import N_
 from crm_tui.store import paths
-from crm_tui.store.db import copy_encrypted, raw_connect
+from crm_tui.store.connection import copy_database
+from crm_tui.store.db import DAMAGED_COPY, DatabaseDamaged, WrongKey, is_damage, raw_connect
 from crm_tui.store.rotation import key_id
 
 
@@ -42,11 +45,18 @@ def _sha256(path: Path) -> str:
 
 
 def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = None,
-                now: datetime | None = None, check_source: bool = False) -> BackupInfo:
-    """An encrypted copy and its manifest. ``check_source``: first check every page's HMAC of the
-    database (``cipher_integrity_check``, ~0.5 s per 100 MB): a damaged database is refused
-    (DatabaseDamaged) instead of copied - a copy rebuilds indexes, so it can succeed on a file whose
-    damage sits in an index page, and the damage would go unnoticed."""
+                now: datetime | None = None, check_source: bool = False,
+                progress: Callable[[int, int, int], object] | None = None) -> BackupInfo:
+    """An encrypted copy (store.connection.copy_database: one snapshot, the same key, no rebuild)
+    and its manifest, which describes the copy itself.
+
+    ``check_source`` (the administrator's and the day's first backup): every page's HMAC is checked
+    (``cipher_integrity_check``, about 0.4 s of CPU per 100 MB): of the copy when it holds the file's
+    bytes as they are (the source's pages, checked without a second read of the database), during
+    the copy otherwise. A damaged database is refused (DatabaseDamaged, with the failing pages, never
+    a wrong key) and no copy is kept; so is one whose damage surfaces while the manifest is read.
+    Without it, a damaged page is found by the verification that follows every backup of the services
+    (services.backup._take). ``progress``: see copy_database."""
     now = now or system_now()
     dest = dest or paths.backups_dir(db_file.parent)
     paths.ensure_private_dir(dest)
@@ -58,20 +68,33 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
         target = dest / f"crm-{now:%Y%m%d-%H%M%S}-{reason}-{n}.db"
     conn = raw_connect(db_file, key)
     try:
-        if check_source:
-            _refuse_damaged(db_file, conn)
-        copy_encrypted(conn, target)
+        copied = copy_database(conn, target, key, progress=progress)
+    except DatabaseDamaged:
+        conn.close()
+        _refuse_damaged(db_file, key)  # which pages fail: raises with them
+        raise
     finally:
         conn.close()
-    copy = raw_connect(target, key)  # the manifest describes the copy itself: one consistent snapshot
     try:
-        tables = [r[0] for r in copy.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        counts = {t: copy.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-        version = copy.execute("SELECT version_num FROM alembic_version").fetchone() if "alembic_version" in tables else None
-        head = copy.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
-    finally:
-        copy.close()
+        copy = _read_only(target, key)
+        try:
+            if check_source and not copied.checked:
+                _refuse_damaged(db_file, key, copy)  # the copy's pages are the source's, byte for byte
+            tables = [r[0] for r in copy.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            counts = {t: copy.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+            version = copy.execute("SELECT version_num FROM alembic_version").fetchone() if "alembic_version" in tables else None
+            head = copy.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
+        finally:
+            copy.close()
+    except BaseException as e:
+        target.unlink(missing_ok=True)
+        if isinstance(e, DatabaseDamaged):
+            raise
+        if is_damage(e) or isinstance(e, WrongKey):  # a damaged page 1 of the copy: the source's
+            _refuse_damaged(db_file, key)
+            raise DatabaseDamaged(DAMAGED_COPY) from None
+        raise
     manifest = {
         "format": 1,
         "taken_at": now.isoformat(timespec="seconds"),
@@ -81,8 +104,9 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
         "row_counts": counts,
         "audit_head": {"id": head[0], "hash": head[1]} if head else None,
         "key_id": key_id(key),
-        "sha256": _sha256(target),
+        "sha256": copied.sha256 or _sha256(target),
         "size": target.stat().st_size,
+        "copy": copied.method,  # "file": the file's bytes under a pinned snapshot; "pages": the backup API
     }
     mpath = target.with_suffix(".json")
     old_umask = os.umask(0o077)
@@ -132,7 +156,7 @@ PART_MIN_AGE_S = 600  # a .part younger than this may be a copy another process 
 class Leftovers:
     """What killed or failed backups leave in the backups folder (issue 17)."""
 
-    parts: tuple[Path, ...]  # unfinished copies: ``.part``, ``.part-journal``
+    parts: tuple[Path, ...]  # unfinished copies: ``.part`` and its ``-journal``, ``-wal``, ``-shm``
     orphans: tuple[Path, ...]  # ``crm-*.db`` without a manifest
 
     def __bool__(self) -> bool:
@@ -145,8 +169,8 @@ def leftovers(data_dir: Path, *, min_age_s: float = PART_MIN_AGE_S) -> Leftovers
         return Leftovers((), ())
     now = system_seconds()  # the age of a file on disk, not business time
     parts = []
-    for f in sorted([*folder.glob("*.part"), *folder.glob("*.part-journal"),
-                     *data_dir.glob("*.restore-part")]):
+    for f in sorted([*folder.glob("*.part"), *folder.glob("*.part-journal"), *folder.glob("*.part-wal"),
+                     *folder.glob("*.part-shm"), *data_dir.glob("*.restore-part")]):
         try:
             if now - f.stat().st_mtime >= min_age_s:
                 parts.append(f)
@@ -215,15 +239,24 @@ def _adopt(path: Path, key: bytes, now: datetime) -> bool:
     return True
 
 
-def _refuse_damaged(db_file: Path, conn) -> None:  # type: ignore[no-untyped-def]
+def _refuse_damaged(db_file: Path, key: bytes, conn=None) -> None:  # type: ignore[no-untyped-def]
+    """Raise DatabaseDamaged (with the failing pages and a diagnosis) when a page of ``conn`` (by
+    default a fresh connection to the database; or a byte-for-byte copy of it) fails its HMAC."""
     import sqlcipher3.dbapi2 as sqlcipher
 
-    from crm_tui.store.db import DAMAGED_FILE, DatabaseDamaged, Diagnosis, _failing_pages
+    from crm_tui.store.db import DAMAGED_FILE, Diagnosis, _failing_pages
 
+    own = conn is None
+    if own:
+        conn = raw_connect(db_file, key)
     try:
-        bad = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
-    except sqlcipher.DatabaseError as e:
-        bad = [str(e)]
+        try:
+            bad = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+        except sqlcipher.DatabaseError as e:
+            bad = [str(e)]
+    finally:
+        if own:
+            conn.close()
     if bad:
         err = DatabaseDamaged(DAMAGED_FILE, pages=_failing_pages(bad), path=str(db_file))
         err.diagnosis = Diagnosis("damaged", _failing_pages(bad), tuple(bad))  # type: ignore[attr-defined]
@@ -320,7 +353,8 @@ def _read_only(path: Path, key: bytes):  # type: ignore[no-untyped-def]
     from crm_tui.store.db import WrongKey, _key_pragma, silence_sqlcipher_log
 
     silence_sqlcipher_log()
-    conn = sqlcipher.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None,
+    # immutable: a copy of the file's bytes says WAL in its header; read-only, it must leave no -wal/-shm
+    conn = sqlcipher.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True, isolation_level=None,
                              check_same_thread=False)
     try:
         conn.execute(_key_pragma(key))

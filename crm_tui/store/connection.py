@@ -8,7 +8,11 @@ build on it and it imports none of them (no import cycle).
 from __future__ import annotations
 
 import os
+import re
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -149,24 +153,70 @@ def is_damage(exc: BaseException) -> bool:
     return isinstance(exc, sqlcipher.DatabaseError) and any(w in str(exc).lower() for w in _DAMAGE_WORDS)
 
 
-def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:
-    """A consistent, encrypted (same key) copy of the open database, taken while others write.
+# Pages a step of an online backup (4 MiB): between steps the copying thread lets go of SQLite, and a
+# progress hook (tests, a progress bar) runs. Writers never wait for a step in WAL mode (see below).
+PAGES_PER_STEP = 1024
+_PART_SUFFIXES = ("", "-journal", "-wal", "-shm")
 
-    A copy that fails (a damaged page, a full disk) leaves no ``.part`` / ``.part-journal`` behind;
-    a damaged source is said as DatabaseDamaged."""
+
+def _remove_part(tmp: Path) -> None:
+    for suffix in _PART_SUFFIXES:
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Copied:
+    path: Path
+    sha256: str | None  # of the file as written, when the copy computed it on its way
+    method: str  # "file" (the pinned file's bytes) or "pages" (the online backup API)
+    checked: bool  # every page's HMAC checked during the copy
+
+
+def copy_encrypted(conn: sqlcipher.Connection, target: Path, key: bytes, *, pages: int | None = None,
+                   progress: Callable[[int, int, int], object] | None = None) -> Path:
+    """A consistent, encrypted (same key) copy of the open database, taken while others write; see
+    copy_database (the pre-upgrade copy of store.migrate). A failed copy leaves no ``.part``."""
+    return copy_database(conn, target, key, pages=pages, progress=progress).path
+
+
+def copy_database(conn: sqlcipher.Connection, target: Path, key: bytes, *, pages: int | None = None,
+                  progress: Callable[[int, int, int], object] | None = None) -> Copied:
+    """A consistent copy of the open database, taken while others write (issue 22): one snapshot,
+    the same key and cipher settings, no rebuild of tables and indexes (as ``VACUUM INTO`` did).
+
+    The source holds one read transaction for the whole copy, so the copy is the state when it
+    began. In WAL mode (every crm-tui file) a reader never blocks a writer: a save at a desk during
+    a backup commits at once, and the backup neither restarts nor includes it (the next one has it).
+
+    - ``file`` (the usual way; the kernel copies the bytes, as ``cp`` does): under a brief write lock (writers wait for a
+      checkpoint of the log, not for the copy) the log is checkpointed into the file and the snapshot
+      begins with nothing in the log. Such a reader reads the file alone, and no checkpoint may write
+      to the file until it ends (SQLite's wal.c: a checkpoint needs the exclusive ``WAL_READ_LOCK(0)``
+      this reader holds shared). So the file's bytes are the snapshot: they are copied as they are
+      (encrypted, the same key: nothing decrypted or encrypted again), hashed on the way. Pages are
+      not checked here: the caller's ``cipher_integrity_check`` of the copy checks the source's bytes.
+    - ``pages`` (when the log cannot be emptied - a long reader still needs it - or the file is not in
+      WAL mode): SQLite's online backup API, ``pages`` a step (PAGES_PER_STEP), into a file keyed with
+      the same key and settings; see _backup_pages.
+
+    A copy that fails (damage, a full disk, an error of ``progress``) leaves no ``.part`` file or side
+    file behind; a finished copy is fsynced and renamed into place."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_name(target.name + ".part")
-    if tmp.exists():
-        tmp.unlink()
+    _remove_part(tmp)
     old_umask = os.umask(0o077)
     try:
-        conn.execute("VACUUM INTO ?", (str(tmp),))
-    except BaseException as e:
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            leftover.unlink(missing_ok=True)
-        if isinstance(e, sqlcipher.DatabaseError) and is_damage(e):
-            raise DatabaseDamaged(DAMAGED_COPY) from None
-        raise
+        try:
+            digest = _pinned_copy(conn, key, tmp, progress)
+            copied = Copied(target, digest, "file", False) if digest else None
+            if copied is None:
+                _backup_pages(conn, tmp, key, pages, progress)
+                copied = Copied(target, None, "pages", True)
+        except BaseException as e:
+            _remove_part(tmp)
+            if isinstance(e, sqlcipher.DatabaseError) and is_damage(e):
+                raise DatabaseDamaged(DAMAGED_COPY) from None
+            raise
     finally:
         os.umask(old_umask)
     fd = os.open(tmp, os.O_RDONLY)
@@ -176,4 +226,129 @@ def copy_encrypted(conn: sqlcipher.Connection, target: Path) -> Path:
         os.close(fd)
     os.replace(tmp, target)
     os.chmod(target, 0o600)
-    return target
+    return copied
+
+
+CHUNK = 8 << 20  # bytes a step of the file copy
+
+
+def _pinned_copy(conn: sqlcipher.Connection, key: bytes, tmp: Path,
+                 progress: Callable[[int, int, int], object] | None) -> str | None:
+    """The file's bytes under a snapshot that pins them (see copy_database); its SHA-256, or None
+    when the log cannot be emptied (or the file is not in WAL mode): nothing was written then."""
+    if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        return None
+    db_file = Path(next(r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"))
+    lock = raw_connect(db_file, key, timeout_s=APP_BUSY_TIMEOUT_MS / 1000)
+    try:
+        try:
+            lock.execute("BEGIN IMMEDIATE")  # no commit between the checkpoint and the snapshot
+        except sqlcipher.OperationalError:  # a long write: the page-by-page copy needs no write lock
+            return None
+        try:
+            busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if busy or log != done:
+                return None
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot: the file alone
+        finally:
+            lock.execute("ROLLBACK")
+    finally:
+        lock.close()
+    try:
+        size = int(conn.execute("PRAGMA page_count").fetchone()[0]) * int(conn.execute("PRAGMA page_size").fetchone()[0])
+        with ThreadPoolExecutor(1) as pool:  # the checksum on the other core while the kernel copies
+            digest = pool.submit(_sha256_of, db_file, size)
+            _copy_bytes(db_file, tmp, size, progress)
+            return digest.result()
+    finally:
+        conn.execute("COMMIT")
+
+
+def _sha256_of(path: Path, size: int) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        left = size
+        while left > 0:
+            chunk = f.read(min(CHUNK, left))
+            if not chunk:
+                raise OSError(f"{path} ended {left} bytes early")
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest()
+
+
+def _copy_bytes(src_path: Path, dst_path: Path, size: int, progress: Callable[[int, int, int], object] | None) -> None:
+    """The first ``size`` bytes, in the kernel (``copy_file_range``, as ``cp`` does) where it can."""
+    with open(src_path, "rb") as src, open(dst_path, "wb") as dst:
+        done = step = 0
+        in_kernel = hasattr(os, "copy_file_range")
+        while done < size:
+            n = min(CHUNK, size - done)
+            if in_kernel:
+                try:
+                    n = os.copy_file_range(src.fileno(), dst.fileno(), n, done, done)
+                except OSError:  # another file system, an old kernel: through this process
+                    in_kernel = False
+                    continue
+            else:
+                src.seek(done)
+                dst.seek(done)
+                n = dst.write(src.read(n))
+            if n <= 0:
+                raise OSError(f"{src_path} ended {size - done} bytes early")
+            done += n
+            step += 1
+            if progress is not None:
+                progress((size - done) // 4096, size // 4096, step)
+
+
+def _backup_pages(conn: sqlcipher.Connection, tmp: Path, key: bytes, pages: int | None,
+                  progress: Callable[[int, int, int], object] | None) -> None:
+    """SQLite's online backup API, in steps, under one held snapshot (a file in rollback-journal mode
+    is copied in one step: a held reader blocks its writers for the whole copy either way).
+
+    A page that fails SQLCipher's check (HMAC) does not fail the backup step: SQLCipher hands the copy
+    a zeroed page (measured: the step returns DONE). So every page of the file is checked first
+    (``cipher_integrity_check``), in the same snapshot, and the source is asked once more after the
+    copy: a damaged source is said as DatabaseDamaged with its failing pages, never as a wrong key."""
+    dst: sqlcipher.Connection | None = None
+    in_snapshot = False
+    steps = [0]
+
+    def hook(status: int, remaining: int, total: int) -> None:
+        steps[0] += 1
+        if progress is not None:
+            progress(remaining, total, steps[0])
+
+    try:
+        dst = sqlcipher.connect(str(tmp), isolation_level=None, check_same_thread=False)
+        dst.execute(_key_pragma(key))
+        for (setting,) in conn.execute("PRAGMA cipher_settings").fetchall():  # the source's, so pages fit
+            dst.execute(setting)
+        dst.execute("PRAGMA journal_mode = OFF")  # a new file: on failure it is removed, not rolled back
+        dst.execute("PRAGMA synchronous = OFF")  # one fsync at the end
+        wal = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+        conn.execute("BEGIN")
+        in_snapshot = True
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts here
+        bad = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+        if bad:  # "... page N ..." as store.damage._failing_pages reads them
+            raise DatabaseDamaged(DAMAGED_COPY, pages=tuple(sorted(
+                {int(m.group(1)) for t in bad for m in [re.search(r"page (\d+)", t)] if m})))
+        conn.backup(dst, pages=(pages or PAGES_PER_STEP) if wal else -1, progress=hook)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a damaged page failed the source
+        conn.execute("COMMIT")
+        in_snapshot = False
+        # the copied header says WAL (as the source); a backup opened read-only must leave no -wal/-shm
+        dst.execute("PRAGMA journal_mode = DELETE").fetchone()
+    finally:
+        if in_snapshot:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlcipher.Error:
+                pass
+        if dst is not None:
+            dst.close()

@@ -117,7 +117,7 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
             target = paths.backups_dir(db_file.parent) / f"pre-upgrade-{current}-{stamp}.db"
             raw = raw_connect(db_file, key)
             try:
-                copy_encrypted(raw, target)
+                copy_encrypted(raw, target, key)
             finally:
                 raw.close()
             backup = target

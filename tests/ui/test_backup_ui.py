@@ -129,7 +129,14 @@ def lang(request):  # type: ignore[no-untyped-def]
     set_language("zh_CN")
 
 
-def test_backup_screen_snapshot(ui_services, lang, snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_backup_screen_snapshot(ui_services, lang, snap_compare, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from crm_tui.ui.screens import backup as screen
+
+    # A backup is the live file's bytes (issue 22): its page count varies by a few pages from run to
+    # run (where b-trees split), 12.44-12.46 MiB here; the screen's layout is what this compares.
+    shown = screen.size_text
+    monkeypatch.setattr(screen, "size_text", lambda n: shown(13_045_760) if 12 << 20 < n < 13 << 20 else shown(n))
+
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await sign_in(pilot, "admin")
         await pilot.press("f9")
