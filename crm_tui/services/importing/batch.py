@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_tui.domain import search_terms
-from crm_tui.domain.customers import format_number, needs_sensitive_consent
+from crm_tui.domain.customers import KINDS, format_number, load_policy, needs_sensitive_consent
 from crm_tui.i18n import _
 from crm_tui.services import customers as cust
 from crm_tui.services.context import Actor, Services, Tx
@@ -82,15 +82,13 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
     now = svc.now()
     cal = _cal(svc)
     total = len(p.ready)
-    cols = list(dict.fromkeys((*cust._WRITABLE, "id", "number", "kind", "owner_id", "search_name", "search_pinyin",
-                               "missing_fields", "incomplete_due", "false_info", "business_stopped",
-                               "needs_informing", "last_activity_at", "version", "created_at", "created_by_id",
-                               "updated_at", "updated_by_id")))
+    cols = list(dict.fromkeys((*_WRITABLE, *_SET_COLS)))
     insert_customer = q.customer_columns_insert(cols)
     by = actor.staff_id
     names: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}  # name, kind -> index
     deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
     dues: dict[Any, Any] = {}
+    complete = _Completeness(now, cal, deadlines)
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
     written = raced = 0
     size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
@@ -104,32 +102,35 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         rows, phones, tags, staff_rows, consents, terms = [], [], [], [], [], []
         for i, r in enumerate(chunk, start=start):
             cid, number = batch.first_id + i, format_number(now.year, batch.first_seq + i)
-            values = {k: r.clean.get(k) for k in cust._WRITABLE}
-            values["important"] = bool(r.clean.get("important"))
-            missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal, deadlines)
+            clean = r.clean
+            values = list(map(clean.get, _WRITABLE))  # the customer row's columns, in _WRITABLE order
+            values[_IMPORTANT] = bool(clean.get("important"))
+            missing, due = complete(values, r.kind, len(r.phones))
             if due is not None:  # bound as the driver would bind it, converted once per deadline
                 due = dues.get(due) or dues.setdefault(due, db.adapt(due))
-            key = (r.clean["name"], r.kind)
+            key = (clean["name"], r.kind)
             indexed = names.get(key)
             if indexed is None:  # pinyin once per distinct name in the file
                 if len(names) >= NAME_CACHE:  # bounded
                     names.clear()
                 indexed = names[key] = search_terms.name_index(*key)
-            values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
-                          search_pinyin=indexed[1], missing_fields=missing, incomplete_due=due,
-                          false_info=False, business_stopped=False, needs_informing=False,
-                          last_activity_at=stamp, version=1, created_at=stamp, created_by_id=by,
-                          updated_at=stamp, updated_by_id=by)
-            rows.append(tuple(map(values.__getitem__, cols)))
+            # then the _SET_COLS, in their order
+            values += (cid, number, r.kind, r.owner, indexed[0], indexed[1], missing, due, False, False, False,
+                       stamp, 1, stamp, by, stamp, by)
+            rows.append(tuple(values))
             for ph in r.phones:
                 phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, stamp))
-            tags += [(cid, t) for t in r.clean.get("tags") or []]
-            staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
-            if r.consent and needs_sensitive_consent(r.clean):
+            if "tags" in clean:
+                tags += [(cid, t) for t in clean["tags"] or []]
+            if r.contacts:
+                staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
+            if r.consent and needs_sensitive_consent(clean):
                 consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
-            row_terms = indexed[2] | search_terms.record_terms(
-                number, [ph.national for ph in r.phones], (values.get("id_number"), values.get("uscc")))
-            terms += [(t, cid) for t in row_terms]
+            # the name's terms (n:, p:) and the record's (k:, t:, x:) never coincide: no union needed
+            # (the chunk's terms are sorted on the term before the insert, so the order here is free)
+            terms += [(t, cid) for t in indexed[2]]
+            terms += [(t, cid) for t in search_terms.record_terms(
+                number, [ph.national for ph in r.phones], (clean.get("id_number"), clean.get("uscc")))]
         with svc.write(actor) as tx:
             held = time.monotonic()  # the write lock is ours from here to the commit
             taken = _taken(tx, chunk)
@@ -151,6 +152,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         elif held < HOLD_TARGET / 2:
             size = min(CHUNK, int(size * 1.5) + 1)
         start += len(chunk)
+        del rows, phones, tags, staff_rows, consents, terms  # before the collection: it would scan them all
         _gc_young()
         if progress is not None:
             progress(start, total)
@@ -158,6 +160,39 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             _after_chunk(start, total)
     return written, raced
 
+
+_WRITABLE = cust._WRITABLE
+_IMPORTANT = _WRITABLE.index("important")
+_SET_COLS = ("id", "number", "kind", "owner_id", "search_name", "search_pinyin", "missing_fields", "incomplete_due",
+             "false_info", "business_stopped", "needs_informing", "last_activity_at", "version", "created_at",
+             "created_by_id", "updated_at", "updated_by_id")  # the customer columns the import sets itself
+assert not set(_WRITABLE) & set(_SET_COLS)
+
+
+class _Completeness:
+    """``cust._completeness`` of import rows (all created at ``now``), remembered by which of the
+    required fields are empty: all the answer depends on (missing_fields reads only those)."""
+
+    def __init__(self, now: Any, cal: Any, memo: dict[Any, Any]) -> None:
+        self.now, self.cal, self.memo = now, cal, memo
+        policy = load_policy()
+        self.required = {kind: tuple(dict.fromkeys(f for fs in policy.required_fields(kind).values() for f in fs))
+                         for kind in KINDS}
+        self.at = {f: i for i, f in enumerate(_WRITABLE)}
+        self.answers: dict[tuple[Any, ...], tuple[str | None, Any]] = {}
+
+    def __call__(self, values: list[Any], kind: str, phones: int) -> tuple[str | None, Any]:
+        at = self.at
+        sig = (kind, *((phones if f == "phones" else values[at[f]] if f in at else None) in _EMPTY
+                       for f in self.required.get(kind, ())))
+        got = self.answers.get(sig)
+        if got is None:
+            got = self.answers[sig] = cust._completeness(dict(zip(_WRITABLE, values)), kind, self.now, phones,
+                                                         self.cal, self.memo)
+        return got
+
+
+_EMPTY = (None, "", 0, [], ())  # missing_fields' test of an empty value
 
 HOLD_TARGET = 0.5  # seconds of write lock an import transaction aims at (issue 17: "about a second" at most)
 MIN_CHUNK = 100

@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from crm_tui.domain import importing as rules
-from crm_tui.domain.customers import PhoneInput, needs_sensitive_consent, validate_customer, validate_phones
+from crm_tui.domain.customer_rows import RowValidator
+from crm_tui.domain.customers import PhoneInput, needs_sensitive_consent, validate_phones
 from crm_tui.domain.errors import ValidationError
 from crm_tui.i18n import _
 from crm_tui.services import customers as cust
@@ -57,6 +58,7 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
     cells_of = [(f, col[h]) for h, f in mapping.items() if f != "ignore"]
     not_archive = frozenset(("kind", "sensitive_consent", *rules.PHONE_FIELDS))
     today = svc.now().date()
+    validator = RowValidator(today)
     result = Plan(table, dict(mapping))
     with svc.store.read() as s:
         staff = _staff_lookup(s)
@@ -93,7 +95,7 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
             result.errors.append(RowError(rownum, by_field["kind"], _("Write 个人 (person) or 单位 (organisation)")))
             continue
         raw = {f: v for f, v in values.items() if f not in not_archive}
-        clean, verrs = validate_customer(raw, kind, today)
+        clean, verrs = validator.validate(raw, kind)  # validate_customer's answers, repeats remembered
         phone_cols = [by_field[p] for p in rules.PHONE_FIELDS if p in by_field and values.get(p)]
         cphones, perrs = validate_phones([PhoneInput(values[p]) for p in rules.PHONE_FIELDS if values.get(p)])
         for e in [*verrs, *perrs]:
