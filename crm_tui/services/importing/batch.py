@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from operator import itemgetter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
     complete = _Completeness(now, cal, deadlines)
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
     written = raced = 0
+    pending: list[tuple[str, int]] = []  # search terms of chunks written, for _write_terms
     size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
     start = 0
     while start < total:
@@ -127,7 +129,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             if r.consent and needs_sensitive_consent(clean):
                 consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
             # the name's terms (n:, p:) and the record's (k:, t:, x:) never coincide: no union needed
-            # (the chunk's terms are sorted on the term before the insert, so the order here is free)
+            # (the terms are sorted on the term before they are written, so the order here is free)
             terms += [(t, cid) for t in indexed[2]]
             terms += [(t, cid) for t in search_terms.record_terms(
                 number, [ph.national for ph in r.phones], (clean.get("id_number"), clean.get("uscc")))]
@@ -142,7 +144,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                     ((rows, cols.index("id")), (phones, 0), (tags, 0), (staff_rows, 0), (consents, 0), (terms, 1)))
             # DB-API executemany of positional rows in the same transaction (store/queries/importing)
             q.insert_rows(tx.session, insert_customer, rows, phones, tags, staff_rows, consents)
-            search_index.bulk_insert(tx.session, terms, by_customer=True)  # ids ascend row by row
+            pending += terms  # written by term range in transactions of their own (_write_terms)
             written += len(rows)
         held = time.monotonic() - held
         # Inserting into a large search index touches more pages per row as it grows: keep each
@@ -154,11 +156,42 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         start += len(chunk)
         del rows, phones, tags, staff_rows, consents, terms  # before the collection: it would scan them all
         _gc_young()
+        if len(pending) >= TERMS_AT_ONCE or start >= total:
+            _write_terms(svc, actor, pending, cancel)
+            pending = []
         if progress is not None:
             progress(start, total)
         if _after_chunk is not None:
             _after_chunk(start, total)
     return written, raced
+
+
+TERMS_AT_ONCE = 700_000  # search terms held before they are written (~20,000 customers, ~100 MB)
+TERM_SLICE = 50_000  # terms in the first of their transactions (then sized by HOLD_TARGET like the rows)
+
+
+def _write_terms(svc: Services, actor: Actor, pairs: list[tuple[str, int]], cancel: threading.Event | None) -> None:
+    """The search terms of many chunks' customers (hidden until the batch is published), sorted on
+    the term and written in consecutive term ranges, each range its own short transaction. Written
+    with their customers' rows, every transaction would touch leaves all over the index and the
+    commits would write most of the index's pages again and again (at 100,000 rows the commits
+    cost more than the inserts); a range touches few pages. ``pairs`` come customer by customer
+    in ascending id order, so the stable sort on the term gives the (term, id) order."""
+    pairs.sort(key=itemgetter(0))
+    size, at = TERM_SLICE, 0
+    while at < len(pairs):
+        if cancel is not None and cancel.is_set():
+            raise ImportCancelled("The import was cancelled; nothing was imported.")
+        part = pairs[at:at + size]
+        with svc.write(actor) as tx:
+            held = time.monotonic()
+            search_index.bulk_insert(tx.session, part, by_customer=True)  # sorted already: a linear pass
+        held = time.monotonic() - held
+        if held > HOLD_TARGET:
+            size = max(MIN_CHUNK, int(size * HOLD_TARGET / held))
+        elif held < HOLD_TARGET / 2:
+            size = min(TERM_SLICE * 4, int(size * 1.5) + 1)
+        at += len(part)
 
 
 _WRITABLE = cust._WRITABLE
