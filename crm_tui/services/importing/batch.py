@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import repeat
 from operator import itemgetter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -130,9 +131,9 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                 consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
             # the name's terms (n:, p:) and the record's (k:, t:, x:) never coincide: no union needed
             # (the terms are sorted on the term before they are written, so the order here is free)
-            terms += [(t, cid) for t in indexed[2]]
-            terms += [(t, cid) for t in search_terms.record_terms(
-                number, [ph.national for ph in r.phones], (clean.get("id_number"), clean.get("uscc")))]
+            terms += zip(indexed[2], repeat(cid))
+            terms += zip(search_terms.record_terms(number, [ph.national for ph in r.phones],
+                                                   (clean.get("id_number"), clean.get("uscc"))), repeat(cid))
         with svc.write(actor) as tx:
             held = time.monotonic()  # the write lock is ours from here to the commit
             taken = _taken(tx, chunk)
@@ -154,11 +155,10 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         elif held < HOLD_TARGET / 2:
             size = min(CHUNK, int(size * 1.5) + 1)
         start += len(chunk)
-        del rows, phones, tags, staff_rows, consents, terms  # before the collection: it would scan them all
-        _gc_young()
         if len(pending) >= TERMS_AT_ONCE or start >= total:
             _write_terms(svc, actor, pending, cancel)
             pending = []
+            _gc_young()  # the young generation: what the chunks made and kept (the terms are gone by now)
         if progress is not None:
             progress(start, total)
         if _after_chunk is not None:
