@@ -23,7 +23,7 @@ from crm_tui.domain.validation import is_blank
 
 _SPECIAL = frozenset(("important", "tags", "staff_contacts", "owner", "name"))  # checked even when absent
 _LISTS = frozenset(("tags", "staff_contacts"))  # remembered as tuples, handed out as new lists
-MEMO_MAX = 50_000  # field answers remembered (cleared when full: unique values such as notes do not pile up)
+MEMO_MAX = 20_000  # answers remembered per field (cleared when full: unique values such as notes do not pile up)
 
 
 class RowValidator:
@@ -32,10 +32,10 @@ class RowValidator:
     def __init__(self, today: date) -> None:
         self.today = today
         self._policy: Any = None
-        self._memo: dict[tuple[str, str, Any], tuple[bool, Any]] = {}
-        self._shapes: dict[tuple[str, tuple[str, ...]], tuple[list[tuple[str, str]], list[str], dict[str, None]]] = {}
+        self._memo: dict[tuple[str, str], dict[Any, tuple[bool, Any]]] = {}  # (kind, field) -> value -> answer
+        self._shapes: dict[tuple[str, tuple[str, ...]], Any] = {}
 
-    def _shape(self, kind: str, keys: tuple[str, ...]) -> tuple[list[tuple[str, str]], list[str], dict[str, None]]:
+    def _shape(self, kind: str, keys: tuple[str, ...]) -> Any:
         """For rows with columns ``keys``: the keys refused by name (in order; "other" ones only
         when not blank), the fields to check (in form order), the clean dict's template."""
         allowed = c.fields_of(kind)
@@ -49,7 +49,8 @@ class RowValidator:
             elif key not in allowed:
                 refused.append((key, "unknown"))
         present = set(keys)
-        checks = [n for n in allowed if n in present or n in _SPECIAL]
+        checks = [(n, self._memo.setdefault((kind, n), {}), n in _LISTS)
+                  for n in allowed if n in present or n in _SPECIAL]
         return refused, checks, dict.fromkeys(allowed)
 
     def validate(self, raw: Mapping[str, str | None], kind: str) -> tuple[dict[str, Any], list[ValidationError]]:
@@ -58,7 +59,8 @@ class RowValidator:
         policy = c.load_policy()
         if policy is not self._policy:  # the answers depend on the policy's choices
             self._policy = policy
-            self._memo.clear()
+            for memo in self._memo.values():
+                memo.clear()
         keys = tuple(raw)
         shape = self._shapes.get((kind, keys))
         if shape is None:
@@ -81,27 +83,24 @@ class RowValidator:
             else:
                 errors.append(ValidationError(key, "Unknown field {field}", field=key))
         clean = template.copy()  # every field of the kind, blank; the checked ones filled below
-        memo = self._memo
-        for name in checks:
+        for name, memo, is_list in checks:
             value = raw.get(name)
-            key3 = (kind, name, value)
             try:
-                hit = memo.get(key3)
+                hit = memo.get(value)
             except TypeError:  # an unhashable value: checked every time
-                hit, key3 = None, None  # type: ignore[assignment]
+                hit, memo = None, None  # type: ignore[assignment]
             if hit is None:
                 hit = self._check(name, value, kind, policy)
-                if key3 is not None:
+                if memo is not None:
                     if len(memo) >= MEMO_MAX:
                         memo.clear()
-                    memo[key3] = hit
-            ok, out = hit
-            if ok:
-                clean[name] = list(out) if name in _LISTS else out  # each row's lists are its own
+                    memo[value] = hit
+            if hit[0]:
+                clean[name] = list(hit[1]) if is_list else hit[1]  # each row's lists are its own
             else:
                 del clean[name]  # as validate_customer: a refused field is not in the clean values
-                errors.append(out)
-        if kind == "person":
+                errors.append(hit[1])
+        if kind == "person" and clean.get("id_number"):  # without one _check_id_against_birth does nothing
             c._check_id_against_birth(clean, {}, errors, False)
         return clean, errors
 
