@@ -211,13 +211,14 @@ class _Completeness:
         policy = load_policy()
         self.required = {kind: tuple(dict.fromkeys(f for fs in policy.required_fields(kind).values() for f in fs))
                          for kind in KINDS}
-        self.at = {f: i for i, f in enumerate(_WRITABLE)}
+        # per kind: the required fields' places in a row's values (a required field the import does
+        # not write is always empty; "phones" is the phone count, passed on its own)
+        self.places = {kind: _getter([_WRITABLE.index(f) for f in fs if f in _WRITABLE]) for kind, fs in
+                       self.required.items()}
         self.answers: dict[tuple[Any, ...], tuple[str | None, Any]] = {}
 
     def __call__(self, values: list[Any], kind: str, phones: int) -> tuple[str | None, Any]:
-        at = self.at
-        sig = (kind, *((phones if f == "phones" else values[at[f]] if f in at else None) in _EMPTY
-                       for f in self.required.get(kind, ())))
+        sig = (kind, phones in _EMPTY, *map(_EMPTY.__contains__, self.places[kind](values)))
         got = self.answers.get(sig)
         if got is None:
             got = self.answers[sig] = cust._completeness(dict(zip(_WRITABLE, values)), kind, self.now, phones,
@@ -226,6 +227,15 @@ class _Completeness:
 
 
 _EMPTY = (None, "", 0, [], ())  # missing_fields' test of an empty value
+
+
+def _getter(places: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """values -> the values at ``places``, always a tuple."""
+    if not places:
+        return lambda values: ()
+    if len(places) == 1:
+        return lambda values: (values[places[0]],)
+    return itemgetter(*places)
 
 HOLD_TARGET = 0.5  # seconds of write lock an import transaction aims at (issue 17: "about a second" at most)
 MIN_CHUNK = 100
