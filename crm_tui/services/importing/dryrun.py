@@ -4,6 +4,7 @@ resolved, duplicates found against the archive and within the file; nothing writ
 from __future__ import annotations
 
 import threading
+from operator import itemgetter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,6 +37,13 @@ def _staff_lookup(s: Any) -> dict[str, tuple[int, bool]]:
         out.setdefault(str(sid), (sid, active))
     return out
 
+
+
+def _getter(places: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """cells -> the cells at ``places``, always a tuple."""
+    if len(places) == 1:
+        return lambda cells: (cells[places[0]],)
+    return itemgetter(*places) if places else (lambda cells: ())
 
 
 def _people(staff: Mapping[str, tuple[int, bool]], by_field: Mapping[str, str], actor: Actor, owner: Any,
@@ -79,6 +87,9 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
     by_field = {f: h for h, f in mapping.items() if f != "ignore"}
     cells_of = [(f, col[h]) for h, f in mapping.items() if f != "ignore"]
     not_archive = frozenset(("kind", "sensitive_consent", *rules.PHONE_FIELDS))
+    fields = [f for f, _i in cells_of]
+    widest = max((i for _f, i in cells_of), default=-1)
+    cells_at = _getter([i for _f, i in cells_of])
     today = svc.now().date()
     validator = RowValidator(today)
     result = Plan(table, dict(mapping))
@@ -110,8 +121,11 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
                 progress(done, len(table.rows))
             if done % 2000 == 0:
                 _gc_young()
-        width = len(cells)
-        values = {f: (cells[i] if i < width else "") for f, i in cells_of}
+        if len(cells) > widest:  # every mapped cell is there (a short row's missing cells read as "")
+            values = dict(zip(fields, cells_at(cells)))
+        else:
+            width = len(cells)
+            values = {f: (cells[i] if i < width else "") for f, i in cells_of}
         errors: list[RowError] = []
         kind = rules.kind_of(values.get("kind"), values.get("name"), values)
         if kind is None:
