@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from itertools import repeat
-from operator import itemgetter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from crm_tui.domain import search_terms
@@ -236,6 +236,7 @@ def _getter(places: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
     if len(places) == 1:
         return lambda values: (values[places[0]],)
     return itemgetter(*places)
+
 
 HOLD_TARGET = 0.5  # seconds of write lock an import transaction aims at (issue 17: "about a second" at most)
 MIN_CHUNK = 100

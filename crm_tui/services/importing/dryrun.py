@@ -4,8 +4,8 @@ resolved, duplicates found against the archive and within the file; nothing writ
 from __future__ import annotations
 
 import threading
-from operator import itemgetter
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from crm_tui.domain import importing as rules
