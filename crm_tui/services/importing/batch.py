@@ -185,7 +185,7 @@ def _write_terms(svc: Services, actor: Actor, pairs: list[tuple[str, int]], canc
         part = pairs[at:at + size]
         with svc.write(actor) as tx:
             held = time.monotonic()
-            search_index.bulk_insert(tx.session, part, by_customer=True)  # sorted already: a linear pass
+            search_index.bulk_insert(tx.session, part, in_order=True)
         held = time.monotonic() - held
         if held > HOLD_TARGET:
             size = max(MIN_CHUNK, int(size * HOLD_TARGET / held))
