@@ -69,7 +69,11 @@ def normalise(text: str) -> str:
 
 def name_terms(name: str) -> set[str]:
     """``n:`` + every substring of length 1..4 (substrings with spaces are skipped)."""
-    text = normalise(name)
+    return _name_terms(normalise(name))
+
+
+def _name_terms(text: str) -> set[str]:
+    """:func:`name_terms` of the normalised name."""
     out: set[str] = set()
     for i in range(len(text)):
         for n in range(1, NAME_GRAM_MAX + 1):
@@ -129,20 +133,23 @@ def pinyin_forms(name: str, *, person: bool = True) -> list[str]:
     张三 -> ``zhangsan, san, zs, s``. A person's surname with a special surname reading adds the
     forms that start with it (单田芳 -> also ``shantianfang, stf``).
     """
-    text = normalise(name)
-    syl = list(_syllables(text))
+    return _pinyin_forms(normalise(name), person)
+
+
+def _pinyin_forms(text: str, person: bool) -> list[str]:
+    """:func:`pinyin_forms` of the normalised name."""
+    syl = _syllables(text)
     if not syl:
         return []
-    forms: list[str] = []
-    for i in range(len(syl)):
-        forms.append("".join(syl[i:]))
-    for i in range(len(syl)):
-        forms.append("".join(s[0] for s in syl[i:]))
+    n = len(syl)
+    initials = [s[0] for s in syl]
+    forms = ["".join(syl[i:]) for i in range(n)]
+    forms += ["".join(initials[i:]) for i in range(n)]
     if person and text and _HAN.match(text[0]):
         alt = _surname_reading(text[0])
         if alt and alt != syl[0]:
             forms.append(alt + "".join(syl[1:]))
-            forms.append(alt[0] + "".join(s[0] for s in syl[1:]))
+            forms.append(alt[0] + "".join(initials[1:]))
     return list(dict.fromkeys(forms))
 
 
@@ -186,8 +193,11 @@ def name_index(name: str | None, kind: str) -> tuple[str | None, str | None, fro
     per distinct name (names repeat: 张伟)."""
     if not name:
         return None, None, frozenset()
-    forms = pinyin_forms(name, person=kind == "person")
-    return normalise(name), pinyin_key(forms), frozenset(name_terms(name) | pinyin_terms(forms))
+    text = normalise(name)  # once: the columns, the name's terms and its pinyin all start from it
+    forms = _pinyin_forms(text, kind == "person")
+    terms = _name_terms(text)
+    terms.update(pinyin_terms(forms))
+    return text, pinyin_key(forms), frozenset(terms)
 
 
 def search_columns(name: str | None, kind: str) -> tuple[str | None, str | None]:

@@ -67,12 +67,15 @@ def replace_terms(session: Session, customer_id: int, old: set[str], new: set[st
     add_terms(session, customer_id, new - old)
 
 
-def bulk_insert(session: Session, pairs: Iterable[tuple[str, int]], *, by_customer: bool = False) -> int:
+def bulk_insert(session: Session, pairs: Iterable[tuple[str, int]], *, by_customer: bool = False,
+                in_order: bool = False) -> int:
     """Many customers' terms at once (demo data, imports), sorted for B-tree friendly inserts
     (a repeated pair is ignored by the INSERT). ``by_customer``: the pairs come customer by
     customer in ascending id order, so a stable sort on the term alone gives the (term, id) order
-    (string comparisons instead of tuple comparisons: an import sorts ~34 terms a customer)."""
-    rows = sorted(pairs, key=itemgetter(0)) if by_customer else sorted(pairs)
+    (string comparisons instead of tuple comparisons: an import sorts ~34 terms a customer).
+    ``in_order``: the caller sorted them already (a list), inserted as they are."""
+    rows = pairs if in_order and isinstance(pairs, list) else \
+        sorted(pairs, key=itemgetter(0)) if by_customer else sorted(pairs)
     if rows:  # positional rows through the DB-API: no per-row parameter processing (imports)
         dbapi_connection(session).executemany(
             "INSERT OR IGNORE INTO search_term (term, customer_id) VALUES (?, ?)", rows)

@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from crm_tui.domain import search_terms
-from crm_tui.domain.customers import format_number, needs_sensitive_consent
+from crm_tui.domain.customers import KINDS, format_number, load_policy, needs_sensitive_consent
 from crm_tui.i18n import _
 from crm_tui.services import customers as cust
 from crm_tui.services.context import Actor, Services, Tx
@@ -82,17 +84,16 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
     now = svc.now()
     cal = _cal(svc)
     total = len(p.ready)
-    cols = list(dict.fromkeys((*cust._WRITABLE, "id", "number", "kind", "owner_id", "search_name", "search_pinyin",
-                               "missing_fields", "incomplete_due", "false_info", "business_stopped",
-                               "needs_informing", "last_activity_at", "version", "created_at", "created_by_id",
-                               "updated_at", "updated_by_id")))
+    cols = list(dict.fromkeys((*_WRITABLE, *_SET_COLS)))
     insert_customer = q.customer_columns_insert(cols)
     by = actor.staff_id
     names: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}  # name, kind -> index
     deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
     dues: dict[Any, Any] = {}
+    complete = _Completeness(now, cal, deadlines)
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
     written = raced = 0
+    pending: list[tuple[str, int]] = []  # search terms of chunks written, for _write_terms
     size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
     start = 0
     while start < total:
@@ -104,32 +105,35 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         rows, phones, tags, staff_rows, consents, terms = [], [], [], [], [], []
         for i, r in enumerate(chunk, start=start):
             cid, number = batch.first_id + i, format_number(now.year, batch.first_seq + i)
-            values = {k: r.clean.get(k) for k in cust._WRITABLE}
-            values["important"] = bool(r.clean.get("important"))
-            missing, due = cust._completeness(values, r.kind, now, len(r.phones), cal, deadlines)
+            clean = r.clean
+            values = list(map(clean.get, _WRITABLE))  # the customer row's columns, in _WRITABLE order
+            values[_IMPORTANT] = bool(clean.get("important"))
+            missing, due = complete(values, r.kind, len(r.phones))
             if due is not None:  # bound as the driver would bind it, converted once per deadline
                 due = dues.get(due) or dues.setdefault(due, db.adapt(due))
-            key = (r.clean["name"], r.kind)
+            key = (clean["name"], r.kind)
             indexed = names.get(key)
             if indexed is None:  # pinyin once per distinct name in the file
                 if len(names) >= NAME_CACHE:  # bounded
                     names.clear()
                 indexed = names[key] = search_terms.name_index(*key)
-            values.update(id=cid, number=number, kind=r.kind, owner_id=r.owner, search_name=indexed[0],
-                          search_pinyin=indexed[1], missing_fields=missing, incomplete_due=due,
-                          false_info=False, business_stopped=False, needs_informing=False,
-                          last_activity_at=stamp, version=1, created_at=stamp, created_by_id=by,
-                          updated_at=stamp, updated_by_id=by)
-            rows.append(tuple(map(values.__getitem__, cols)))
+            # then the _SET_COLS, in their order
+            values += (cid, number, r.kind, r.owner, indexed[0], indexed[1], missing, due, False, False, False,
+                       stamp, 1, stamp, by, stamp, by)
+            rows.append(tuple(values))
             for ph in r.phones:
                 phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, stamp))
-            tags += [(cid, t) for t in r.clean.get("tags") or []]
-            staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
-            if r.consent and needs_sensitive_consent(r.clean):
+            if "tags" in clean:
+                tags += [(cid, t) for t in clean["tags"] or []]
+            if r.contacts:
+                staff_rows += [(cid, s) for s in r.contacts if s != r.owner]
+            if r.consent and needs_sensitive_consent(clean):
                 consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
-            row_terms = indexed[2] | search_terms.record_terms(
-                number, [ph.national for ph in r.phones], (values.get("id_number"), values.get("uscc")))
-            terms += [(t, cid) for t in row_terms]
+            # the name's terms (n:, p:) and the record's (k:, t:, x:) never coincide: no union needed
+            # (the terms are sorted on the term before they are written, so the order here is free)
+            terms += zip(indexed[2], repeat(cid))
+            terms += zip(search_terms.record_terms(number, [ph.national for ph in r.phones],
+                                                   (clean.get("id_number"), clean.get("uscc"))), repeat(cid))
         with svc.write(actor) as tx:
             held = time.monotonic()  # the write lock is ours from here to the commit
             taken = _taken(tx, chunk)
@@ -141,7 +145,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                     ((rows, cols.index("id")), (phones, 0), (tags, 0), (staff_rows, 0), (consents, 0), (terms, 1)))
             # DB-API executemany of positional rows in the same transaction (store/queries/importing)
             q.insert_rows(tx.session, insert_customer, rows, phones, tags, staff_rows, consents)
-            search_index.bulk_insert(tx.session, terms, by_customer=True)  # ids ascend row by row
+            pending += terms  # written by term range in transactions of their own (_write_terms)
             written += len(rows)
         held = time.monotonic() - held
         # Inserting into a large search index touches more pages per row as it grows: keep each
@@ -151,12 +155,87 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         elif held < HOLD_TARGET / 2:
             size = min(CHUNK, int(size * 1.5) + 1)
         start += len(chunk)
-        _gc_young()
+        if len(pending) >= TERMS_AT_ONCE or start >= total:
+            _write_terms(svc, actor, pending, cancel)
+            pending = []
+            _gc_young()  # the young generation: what the chunks made and kept (the terms are gone by now)
         if progress is not None:
             progress(start, total)
         if _after_chunk is not None:
             _after_chunk(start, total)
     return written, raced
+
+
+TERMS_AT_ONCE = 700_000  # search terms held before they are written (~20,000 customers, ~100 MB)
+TERM_SLICE = 50_000  # terms in the first of their transactions (then sized by HOLD_TARGET like the rows)
+
+
+def _write_terms(svc: Services, actor: Actor, pairs: list[tuple[str, int]], cancel: threading.Event | None) -> None:
+    """The search terms of many chunks' customers (hidden until the batch is published), sorted on
+    the term and written in consecutive term ranges, each range its own short transaction. Written
+    with their customers' rows, every transaction would touch leaves all over the index and the
+    commits would write most of the index's pages again and again (at 100,000 rows the commits
+    cost more than the inserts); a range touches few pages. ``pairs`` come customer by customer
+    in ascending id order, so the stable sort on the term gives the (term, id) order."""
+    pairs.sort(key=itemgetter(0))
+    size, at = TERM_SLICE, 0
+    while at < len(pairs):
+        if cancel is not None and cancel.is_set():
+            raise ImportCancelled("The import was cancelled; nothing was imported.")
+        part = pairs[at:at + size]
+        with svc.write(actor) as tx:
+            held = time.monotonic()
+            search_index.bulk_insert(tx.session, part, in_order=True)
+        held = time.monotonic() - held
+        if held > HOLD_TARGET:
+            size = max(MIN_CHUNK, int(size * HOLD_TARGET / held))
+        elif held < HOLD_TARGET / 2:
+            size = min(TERM_SLICE * 4, int(size * 1.5) + 1)
+        at += len(part)
+
+
+_WRITABLE = cust._WRITABLE
+_IMPORTANT = _WRITABLE.index("important")
+_SET_COLS = ("id", "number", "kind", "owner_id", "search_name", "search_pinyin", "missing_fields", "incomplete_due",
+             "false_info", "business_stopped", "needs_informing", "last_activity_at", "version", "created_at",
+             "created_by_id", "updated_at", "updated_by_id")  # the customer columns the import sets itself
+assert not set(_WRITABLE) & set(_SET_COLS)
+
+
+class _Completeness:
+    """``cust._completeness`` of import rows (all created at ``now``), remembered by which of the
+    required fields are empty: all the answer depends on (missing_fields reads only those)."""
+
+    def __init__(self, now: Any, cal: Any, memo: dict[Any, Any]) -> None:
+        self.now, self.cal, self.memo = now, cal, memo
+        policy = load_policy()
+        self.required = {kind: tuple(dict.fromkeys(f for fs in policy.required_fields(kind).values() for f in fs))
+                         for kind in KINDS}
+        # per kind: the required fields' places in a row's values (a required field the import does
+        # not write is always empty; "phones" is the phone count, passed on its own)
+        self.places = {kind: _getter([_WRITABLE.index(f) for f in fs if f in _WRITABLE]) for kind, fs in
+                       self.required.items()}
+        self.answers: dict[tuple[Any, ...], tuple[str | None, Any]] = {}
+
+    def __call__(self, values: list[Any], kind: str, phones: int) -> tuple[str | None, Any]:
+        sig = (kind, phones in _EMPTY, *map(_EMPTY.__contains__, self.places[kind](values)))
+        got = self.answers.get(sig)
+        if got is None:
+            got = self.answers[sig] = cust._completeness(dict(zip(_WRITABLE, values)), kind, self.now, phones,
+                                                         self.cal, self.memo)
+        return got
+
+
+_EMPTY = (None, "", 0, [], ())  # missing_fields' test of an empty value
+
+
+def _getter(places: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """values -> the values at ``places``, always a tuple."""
+    if not places:
+        return lambda values: ()
+    if len(places) == 1:
+        return lambda values: (values[places[0]],)
+    return itemgetter(*places)
 
 
 HOLD_TARGET = 0.5  # seconds of write lock an import transaction aims at (issue 17: "about a second" at most)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from crm_tui.domain import importing as rules
-from crm_tui.domain.customers import PhoneInput, needs_sensitive_consent, validate_customer, validate_phones
+from crm_tui.domain.customer_rows import RowValidator
+from crm_tui.domain.customers import PhoneInput, needs_sensitive_consent, validate_phones
 from crm_tui.domain.errors import ValidationError
 from crm_tui.i18n import _
 from crm_tui.services import customers as cust
@@ -37,6 +39,35 @@ def _staff_lookup(s: Any) -> dict[str, tuple[int, bool]]:
 
 
 
+def _getter(places: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """cells -> the cells at ``places``, always a tuple."""
+    if len(places) == 1:
+        return lambda cells: (cells[places[0]],)
+    return itemgetter(*places) if places else (lambda cells: ())
+
+
+def _people(staff: Mapping[str, tuple[int, bool]], by_field: Mapping[str, str], actor: Actor, owner: Any,
+            named: Any) -> tuple[int | None, tuple[int, ...], list[tuple[str, str]]]:
+    """A row's responsible colleague (the importing account when it names none) and other staff
+    contacts as account ids, and its (column, reason) errors (unknown or disabled accounts)."""
+    owner_id: int | None = actor.staff_id
+    contacts: list[int] = []
+    errors: list[tuple[str, str]] = []
+    for fname, tokens in (("owner", [owner] if owner else []), ("staff_contacts", named or [])):
+        for token in tokens:
+            found = staff.get(str(token))
+            if found is None:
+                errors.append((by_field[fname], _("Unknown staff member '{name}'", name=token)))
+            elif not found[1]:
+                errors.append((by_field[fname], _("{name}'s account is disabled; choose an active colleague",
+                                                  name=token)))
+            elif fname == "owner":
+                owner_id = found[0]
+            elif found[0] not in contacts:
+                contacts.append(found[0])
+    return owner_id, tuple(contacts), errors
+
+
 def plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] | None = None, *,
          progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None) -> Plan:
     """The dry run: every row checked, nothing written. Errors name the file row, the column
@@ -56,7 +87,11 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
     by_field = {f: h for h, f in mapping.items() if f != "ignore"}
     cells_of = [(f, col[h]) for h, f in mapping.items() if f != "ignore"]
     not_archive = frozenset(("kind", "sensitive_consent", *rules.PHONE_FIELDS))
+    fields = [f for f, _i in cells_of]
+    widest = max((i for _f, i in cells_of), default=-1)
+    cells_at = _getter([i for _f, i in cells_of])
     today = svc.now().date()
+    validator = RowValidator(today)
     result = Plan(table, dict(mapping))
     with svc.store.read() as s:
         staff = _staff_lookup(s)
@@ -70,6 +105,7 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
         for national, cid, number, name in q.live_phones(s):
             phones_of.setdefault(national, (cid, number, name))
     in_file: dict[tuple[str, str], int] = {}
+    people: dict[tuple[Any, tuple[str, ...]], tuple[int | None, tuple[int, ...], list[tuple[str, str]]]] = {}
 
     def header_of(fname: str, phone_cols: list[str]) -> str:
         if fname.startswith("phones."):
@@ -85,34 +121,30 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
                 progress(done, len(table.rows))
             if done % 2000 == 0:
                 _gc_young()
-        width = len(cells)
-        values = {f: (cells[i] if i < width else "") for f, i in cells_of}
+        if len(cells) > widest:  # every mapped cell is there (a short row's missing cells read as "")
+            values = dict(zip(fields, cells_at(cells)))
+        else:
+            width = len(cells)
+            values = {f: (cells[i] if i < width else "") for f, i in cells_of}
         errors: list[RowError] = []
         kind = rules.kind_of(values.get("kind"), values.get("name"), values)
         if kind is None:
             result.errors.append(RowError(rownum, by_field["kind"], _("Write 个人 (person) or 单位 (organisation)")))
             continue
         raw = {f: v for f, v in values.items() if f not in not_archive}
-        clean, verrs = validate_customer(raw, kind, today)
+        clean, verrs = validator.validate(raw, kind)  # validate_customer's answers, repeats remembered
         phone_cols = [by_field[p] for p in rules.PHONE_FIELDS if p in by_field and values.get(p)]
         cphones, perrs = validate_phones([PhoneInput(values[p]) for p in rules.PHONE_FIELDS if values.get(p)])
         for e in [*verrs, *perrs]:
             errors.append(RowError(rownum, header_of(e.field, phone_cols), e.message))
-        owner_id: int | None = actor.staff_id
-        contacts: list[int] = []
-        for fname, tokens in (("owner", [clean.get("owner")] if clean.get("owner") else []),
-                              ("staff_contacts", clean.get("staff_contacts") or [])):
-            for token in tokens:
-                found = staff.get(str(token))
-                if found is None:
-                    errors.append(RowError(rownum, by_field[fname], _("Unknown staff member '{name}'", name=token)))
-                elif not found[1]:
-                    errors.append(RowError(rownum, by_field[fname], _(
-                        "{name}'s account is disabled; choose an active colleague", name=token)))
-                elif fname == "owner":
-                    owner_id = found[0]
-                elif found[0] not in contacts:
-                    contacts.append(found[0])
+        owner, named = clean.get("owner"), clean.get("staff_contacts")
+        who = people.get((owner, tuple(named) if named else ()))
+        if who is None:  # the staff a row names, resolved once per combination
+            if len(people) >= 10_000:  # bounded (a column of unknown names)
+                people.clear()
+            who = people[(owner, tuple(named) if named else ())] = _people(staff, by_field, actor, owner, named)
+        owner_id, contacts = who[0], list(who[1])
+        errors += [RowError(rownum, column, reason) for column, reason in who[2]]
         consent = rules.is_yes(values.get("sensitive_consent"))
         if not verrs and needs_sensitive_consent(clean) and not consent:
             errors.append(RowError(rownum, by_field.get("id_number") if clean.get("id_number") else

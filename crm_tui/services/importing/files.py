@@ -30,7 +30,7 @@ def read_file(path: Path | str) -> Table:
                                   name=path.name) from None
         first = content.split("\n", 1)[0]
         delim = max((",", ";", "\t"), key=first.count)
-        raw_rows = ((i, [c.strip() for c in r]) for i, r in enumerate(csv.reader(io.StringIO(content, newline=""),
+        raw_rows = ((i, list(map(str.strip, r))) for i, r in enumerate(csv.reader(io.StringIO(content, newline=""),
                                                                                delimiter=delim), start=1))
     else:
         raise ImportFileError("{name}: only CSV and XLSX files can be imported.", name=path.name)
