@@ -1,7 +1,7 @@
 """The record screen part: one record's facts beside (below 140 columns: above) its history table,
 and the actions the service allows on it now.
 
-An area's record screen (a complaint ticket, a follow-up card, a grade change application)
+An area's record screen (a customer archive, a complaint ticket, a follow-up card, a grade change application)
 subclasses :class:`RecordScreen` and says only what is its own: the widget ids its CSS names, the
 history's title and columns, how the record is read (in a thread worker, ``read_record``), the facts
 (``facts``, Rich markup), the history rows (``history``) and its actions. ``check_action`` may look
@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widget import Widget
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from crm_tui.domain.errors import CrmError
