@@ -1,12 +1,14 @@
 """The record screen part: one record's facts beside (below 140 columns: above) its history table,
 and the actions the service allows on it now.
 
-An area's record screen (a complaint ticket, a follow-up card, a grade change application)
+An area's record screen (a customer archive, a complaint ticket, a follow-up card, a grade change application)
 subclasses :class:`RecordScreen` and says only what is its own: the widget ids its CSS names, the
 history's title and columns, how the record is read (in a thread worker, ``read_record``), the facts
 (``facts``, Rich markup), the history rows (``history``) and its actions. ``check_action`` may look
 at ``self.view`` (what the service said is allowed now): the footer is refreshed after every load.
 ``attempt`` runs one step through the service and says the outcome, the same way everywhere.
+A record that shows more than its facts (the archive's phones awaiting confirmation) puts the
+widgets above the facts with ``facts_above`` and fills them in ``show_more``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from crm_tui.domain.errors import CrmError
@@ -65,11 +68,19 @@ class RecordScreen(AreaScreen[None]):
     def history(self, view: Any) -> Iterable[Sequence[object]]:
         raise NotImplementedError
 
+    def facts_above(self) -> Iterable[Widget]:
+        """Widgets above the facts, in their pane (a notice); none unless an area says."""
+        return ()
+
+    def show_more(self, view: Any) -> None:
+        """After each load, before the footer is refreshed: fill what ``facts_above`` added."""
+
     # -- the part ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id=self.BODY_ID):
             with VerticalScroll(id=self.FACTS_ID):
+                yield from self.facts_above()
                 yield Static("", id=self.TEXT_ID)
             with Vertical(id=self.HISTORY_ID):
                 yield Label(_(self.HISTORY_TITLE), classes="section")
@@ -103,6 +114,7 @@ class RecordScreen(AreaScreen[None]):
             table.clear()
             for values in self.history(view):
                 table.add_row(*values)
+        self.show_more(view)
         self.refresh_bindings()  # the actions offered follow what the service now allows
 
     def attempt(self, call: Callable[[], object], done: str | None = None, *, timeout: float | None = None,
@@ -122,7 +134,7 @@ class RecordScreen(AreaScreen[None]):
         return True
 
     def prompt_step(self, question: str, call: Callable[[str], object], done: str | None = None, *,
-                    required: bool = True) -> None:
+                    required: bool = True, max_length: int = 500) -> None:
         """Ask for the step's text (a reason, a comment), then ``attempt`` it; Esc or nothing typed
         (when ``required``) does nothing."""
         from crm_tui.ui.widgets.dialogs import PromptDialog
@@ -132,4 +144,4 @@ class RecordScreen(AreaScreen[None]):
                 return
             self.attempt(lambda: call(text), done)
 
-        self.app.push_screen(PromptDialog(question, required=required), answered)
+        self.app.push_screen(PromptDialog(question, required=required, max_length=max_length), answered)

@@ -1,35 +1,36 @@
-"""One customer archive: the profile pane, the timeline, and what may be done to the archive from it."""
+"""One customer archive (客户档案) on the shared record screen: the profile pane (with the new phones
+awaiting confirmation above it), the timeline, and what may be done to the archive from it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
 
 from crm_tui.domain.errors import CrmError
-from crm_tui.i18n import _
+from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services import frontdesk as fd
-from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import BaseScreen
+from crm_tui.ui.parts.record import RecordScreen
 from crm_tui.ui.screens.customer_form import ContactForm, CustomerFormScreen
 from crm_tui.ui.screens.customers.measures import (MEASURE_PERMISSIONS, MEASURES, ChoiceDialog, RevealDialog,
                                                    measures_for)
 from crm_tui.ui.screens.customers.profile import profile_text
-from crm_tui.ui.widgets.columns import DATE_TIME, PERSON, SIDE_BY_SIDE, cells, fixed_columns
+from crm_tui.ui.widgets.columns import DATE_TIME, PERSON, cells, fixed_columns
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, InfoDialog, PromptDialog
 
+Loaded = tuple[cs.CustomerView, list[cs.TimelineEntry], list[fd.PhoneRequestView]]
 
-class CustomerDetailScreen(BaseScreen[None]):
-    """One archive: the profile (sensitive fields masked unless the role may see them) and the
-    timeline of every change and contact."""
+
+class CustomerDetailScreen(RecordScreen):
+    """One archive: the profile (sensitive fields masked unless the role may see them, by the
+    services' one policy) and the timeline of every change and contact."""
 
     TITLE_MSGID = "Customer archive"
-    HORIZONTAL_BREAKPOINTS = SIDE_BY_SIDE  # narrower: the profile above the timeline
     BINDINGS = [
         Binding("ctrl+e", "edit", "Edit"),
         Binding("ctrl+r", "reveal", "Reveal ID/phone"),
@@ -48,51 +49,48 @@ class CustomerDetailScreen(BaseScreen[None]):
     ACTION_PERMISSIONS = {"consents": "customer.view", "edit": "customer.edit", "reveal": "customer.view_sensitive",
                           "contact": "customer.contact_log", "export_one": "customer.export_one",
                           "informed": "customer.edit", "erase": "customer.erase", "feedback": "complaint.view"}
+    BODY_ID, FACTS_ID, TEXT_ID = "detail-body", "profile", "profile-text"
+    HISTORY_ID, TABLE_ID, HISTORY_TITLE = "timeline-pane", "timeline", N_("Timeline")
+    GROUP = "customer-detail"
+    view: cs.CustomerView | None
+
+    customer_id = property(lambda self: self.record_id)  # what the tests and the actions call it
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
-        self.customer_id = customer_id
-        self.view: cs.CustomerView | None = None
+        super().__init__(svc, actor, customer_id)
+        self.entries: list[cs.TimelineEntry] = []
         self.pending_phones: list[fd.PhoneRequestView] = []
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Horizontal(id="detail-body"):
-            with VerticalScroll(id="profile"):
-                yield Static("", id="phone-requests", classes="message")
-                yield Static("", id="profile-text")
-            with Vertical(id="timeline-pane"):
-                yield Label(_("Timeline"), classes="section")
-                yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        table = self.query_one("#timeline", DataTable)
+    # -- the record --------------------------------------------------------------------------------
+    def columns(self, table: DataTable) -> None:  # type: ignore[type-arg]
         # the details (often a paragraph) last, so the staff member stays on screen
         fixed_columns(table, (_("Time"), DATE_TIME), (_("What"), 22), (_("Staff"), PERSON), (_("Details"), 160))
-        table.focus()
-        self.query_one("#phone-requests", Static).display = False
-        self.load()
 
-    def on_screen_resume(self) -> None:
-        self.load()
+    def read_record(self) -> Loaded:
+        view, history = cs.archive_page(self.svc, self.actor, self.customer_id)  # one audit row per view
+        return view, history, fd.pending_phone_changes(self.svc, self.actor, self.customer_id)
 
-    def load(self) -> None:
-        def read() -> tuple[cs.CustomerView, list[cs.TimelineEntry], list[fd.PhoneRequestView]]:
-            view, history = cs.archive_page(self.svc, self.actor, self.customer_id)  # one audit row per view
-            return view, history, fd.pending_phone_changes(self.svc, self.actor, self.customer_id)
-
-        self.run_loader(read, on_result=lambda r: self._show(*r), group="customer-detail")
-
-    def _show(self, view: cs.CustomerView, entries: list[cs.TimelineEntry],
-              pending: list[fd.PhoneRequestView] = ()) -> None:  # type: ignore[assignment]
-        if not self.is_attached:
-            return  # closed while it loaded
-        self.view = view
+    def take(self, value: Loaded) -> cs.CustomerView:
+        view, self.entries, pending = value
         self.pending_phones = list(pending)
+        return view
+
+    def subtitle(self, view: cs.CustomerView) -> str:
+        return f"{view.number} {view.name}"
+
+    def facts(self, view: cs.CustomerView) -> str:
+        return profile_text(view)
+
+    def history(self, view: cs.CustomerView) -> Iterator[list]:  # type: ignore[type-arg]
+        for e in self.entries:
+            yield cells(f"{e.at:%Y-%m-%d %H:%M}", e.title, e.staff or "", e.body)
+
+    def facts_above(self) -> Iterable[Widget]:
+        notice = Static("", id="phone-requests", classes="message")
+        notice.display = False
+        yield notice
+
+    def show_more(self, view: cs.CustomerView) -> None:
         notice = self.query_one("#phone-requests", Static)
         notice.update("\n".join(
             _("New phone awaiting confirmation: {old} → {new}, recorded by {who} on {time}",
@@ -100,19 +98,13 @@ class CustomerDetailScreen(BaseScreen[None]):
               time=f"{p.requested_at:%m-%d %H:%M}")
             + (" " + _("(Ctrl+T)") if self._owns() else "") for p in self.pending_phones))
         notice.display = bool(self.pending_phones)
-        self.refresh_bindings()
-        self.sub_title = f"{view.number} {view.name}"
-        holidays.work_calendar(self.svc)  # fresh for the ≈ marks
-        self.query_one("#profile-text", Static).update(profile_text(view))
-        table = self.query_one("#timeline", DataTable)
-        with self.app.batch_update():
-            table.clear()
-            for e in entries:
-                table.add_row(*cells(f"{e.at:%Y-%m-%d %H:%M}", e.title, e.staff or "", e.body))
 
     def _owns(self) -> bool:
         v = self.view
         return v is not None and v.owner_id is not None and v.owner_id in (self.actor.staff_id, self.actor.on_behalf_of)
+
+    def _label(self) -> str:
+        return f"{self.view.number} {self.view.name}" if self.view else str(self.customer_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "new_phone":  # the front desk's way to a caller's new phone (data/roles.toml)
@@ -124,6 +116,11 @@ class CustomerDetailScreen(BaseScreen[None]):
             return any(self.actor.can(p) for p in MEASURE_PERMISSIONS)
         return super().check_action(action, parameters)
 
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        return [(_("Measures: false information, stop business, inspection"), _("Customer archive"),
+                 "screen.measures")]
+
+    # -- the actions -------------------------------------------------------------------------------
     def action_new_phone(self) -> None:
         if self.view is None:
             return
@@ -146,6 +143,23 @@ class CustomerDetailScreen(BaseScreen[None]):
     def action_edit(self) -> None:
         self.app.push_screen(CustomerFormScreen(self.svc, self.actor, self.customer_id))
 
+    def _approved(self, operation: str, call: Callable[[int | None], object]) -> bool:
+        """Run ``call(approval_id)`` for an operation that may need a second person's approval
+        (R-SEC-2): without one, offer to request it; a refusal is said. True when it was done."""
+        from crm_tui.services.approvals import ApprovalNeeded
+        from crm_tui.ui import approval
+
+        number = self.view.number if self.view else None
+        try:
+            call(approval.usable(self.svc, self.actor, operation, number))
+        except ApprovalNeeded as e:  # another's customer's ID number, an erasure
+            approval.offer_request(self, self.svc, self.actor, e, number)
+            return False
+        except CrmError as e:
+            self.notify(e.explain(), severity="error")
+            return False
+        return True
+
     def action_reveal(self) -> None:
         """Show one masked value whole: which one, why (recorded in the audit trail), then a dialog
         that holds it for this view only; nothing keeps it afterwards."""
@@ -154,22 +168,10 @@ class CustomerDetailScreen(BaseScreen[None]):
                 return
 
             def reason_given(reason: str | None) -> None:
-                if not reason:
-                    return
-                from crm_tui.services.approvals import ApprovalNeeded
-                from crm_tui.ui import approval
-
-                number = self.view.number if self.view else None
-                try:
-                    value = cs.reveal(self.svc, self.actor, self.customer_id, field, reason,
-                                      approval_id=approval.usable(self.svc, self.actor, "customer.reveal_other", number))
-                except ApprovalNeeded as e:  # another's customer's ID number (R-SEC-2)
-                    approval.offer_request(self, self.svc, self.actor, e, number)
-                    return
-                except CrmError as e:
-                    self.notify(e.explain(), severity="error")
-                    return
-                self.app.push_screen(InfoDialog(_("Revealed (recorded in the audit trail)"), value))
+                shown: list[str] = []
+                if reason and self._approved("customer.reveal_other", lambda approval_id: shown.append(cs.reveal(
+                        self.svc, self.actor, self.customer_id, field, reason, approval_id=approval_id))):
+                    self.app.push_screen(InfoDialog(_("Revealed (recorded in the audit trail)"), shown[0]))
 
             self.app.push_screen(PromptDialog(_("Why do you need to see it? (recorded in the audit trail)")),
                                  reason_given)
@@ -177,36 +179,18 @@ class CustomerDetailScreen(BaseScreen[None]):
         self.app.push_screen(RevealDialog(), chosen)
 
     def action_contact(self) -> None:
-        def done(result: dict | None) -> None:
-            if not result:
-                return
-            try:
-                cs.add_contact(self.svc, self.actor, self.customer_id, result.pop("method"), result.pop("summary"),
-                               **result)
-            except CrmError as e:
-                self.notify(e.message, severity="error")
-                return
-            self.notify(_("Contact recorded."))
-            self.load()
+        def done(result: dict | None) -> None:  # type: ignore[type-arg]
+            if result:
+                self.attempt(lambda: cs.add_contact(self.svc, self.actor, self.customer_id, result.pop("method"),
+                                                    result.pop("summary"), **result), _("Contact recorded."))
 
         self.app.push_screen(ContactForm(), done)
 
     def action_informed(self) -> None:
         """Tick off "to be told" (after a change or a handover, R-CUST-11): who (you), when (now), how."""
-
-        def done(method: str | None) -> None:
-            if method is None:
-                return
-            try:
-                cs.mark_informed(self.svc, self.actor, self.customer_id, method=method)
-            except CrmError as e:
-                self.notify(e.message, severity="error")
-                return
-            self.notify(_("Recorded: the customer was told of the change."))
-            self.load()
-
-        self.app.push_screen(PromptDialog(_("How was the customer told? (phone, visit, letter ...)"), required=False,
-                                          max_length=40), done)
+        self.prompt_step(_("How was the customer told? (phone, visit, letter ...)"),
+                         lambda method: cs.mark_informed(self.svc, self.actor, self.customer_id, method=method),
+                         _("Recorded: the customer was told of the change."), required=False, max_length=40)
 
     def action_export_one(self) -> None:
         def done(path: str | None) -> None:
@@ -230,23 +214,10 @@ class CustomerDetailScreen(BaseScreen[None]):
                 return
 
             def confirmed(yes: bool | None) -> None:
-                if not yes:
-                    return
-                from crm_tui.services.approvals import ApprovalNeeded
-                from crm_tui.ui import approval
-
-                number = self.view.number if self.view else None
-                try:
-                    cs.erase_customer(self.svc, self.actor, self.customer_id, reason,
-                                      approval_id=approval.usable(self.svc, self.actor, "customer.erase", number))
-                except ApprovalNeeded as e:  # R-SEC-2
-                    approval.offer_request(self, self.svc, self.actor, e, number)
-                    return
-                except CrmError as e:
-                    self.notify(e.message, severity="error")
-                    return
-                self.notify(_("Personal data erased."))
-                self.app.pop_screen()
+                if yes and self._approved("customer.erase", lambda approval_id: cs.erase_customer(
+                        self.svc, self.actor, self.customer_id, reason, approval_id=approval_id)):
+                    self.notify(_("Personal data erased."))
+                    self.app.pop_screen()
 
             self.app.push_screen(ConfirmDialog(
                 _("Erase this customer's personal data for good? Statistics and the audit trail stay, without "
@@ -258,11 +229,8 @@ class CustomerDetailScreen(BaseScreen[None]):
         """R-CUST-6: the archive's consents; add one (then an ID number can be entered) or withdraw one."""
         from crm_tui.ui.screens.consent import ConsentsDialog
 
-        label = f"{self.view.number} {self.view.name}" if self.view else str(self.customer_id)
-        self.app.push_screen(ConsentsDialog(self.svc, self.actor, self.customer_id, label), lambda _r: self.load())
-    def palette_commands(self) -> list[tuple[str, str, str]]:
-        return [(_("Measures: false information, stop business, inspection"), _("Customer archive"),
-                 "screen.measures")]
+        self.app.push_screen(ConsentsDialog(self.svc, self.actor, self.customer_id, self._label()),
+                             lambda _r: self.load())
 
     def action_measures(self) -> None:
         """R-CUST-3 / R-CUST-8: the measures this role may take on this archive, then the reason."""
@@ -275,21 +243,10 @@ class CustomerDetailScreen(BaseScreen[None]):
             return
 
         def chosen(key: str | None) -> None:
-            if not key:
-                return
-
-            def reason_given(reason: str | None) -> None:
-                if not reason:
-                    return
-                try:
-                    MEASURES[key][2](self.svc, self.actor, self.customer_id, reason)
-                except CrmError as e:
-                    self.notify(e.explain(), severity="error")
-                    return
-                self.notify(_(MEASURES[key][3]))
-                self.load()
-
-            self.app.push_screen(PromptDialog(_(MEASURES[key][1])), reason_given)
+            if key:
+                question, call, done = MEASURES[key][1:]
+                self.prompt_step(_(question), lambda reason: call(self.svc, self.actor, self.customer_id, reason),
+                                 _(done))
 
         self.app.push_screen(ChoiceDialog(_("Measures for this customer"),
                                           [(k, _(MEASURES[k][0])) for k in offered]), chosen)
@@ -298,5 +255,4 @@ class CustomerDetailScreen(BaseScreen[None]):
         """Hook into the complaints area: this customer's praise, suggestions, grumbles, surveys."""
         from crm_tui.ui.screens.complaints import FeedbackScreen
 
-        label = f"{self.view.number} {self.view.name}" if self.view else str(self.customer_id)
-        self.app.push_screen(FeedbackScreen(self.svc, self.actor, self.customer_id, label))
+        self.app.push_screen(FeedbackScreen(self.svc, self.actor, self.customer_id, self._label()))
