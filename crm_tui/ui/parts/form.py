@@ -14,7 +14,12 @@ the message line). From that one list the part
 - shows a service's refusal with the one mechanism of ui/base.py (``show_field_errors``: the
   reason under its field, the field marked, the message line naming them, focus to the first),
   mapping the service's field names to the widget ids listed here;
-- focuses the field the clerk types in first (``Field.focus``, else the first field).
+- focuses the field the clerk types in first (``Field.focus``, else the first field);
+- shows any refusal of a service (:meth:`FormPart.show_refusal`): a field's reason under it, any
+  other on the form's message line (``FORM_MESSAGE``).
+
+A form's own widget (a preview line, a note) may stand among the fields: list the widget itself.
+A dialog whose fields depend on the step (the complaint steps) builds its list from the step.
 
 Two layouts: ``"stacked"`` (a dialog: the label above its field) and ``"rows"`` (a full-screen
 form: the label left of its field on a ``field-row``, sections between). A form keeps its own
@@ -27,12 +32,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rich.text import Text as RichText
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from crm_tui.ui.base import show_field_errors
+from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
+from crm_tui.ui.base import clear_field_errors, show_field_errors
 
 FieldKind = Literal["input", "select", "text", "check", "ticks", "readonly"]
 Layout = Literal["stacked", "rows"]
@@ -63,6 +70,7 @@ class Field:
     classes: str | None = None  # of the widget
     height: int | None = None  # rows, for a list of ticks
     error: bool = False  # a line under the field for its refusal
+    error_classes: str = "field-error"  # of that line (shown only with a refusal, unless styled otherwise)
     enter: Literal["next", "save"] | None = None  # what Enter does in a one-line field
     focus: bool = False  # where the clerk types first
     id: str = ""
@@ -79,7 +87,7 @@ class Section:
     label: str
 
 
-Spec = Sequence[Field | Section]
+Spec = Sequence[Field | Section | Widget]  # a widget: the form's own, shown where it is listed
 
 
 def field_widget(f: Field) -> Widget:
@@ -118,6 +126,9 @@ def compose_fields(spec: Spec, layout: Layout = "stacked") -> Iterator[Widget]:
         if isinstance(item, Section):
             yield Label(item.label, classes="section")
             continue
+        if isinstance(item, Widget):
+            yield item
+            continue
         if item.kind == "check":
             yield field_widget(item)
         elif layout == "rows":
@@ -128,7 +139,7 @@ def compose_fields(spec: Spec, layout: Layout = "stacked") -> Iterator[Widget]:
                 yield Label(field_label(item))
             yield field_widget(item)
         if item.error:
-            yield Static("", id=item.widget_id + "-error", classes="field-error")
+            yield Static("", id=item.widget_id + "-error", classes=item.error_classes)
 
 
 def read_widget(widget: Widget) -> Any:
@@ -156,6 +167,8 @@ class FormPart:
     FORM_LAYOUT: Layout = "stacked"
     #: a refused field that is not in the list -> its widget id
     FIELD_ID: Callable[[str], str] = staticmethod(str)  # type: ignore[assignment]
+    #: the line that names the refused fields and says any other refusal (None: the form has none)
+    FORM_MESSAGE: str | None = "#form-message"
 
     _form_fields: list[Field]
 
@@ -191,7 +204,45 @@ class FormPart:
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
         """A refusal (field name -> reason) on the form: ui/base.show_field_errors."""
-        show_field_errors(self, errors, widget_id=self.widget_id_of)  # type: ignore[arg-type]
+        self._empty_error_lines()
+        show_field_errors(self, errors, widget_id=self.widget_id_of, message=self.FORM_MESSAGE)  # type: ignore[arg-type]
+
+    def clear_errors(self) -> None:
+        """No refusal on the form: the lines under the fields emptied, no field marked, the message
+        line empty."""
+        self._empty_error_lines()
+        clear_field_errors(self)  # type: ignore[arg-type]
+        self.say("")
+
+    def _empty_error_lines(self) -> None:
+        """Empty the lines under the fields, styled as field errors or not (a line that always
+        shows keeps its place)."""
+        for f in self.fields:
+            if f.error:
+                try:
+                    self.query_one("#" + f.widget_id + "-error", Static).update("")  # type: ignore[attr-defined]
+                except NoMatches:
+                    pass
+
+    def say(self, text: str) -> None:
+        """A line on the form's message line (plain text, never markup)."""
+        if self.FORM_MESSAGE is None:
+            return
+        try:
+            self.query_one(self.FORM_MESSAGE, Static).update(RichText(text))  # type: ignore[attr-defined]
+        except NoMatches:
+            pass
+
+    def show_refusal(self, error: CrmError) -> None:
+        """A service's refusal on the form: each field's reason under it (focus to the first),
+        anything else on the message line with the fields cleared. Nothing was saved either way."""
+        if isinstance(error, ValidationErrors):
+            self.show_errors(error.by_field())
+        elif isinstance(error, ValidationError) and error.field:
+            self.show_errors({error.field: error.message})
+        else:
+            self.clear_errors()
+            self.say(error.message)
 
     def focus_first_field(self, *, at_once: bool = False) -> None:
         """Focus the field the clerk types in first (``Field.focus``, else the first listed).
