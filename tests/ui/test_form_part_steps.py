@@ -187,3 +187,33 @@ def test_labels_are_plain_labels() -> None:
     widgets = list(compose_fields([Field("a", "A", error=True, error_classes="message error")]))
     assert isinstance(widgets[0], Label) and isinstance(widgets[1], Input)
     assert widgets[2].id == "a-error" and widgets[2].has_class("message") and widgets[2].has_class("error")
+
+
+async def test_error_lines_of_their_own_id_and_a_field_on_a_row_in_a_stacked_form(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """The grade application: the proposed grade on a row among stacked fields, each refusal in the
+    line the form names for it (fld-...-error), focus to the first, no application filed."""
+    from crm_tui.store import db
+    from crm_tui.ui.screens.grades import ApplicationFormScreen
+
+    svc = ui_services
+    jingli = staff_actor(svc, "jingli")
+    cid = cs.create_customer(svc, jingli, "person", {"name": "欧阳青"}).id
+
+    def filed() -> int:
+        return int(db.scalar(svc.store, "SELECT count(*) FROM grade_application"))
+
+    before = filed()
+    app = dialog_host()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dialog(pilot, ApplicationFormScreen(svc, jingli, cid))
+        await settle(pilot)
+        form = app.screen
+        assert form.query_one("#g-to").parent.has_class("field-row")
+        assert not form.query_one("#g-reason").parent.has_class("field-row")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _text(form, "#fld-to_grade-error") != "" and _text(form, "#fld-reason-error") != ""
+        assert form.focused is form.query_one("#g-to")
+        assert form.query_one("#g-reason").has_class("-invalid")
+        assert app.results == []
+    assert filed() == before

@@ -71,6 +71,8 @@ class Field:
     height: int | None = None  # rows, for a list of ticks
     error: bool = False  # a line under the field for its refusal
     error_classes: str = "field-error"  # of that line (shown only with a refusal, unless styled otherwise)
+    error_id: str = ""  # that line's id (default: the widget's id + "-error")
+    layout: Layout | None = None  # this field's layout where it differs from the form's
     enter: Literal["next", "save"] | None = None  # what Enter does in a one-line field
     focus: bool = False  # where the clerk types first
     id: str = ""
@@ -78,6 +80,10 @@ class Field:
     @property
     def widget_id(self) -> str:
         return self.id or self.name
+
+    @property
+    def error_line_id(self) -> str:
+        return self.error_id or self.widget_id + "-error"
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ def compose_fields(spec: Spec, layout: Layout = "stacked") -> Iterator[Widget]:
             continue
         if item.kind == "check":
             yield field_widget(item)
-        elif layout == "rows":
+        elif (item.layout or layout) == "rows":
             yield Horizontal(Label(field_label(item), classes="field-label"), field_widget(item),
                              classes="field-row")
         else:
@@ -139,7 +145,7 @@ def compose_fields(spec: Spec, layout: Layout = "stacked") -> Iterator[Widget]:
                 yield Label(field_label(item))
             yield field_widget(item)
         if item.error:
-            yield Static("", id=item.widget_id + "-error", classes=item.error_classes)
+            yield Static("", id=item.error_line_id, classes=item.error_classes)
 
 
 def read_widget(widget: Widget) -> Any:
@@ -205,7 +211,13 @@ class FormPart:
     def show_errors(self, errors: Mapping[str, str]) -> None:
         """A refusal (field name -> reason) on the form: ui/base.show_field_errors."""
         self._empty_error_lines()
-        show_field_errors(self, errors, widget_id=self.widget_id_of, message=self.FORM_MESSAGE)  # type: ignore[arg-type]
+        show_field_errors(self, errors, widget_id=self.widget_id_of, message=self.FORM_MESSAGE,  # type: ignore[arg-type]
+                          error_id=self.error_id_of)
+
+    def error_id_of(self, name: str) -> str:
+        """The id of the line under the field ``name`` where its refusal is written."""
+        f = next((f for f in self.fields if f.name == name), None)
+        return f.error_line_id if f is not None else self.widget_id_of(name) + "-error"
 
     def clear_errors(self) -> None:
         """No refusal on the form: the lines under the fields emptied, no field marked, the message
@@ -218,9 +230,9 @@ class FormPart:
         """Empty the lines under the fields, styled as field errors or not (a line that always
         shows keeps its place)."""
         for f in self.fields:
-            if f.error:
+            if f.error or f.error_id:
                 try:
-                    self.query_one("#" + f.widget_id + "-error", Static).update("")  # type: ignore[attr-defined]
+                    self.query_one("#" + f.error_line_id, Static).update("")  # type: ignore[attr-defined]
                 except NoMatches:
                     pass
 
