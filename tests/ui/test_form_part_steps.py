@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, Static
 
 from crm_tui.domain.errors import Conflict, CrmError, ValidationError, ValidationErrors
 from crm_tui.services import complaints as cp
+from crm_tui.demo import DEMO_PASSWORD
 from crm_tui.services import customers as cs
 from crm_tui.ui.base import ENTER_BINDING, BaseModal
 from crm_tui.ui.parts.form import Field, FormPart
@@ -217,3 +218,37 @@ async def test_error_lines_of_their_own_id_and_a_field_on_a_row_in_a_stacked_for
         assert form.query_one("#g-reason").has_class("-invalid")
         assert app.results == []
     assert filed() == before
+
+
+async def test_password_fields_refused_under_their_field_and_the_password_is_unchanged(ui_services, en) -> None:  # type: ignore[no-untyped-def]
+    """Change password on FormPart: the typed text hidden; the wrong current password refused under
+    it, two new ones that differ under the repeat; the old password still signs in."""
+    from crm_tui.services import staff
+    from crm_tui.ui.screens.login import ChangePasswordScreen
+
+    svc = ui_services
+    jingli = staff_actor(svc, "jingli")
+    app = dialog_host()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dialog(pilot, ChangePasswordScreen(svc, jingli))
+        form = app.screen
+        assert all(form.query_one(f"#{f}", Input).password for f in ("old", "new", "again"))
+        assert form.focused is form.query_one("#old", Input)
+        await type_text(pilot, "wrong999")
+        await pilot.press("enter")
+        await type_text(pilot, "Jingli2027")
+        await pilot.press("enter")
+        await type_text(pilot, "Jingli2027")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "wrong" in _text(form, "#old-error")
+        assert form.focused is form.query_one("#old", Input)
+        form.query_one("#old", Input).value = DEMO_PASSWORD
+        form.query_one("#again", Input).value = "Jingli2028"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _text(form, "#old-error") == ""
+        assert "differ" in _text(form, "#again-error") and "differ" in _text(form, "#pw-message")
+        assert form.focused is form.query_one("#again", Input)
+        assert app.results == []
+    assert staff.check_password(svc, jingli, DEMO_PASSWORD, "test")

@@ -64,6 +64,7 @@ class Field:
     required: bool = False  # " *" after the label
     max_length: int = 200
     placeholder: str = ""
+    password: bool = False  # a one-line field that shows dots for what is typed
     prompt: str | None = None  # a drop-down's text while nothing is chosen (None: Textual's)
     allow_blank: bool = True  # a drop-down may be left unchosen
     compact: bool = False
@@ -118,7 +119,7 @@ def field_widget(f: Field) -> Widget:
     if f.kind == "readonly":
         return Static(f.value or "-", id=wid, classes="readonly")
     return Input(f.value or None, id=wid, max_length=f.max_length, placeholder=f.placeholder, compact=f.compact,
-                 classes=f.classes)
+                 classes=f.classes, password=f.password)
 
 
 def field_label(f: Field) -> str:
