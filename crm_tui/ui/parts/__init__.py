@@ -10,7 +10,9 @@ field errors and focus order live here, so a fix made once reaches every area.
 - ``record``: ``RecordScreen``, a facts pane and a history table; after each load the footer offers
   only what the service allows now (``check_action``).
 - ``form``: ``FormPart``, a form built from a field specification (label, kind, choices, required,
-  what Enter does); refusals shown under their field through ``ui.base.show_field_errors``.
+  what Enter does); refusals shown under their field through ``ui.base.show_field_errors``, and
+  any refusal of a service through ``FormPart.show_refusal``. Every dialog with fields uses it,
+  the complaint steps and follow-up, grade and holiday dialogs included.
 - ``picker``: ``SearchPicker``, pick a customer as you type.
 - ``leave``: ``leave_form``, the "discard the changes?" question when Esc leaves a typed-in form.
 

@@ -14,7 +14,12 @@ the message line). From that one list the part
 - shows a service's refusal with the one mechanism of ui/base.py (``show_field_errors``: the
   reason under its field, the field marked, the message line naming them, focus to the first),
   mapping the service's field names to the widget ids listed here;
-- focuses the field the clerk types in first (``Field.focus``, else the first field).
+- focuses the field the clerk types in first (``Field.focus``, else the first field);
+- shows any refusal of a service (:meth:`FormPart.show_refusal`): a field's reason under it, any
+  other on the form's message line (``FORM_MESSAGE``).
+
+A form's own widget (a preview line, a note) may stand among the fields: list the widget itself.
+A dialog whose fields depend on the step (the complaint steps) builds its list from the step.
 
 Two layouts: ``"stacked"`` (a dialog: the label above its field) and ``"rows"`` (a full-screen
 form: the label left of its field on a ``field-row``, sections between). A form keeps its own
@@ -27,12 +32,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rich.text import Text as RichText
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from crm_tui.ui.base import show_field_errors
+from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
+from crm_tui.ui.base import clear_field_errors, show_field_errors
 
 FieldKind = Literal["input", "select", "text", "check", "ticks", "readonly"]
 Layout = Literal["stacked", "rows"]
@@ -57,12 +64,16 @@ class Field:
     required: bool = False  # " *" after the label
     max_length: int = 200
     placeholder: str = ""
+    password: bool = False  # a one-line field that shows dots for what is typed
     prompt: str | None = None  # a drop-down's text while nothing is chosen (None: Textual's)
     allow_blank: bool = True  # a drop-down may be left unchosen
     compact: bool = False
     classes: str | None = None  # of the widget
     height: int | None = None  # rows, for a list of ticks
     error: bool = False  # a line under the field for its refusal
+    error_classes: str = "field-error"  # of that line (shown only with a refusal, unless styled otherwise)
+    error_id: str = ""  # that line's id (default: the widget's id + "-error")
+    layout: Layout | None = None  # this field's layout where it differs from the form's
     enter: Literal["next", "save"] | None = None  # what Enter does in a one-line field
     focus: bool = False  # where the clerk types first
     id: str = ""
@@ -70,6 +81,10 @@ class Field:
     @property
     def widget_id(self) -> str:
         return self.id or self.name
+
+    @property
+    def error_line_id(self) -> str:
+        return self.error_id or self.widget_id + "-error"
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,7 @@ class Section:
     label: str
 
 
-Spec = Sequence[Field | Section]
+Spec = Sequence[Field | Section | Widget]  # a widget: the form's own, shown where it is listed
 
 
 def field_widget(f: Field) -> Widget:
@@ -104,7 +119,7 @@ def field_widget(f: Field) -> Widget:
     if f.kind == "readonly":
         return Static(f.value or "-", id=wid, classes="readonly")
     return Input(f.value or None, id=wid, max_length=f.max_length, placeholder=f.placeholder, compact=f.compact,
-                 classes=f.classes)
+                 classes=f.classes, password=f.password)
 
 
 def field_label(f: Field) -> str:
@@ -118,9 +133,12 @@ def compose_fields(spec: Spec, layout: Layout = "stacked") -> Iterator[Widget]:
         if isinstance(item, Section):
             yield Label(item.label, classes="section")
             continue
+        if isinstance(item, Widget):
+            yield item
+            continue
         if item.kind == "check":
             yield field_widget(item)
-        elif layout == "rows":
+        elif (item.layout or layout) == "rows":
             yield Horizontal(Label(field_label(item), classes="field-label"), field_widget(item),
                              classes="field-row")
         else:
@@ -128,7 +146,7 @@ def compose_fields(spec: Spec, layout: Layout = "stacked") -> Iterator[Widget]:
                 yield Label(field_label(item))
             yield field_widget(item)
         if item.error:
-            yield Static("", id=item.widget_id + "-error", classes="field-error")
+            yield Static("", id=item.error_line_id, classes=item.error_classes)
 
 
 def read_widget(widget: Widget) -> Any:
@@ -156,6 +174,8 @@ class FormPart:
     FORM_LAYOUT: Layout = "stacked"
     #: a refused field that is not in the list -> its widget id
     FIELD_ID: Callable[[str], str] = staticmethod(str)  # type: ignore[assignment]
+    #: the line that names the refused fields and says any other refusal (None: the form has none)
+    FORM_MESSAGE: str | None = "#form-message"
 
     _form_fields: list[Field]
 
@@ -191,7 +211,51 @@ class FormPart:
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
         """A refusal (field name -> reason) on the form: ui/base.show_field_errors."""
-        show_field_errors(self, errors, widget_id=self.widget_id_of)  # type: ignore[arg-type]
+        self._empty_error_lines()
+        show_field_errors(self, errors, widget_id=self.widget_id_of, message=self.FORM_MESSAGE,  # type: ignore[arg-type]
+                          error_id=self.error_id_of)
+
+    def error_id_of(self, name: str) -> str:
+        """The id of the line under the field ``name`` where its refusal is written."""
+        f = next((f for f in self.fields if f.name == name), None)
+        return f.error_line_id if f is not None else self.widget_id_of(name) + "-error"
+
+    def clear_errors(self) -> None:
+        """No refusal on the form: the lines under the fields emptied, no field marked, the message
+        line empty."""
+        self._empty_error_lines()
+        clear_field_errors(self)  # type: ignore[arg-type]
+        self.say("")
+
+    def _empty_error_lines(self) -> None:
+        """Empty the lines under the fields, styled as field errors or not (a line that always
+        shows keeps its place)."""
+        for f in self.fields:
+            if f.error or f.error_id:
+                try:
+                    self.query_one("#" + f.error_line_id, Static).update("")  # type: ignore[attr-defined]
+                except NoMatches:
+                    pass
+
+    def say(self, text: str) -> None:
+        """A line on the form's message line (plain text, never markup)."""
+        if self.FORM_MESSAGE is None:
+            return
+        try:
+            self.query_one(self.FORM_MESSAGE, Static).update(RichText(text))  # type: ignore[attr-defined]
+        except NoMatches:
+            pass
+
+    def show_refusal(self, error: CrmError) -> None:
+        """A service's refusal on the form: each field's reason under it (focus to the first),
+        anything else on the message line with the fields cleared. Nothing was saved either way."""
+        if isinstance(error, ValidationErrors):
+            self.show_errors(error.by_field())
+        elif isinstance(error, ValidationError) and error.field:
+            self.show_errors({error.field: error.message})
+        else:
+            self.clear_errors()
+            self.say(error.message)
 
     def focus_first_field(self, *, at_once: bool = False) -> None:
         """Focus the field the clerk types in first (``Field.focus``, else the first listed).

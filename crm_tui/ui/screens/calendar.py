@@ -9,24 +9,26 @@ from datetime import date
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from crm_tui.domain.calendar import KIND_LABELS, ScheduleEntry
 from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import _
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.widgets.columns import DATE, cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import ConfirmDialog, PromptDialog
 
 FIELDS = ("day", "kind", "name")
 
 
-class DayForm(BaseModal[tuple[str, str, str] | None]):
+class DayForm(FormPart, BaseModal[tuple[str, str, str] | None]):
     """One day of the schedule: date, 休 or 班, holiday name. Enter moves on, Ctrl+S saves."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+    FORM_MESSAGE = None  # a refusal sits under its field; any other under the last one
 
     def __init__(self, svc: Services, actor: Actor, entry: ScheduleEntry | None = None,
                  day: date | None = None) -> None:
@@ -38,34 +40,31 @@ class DayForm(BaseModal[tuple[str, str, str] | None]):
 
     def compose(self) -> ComposeResult:
         e = self.entry
+        line = {"error": True, "error_classes": "message error"}  # always there: the dialog keeps its height
         with Vertical(classes="box dialog", id="day-form"):
             yield Label(_("Edit a day of the holiday schedule") if e else _("Add a day to the holiday schedule"),
                         classes="box-title")
-            yield Label(_("Date (YYYY-MM-DD)"))
-            yield Input(self.day.isoformat() if self.day else "", id="day", max_length=10)
-            yield Static("", id="day-error", classes="message error")
-            yield Label(_("Type: 休 (day off) or 班 (make-up working day)"))
-            yield Input(("休" if e.kind == "off" else "班") if e else "休", id="kind", max_length=4)
-            yield Static("", id="kind-error", classes="message error")
-            yield Label(_("Holiday name"))
-            yield Input(e.name_label if e else "", id="name", max_length=30)
-            yield Static("", id="name-error", classes="message error")
+            yield from self.compose_fields([
+                Field("day", _("Date (YYYY-MM-DD)"), value=self.day.isoformat() if self.day else "", max_length=10,
+                      enter="next", **line),
+                Field("kind", _("Type: 休 (day off) or 班 (make-up working day)"), max_length=4, enter="next",
+                      value=("休" if e.kind == "off" else "班") if e else "休", **line),
+                Field("name", _("Holiday name"), value=e.name_label if e else "", max_length=30, enter="save",
+                      focus=e is not None, **line),
+            ])
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#name" if self.entry else "#day", Input).focus()
-
-    async def action_enter(self) -> None:
-        await enter_in(self, {"day": self.focus_next, "kind": self.focus_next, "name": self.action_save})
+        self.focus_first_field()
 
     def action_save(self) -> None:
-        values = tuple(self.query_one(f"#{f}", Input).value.strip() for f in FIELDS)
-        for f in FIELDS:
-            self.query_one(f"#{f}-error", Static).update("")
+        v = {f: value.strip() for f, value in self.form_values(FIELDS).items()}
+        values = tuple(v[f] for f in FIELDS)
+        self.clear_errors()
         try:
             holidays.set_day(self.svc, self.actor, *values)
         except ValidationErrors as e:  # under each field, the field marked, focus on the first
-            show_field_errors(self, e.by_field(), widget_id=str, message=None)
+            self.show_errors(e.by_field())
             return
         except CrmError as e:
             self.query_one("#name-error", Static).update(e.message)

@@ -16,18 +16,19 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Select, Static, TextArea
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from crm_tui.domain import complaints as dc
-from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
+from crm_tui.domain.errors import CrmError, ValidationErrors
 from crm_tui.i18n import N_, _
 from crm_tui.services import complaints as cp
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal
 from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.parts.leave import leave_form
 from crm_tui.ui.parts.picker import CustomerPicker
 from crm_tui.ui.parts.queue import QueueScreen, tab_bar
@@ -362,60 +363,44 @@ def ticket_text(view: cp.TicketView) -> str:
     return "\n".join(lines)
 
 
-class StepForm(BaseModal[bool]):
-    """A workflow step's fields. Ctrl+S calls the service; its refusal stays on the form."""
+class StepForm(FormPart, BaseModal[bool]):
+    """A workflow step's fields (name, label, kind: ``text`` several lines, ``score`` 1-5, else one
+    line). Ctrl+S calls the service; its refusal stays on the form, under each field."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+    FIELD_ID = staticmethod(lambda name: f"step-{name}")
+    FORM_MESSAGE = "#step-message"
 
     def __init__(self, title: str, fields: tuple[tuple[str, str, str], ...],
                  submit: Callable[[dict[str, str]], None]) -> None:
         super().__init__()
         self.title_text = title
-        self.fields = fields
+        self.steps = fields
         self.submit = submit
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog wide", id="step-box"):
             yield Label(self.title_text, classes="box-title")
-            for name, label, kind in self.fields:
-                yield Label(_(label))
-                if kind == "text":
-                    yield TextArea(id=f"step-{name}", classes="multiline", compact=True)
-                else:
-                    yield Input(id=f"step-{name}", max_length=3 if kind == "score" else 200, compact=True)
-                yield Static("", id=f"step-{name}-error", classes="cmp-error")
+            yield from self.compose_fields([
+                Field(name, _(label), "text" if kind == "text" else "input", id=f"step-{name}", compact=True,
+                      max_length=3 if kind == "score" else 200, classes="multiline" if kind == "text" else None,
+                      error=True, enter=None if kind == "text" else "next")
+                for name, label, kind in self.steps])
             yield Static("", id="step-message", classes="message error")
             yield Label(_("Ctrl+S save · Esc cancel"), classes="hint")
 
     def on_mount(self) -> None:
-        first = self.query("#step-box Input, #step-box TextArea").first()
-        first.focus()
-
-    async def action_enter(self) -> None:
-        """Enter in a one-line field moves on when the key arrives (in a text box it is a new line)."""
-        await enter_in(self, {f"step-{name}": self.focus_next for name, _label, kind in self.fields if kind != "text"})
+        self.focus_first_field()
 
     def values(self) -> dict[str, str]:
-        out = {}
-        for name, _label, kind in self.fields:
-            w = self.query_one(f"#step-{name}")
-            out[name] = w.text if isinstance(w, TextArea) else w.value  # type: ignore[attr-defined]
-        return out
+        return self.form_values()
 
     def action_save(self) -> None:
-        for err in self.query(".cmp-error"):
-            _say(err, "")  # type: ignore[arg-type]
+        self.clear_errors()
         try:
-            self.submit(self.values())
-        except ValidationErrors as e:
-            show_field_errors(self, e.by_field(), widget_id=lambda field: f"step-{field}", message="#step-message")
-            return
-        except ValidationError as e:
-            show_field_errors(self, {e.field: e.message}, widget_id=lambda field: f"step-{field}",
-                              message="#step-message")
-            return
+            self.submit(self.form_values())
         except CrmError as e:
-            self.query_one("#step-message", Static).update(e.message)
+            self.show_refusal(e)
             return
         self.dismiss(True)
 
@@ -466,7 +451,7 @@ class AssignDialog(BaseModal[bool]):
 
 
 
-class TicketFormScreen(AreaScreen[int | None]):
+class TicketFormScreen(FormPart, AreaScreen[int | None]):
     """Record a complaint at once (R-CMP-1). Dismisses with the new ticket's id."""
 
     TITLE_MSGID = "New complaint"
@@ -476,6 +461,8 @@ class TicketFormScreen(AreaScreen[int | None]):
         Binding("escape", "leave", "Back"),
         ENTER_BINDING,
     ]
+    FORM_LAYOUT = "rows"
+    FIELD_ID = staticmethod(lambda name: f"fld-{name}")
 
     def __init__(self, svc: Services, actor: Actor, customer: tuple[int, str] | None = None,
                  description: str = "") -> None:
@@ -485,39 +472,29 @@ class TicketFormScreen(AreaScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         pol = dc.load_policy()
+
+        def choose(name: str, label: str, options: Mapping[str, dc.Option], value: str | None = None,
+                   prompt: str = N_("(choose)"), required: bool = True) -> Field:
+            return Field(name, _(label), "select", value=value, choices=[(o.label, c) for c, o in options.items()],
+                         prompt=_(prompt), required=required, compact=True, error=True, id=f"fld-{name}")
+
         yield Header()
         with VerticalScroll(id="form-scroll"):
-            with Horizontal(classes="field-row"):
-                yield Label(_("Customer") + " *", classes="field-label")
-                yield Static(escape(self.customer[1]) if self.customer else _("(Ctrl+U to choose)"), id="fld-customer",
-                             classes="readonly")
-            yield Static("", id="fld-customer-error", classes="cmp-error")
-            for name, label, choices, default in (
-                ("channel", N_("Channel"), [(o.label, c) for c, o in pol.channels.items()], "phone"),
-                ("category", N_("Complaint category"), [(o.label, c) for c, o in pol.categories.items()], None),
-                ("severity", N_("Severity"), [(o.label, c) for c, o in pol.severities.items()], "normal"),
-            ):
-                with Horizontal(classes="field-row"):
-                    yield Label(_(label) + " *", classes="field-label")
-                    yield Select(choices, value=default if default else Select.NULL, id=f"fld-{name}",
-                                 prompt=_("(choose)"), compact=True)
-                yield Static("", id=f"fld-{name}-error", classes="cmp-error")
-            with Horizontal(classes="field-row"):
-                yield Label(_("Received at") + " *", classes="field-label")
-                yield Input(f"{self.svc.now():%Y-%m-%d %H:%M}", id="fld-received_at", max_length=16, compact=True)
-            yield Static("", id="fld-received_at-error", classes="cmp-error")
-            for name, label, required in (("description", N_("Description"), True),
-                                          ("demand", N_("Customer's demand"), False)):
-                with Horizontal(classes="field-row"):
-                    yield Label(_(label) + (" *" if required else ""), classes="field-label")
-                    yield TextArea(self.description if name == "description" else "", id=f"fld-{name}",
-                                   classes="multiline", compact=True)
-                yield Static("", id=f"fld-{name}-error", classes="cmp-error")
-            with Horizontal(classes="field-row"):  # R-CMP-1: how the customer was told it will be handled
-                yield Label(_("Told customer via"), classes="field-label")
-                yield Select([(o.label, c) for c, o in pol.channels.items()], value="phone", id="fld-ack_method",
-                             prompt=_("(not yet told)"), compact=True)
-            yield Static("", id="fld-ack_method-error", classes="cmp-error")
+            yield from self.compose_fields([
+                Field("customer", _("Customer"), "readonly", required=True, error=True, id="fld-customer",
+                      value=escape(self.customer[1]) if self.customer else _("(Ctrl+U to choose)")),
+                choose("channel", N_("Channel"), pol.channels, "phone"),
+                choose("category", N_("Complaint category"), pol.categories),
+                choose("severity", N_("Severity"), pol.severities, "normal"),
+                Field("received_at", _("Received at"), value=f"{self.svc.now():%Y-%m-%d %H:%M}", max_length=16,
+                      required=True, compact=True, error=True, enter="next", id="fld-received_at"),
+                Field("description", _("Description"), "text", value=self.description, required=True,
+                      classes="multiline", compact=True, error=True, id="fld-description"),
+                Field("demand", _("Customer's demand"), "text", classes="multiline", compact=True, error=True,
+                      id="fld-demand"),
+                # R-CMP-1: how the customer was told it will be handled
+                choose("ack_method", N_("Told customer via"), pol.channels, "phone", N_("(not yet told)"), False),
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
@@ -545,35 +522,18 @@ class TicketFormScreen(AreaScreen[int | None]):
 
         self.app.push_screen(CustomerPicker(self.svc, self.actor), picked)
 
-    async def action_enter(self) -> None:
-        """Enter in the time received moves on when the key arrives; on a list it opens the list."""
-        await enter_in(self, {"fld-received_at": self.focus_next})
-
     def values(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for name in ("channel", "category", "severity", "ack_method"):
-            v = self.query_one(f"#fld-{name}", Select).value
-            out[name] = "" if v is Select.NULL else str(v)
-        out["received_at"] = self.query_one("#fld-received_at", Input).value
-        out["description"] = self.query_one("#fld-description", TextArea).text
-        out["demand"] = self.query_one("#fld-demand", TextArea).text
-        return out
+        return self.form_values()
 
     def action_save(self) -> None:
-        for err in self.query(".cmp-error"):
-            _say(err, "")  # type: ignore[arg-type]
-        self.query_one("#form-message", Static).update("")
+        self.clear_errors()
         if self.customer is None:
-            show_field_errors(self, {"customer": _("Choose the customer the complaint is about")},
-                              widget_id=lambda field: f"fld-{field}")
+            self.show_errors({"customer": _("Choose the customer the complaint is about")})
             return
         try:
             ref = cp.file_complaint(self.svc, self.actor, self.customer[0], self.values())
-        except ValidationErrors as e:
-            show_field_errors(self, e.by_field(), widget_id=lambda field: f"fld-{field}")
-            return
         except CrmError as e:
-            self.query_one("#form-message", Static).update(e.message)
+            self.show_refusal(e)
             return
         told = self.values()["ack_method"]
         self.app.notify(_("Complaint {number} recorded; the customer was told it will be handled.", number=ref.number)

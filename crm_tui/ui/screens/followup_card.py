@@ -9,19 +9,20 @@ from datetime import date
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 
 from crm_tui.domain import followups as fd
-from crm_tui.domain.errors import CrmError, ValidationError, ValidationErrors
+from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services import followups as fu
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal
 from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.parts.leave import leave_form
 from crm_tui.ui.parts.record import RecordScreen
 from crm_tui.ui.widgets.columns import DATE, DATE_TIME, PERSON, cells, fixed_columns, widest
@@ -166,11 +167,13 @@ def card_text(view: fu.CardView) -> str:
     return "\n".join(lines)
 
 
-class CardFormScreen(AreaScreen[int | None]):
+class CardFormScreen(FormPart, AreaScreen[int | None]):
     """New card for a customer, or edit an open card. Ctrl+S saves all or nothing; Esc asks."""
 
     TITLE_MSGID = "Follow-up card form"
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "leave", "Back"), ENTER_BINDING]
+    FORM_LAYOUT = "rows"
+    FIELD_ID = staticmethod(lambda name: f"fld-{name}")
 
     FIELDS: tuple[tuple[str, str], ...] = (
         # (name, widget kind)
@@ -179,6 +182,7 @@ class CardFormScreen(AreaScreen[int | None]):
         ("intended_use", "input"), ("alternatives", "input"), ("first_reception_summary", "text"),
         ("favourable", "text"), ("unfavourable", "text"), ("resources_needed", "text"), ("next_visit_plan", "text"),
     )
+    REQUIRED = ("first_reception_date", "intent_level", "source", "first_reception_summary")
 
     def __init__(self, svc: Services, actor: Actor, *, customer_id: int | None = None,
                  card: fu.CardView | None = None, initial: dict[str, str] | None = None) -> None:
@@ -193,38 +197,28 @@ class CardFormScreen(AreaScreen[int | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form-scroll"):
-            for name, kind in self.FIELDS:
-                if kind == "owner" and self.card is not None:
-                    continue
-                label = _(fd.CARD_FIELD_LABELS[name]) + (" *" if name in ("first_reception_date", "intent_level",
-                                                                            "source", "first_reception_summary")
-                                                         else "")
-                with Horizontal(classes="field-row"):
-                    yield Label(label, classes="field-label")
-                    yield self._widget(name, kind, self.initial.get(name, ""))
-                yield Static("", id=f"fld-{name}-error", classes="field-error")
+            yield from self.compose_fields([self._field(name, kind) for name, kind in self.FIELDS
+                                            if not (kind == "owner" and self.card is not None)])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
-    def _widget(self, name: str, kind: str, value: str) -> Widget:
-        fid = f"fld-{name}"
+    def _choices(self, kind: str) -> list[tuple[str, str]]:
+        if kind == "level":
+            return [(label, code) for code, label in fu.level_choices(open_only=True)]
+        if kind == "source":
+            return [(label, code) for code, label in fu.source_choices()]
+        if kind == "purchase":
+            return [(label, code) for code, label in fu.purchase_method_choices()]
+        return [(label, str(sid)) for sid, label in fu.consultants(self.svc, self.actor)]
+
+    def _field(self, name: str, kind: str) -> Field:
+        common = {"label": _(fd.CARD_FIELD_LABELS[name]), "value": self.initial.get(name, ""), "compact": True,
+                  "required": name in self.REQUIRED, "error": True, "id": f"fld-{name}"}
         if kind in ("level", "source", "purchase", "owner"):
-            if kind == "level":
-                opts = [(label, code) for code, label in fu.level_choices(open_only=True)]
-            elif kind == "source":
-                opts = [(label, code) for code, label in fu.source_choices()]
-            elif kind == "purchase":
-                opts = [(label, code) for code, label in fu.purchase_method_choices()]
-            else:
-                opts = [(label, str(sid)) for sid, label in fu.consultants(self.svc, self.actor)]
-                value = value or ""
-            codes = {c for _l, c in opts}
-            return Select(opts, value=value if value in codes else Select.NULL, id=fid, prompt=_("(choose)"),
-                          compact=True)
+            return Field(name, kind="select", choices=self._choices(kind), prompt=_("(choose)"), **common)
         if kind == "text":
-            return TextArea(value, id=fid, classes="multiline", compact=True)
-        return Input(value, id=fid, max_length=200, compact=True,
-                     placeholder="YYYY-MM-DD" if name == "first_reception_date" else "")
+            return Field(name, kind="text", classes="multiline", **common)
+        return Field(name, placeholder="YYYY-MM-DD" if name == "first_reception_date" else "", enter="next", **common)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -236,37 +230,17 @@ class CardFormScreen(AreaScreen[int | None]):
                 self.sub_title = f"{view.number} {view.name}"
             except CrmError:
                 pass
-        self.query("#form-scroll Input, #form-scroll Select").first().focus()
-
-    async def action_enter(self) -> None:
-        """Enter in a one-line field moves on when the key arrives; on a list it opens the list, in a
-        text box it starts a new line."""
-        await enter_in(self, {f"fld-{name}": self.focus_next for name, kind in self.FIELDS if kind == "input"})
+        self.focus_first_field()
 
     def values(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for name, _kind in self.FIELDS:
-            try:
-                w = self.query_one(f"#fld-{name}")
-            except Exception:  # noqa: BLE001 - owner is not on the edit form
-                continue
-            if isinstance(w, Select):
-                out[name] = "" if w.value is Select.NULL else str(w.value)
-            elif isinstance(w, TextArea):
-                out[name] = w.text
-            elif isinstance(w, Input):
-                out[name] = w.value
-        return out
+        return self.form_values()
 
     def dirty(self) -> bool:
         return any(v != self.saved.get(k, "") for k, v in self.values().items())
 
-    def show_errors(self, errors: dict[str, str]) -> None:
-        show_field_errors(self, errors, widget_id=lambda field: f"fld-{field}")
-
     def action_save(self, take_over: bool = False) -> None:
         values = self.values()
-        self.query_one("#form-message", Static).update("")
+        self.say("")
         try:
             if self.card is None:
                 assert self.customer_id is not None
@@ -279,20 +253,17 @@ class CardFormScreen(AreaScreen[int | None]):
                 fu.update_card(self.svc, self.actor, self.card.id, changed, expected_version=self.card.version)
                 self.app.notify(_("Saved."))
                 result = self.card.id
-        except ValidationErrors as e:
-            self.show_errors(e.by_field())
-            return
         except fu.OwnershipConflict as e:
             self._ownership(e)
             return
         except CrmError as e:
-            self.query_one("#form-message", Static).update(e.message)
+            self.show_refusal(e)
             return
         self.saved = self.values()
         self.dismiss(result)
 
     def _ownership(self, e: fu.OwnershipConflict) -> None:
-        self.query_one("#form-message", Static).update(e.message)
+        self.say(e.message)
         if self.actor.can("followup.supervise"):
             def decide(yes: bool | None) -> None:
                 if yes:
@@ -319,12 +290,15 @@ class CardFormScreen(AreaScreen[int | None]):
         leave_form(self, self.dirty(), lambda: self.dismiss(None))
 
 
-class VisitForm(BaseModal[dict | None]):
+class VisitForm(FormPart, BaseModal[dict | None]):
     """One visit (R-FU-6): the new intent level shows the next date it sets (R-FU-3)."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
     FIELDS = ("content", "participants", "feedback", "objections", "next_action", "at", "next_due",
               "override_reason", "lost_reason")
+    FORM_LAYOUT = "rows"
+    FIELD_ID = staticmethod(lambda name: f"v-{name}")
+    FORM_MESSAGE = "#v-message"
 
     def __init__(self, svc: Services, actor: Actor, card_id: int, level: str) -> None:
         super().__init__()
@@ -334,33 +308,27 @@ class VisitForm(BaseModal[dict | None]):
         self.level = level
 
     def compose(self) -> ComposeResult:
+        labels = {"content": _("Content *"), "participants": _("Participants"), "feedback": _("Customer feedback"),
+                  "objections": _("Main objections/demands"), "next_action": _("Next action"),
+                  "at": _("Visit time"), "next_due": _("Next visit by hand"),
+                  "override_reason": _("Reason for the date by hand"), "lost_reason": _("Reason lost (level F)")}
+        placeholders = {"at": _("now"), "next_due": "YYYY-MM-DD"}
         with VerticalScroll(classes="box dialog wide", id="visit-box"):
             yield Label(_("Log a visit"), classes="box-title")
-            with Horizontal(classes="field-row"):
-                yield Label(_("Method"), classes="field-label")
-                yield Select([(label, code) for code, label in fu.visit_method_choices()], value="call",
-                             allow_blank=False, id="v-method", compact=True)
-            with Horizontal(classes="field-row"):
-                yield Label(_("New intent level"), classes="field-label")
-                yield Select([(label, code) for code, label in fu.level_choices()], value=self.level,
-                             allow_blank=False, id="v-level", compact=True)
-            yield Static("", id="v-next", classes="readonly")
-            for fid, label in (("content", _("Content *")), ("participants", _("Participants")),
-                               ("feedback", _("Customer feedback")), ("objections", _("Main objections/demands")),
-                               ("next_action", _("Next action")), ("at", _("Visit time")),
-                               ("next_due", _("Next visit by hand")),
-                               ("override_reason", _("Reason for the date by hand")),
-                               ("lost_reason", _("Reason lost (level F)"))):
-                with Horizontal(classes="field-row"):
-                    yield Label(label, classes="field-label")
-                    yield Input(id=f"v-{fid}", max_length=500, compact=True,
-                                placeholder={"at": _("now"), "next_due": "YYYY-MM-DD"}.get(fid, ""))
-                yield Static("", id=f"v-{fid}-error", classes="field-error")
+            yield from self.compose_fields([
+                Field("method", _("Method"), "select", value="call", allow_blank=False, compact=True, id="v-method",
+                      choices=[(label, code) for code, label in fu.visit_method_choices()]),
+                Field("level", _("New intent level"), "select", value=self.level, allow_blank=False, compact=True,
+                      id="v-level", choices=[(label, code) for code, label in fu.level_choices()]),
+                Static("", id="v-next", classes="readonly"),
+                *(Field(fid, labels[fid], max_length=500, compact=True, placeholder=placeholders.get(fid, ""),
+                        error=True, enter="next", id=f"v-{fid}") for fid in self.FIELDS),
+            ])
             yield Static("", id="v-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#v-method", Select).focus()
+        self.focus_first_field()
         self._preview()
 
     @on(Select.Changed, "#v-level")
@@ -374,22 +342,12 @@ class VisitForm(BaseModal[dict | None]):
             text = _("Next visit due {date}", date=f"{due:%Y-%m-%d}") if due else ""
         self.query_one("#v-next", Static).update(text)
 
-    async def action_enter(self) -> None:
-        """Enter moves to the next field when the key arrives; on a list it opens the list."""
-        await enter_in(self, {f"v-{fid}": self.focus_next for fid in self.FIELDS})
-
     def action_save(self) -> None:
-        raw = {"method": str(self.query_one("#v-method", Select).value),
-               "level": str(self.query_one("#v-level", Select).value)}
-        for fid in self.FIELDS:
-            raw[fid] = self.query_one(f"#v-{fid}", Input).value
+        raw = self.form_values()
         try:
             res = fu.log_visit(self.svc, self.actor, self.card_id, raw)
-        except ValidationErrors as e:
-            show_field_errors(self, e.by_field(), widget_id=lambda field: f"v-{field}", message="#v-message")
-            return
         except CrmError as e:
-            self.query_one("#v-message", Static).update(e.message)
+            self.show_refusal(e)
             return
         if res.status != "open":
             self.app.notify(_("Visit recorded; the card is {status}.", status=_status_label(res.status)))
@@ -402,11 +360,12 @@ class VisitForm(BaseModal[dict | None]):
         self.dismiss(None)
 
 
-class CloseCardDialog(BaseModal[tuple[str, str] | None]):
+class CloseCardDialog(FormPart, BaseModal[tuple[str, str] | None]):
     """Won, lost or void, with the reason. ``submit`` calls the service: a refusal stays on the
     dialog, next to its field, with what was typed."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
+    FIELD_ID = staticmethod(lambda name: {"status_reason": "c-reason"}.get(name, f"c-{name}"))
 
     def __init__(self, submit: "Callable[[str, str], object] | None" = None) -> None:
         super().__init__()
@@ -415,35 +374,26 @@ class CloseCardDialog(BaseModal[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
             yield Label(_("End the card"), classes="box-title")
-            yield Select([(_status_label(s), s) for s in ("won", "lost", "void")], value="won", allow_blank=False,
-                         id="c-status")
-            yield Label(_("Reason (required for lost and void)"))
-            yield Input(id="c-reason", max_length=500)
-            yield Static("", id="c-reason-error", classes="field-error")
+            yield from self.compose_fields([
+                Field("status", kind="select", value="won", allow_blank=False, id="c-status",
+                      choices=[(_status_label(s), s) for s in ("won", "lost", "void")]),
+                Field("reason", _("Reason (required for lost and void)"), max_length=500, error=True, enter="save",
+                      id="c-reason"),
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#c-status", Select).focus()
-
-    async def action_enter(self) -> None:
-        """Enter in the reason saves, with all of it typed (not what had arrived when Enter did)."""
-        await enter_in(self, {"c-reason": self.action_save})
+        self.focus_first_field()
 
     def action_save(self) -> None:
-        result = (str(self.query_one("#c-status", Select).value), self.query_one("#c-reason", Input).value)
+        v = self.form_values()
+        result = (v["status"], v["reason"])
         if self.submit is not None:
-            ids = {"status": "c-status", "reason": "c-reason", "status_reason": "c-reason"}
             try:
                 self.submit(*result)
-            except ValidationErrors as e:
-                show_field_errors(self, e.by_field(), widget_id=lambda f: ids.get(f, f"c-{f}"))
-                return
-            except ValidationError as e:
-                show_field_errors(self, {e.field: e.message}, widget_id=lambda f: ids.get(f, f"c-{f}"))
-                return
             except CrmError as e:
-                self.query_one("#form-message", Static).update(e.message)
+                self.show_refusal(e)
                 return
         self.dismiss(result)
 

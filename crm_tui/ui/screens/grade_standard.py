@@ -8,15 +8,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseModal, enter_in, show_field_errors
+from crm_tui.ui.base import ENTER_BINDING, BaseModal
 from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.form import Field, FormPart
 from crm_tui.ui.widgets.columns import cells, fixed_columns, widest
 from crm_tui.ui.widgets.dialogs import PromptDialog
 
@@ -236,9 +237,10 @@ class ContactPlanScreen(AreaScreen[None]):
         self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, self.rows[table.cursor_row].customer_id))
 
 
-class GradeEditDialog(BaseModal[dict | None]):
+class GradeEditDialog(FormPart, BaseModal[dict | None]):
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel"), ENTER_BINDING]
     FIELDS = ("name", "name_en", "rank", "contact_days", "description")
+    FIELD_ID = staticmethod(lambda k: f"e-{k}")
 
     def __init__(self, code: str, values: dict) -> None:
         super().__init__()
@@ -247,39 +249,30 @@ class GradeEditDialog(BaseModal[dict | None]):
 
     def compose(self) -> ComposeResult:
         v = self.values
+        labels = {"name": (_("Name (Chinese)"), 40), "name_en": (_("Name (English)"), 60),
+                  "rank": (_("Order (1 = highest)"), 3), "contact_days": (_("Contact every (days)"), 3),
+                  "description": (_("Grade description"), 500)}
         with Vertical(classes="box dialog wide"):
             yield Label(_("Grade {code}", code=self.code), classes="box-title")
-            yield Label(_("Name (Chinese)"))
-            yield Input(v["name"], id="e-name", max_length=40, compact=True)
-            yield Label(_("Name (English)"))
-            yield Input(v["name_en"], id="e-name_en", max_length=60, compact=True)
-            yield Label(_("Order (1 = highest)"))
-            yield Input(str(v["rank"]), id="e-rank", max_length=3, compact=True)
-            yield Label(_("Contact every (days)"))
-            yield Input(str(v["contact_days"]), id="e-contact_days", max_length=3, compact=True)
-            yield Label(_("Grade description"))
-            yield Input(v["description"], id="e-description", max_length=500, compact=True)
+            yield from self.compose_fields([
+                Field(k, labels[k][0], value=str(v[k]), max_length=labels[k][1], compact=True, error=True,
+                      enter="next", id=f"e-{k}") for k in self.FIELDS])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#e-name", Input).focus()
-
-    async def action_enter(self) -> None:
-        """Enter moves to the next field when the key arrives."""
-        await enter_in(self, {f"e-{k}": self.focus_next for k in self.FIELDS})
+        self.focus_first_field()
 
     def action_save(self) -> None:
-        out: dict = {k: self.query_one(f"#e-{k}", Input).value for k in ("name", "name_en", "description")}
+        out: dict = self.form_values(("name", "name_en", "description"))
         bad = {}
-        for k in ("rank", "contact_days"):
-            text_ = self.query_one(f"#e-{k}", Input).value.strip()
-            if not text_.isdigit():
+        for k, text_ in self.form_values(("rank", "contact_days")).items():
+            if not text_.strip().isdigit():
                 bad[k] = _("Write a whole number.")
             else:
-                out[k] = int(text_)
-        if bad:  # the message line names each field; focus on the first
-            show_field_errors(self, bad, widget_id=lambda k: f"e-{k}")
+                out[k] = int(text_.strip())
+        if bad:  # under each field and on the message line; focus on the first
+            self.show_errors(bad)
             return
         self.dismiss(out)
 

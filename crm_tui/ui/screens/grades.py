@@ -14,18 +14,19 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from crm_tui.domain import grades as dg
-from crm_tui.domain.errors import CrmError, ValidationErrors
+from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import N_, _
 from crm_tui.services import customers as cs
 from crm_tui.services import grades as gs
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, enter_in, show_field_errors, until
+from crm_tui.ui.base import ENTER_BINDING, enter_in, until
 from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.form import Field, FormPart, Section
 from crm_tui.ui.parts.leave import leave_form
 from crm_tui.ui.parts.queue import QueueScreen, tab_bar
 from crm_tui.ui.parts.record import RecordScreen
@@ -190,7 +191,7 @@ class GradesScreen(QueueScreen):
 _GRADE_FORM_IDS = {"customer": "g-query", "to_grade": "g-to", "reason": "g-reason", "evidence": "g-evidence"}
 
 
-class ApplicationFormScreen(AreaScreen[int | None]):
+class ApplicationFormScreen(FormPart, AreaScreen[int | None]):
     """等级变更申请表: find the customer, propose a grade, give the reason. Ctrl+S files it."""
 
     TITLE_MSGID = "Grade change application"
@@ -199,6 +200,7 @@ class ApplicationFormScreen(AreaScreen[int | None]):
         Binding("escape", "leave", "Back"),
         ENTER_BINDING,
     ]
+    FIELD_ID = staticmethod(lambda field: _GRADE_FORM_IDS.get(field, field))
 
     def __init__(self, svc: Services, actor: Actor, customer_id: int | None = None) -> None:
         super().__init__(svc, actor)
@@ -211,23 +213,22 @@ class ApplicationFormScreen(AreaScreen[int | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="grade-form"):
-            yield Label(_("Customer *"), classes="section")
-            yield Input(placeholder=_("Name, pinyin (zs), 4+ phone digits, KH number, ID number"), id="g-query",
-                        max_length=60)
-            yield DataTable(id="g-customers", cursor_type="row")
-            yield Static(_("No customer chosen yet: search, then Enter on the customer."), id="g-chosen")
-            yield Static("", id="fld-customer-error", classes="g-error")
-            with Horizontal(classes="field-row"):
-                yield Label(_("Proposed grade *"), classes="field-label")
-                yield Select([(label, code) for code, label in gs.grade_choices(self.svc)], id="g-to",
-                             prompt=_("(choose)"), compact=True)
-            yield Static("", id="fld-to_grade-error", classes="g-error")
-            yield Label(_("Reason for the change *"))
-            yield TextArea(id="g-reason", classes="multiline", compact=True)
-            yield Static("", id="fld-reason-error", classes="g-error")
-            yield Label(_("Evidence notes"))
-            yield TextArea(id="g-evidence", classes="multiline", compact=True)
-            yield Static("", id="fld-evidence-error", classes="g-error")
+            yield from self.compose_fields([
+                Section(_("Customer *")),
+                Field("customer", id="g-query", max_length=60, error_id="fld-customer-error",
+                      placeholder=_("Name, pinyin (zs), 4+ phone digits, KH number, ID number")),
+                DataTable(id="g-customers", cursor_type="row"),
+                Static(_("No customer chosen yet: search, then Enter on the customer."), id="g-chosen"),
+                Static("", id="fld-customer-error", classes="g-error"),  # under the search and its results
+                Field("to_grade", _("Proposed grade *"), "select", id="g-to", prompt=_("(choose)"),
+                      choices=[(label, code) for code, label in gs.grade_choices(self.svc)], compact=True,
+                      layout="rows", error=True, error_id="fld-to_grade-error", error_classes="g-error"),
+                Field("reason", _("Reason for the change *"), "text", id="g-reason",
+                      classes="multiline", compact=True, error=True, error_id="fld-reason-error",
+                      error_classes="g-error"),
+                Field("evidence", _("Evidence notes"), "text", id="g-evidence", classes="multiline", compact=True,
+                      error=True, error_id="fld-evidence-error", error_classes="g-error"),
+            ])
             yield Static("", id="form-message", classes="message error")
         yield Footer()
 
@@ -309,32 +310,21 @@ class ApplicationFormScreen(AreaScreen[int | None]):
             event.stop()
 
     def dirty(self) -> bool:
-        return bool(self.query_one("#g-reason", TextArea).text.strip()
-                    or self.query_one("#g-evidence", TextArea).text.strip()
-                    or self.query_one("#g-to", Select).value is not Select.NULL)
+        v = self.form_values(("to_grade", "reason", "evidence"))
+        return bool(v["reason"].strip() or v["evidence"].strip() or v["to_grade"])
 
     def action_save(self) -> None:
-        for err in self.query(".g-error"):
-            err.update("")
-            err.display = False
-        self.query_one("#form-message", Static).update("")
+        self.clear_errors()
         if self.customer_id is None:
-            show_field_errors(self, {"customer": _("Choose the customer first.")}, widget_id=_GRADE_FORM_IDS.get,
-                              error_id=lambda field: f"fld-{field}-error")
+            self.show_errors({"customer": _("Choose the customer first.")})
             self.set_focus(self.query_one("#g-query", Input))
             return
-        to = self.query_one("#g-to", Select).value
+        v = self.form_values(("to_grade", "reason", "evidence"))
         try:
-            app_id = gs.file_application(self.svc, self.actor, self.customer_id,
-                                         "" if to is Select.NULL else str(to),
-                                         self.query_one("#g-reason", TextArea).text,
-                                         self.query_one("#g-evidence", TextArea).text)
-        except ValidationErrors as e:
-            show_field_errors(self, e.by_field(), widget_id=lambda field: _GRADE_FORM_IDS.get(field, field),
-                              error_id=lambda field: f"fld-{field}-error")
-            return
+            app_id = gs.file_application(self.svc, self.actor, self.customer_id, v["to_grade"], v["reason"],
+                                         v["evidence"])
         except CrmError as e:
-            self.query_one("#form-message", Static).update(e.message)
+            self.show_refusal(e)
             return
         self.app.notify(_("Application #{id} filed; it now waits for the section chief.", id=app_id))
         self.dismiss(app_id)

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Label, Static
 from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import N_, _
 from crm_tui.ui.base import ENTER_BINDING, BaseModal, BaseScreen, enter_in
+from crm_tui.ui.parts.form import Field, FormPart
 
 if TYPE_CHECKING:  # imported where used: the login screen shows before the services load (ui/app.py)
     from crm_tui.services import staff
@@ -123,11 +124,13 @@ def still_checking(screen: BaseModal | BaseScreen, selector: str) -> None:  # ty
         msg.update(_(WAIT_NOTE))
 
 
-class ChangePasswordScreen(BaseModal[bool]):
+class ChangePasswordScreen(FormPart, BaseModal[bool]):
     """Change one's password. Forced (no Esc) at first sign-in and when the password is too old;
     then signing out is the only other way on (the services refuse everything else)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+q", "app.sign_out", "Sign out"), ENTER_BINDING]
+    FIELD_ID = staticmethod(lambda name: "old" if name == "old_password" else "new")
+    FORM_MESSAGE = "#pw-message"
 
     def __init__(self, svc: Services, actor: Actor, *, reason: str | None = None) -> None:
         super().__init__()
@@ -140,44 +143,36 @@ class ChangePasswordScreen(BaseModal[bool]):
             "first": _("First sign-in: choose your own password."),
             "expired": _("Your password is older than the policy allows: choose a new one."),
         }.get(self.reason or "", _("Change your password"))
+        secret = {"password": True, "max_length": 128, "error": True}
         with Vertical(classes="box dialog"):
             yield Label(heading, classes="box-title")
-            yield Label(_("Current password"))
-            yield Input(id="old", password=True, max_length=128)
-            yield Label(_("New password (at least {n} characters, letters and digits)",
-                          n=self.svc.setting("security", "password_min_length")))
-            yield Input(id="new", password=True, max_length=128)
-            yield Label(_("Repeat the new password"))
-            yield Input(id="again", password=True, max_length=128)
+            yield from self.compose_fields([
+                Field("old", _("Current password"), enter="next", **secret),
+                Field("new", _("New password (at least {n} characters, letters and digits)",
+                               n=self.svc.setting("security", "password_min_length")), enter="next", **secret),
+                Field("again", _("Repeat the new password"), enter="save", **secret),
+            ])
             yield Static("", id="pw-message", classes="message error")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#old", Input).focus()
+        self.focus_first_field()
 
-    async def action_enter(self) -> None:
-        await enter_in(self, {"old": lambda: self.set_focus(self.query_one("#new", Input)),
-                        "new": lambda: self.set_focus(self.query_one("#again", Input)),
-                        "again": self.save})
+    def action_save(self) -> None:
+        self.save()
 
     def save(self) -> None:
         from crm_tui.services import staff
 
-        old = self.query_one("#old", Input).value
-        new = self.query_one("#new", Input).value
-        again = self.query_one("#again", Input).value
-        msg = self.query_one("#pw-message", Static)
-        if new != again:
-            msg.update(_("The two new passwords differ."))
+        v = self.form_values()
+        if v["new"] != v["again"]:
+            self.show_errors({"again": _("The two new passwords differ.")})
             self.query_one("#again", Input).value = ""
-            self.set_focus(self.query_one("#again", Input))
             return
         try:
-            self.actor = staff.change_password(self.svc, self.actor, old, new)
+            self.actor = staff.change_password(self.svc, self.actor, v["old"], v["new"])
         except CrmError as e:
-            msg.update(e.message)
-            field = getattr(e, "field", "new")
-            self.set_focus(self.query_one("#old" if field == "old_password" else "#new", Input))
+            self.show_refusal(e)
             return
         self.app.notify(_("Password changed."))
         self.dismiss(True)
