@@ -38,10 +38,18 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def tighten_file_modes(db_file: Path) -> None:
-    """The database and its -wal/-shm files are readable by their owner only."""
+    """The database and its -wal/-shm files are readable by their owner only.
+
+    Only a file whose mode differs is changed: a chmod sets the file's ctime even when the mode stays
+    the same, and the start-up page check (store/pagecheck.py) reads a changed ctime as "changed
+    outside crm-tui" and checks every page again (~17 s CPU at 1M customers, at every start)."""
     for suffix in ("", *SIDE_FILES):
         f = Path(str(db_file) + suffix)
-        if f.exists():
+        try:
+            mode = f.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode != 0o600:
             os.chmod(f, 0o600)
 
 
