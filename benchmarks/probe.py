@@ -199,12 +199,32 @@ async def ui(folder: Path, words: list[str]) -> None:
             await pilot.press(ch)
         await pilot.press("enter")
         await settle(pilot)
+        # First paint = the first screen refresh that shows rows (the screen loads its count and
+        # fills its filter row after that, issue 22): a callback queued with the first page runs
+        # after the refresh that painted it, before the screen's own later work.
+        painted: dict[str, float] = {}
+        show = CustomerListScreen._show
+
+        def first_show(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            def mark() -> None:
+                if self.rows and not painted:
+                    painted.update(wall=time.perf_counter(), cpu=time.process_time())
+
+            if not painted:
+                self.call_after_refresh(mark)
+            return show(self, *args, **kwargs)
+
+        CustomerListScreen._show = first_show  # type: ignore[method-assign]
         t0, c0 = time.perf_counter(), time.process_time()
         await pilot.press("f2")
-        while not (isinstance(app.screen, CustomerListScreen) and app.screen.rows):
+        while not painted:
             await settle(pilot)
-        result["open_list_ms"] = (time.perf_counter() - t0) * 1000
-        result["open_list_cpu"] = (time.process_time() - c0) * 1000
+        await settle(pilot)
+        result["open_list_settled_ms"] = (time.perf_counter() - t0) * 1000
+        result["open_list_settled_cpu"] = (time.process_time() - c0) * 1000
+        CustomerListScreen._show = show  # type: ignore[method-assign]
+        result["open_list_ms"] = (painted["wall"] - t0) * 1000
+        result["open_list_cpu"] = (painted["cpu"] - c0) * 1000
         screen = app.screen
         assert isinstance(screen, CustomerListScreen)
         # The same keystrokes into the same screen with its search replaced by a do-nothing handler,

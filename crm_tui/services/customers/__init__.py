@@ -120,6 +120,7 @@ from crm_tui.services.customers.listing import (  # noqa: F401
     _rows,
     export_list,
     search,
+    search_count,
 )
 from crm_tui.services.customers.model import (  # noqa: F401
     ConsentView,
@@ -179,7 +180,7 @@ __all__ = [
     "clear_false_information",
     "create_customer", "erase_customer", "export_customer", "export_list", "get_customer", "handover",
     "mark_false_information", "mark_informed", "past_retention", "policy", "record_consent",
-    "register_timeline_source", "reveal", "search", "timeline", "timeline_key", "update_customer", "vacuum",
+    "register_timeline_source", "reveal", "search", "search_count", "timeline", "timeline_key", "update_customer", "vacuum",
     "watch_past_deadline", "watch_phone_changes", "watch_shared_phones", "watch_understaffed",
     "withdraw_consent",
 ]

@@ -39,19 +39,31 @@ def _filters(f: SearchFilters) -> search_index.Filters:
 
 
 def search(svc: Services, actor: Actor, query: str, filters: SearchFilters = SearchFilters(),
-           cursor: str | None = None, limit: int = 50) -> SearchPage:
+           cursor: str | None = None, limit: int = 50, *, count: bool = True) -> SearchPage:
     """One page of customers matching ``query`` (see ``domain.search_terms.parse_query``) and the
     filters; an empty query lists by newest first. ``next_cursor`` fetches the next page (None at
-    the end; a last page may be empty). ``count_hint`` is exact up to 1000, else "1000+". Every
-    query is an index lookup, so it is fast at any size; still, call it off the UI thread."""
+    the end; a last page may be empty). ``count_hint`` is exact up to 1000, else "1000+"; with
+    ``count=False`` it is "" and not counted (the list screen shows the page first and asks
+    :func:`search_count` afterwards). Every query is an index lookup, so it is fast at any size;
+    still, call it off the UI thread."""
     svc.require(actor, "customer.view")
     q = search_terms.parse_query(query)
     f = _filters(filters)
     with search_index.reader(svc.store.engine) as conn:  # one snapshot, no ORM session: per keystroke
         page = search_index.page(conn, q, f, cursor, limit)
-        n = search_index.count(conn, q, f)
+        n = search_index.count(conn, q, f) if count else None
         rows = _rows(conn, page.ids)
-    return SearchPage(rows, page.next_cursor, search_index.count_hint(n))
+    return SearchPage(rows, page.next_cursor, "" if n is None else search_index.count_hint(n))
+
+
+def search_count(svc: Services, actor: Actor, query: str, filters: SearchFilters = SearchFilters()) -> str:
+    """How many customers :func:`search` finds for ``query`` and the filters, as its ``count_hint``
+    ("37", or "1000+": counted up to 1001 by the index, never a scan)."""
+    svc.require(actor, "customer.view")
+    q = search_terms.parse_query(query)
+    f = _filters(filters)
+    with search_index.reader(svc.store.engine) as conn:
+        return search_index.count_hint(search_index.count(conn, q, f))
 
 
 _LIST_COLUMNS = (("number", N_("Customer number")), ("name", N_("Name")), ("kind", N_("Type")),

@@ -96,8 +96,12 @@ class HomeScreen(BaseScreen[None]):
         self.set_class(self.size.height < SHORT, "-short")
 
     def on_screen_resume(self) -> None:
-        """Also the first showing: loading here and in on_mount ran the dashboard twice."""
-        self.load()
+        """Also the first showing: loading here and in on_mount ran the dashboard twice. Not when
+        another screen is already over it: an area key on a screen over home (F2 on the due list)
+        pops down to home and pushes the area at once, and the dashboard, read for nobody, took
+        the CPU from the area's first paint (issue 22). It loads when home really shows."""
+        if self.app.screen is self:
+            self.load()
 
     def action_refresh(self) -> None:
         self.load()

@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from crm_tui.i18n import N_, _
+from crm_tui.i18n import N_, _, get_language
 
 AREA_KEYS = ("f10", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f11", "f12")
 
@@ -89,13 +89,37 @@ class ClerkFooter(Footer):
         kwargs["show_command_palette"] = False
         super().__init__(*args, **kwargs)
         self._laid_for = 0
+        self._composed: tuple[object, ...] | None = None  # what the keys shown were laid out from
 
     def _room(self) -> int:
         return self.size.width or self.app.size.width
 
+    def bindings_changed(self, screen) -> None:  # type: ignore[no-untyped-def]
+        """Textual lays the footer out again at every change of focus or of the screen stack, on
+        every screen: a screen under another one waits until it shows (its resume refreshes the
+        bindings again). Each layout mounts a widget a key (about 2 ms each): F2 from the due list
+        laid out fifteen footers before the list's rows were painted (issue 22)."""
+        if self.is_attached and screen is self.screen and self.app.screen is not screen and self._bindings_ready:
+            return
+        super().bindings_changed(screen)
+
+    def _layout_key(self) -> tuple[object, ...]:
+        """Everything the keys shown depend on."""
+        return (self._room(), self.compact, get_language(), tuple(
+            (a.binding.key, a.binding.action, a.binding.description, a.binding.show, a.enabled, a.tooltip,
+             isinstance(a.node, App)) for a in self.screen.active_bindings.values()))
+
+    async def recompose(self) -> None:
+        """Lay the keys out again, unless they would come out the same as shown now."""
+        if self._bindings_ready and self.is_attached and self._composed is not None \
+                and self._layout_key() == self._composed:
+            return
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
+        self._composed = self._layout_key()
         self._laid_for = self._room()
         first: list[Item] = []
         areas: list[Item] = []

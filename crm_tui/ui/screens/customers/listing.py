@@ -3,6 +3,11 @@
 The list never loads a table: each keystroke asks the search service for one page in a thread
 worker (a newer keystroke supersedes the older query), and later pages are fetched by key when the
 cursor reaches the bottom. The table holds at most MAX_ROWS rows.
+
+Rows first (issue 22): the first paint holds the search box, the table and its first page only.
+The count ("N found") comes from a second worker started once the page is shown, and the filter
+row's lists (categories, grades, owners: three Select widgets, most of the screen's widgets) are
+mounted after the rows have been painted. What the screen shows once settled is unchanged.
 """
 
 from __future__ import annotations
@@ -56,20 +61,15 @@ class CustomerListScreen(BaseScreen[None]):
         self.next_cursor: str | None = None
         self.query_seq = 0
         self.loading_more = False
+        self.count_text: str | None = None  # "37" / "1000+" for the current query, None until counted
+        self.filters_mounted = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="search-bar"):
             yield Input(placeholder=_("Name, pinyin (zs), 4+ phone digits, KH number, ID number"),
                         id="q", max_length=60)
-        with Horizontal(id="customer-filters", classes="filters"):
-            yield Select([(label, code) for code, label in cf.category_choices()], prompt=_("Category"),
-                         id="f-category")
-            yield Select([(label, code) for code, label in cf.grade_choices(self.svc)], prompt=_("Grade"),
-                         id="f-grade")
-            yield Select([(label, sid) for sid, label in cf.owner_choices(self.svc)], prompt=_("Owner"),
-                         id="f-owner")
-            yield Input(placeholder=_("Tag"), id="f-tag", max_length=20)
+        yield Horizontal(id="customer-filters", classes="filters")  # filled after the first rows show
         yield PlainTable(id="customer-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="customer-status", classes="message")
         yield Footer()
@@ -87,8 +87,24 @@ class CustomerListScreen(BaseScreen[None]):
     def on_screen_resume(self) -> None:
         self.run_search(keep_cursor=True)
 
+    async def mount_filters(self) -> None:
+        """Fill the filter row (once): after the first page has been painted, or at once when asked
+        for (Ctrl+T) before that."""
+        if self.filters_mounted or not self.is_attached:
+            return
+        self.filters_mounted = True
+        await self.query_one("#customer-filters", Horizontal).mount_all([
+            Select([(label, code) for code, label in cf.category_choices()], prompt=_("Category"), id="f-category"),
+            Select([(label, code) for code, label in cf.grade_choices(self.svc)], prompt=_("Grade"), id="f-grade"),
+            Select([(label, sid) for sid, label in cf.owner_choices(self.svc)], prompt=_("Owner"), id="f-owner"),
+            Input(placeholder=_("Tag"), id="f-tag", max_length=20),
+        ])
+
     # -- searching -------------------------------------------------------------------------------
     def filters(self) -> cs.SearchFilters:
+        if not self.filters_mounted:
+            return cs.SearchFilters()
+
         def val(sel_id: str):  # type: ignore[no-untyped-def]
             v = self.query_one(sel_id, Select).value
             return None if v is Select.NULL else v
@@ -122,18 +138,41 @@ class CustomerListScreen(BaseScreen[None]):
         self.fetch(self.query_one("#q", Input).value, self.filters(), None, self.query_seq, keep_cursor)
 
     def fetch(self, query: str, filters: cs.SearchFilters, cursor: str | None, seq: int, keep: bool = False) -> None:
-        self.run_loader(cs.search, self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE,
-                        on_result=lambda page: self._show(page, cursor is not None, seq, keep),
+        self.run_loader(cs.search, self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE, count=False,
+                        on_result=lambda page: self._show(page, cursor is not None, seq, keep, query, filters),
                         on_error=lambda e: self._error(e.message, seq), group="customer-search")
 
     def _error(self, text: str, seq: int) -> None:
         if seq == self.query_seq and self.is_attached:
             self.query_one("#customer-status", Static).update(text)
             self.loading_more = False
+            if not self.filters_mounted:
+                self.call_after_refresh(self.mount_filters)
 
-    def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool) -> None:
+    def count(self, query: str, filters: cs.SearchFilters, seq: int) -> None:
+        """The second worker: how many the query finds, asked once its first page is on screen."""
+        self.run_loader(cs.search_count, self.svc, self.actor, query, filters,
+                        on_result=lambda text: self._show_count(text, seq),
+                        on_error=lambda e: self._error(e.message, seq), group="customer-count")
+
+    def _show_count(self, text: str, seq: int) -> None:
+        if seq != self.query_seq or not self.is_attached:
+            return
+        self.count_text = text
+        self._show_status()
+
+    def _show_status(self) -> None:
+        parts = [] if self.count_text is None else [_("{count} found", count=self.count_text)]
+        if self.next_cursor:
+            parts.append(_("(more below)"))
+        # One line of fixed height (app.tcss): no layout pass for it at every keystroke.
+        self.query_one("#customer-status", Static).update("  ".join(parts), layout=False)
+
+    def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool, query: str = "",
+              filters: cs.SearchFilters | None = None) -> None:
         if seq != self.query_seq or not self.is_attached:
             return  # a newer keystroke has asked already, or the screen was closed meanwhile
+        first_page = not append  # of a new query (a later page past MAX_ROWS replaces the rows too)
         table = self.query_one("#customer-table", PlainTable)
         row_before = table.cursor_row
         if append and len(self.rows) + len(page.rows) > MAX_ROWS:
@@ -155,10 +194,13 @@ class CustomerListScreen(BaseScreen[None]):
                 table.move_cursor(row=min(row_before, len(self.rows) - 1))
         self.next_cursor = page.next_cursor
         self.loading_more = False
-        more = _("(more below)") if page.next_cursor else ""
-        # One line of fixed height (app.tcss): no layout pass for it at every keystroke.
-        self.query_one("#customer-status", Static).update(
-            _("{count} found", count=page.count_hint) + ("  " + more if more else ""), layout=False)
+        if first_page:  # its count follows from the second worker
+            self.count_text = page.count_hint or None
+            if self.count_text is None:
+                self.count(query, filters if filters is not None else self.filters(), seq)
+        self._show_status()
+        if not self.filters_mounted:
+            self.call_after_refresh(self.mount_filters)  # after the rows are painted
 
     @on(DataTable.RowHighlighted, "#customer-table")
     def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
@@ -194,7 +236,8 @@ class CustomerListScreen(BaseScreen[None]):
     def action_search(self) -> None:
         self.query_one("#q", Input).focus()
 
-    def action_filters(self) -> None:
+    async def action_filters(self) -> None:
+        await self.mount_filters()
         self.query_one("#f-category", Select).focus()
 
     def action_watch(self) -> None:
