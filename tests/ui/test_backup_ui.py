@@ -133,9 +133,11 @@ def test_backup_screen_snapshot(ui_services, lang, snap_compare, monkeypatch) ->
     from crm_tui.ui.screens import backup as screen
 
     # A backup is the live file's bytes (issue 22): its page count varies by a few pages from run to
-    # run (where b-trees split), 12.44-12.46 MiB here; the screen's layout is what this compares.
+    # run (where b-trees split), and with every migration that changes what the demo file holds
+    # (12.4 MiB before 2201/2202, 10.3 MiB after); the screen's layout is what this compares, so any
+    # size of a demo file shows as the one in the snapshot.
     shown = screen.size_text
-    monkeypatch.setattr(screen, "size_text", lambda n: shown(13_045_760) if 12 << 20 < n < 13 << 20 else shown(n))
+    monkeypatch.setattr(screen, "size_text", lambda n: shown(13_045_760) if 4 << 20 < n < 64 << 20 else shown(n))
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await sign_in(pilot, "admin")
