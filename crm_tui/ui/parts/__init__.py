@@ -5,8 +5,10 @@ service calls behind them. Layout, paging, tabs with counts, the facts pane, the
 field errors and focus order live here, so a fix made once reaches every area.
 
 - ``area``: ``AreaScreen``, a screen that holds the services and the signed-in actor.
-- ``queue``: ``QueueScreen``, numbered tabs with counts over a keyset-paged table (Enter opens,
-  a key for a new record); ``PagedRows`` for a list without paging of its own.
+- ``paged``: ``PagedTable``, a keyset-paged table (a page read in a worker, the next one near
+  the bottom, at most ``MAX_ROWS`` rows, Enter opens the row): the queues and the customer list;
+  ``PagedRows`` for a list without paging of its own.
+- ``queue``: ``QueueScreen``, numbered tabs with counts over a ``PagedTable`` (a key for a new record).
 - ``record``: ``RecordScreen``, a facts pane and a history table; after each load the footer offers
   only what the service allows now (``check_action``).
 - ``form``: ``FormPart``, a form built from a field specification (label, kind, choices, required,

@@ -5,28 +5,30 @@ and says only what is its own: the tabs (``QUEUES``, the labels, which a role se
 its CSS names, the columns, how a page is read (in a thread worker, ``read_page``), how a row looks
 (``page_cells``), the line under the table (``status_text``) and what Enter opens (``open_row``).
 
-The part does the rest the same way everywhere: a page is fetched by key (``cursor``) with
-``run_loader`` (ui/workers.py), the next page is asked for when the cursor nears the bottom, past
-``MAX_ROWS`` a page replaces the rows instead of joining them, a result asked for before the latest
-load is dropped, coming back to the screen keeps the cursor where it was, and Enter opens the row.
+The paging is the shared keyset-paged table of ``parts/paged.py`` (``PagedTable``): a page is
+fetched by key (``cursor``) with ``run_loader`` (ui/workers.py), the next page is asked for when the
+cursor nears the bottom, past ``MAX_ROWS`` a page replaces the rows instead of joining them, a
+result asked for before the latest load is dropped and Enter opens the row. This part adds the
+tabs, their counts (read with the first page), the status line, and coming back to the screen
+keeps the cursor where it was.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.cells import cell_len
 from rich.markup import escape
-from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Header, Static
 
-from crm_tui.domain.errors import CrmError
 from crm_tui.i18n import _
 from crm_tui.services import holidays
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.parts.area import AreaScreen
+from crm_tui.ui.parts.paged import PagedRows, PagedTable
+
+__all__ = ["PagedRows", "PagedTable", "QueueScreen", "tab_bar", "tab_text"]  # PagedRows: from its old place
 
 
 def tab_text(number: int, label: str, count: int | None = None) -> str:
@@ -59,45 +61,19 @@ def tab_bar(tabs: Sequence[tuple[str, str]], current: str, *, pad: str = " ", pa
     return "\n".join(sep.join(line) for line in lines)
 
 
-class PagedRows:
-    """The rows of a keyset-paged table, and what the part needs to ask for the next page."""
-
-    rows: list[Any]
-    next_cursor: str | None
-    seq: int
-    loading_more: bool
-
-    def _init_paging(self) -> None:
-        self.rows = []
-        self.next_cursor = None
-        self.seq = 0
-        self.loading_more = False
-
-    def current(self) -> Any | None:
-        """The highlighted row, or None when the table is empty."""
-        table = self.query_one(DataTable)  # type: ignore[attr-defined]
-        if not self.rows or table.cursor_row < 0:
-            return None
-        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
-
-
-class QueueScreen(PagedRows, AreaScreen[None]):
-    """A queue area: see the module docstring. Subclasses set the ids and the hooks below."""
+class QueueScreen(PagedTable):
+    """A queue area: see the module docstring. Subclasses set the ids and the hooks below (the
+    paging ones, ``TABLE_ID`` (app.tcss sizes it), ``GROUP``, ``MAX_ROWS``, ``KEEP_AFTER_REFRESH``,
+    ``page_error``, ``page_cells`` and ``open_row``, are those of ``PagedTable``)."""
 
     QUEUES: tuple[str, ...] = ()  # the tabs, in the order of their number keys
     QUEUE_LABELS: Mapping[str, str] = {}  # tab -> its name's msgid
-    TABLE_ID = ""  # the table's id (app.tcss sizes it)
     STATUS_ID = ""  # the message line under the table
-    GROUP = ""  # the loader group of the pages
-    MAX_ROWS: int | None = None  # past it, the next page replaces the rows
     LOAD_ON_MOUNT = True  # else the first load comes with the first on_screen_resume
-    KEEP_AFTER_REFRESH = False  # put the kept cursor back after the refresh, not inside the update
-    page_error: Callable[[CrmError], object] | None = None  # a page's refusal; default: notified
 
     def __init__(self, svc: Services, actor: Actor, queue: str) -> None:
         super().__init__(svc, actor)
         self.queue_key = queue
-        self._init_paging()
 
     # -- what an area says -------------------------------------------------------------------------
     def compose_top(self) -> ComposeResult:
@@ -109,9 +85,6 @@ class QueueScreen(PagedRows, AreaScreen[None]):
 
     def read_page(self, queue: str, cursor: str | None) -> tuple[Any, Mapping[str, int] | None]:
         """In a thread worker: the page at ``cursor`` of ``queue`` and, on the first page, the counts."""
-        raise NotImplementedError
-
-    def page_cells(self, rows: Sequence[Any]) -> Iterable[Sequence[object]]:
         raise NotImplementedError
 
     def status_text(self, page: Any) -> str:
@@ -128,9 +101,6 @@ class QueueScreen(PagedRows, AreaScreen[None]):
         """``(key, text)`` of the tabs shown, each numbered by its key, with its count when known."""
         return [(k, tab_text(i, _(self.QUEUE_LABELS[k]), None if counts is None else counts.get(k)))
                 for i, k in enumerate(self.QUEUES, start=1) if self.tab_shown(k)]
-
-    def open_row(self, row: Any) -> None:
-        raise NotImplementedError
 
     # -- the part ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -157,53 +127,20 @@ class QueueScreen(PagedRows, AreaScreen[None]):
         self.queue_key = name
         self.load()
 
-    def load(self, keep: bool = False) -> None:
-        self.seq += 1
-        self.fetch(None, self.seq, keep)
+    def page_args(self, cursor: str | None) -> tuple[Any, ...]:
+        return (self.queue_key, cursor)
 
-    def fetch(self, cursor: str | None, seq: int, keep: bool = False) -> None:
-        self.run_loader(self.read_page, self.queue_key, cursor, group=self.GROUP, on_error=self.page_error,
-                        on_result=lambda r: self._show_page(r[0], r[1], cursor is not None, seq, keep))
-
-    def _show_page(self, page: Any, counts: Mapping[str, int] | None, append: bool, seq: int, keep: bool) -> None:
-        if seq != self.seq or not self.is_attached:
-            return
+    def page_arrived(self, result: tuple[Any, Mapping[str, int] | None], args: tuple[Any, ...], first: bool) -> Any:
+        page, counts = result
         if counts is not None:
             self.show_counts(counts)
-        table = self.query_one(DataTable)
-        before = table.cursor_row
         holidays.work_calendar(self.svc)  # fresh for the ≈ marks
-        if append and self.MAX_ROWS is not None and len(self.rows) + len(page.rows) > self.MAX_ROWS:
-            append = False
-        with self.app.batch_update():
-            if not append:
-                table.clear()
-                self.rows = []
-            self.rows.extend(page.rows)
-            for row, values in zip(page.rows, self.page_cells(page.rows)):
-                table.add_row(*values, key=str(row.id))
-            if keep and self.rows and not self.KEEP_AFTER_REFRESH:
-                table.move_cursor(row=min(before, len(self.rows) - 1))
-        if keep and self.rows and self.KEEP_AFTER_REFRESH:
-            self.call_after_refresh(table.move_cursor, row=min(before, len(self.rows) - 1))
-        self.next_cursor = page.next_cursor
-        self.loading_more = False
+        return page
+
+    def page_shown(self, page: Any, args: tuple[Any, ...], first: bool) -> None:
         self.query_one("#" + self.STATUS_ID, Static).update(self.status_text(page))
 
     def _page_failed(self, message: str) -> None:
         """A page was refused: say why on the status line; a later page may be asked for again."""
         self.query_one("#" + self.STATUS_ID, Static).update(message)
         self.loading_more = False
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        # (Textual calls the handler of every class, so the layout's fitting runs after this too)
-        if event.data_table.id == self.TABLE_ID and self.next_cursor and not self.loading_more \
-                and event.cursor_row >= len(self.rows) - 5:
-            self.loading_more = True
-            self.fetch(self.next_cursor, self.seq)
-
-    @on(DataTable.RowSelected)
-    def action_open(self) -> None:
-        row = self.current()
-        if row:
-            self.open_row(row)

@@ -8,11 +8,18 @@ Rows first (issue 22): the first paint holds the search box, the table and its f
 The count ("N found") comes from a second worker started once the page is shown, and the filter
 row's lists (categories, grades, owners: three Select widgets, most of the screen's widgets) are
 mounted after the rows have been painted. What the screen shows once settled is unchanged.
+
+The paging (a page by key, the next one near the bottom, at most MAX_ROWS rows, a result of an
+older query dropped, Enter opens) is the shared keyset-paged table, ``ui/parts/paged.py``; this
+screen adds the search box and filters it reads a page with, its count and a table that leaves
+out a row already listed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,7 +32,8 @@ from crm_tui.i18n import _
 from crm_tui.services import customer_forms as cf
 from crm_tui.services import customers as cs
 from crm_tui.services.context import Actor, Services
-from crm_tui.ui.base import ENTER_BINDING, BaseScreen, enter_in
+from crm_tui.ui.base import ENTER_BINDING, enter_in
+from crm_tui.ui.parts.paged import PagedTable
 from crm_tui.ui.screens.customer_form import CustomerFormScreen
 from crm_tui.ui.screens.customers.detail import CustomerDetailScreen
 from crm_tui.ui.screens.customers.profile import category_label
@@ -38,7 +46,7 @@ PAGE = 100
 MAX_ROWS = 1000
 
 
-class CustomerListScreen(BaseScreen[None]):
+class CustomerListScreen(PagedTable):
     TITLE_MSGID = "Customer archives"
     BINDINGS = [
         Binding("ctrl+n", "new", "New", priority=True),
@@ -52,15 +60,12 @@ class CustomerListScreen(BaseScreen[None]):
         ENTER_BINDING,
     ]
     ACTION_PERMISSIONS = {"new": "customer.create", "edit": "customer.edit", "export": "customer.export"}
+    TABLE_ID, GROUP = "customer-table", "customer-search"
+    MAX_ROWS = MAX_ROWS
 
     def __init__(self, svc: Services, actor: Actor) -> None:
-        super().__init__()
-        self.svc = svc
-        self.actor = actor
+        super().__init__(svc, actor)
         self.rows: list[cs.CustomerRow] = []
-        self.next_cursor: str | None = None
-        self.query_seq = 0
-        self.loading_more = False
         self.count_text: str | None = None  # "37" / "1000+" for the current query, None until counted
         self.filters_mounted = False
 
@@ -83,6 +88,11 @@ class CustomerListScreen(BaseScreen[None]):
                       (_("Owner"), PERSON), (_("Tags"), 30))
         self.query_one("#q", Input).focus()
         self.run_search()
+
+    @property
+    def query_seq(self) -> int:
+        """The number of the latest search (the paged table's load); an older one's results are dropped."""
+        return self.seq
 
     def on_screen_resume(self) -> None:
         self.run_search(keep_cursor=True)
@@ -134,16 +144,20 @@ class CustomerListScreen(BaseScreen[None]):
             event.stop()
 
     def run_search(self, keep_cursor: bool = False) -> None:
-        self.query_seq += 1
-        self.fetch(self.query_one("#q", Input).value, self.filters(), None, self.query_seq, keep_cursor)
+        self.load(keep_cursor)
 
-    def fetch(self, query: str, filters: cs.SearchFilters, cursor: str | None, seq: int, keep: bool = False) -> None:
-        self.run_loader(cs.search, self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE, count=False,
-                        on_result=lambda page: self._show(page, cursor is not None, seq, keep, query, filters),
-                        on_error=lambda e: self._error(e.message, seq), group="customer-search")
+    # -- the paged table's hooks -----------------------------------------------------------------
+    def page_args(self, cursor: str | None) -> tuple[Any, ...]:
+        return self.query_one("#q", Input).value, self.filters(), cursor
+
+    def read_page(self, query: str, filters: cs.SearchFilters, cursor: str | None) -> cs.SearchPage:
+        return cs.search(self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE, count=False)
+
+    def page_error_for(self, seq: int) -> Callable[[CrmError], object]:
+        return lambda e: self._error(e.message, seq)
 
     def _error(self, text: str, seq: int) -> None:
-        if seq == self.query_seq and self.is_attached:
+        if seq == self.seq and self.is_attached:
             self.query_one("#customer-status", Static).update(text)
             self.loading_more = False
             if not self.filters_mounted:
@@ -156,7 +170,7 @@ class CustomerListScreen(BaseScreen[None]):
                         on_error=lambda e: self._error(e.message, seq), group="customer-count")
 
     def _show_count(self, text: str, seq: int) -> None:
-        if seq != self.query_seq or not self.is_attached:
+        if seq != self.seq or not self.is_attached:
             return
         self.count_text = text
         self._show_status()
@@ -168,59 +182,38 @@ class CustomerListScreen(BaseScreen[None]):
         # One line of fixed height (app.tcss): no layout pass for it at every keystroke.
         self.query_one("#customer-status", Static).update("  ".join(parts), layout=False)
 
-    def _show(self, page: cs.SearchPage, append: bool, seq: int, keep: bool, query: str = "",
-              filters: cs.SearchFilters | None = None) -> None:
-        if seq != self.query_seq or not self.is_attached:
-            return  # a newer keystroke has asked already, or the screen was closed meanwhile
-        first_page = not append  # of a new query (a later page past MAX_ROWS replaces the rows too)
-        table = self.query_one("#customer-table", PlainTable)
-        row_before = table.cursor_row
-        if append and len(self.rows) + len(page.rows) > MAX_ROWS:
-            append = False  # keep the widget small: the next page replaces the table
-        with self.app.batch_update():
-            if not append:
-                table.clear()
-                self.rows = []
-            seen = {r.id for r in self.rows}
-            new = []
-            for r in page.rows:
-                if r.id not in seen:
-                    seen.add(r.id)
-                    new.append(r)
-            self.rows.extend(new)
-            table.add_plain_rows((str(r.id), cells(r.number, r.name, r.phone or "", category_label(r.category),
-                                                   r.grade or "", r.owner or "", " ".join(r.tags))) for r in new)
-            if keep and self.rows:
-                table.move_cursor(row=min(row_before, len(self.rows) - 1))
-        self.next_cursor = page.next_cursor
-        self.loading_more = False
-        if first_page:  # its count follows from the second worker
+    def _show_page(self, *args: Any) -> None:
+        self._show(*args)  # benchmarks/probe.py wraps _show to time the first paint
+
+    def _show(self, *args: Any) -> None:
+        """A page arrived (the paged table's ``_show_page``)."""
+        super()._show_page(*args)
+
+    def add_rows(self, table: PlainTable, rows: Sequence[cs.CustomerRow]) -> None:  # type: ignore[override]
+        """Rows already listed are left out (a customer can come again on a later page)."""
+        seen = {r.id for r in self.rows}
+        new = []
+        for r in rows:
+            if r.id not in seen:
+                seen.add(r.id)
+                new.append(r)
+        self.rows.extend(new)
+        table.add_plain_rows((str(r.id), cells(r.number, r.name, r.phone or "", category_label(r.category),
+                                               r.grade or "", r.owner or "", " ".join(r.tags))) for r in new)
+
+    def page_shown(self, page: cs.SearchPage, args: tuple[Any, ...], first: bool) -> None:
+        if first:  # of a new query: its count follows from the second worker
             self.count_text = page.count_hint or None
             if self.count_text is None:
-                self.count(query, filters if filters is not None else self.filters(), seq)
+                self.count(args[0], args[1], self.seq)
         self._show_status()
         if not self.filters_mounted:
             self.call_after_refresh(self.mount_filters)  # after the rows are painted
 
-    @on(DataTable.RowHighlighted, "#customer-table")
-    def _maybe_more(self, event: DataTable.RowHighlighted) -> None:
-        if self.next_cursor and not self.loading_more and event.cursor_row >= len(self.rows) - 5:
-            self.loading_more = True
-            self.fetch(self.query_one("#q", Input).value, self.filters(), self.next_cursor, self.query_seq)
+    def open_row(self, row: cs.CustomerRow) -> None:
+        self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, row.id))
 
     # -- actions ---------------------------------------------------------------------------------
-    def current(self) -> cs.CustomerRow | None:
-        table = self.query_one(DataTable)
-        if not self.rows or table.cursor_row < 0:
-            return None
-        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
-
-    @on(DataTable.RowSelected, "#customer-table")
-    def action_open(self) -> None:
-        row = self.current()
-        if row:
-            self.app.push_screen(CustomerDetailScreen(self.svc, self.actor, row.id))
-
     def action_new(self) -> None:
         self.app.push_screen(CustomerFormScreen(self.svc, self.actor, None), self._after_save)
 
