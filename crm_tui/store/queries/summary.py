@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.store import pending, summary
+from crm_tui.store.queries.survey_sql import survey_filters
 
 _WEEK = "date(day, 'weekday 0', '-6 days')"
 
@@ -101,17 +102,8 @@ def survey_due_count(s: Session, today: str, default_days: int, by_grade: Mappin
                      categories: Sequence[str]) -> int:
     """store/queries/surveys.due_count from the counts per grade, category and day of the last survey
     (or of the archive's creation): due when that day plus the grade's interval is not after today."""
-    p: dict[str, Any] = {"today": today, "default": default_days}
-    cases = []
-    for i, (grade, days) in enumerate(sorted(by_grade.items())):
-        p[f"g{i}"], p[f"d{i}"] = grade, days
-        cases.append(f"WHEN :g{i} THEN :d{i}")
-    days_sql = f"CASE grade {' '.join(cases)} ELSE :default END" if cases else ":default"
-    cats = ""
-    if categories:
-        for i, cat in enumerate(categories):
-            p[f"k{i}"] = cat
-        cats = f" AND category IN ({', '.join(f':k{i}' for i in range(len(categories)))})"
+    p: dict[str, Any] = {"today": today}
+    days_sql, cats = survey_filters("", default_days, by_grade, categories, p)
     return int(s.execute(text(f"SELECT coalesce(sum(n), 0) FROM sum_survey WHERE n != 0{cats}"
                               f" AND date(day, '+' || {days_sql} || ' days') <= :today"), p).scalar_one())
 

@@ -9,25 +9,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.store.queries.customers_lists import Page, keyset
+from crm_tui.store.queries.survey_sql import survey_filters
 
 __all__ = ["due_count", "due_page"]
 
 
 def _due_sql(default_days: int, by_grade: Mapping[str, int], categories: Sequence[str]) -> tuple[str, dict[str, Any]]:
     """Every surveyed customer with (due day, id, last survey or None, interval days)."""
-    params: dict[str, Any] = {"default": default_days}
-    cases = []
-    for i, (grade, days) in enumerate(sorted(by_grade.items())):
-        params[f"g{i}"], params[f"d{i}"] = grade, days
-        cases.append(f"WHEN :g{i} THEN :d{i}")
-    days_sql = f"CASE c.grade {' '.join(cases)} ELSE :default END" if cases else ":default"
-    cats = ""
-    if categories:
-        names = []
-        for i, cat in enumerate(categories):
-            params[f"k{i}"] = cat
-            names.append(f":k{i}")
-        cats = f" AND c.category IN ({', '.join(names)})"
+    params: dict[str, Any] = {}
+    days_sql, cats = survey_filters("c.", default_days, by_grade, categories, params)
     inner = (f"SELECT c.id AS id, {days_sql} AS days,"
              " (SELECT max(f.at) FROM customer_feedback f WHERE f.customer_id = c.id AND f.kind = 'survey') AS last,"
              " c.created_at AS created"
