@@ -28,15 +28,26 @@ class PersonalChange:
     new: str | None
 
 
-#: Storage form of ``details`` (issue 22, size): the ``personal`` commitments are stored in base64url
-#: (43 characters) instead of hex (64). The hash covers the hex form (domain.audit, unchanged), so a
-#: stored row is read back through :func:`expand_details`; both forms are JSON with the same keys.
+#: Storage form of ``details`` (issue 22, size). The hash covers the canonical text with the
+#: ``personal`` commitments in hex (domain.audit, unchanged); what is stored is smaller:
+#:
+#: - (2203) no ``personal`` key at all when every commitment is reproduced from the row's own
+#:   ``audit_value`` rows (they hold field, old, new and salt): :func:`expand_details` rebuilds it
+#:   from them. Checked when the row is written: the rebuilt text must equal the hashed text.
+#: - (2202) otherwise the commitments in base64url (43 characters) instead of hex (64).
+#:
+#: The one rewrite of a stored form: before an erasure deletes the values, the rows that relied on
+#: them get their commitments back in the 2202 form (:func:`pin_commitments`); the hashed text does
+#: not change, so the chain still verifies.
 _HEX = frozenset("0123456789abcdef")
 
+#: (field, old, new, salt) of one audit_value row; salt as stored (16 bytes) or as hex text.
+Value = tuple[str, "str | None", "str | None", Any]
 
-def compact_details(text_: str) -> str:
+
+def compact_details(text_: str, values: Iterable[Value] = ()) -> str:
     """The stored form of canonical ``details``; ``text_`` itself when it has no hex commitments or
-    would not come back byte for byte from :func:`expand_details`."""
+    would not come back byte for byte from :func:`expand_details` (with the same ``values``)."""
     if '"personal":' not in text_:
         return text_
     try:
@@ -44,6 +55,11 @@ def compact_details(text_: str) -> str:
     except ValueError:
         return text_
     p = obj.get("personal") if isinstance(obj, dict) else None
+    values = list(values)
+    if values and isinstance(p, dict) and p:
+        out = chain.canonical({k: v for k, v in obj.items() if k != "personal"})
+        if expand_details(out, values) == text_:
+            return out
     if not isinstance(p, dict) or not p or not all(
             isinstance(v, str) and len(v) == 64 and _HEX.issuperset(v) for v in p.values()):
         return text_
@@ -52,22 +68,73 @@ def compact_details(text_: str) -> str:
     return out if expand_details(out) == text_ else text_
 
 
-def expand_details(stored: str) -> str:
-    """The canonical ``details`` text the row's hash covers, from its stored form."""
-    if not stored or '"personal":' not in stored:
+def expand_details(stored: str, values: Iterable[Value] = ()) -> str:
+    """The canonical ``details`` text the row's hash covers, from its stored form and the row's
+    ``audit_value`` rows (``values``; used only when the stored form has no ``personal``)."""
+    if not stored:
+        return stored
+    has_personal = '"personal":' in stored
+    values = values if isinstance(values, list | tuple) else list(values)
+    if not has_personal and not values:
         return stored
     try:
         obj = json.loads(stored)
     except ValueError:
         return stored
-    p = obj.get("personal") if isinstance(obj, dict) else None
-    if not isinstance(p, dict) or not p or not all(isinstance(v, str) and len(v) == 43 for v in p.values()):
+    if not isinstance(obj, dict):
         return stored
-    try:
-        obj["personal"] = {k: base64.urlsafe_b64decode(v + "=").hex() for k, v in p.items()}
-    except ValueError:
+    if "personal" in obj:
+        p = obj["personal"]
+        if not isinstance(p, dict) or not p or not all(isinstance(v, str) and len(v) == 43 for v in p.values()):
+            return stored
+        try:
+            obj["personal"] = {k: base64.urlsafe_b64decode(v + "=").hex() for k, v in p.items()}
+        except ValueError:
+            return stored
+        return chain.canonical(obj)
+    if not values:
         return stored
+    obj["personal"] = {f: chain.commitment(_salt_text(salt), f, old, new) for f, old, new, salt in values}
     return chain.canonical(obj)
+
+
+def rebuilt(stored: str) -> bool:
+    """Whether a row stored so needs its audit_value rows to give back the hashed text."""
+    return '"personal":' not in stored or "personal" not in _loads(stored)
+
+
+def _loads(text_: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(text_)
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def values_of(session: Session, audit_ids: Iterable[int]) -> dict[int, list[Value]]:
+    """audit id -> (field, old, new, salt) of its audit_value rows, in one query."""
+    ids = ",".join(str(int(i)) for i in audit_ids)
+    out: dict[int, list[Value]] = {}
+    if not ids:
+        return out
+    for a, f, o, n, salt in session.execute(text(
+            f"SELECT audit_id, field, old_value, new_value, salt FROM audit_value WHERE audit_id IN ({ids})")):
+        out.setdefault(a, []).append((f, o, n, salt))
+    return out
+
+
+def pin_commitments(session: Session, audit_ids_sql: str, params: dict[str, Any]) -> int:
+    """Before values are deleted: every row among ``audit_ids_sql`` (a SELECT of audit ids) whose
+    stored details rely on its audit_value rows gets its commitments back in the stored form (2202,
+    base64url). The hashed text is unchanged. Rows rewritten."""
+    rows = session.execute(text(
+        f"SELECT id, details FROM audit_log WHERE id IN ({audit_ids_sql})"), params).all()
+    rows = [(i, d) for i, d in rows if rebuilt(d)]
+    vals = values_of(session, [i for i, _d in rows]) if rows else {}
+    updates = [{"i": i, "d": compact_details(expand_details(d, vals[i]))} for i, d in rows if vals.get(i)]
+    if updates:
+        session.execute(text("UPDATE audit_log SET details = :d WHERE id = :i"), updates)
+    return len(updates)
 
 
 def _salt_text(salt: Any) -> str:
@@ -131,7 +198,8 @@ def append(
             " customer_id, details, hash) VALUES (:id, :at, :actor_id, :actor_name,"
             " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :hash)"
         ),
-        {**row, "at": at.isoformat(sep=" ", timespec="microseconds"), "details": compact_details(row["details"])},
+        {**row, "at": at.isoformat(sep=" ", timespec="microseconds"),
+         "details": compact_details(row["details"], [(c.field, c.old, c.new, salt) for c, salt in values])},
     )
     for change, salt in values:
         session.execute(
@@ -155,9 +223,11 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
     for e in entries:
         details = dict(e.get("details") or {})
         commitments = {}
+        own: list[Value] = []
         for change in e.get("personal", ()):
             salt = chain.new_salt()
             commitments[change.field] = chain.commitment(salt, change.field, change.old, change.new)
+            own.append((change.field, change.old, change.new, salt))
             value_rows.append({"a": last_id + 1, "c": e.get("customer_id"), "f": change.field, "o": change.old,
                                "n": change.new, "s": _salt_stored(salt)})
         if commitments:
@@ -179,7 +249,7 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
         prev = row["hash"]
         last_id += 1
         rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds"),
-                     "details": compact_details(row["details"])})
+                     "details": compact_details(row["details"], own)})
     if rows:
         session.execute(
             text(
@@ -205,6 +275,9 @@ BREAK_REASONS = {
     "link": N_("its link to the previous row is broken"),
     "content": N_("its content was changed"),
     "value": N_("a personal value recorded with it was changed"),
+    # A row whose commitments are rebuilt from its values (2203): a changed value and a changed
+    # content give the same wrong hash.
+    "content_or_value": N_("its content or a personal value recorded with it was changed"),
 }
 
 
@@ -257,15 +330,18 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(count, prev, expected_id, "missing")
             data = dict(r)
             data["at"] = _parse_at(r["at"])
-            data["details"] = expand_details(r["details"])
+            own = [(f, o, n, salt) for _aid, f, o, n, salt in values.get(r["id"], ())]
+            from_values = bool(own) and rebuilt(r["details"])
+            data["details"] = expand_details(r["details"], own)
             # Each hash covers the previous row's (no stored copy of it since migration 2202): an
             # edited, re-hashed row breaks the next row's hash.
             if chain.row_hash(prev, data) != r["hash"]:
-                return ChainReport(count, prev, r["id"], "content")
-            committed = chain_details_personal(data["details"])
-            for _aid, field, old, new, salt in values.get(r["id"], []):
-                if committed.get(field) != chain.commitment(_salt_text(salt), field, old, new):
-                    return ChainReport(count, prev, r["id"], "value")
+                return ChainReport(count, prev, r["id"], "content_or_value" if from_values else "content")
+            if not from_values and own:
+                committed = chain_details_personal(data["details"])
+                for field, old, new, salt in own:
+                    if committed.get(field) != chain.commitment(_salt_text(salt), field, old, new):
+                        return ChainReport(count, prev, r["id"], "value")
             prev = r["hash"]
             expected_id += 1
             count += 1
@@ -285,7 +361,9 @@ def iter_rows(session: Session, where: str, params: dict[str, Any], limit: int) 
         "SELECT a.id, a.at, a.actor_name, a.on_behalf_of_id, a.action, a.entity, a.entity_id, a.customer_id,"
         " a.details FROM audit_log a" + (f" WHERE {where}" if where else "") + " ORDER BY a.id DESC LIMIT :limit"
     )
-    for r in session.execute(text(sql), {**params, "limit": limit}).mappings():
-        row = dict(r)
-        row["details"] = expand_details(row["details"])
+    rows = [dict(r) for r in session.execute(text(sql), {**params, "limit": limit}).mappings()]
+    need = [r["id"] for r in rows if rebuilt(r["details"])]
+    vals = values_of(session, need) if need else {}
+    for row in rows:
+        row["details"] = expand_details(row["details"], vals.get(row["id"], ()))
         yield row

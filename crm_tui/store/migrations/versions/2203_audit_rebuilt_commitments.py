@@ -1,0 +1,105 @@
+"""audit trail size, second step (issue 22, item 4): commitments rebuilt from the values
+
+- audit_log.details: a row's ``personal`` commitments are sha256 of its own ``audit_value`` rows
+  (salt, field, old, new), so they are no longer stored when those rows give every one of them back
+  byte for byte; ``store.audit.expand_details`` rebuilds them on read, and verification hashes the
+  rebuilt text (the hash formula, domain.audit, is unchanged: every old row verifies as before). A
+  row whose values are gone (erased) or would not give the text back keeps its 2202 form.
+
+Nothing is lost: every row keeps its hashed content and its hash. The table is rebuilt in id
+ranges (one query for the values of a range, the converted details looked up by a SQL function in
+the INSERT ... SELECT), and the upgrade ends with a VACUUM when a quarter of the file is free
+(store.migrate.reclaim_free_pages, as 2202).
+
+Revision ID: 2203
+Revises: 2202
+Create Date: 2026-12-07 09:00:00
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from alembic import op
+
+
+revision = '2203'
+down_revision = '2202'
+branch_labels = None
+depends_on = None
+
+#: audit ids a range: its values (~5 a row) and converted details are held in memory at once.
+STEP = 20000
+
+_COLUMNS = "id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id"
+
+
+def _rebuild(convert: Callable[[str, list[Any]], str]) -> None:
+    """audit_log copied in id ranges; the details of rows holding (or not holding) ``personal`` with
+    values are ``convert(details, values)``, the others copied as they are."""
+    bind = op.get_bind()
+    new: dict[int, str] = {}
+    bind.connection.driver_connection.create_function(
+        "crm_2203_details", 2, lambda i, d: new.get(i, d), deterministic=True)
+    op.execute("PRAGMA secure_delete = OFF")  # the old pages hold the same rows; a VACUUM follows
+    op.execute("""CREATE TABLE audit_log_new (
+        id INTEGER NOT NULL,
+        at DATETIME NOT NULL,
+        actor_id INTEGER,
+        actor_name VARCHAR NOT NULL,
+        on_behalf_of_id INTEGER,
+        action VARCHAR NOT NULL,
+        entity VARCHAR,
+        entity_id VARCHAR,
+        customer_id INTEGER,
+        details VARCHAR NOT NULL,
+        hash VARCHAR(64) NOT NULL,
+        PRIMARY KEY (id),
+        FOREIGN KEY(actor_id) REFERENCES staff (id),
+        FOREIGN KEY(on_behalf_of_id) REFERENCES staff (id))""")
+    lo, hi = bind.exec_driver_sql("SELECT min(id), max(id) FROM audit_log").fetchone()
+    for start in range(lo or 1, (hi or 0) + 1, STEP):
+        end = start + STEP - 1
+        values: dict[int, list[Any]] = {}
+        for a, f, o, n, salt in bind.exec_driver_sql(
+                "SELECT audit_id, field, old_value, new_value, salt FROM audit_value WHERE audit_id BETWEEN ? AND ?",
+                (start, end)):
+            values.setdefault(a, []).append((f, o, n, salt))
+        new.clear()
+        if values:
+            ids = ",".join(str(i) for i in values)
+            for i, d in bind.exec_driver_sql(f"SELECT id, details FROM audit_log WHERE id IN ({ids})"):
+                out = convert(d, values[i])
+                if out != d:
+                    new[i] = out
+        bind.exec_driver_sql(
+            f"INSERT INTO audit_log_new ({_COLUMNS}, details, hash) SELECT {_COLUMNS},"
+            " crm_2203_details(id, details), hash FROM audit_log WHERE id BETWEEN ? AND ? ORDER BY id",
+            (start, end))
+    op.execute("DROP TABLE audit_log")
+    op.execute("ALTER TABLE audit_log_new RENAME TO audit_log")
+    op.execute("CREATE INDEX ix_audit_action_at ON audit_log (action, at)")
+    op.execute("CREATE INDEX ix_audit_actor_at ON audit_log (actor_id, at)")
+    op.execute("CREATE INDEX ix_audit_customer ON audit_log (customer_id, id)")
+    op.execute("PRAGMA secure_delete = ON")
+
+
+def _drop_rebuildable(stored: str, values: list[Any]) -> str:
+    from crm_tui.store.audit import compact_details, expand_details
+
+    if '"personal":' not in stored:
+        return stored
+    return compact_details(expand_details(stored), values)
+
+
+def _pin(stored: str, values: list[Any]) -> str:
+    from crm_tui.store.audit import compact_details, expand_details, rebuilt
+
+    return compact_details(expand_details(stored, values)) if rebuilt(stored) else stored
+
+
+def upgrade() -> None:
+    _rebuild(_drop_rebuildable)
+
+
+def downgrade() -> None:
+    _rebuild(_pin)
