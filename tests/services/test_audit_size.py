@@ -30,7 +30,10 @@ def _rows(crm: Crm) -> tuple[list[tuple], list[tuple]]:
     """The logical content: audit rows with details as hashed, values with salts as hex."""
     raw = db.raw_connect(crm.place.db_file, crm.key)
     try:
-        logs = [(*r[:-2], audit_store.expand_details(r[-2]), r[-1]) for r in raw.execute(
+        vals: dict[int, list] = {}
+        for a, f, o, n, salt in raw.execute("SELECT audit_id, field, old_value, new_value, salt FROM audit_value"):
+            vals.setdefault(a, []).append((f, o, n, salt))
+        logs = [(*r[:-2], audit_store.expand_details(r[-2], vals.get(r[0], ())), r[-1]) for r in raw.execute(
             "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id, details,"
             " hash FROM audit_log ORDER BY id")]
         values = sorted((a, f, c, o, n, audit_store._salt_text(s)) for a, f, c, o, n, s in raw.execute(
