@@ -436,19 +436,21 @@ class Writer:
                entity_id: int, customer_id: int, details: dict[str, Any], personal: list[tuple[str, str]]) -> None:
         """store.audit.append, in memory: the same row, hash and personal-value commitments."""
         self.audit_id += 1
+        own: list[tuple] = []  # (field, old, new, salt): the stored form drops what they give back
         if personal:
             commitments = {}
             for field, new in personal:
                 salt = self._salt()
                 commitments[field] = _commitment(salt, field, new)
                 values.append((self.audit_id, customer_id, field, None, new, bytes.fromhex(salt)))
+                own.append((field, None, new, salt))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],
                "on_behalf_of_id": None, "action": action, "entity": entity, "entity_id": str(entity_id),
                "customer_id": customer_id, "details": _canon(details)}
         h = _row_hash(self.prev, row)
         rows.append((self.audit_id, at.isoformat(sep=" ", timespec="microseconds"), actor, row["actor_name"], None,
-                     action, entity, row["entity_id"], customer_id, compact_details(row["details"]), h))
+                     action, entity, row["entity_id"], customer_id, compact_details(row["details"], own), h))
         self.prev = h
 
     def _terms(self, name: str, kind: str) -> tuple[frozenset[str], str | None, str | None]:

@@ -820,19 +820,21 @@ class AuditWriter:
     def audit(self, rows: list[tuple], values: list[tuple], at: datetime, actor: int, action: str, entity: str,
               entity_id: int, customer_id: int, details: dict[str, Any], personal: list[tuple[str, str]]) -> None:
         self.audit_id += 1
+        own: list[tuple] = []  # (field, old, new, salt): the stored form drops what they give back
         if personal:
             commitments = {}
             for fld, new in personal:
                 salt = f"{self.salt_rnd.getrandbits(128):032x}"
                 commitments[fld] = chain.commitment(salt, fld, None, new)
                 values.append((self.audit_id, customer_id, fld, None, new, bytes.fromhex(salt)))
+                own.append((fld, None, new, salt))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],
                "on_behalf_of_id": None, "action": action, "entity": entity, "entity_id": str(entity_id),
                "customer_id": customer_id, "details": chain.canonical(details)}
         h = chain.row_hash(self.prev, row)
         rows.append((self.audit_id, at.isoformat(sep=" ", timespec="microseconds"), actor, row["actor_name"], None,
-                     action, entity, row["entity_id"], customer_id, compact_details(row["details"]), h))
+                     action, entity, row["entity_id"], customer_id, compact_details(row["details"], own), h))
         self.prev = h
 
     def insert_audit(self, rows: list[tuple], values: list[tuple]) -> None:

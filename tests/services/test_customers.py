@@ -49,8 +49,11 @@ def audit_rows(crm: Crm, action: str) -> list[dict]:
     with crm.svc.store.read() as s:
         from sqlalchemy import text
 
-        return [dict(r) for r in s.execute(text("SELECT * FROM audit_log WHERE action = :a ORDER BY id"),
-                                            {"a": action}).mappings()]
+        rows = [dict(r) for r in s.execute(text("SELECT * FROM audit_log WHERE action = :a ORDER BY id"),
+                                           {"a": action}).mappings()]
+        values = audit_store.values_of(s, [r["id"] for r in rows])
+        # details as hashed: the commitments rebuilt from the values when not stored (migration 2203)
+        return [{**r, "details": audit_store.expand_details(r["details"], values.get(r["id"], ()))} for r in rows]
 
 
 def verify_chain(crm: Crm) -> None:
