@@ -442,7 +442,7 @@ class Writer:
             for field, new in personal:
                 salt = self._salt()
                 commitments[field] = _commitment(salt, field, new)
-                values.append((self.audit_id, customer_id, field, None, new, bytes.fromhex(salt)))
+                values.append((self.audit_id, None, field, None, new, bytes.fromhex(salt)))  # whose: audit_log's
                 own.append((field, None, new, salt))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],

@@ -826,7 +826,7 @@ class AuditWriter:
             for fld, new in personal:
                 salt = f"{self.salt_rnd.getrandbits(128):032x}"
                 commitments[fld] = chain.commitment(salt, fld, None, new)
-                values.append((self.audit_id, customer_id, fld, None, new, bytes.fromhex(salt)))
+                values.append((self.audit_id, None, fld, None, new, bytes.fromhex(salt)))  # whose: audit_log's
                 own.append((fld, None, new, salt))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],

@@ -111,6 +111,33 @@ def _loads(text_: str) -> dict[str, Any]:
     return obj if isinstance(obj, dict) else {}
 
 
+#: audit_value.customer_id (2203) holds only a tie made later (a register line's values given to
+#: the customer it turned out to be, ``followups/register.tie_audit_values``); NULL when the row's
+#: audit_log.customer_id says whose they are (ix_audit_customer finds those), so its index is
+#: partial. A customer's values: those of its rows UNION the ones tied to it.
+
+
+def customer_values(session: Session, customer_id: int, fields: Iterable[str] = ()) -> list[tuple[Any, ...]]:
+    """(audit id, field, old, new) of the customer's audit values (its rows' and those tied to it)."""
+    only = ",".join(f"'{f}'" for f in fields if f.isidentifier())
+    cond = f" AND v.field IN ({only})" if only else ""
+    return [tuple(r) for r in session.execute(text(
+        "SELECT v.audit_id, v.field, v.old_value, v.new_value FROM audit_log a JOIN audit_value v ON v.audit_id = a.id"
+        f" WHERE a.customer_id = :c AND v.customer_id IS NULL{cond}"
+        " UNION ALL SELECT v.audit_id, v.field, v.old_value, v.new_value FROM audit_value v"
+        f" WHERE v.customer_id = :c{cond} ORDER BY 1, 2"), {"c": customer_id})]
+
+
+def delete_customer_values(session: Session, customer_id: int) -> None:
+    """Erasure: the customer's audit values go, after :func:`pin_commitments` of their rows."""
+    c = {"c": customer_id}
+    pin_commitments(session, "SELECT audit_id FROM audit_value WHERE customer_id = :c"
+                    " UNION SELECT id FROM audit_log WHERE customer_id = :c", c)
+    session.execute(text("DELETE FROM audit_value WHERE customer_id IS NULL AND audit_id IN"
+                         " (SELECT id FROM audit_log WHERE customer_id = :c)"), c)
+    session.execute(text("DELETE FROM audit_value WHERE customer_id = :c"), c)
+
+
 def values_of(session: Session, audit_ids: Iterable[int]) -> dict[int, list[Value]]:
     """audit id -> (field, old, new, salt) of its audit_value rows, in one query."""
     ids = ",".join(str(int(i)) for i in audit_ids)
@@ -207,7 +234,7 @@ def append(
                 "INSERT INTO audit_value (audit_id, customer_id, field, old_value, new_value, salt)"
                 " VALUES (:a, :c, :f, :o, :n, :s)"
             ),
-            {"a": row["id"], "c": customer_id, "f": change.field, "o": change.old, "n": change.new,
+            {"a": row["id"], "c": None, "f": change.field, "o": change.old, "n": change.new,
              "s": _salt_stored(salt)},
         )
     return row["id"]
@@ -228,7 +255,7 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
             salt = chain.new_salt()
             commitments[change.field] = chain.commitment(salt, change.field, change.old, change.new)
             own.append((change.field, change.old, change.new, salt))
-            value_rows.append({"a": last_id + 1, "c": e.get("customer_id"), "f": change.field, "o": change.old,
+            value_rows.append({"a": last_id + 1, "c": None, "f": change.field, "o": change.old,
                                "n": change.new, "s": _salt_stored(salt)})
         if commitments:
             details["personal"] = commitments

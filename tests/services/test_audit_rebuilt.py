@@ -114,8 +114,9 @@ def _tamper(crm: Crm, sql: str, **params: object) -> audit_store.ChainReport:
 
 def _name_row(crm: Crm, cid: int) -> int:
     with crm.svc.store.read() as s:
-        return int(s.execute(text("SELECT audit_id FROM audit_value WHERE customer_id = :c AND field = 'name'"
-                                  " ORDER BY audit_id LIMIT 1"), {"c": cid}).scalar_one())
+        return int(s.execute(text("SELECT v.audit_id FROM audit_value v JOIN audit_log a ON a.id = v.audit_id"
+                                  " WHERE a.customer_id = :c AND v.field = 'name' ORDER BY v.audit_id LIMIT 1"),
+                             {"c": cid}).scalar_one())
 
 
 def test_a_changed_value_is_found(crm: Crm) -> None:
@@ -191,3 +192,48 @@ def test_the_correction_count_reads_fields_from_values_or_commitments(crm: Crm) 
     assert corrections() == rebuilt
     with crm.svc.store.read() as s:
         assert audit_store.verify(s).first_broken is None
+
+
+def test_values_name_their_customer_only_when_tied_later(crm: Crm) -> None:
+    """audit_value.customer_id (2203): NULL when the audit row's customer_id says whose they are; a
+    register line typed before its archive has its values tied to the customer later, and the
+    customer's values (read for history and erased with it) include them."""
+    from crm_tui.services import followups as fu
+
+    cid = _some_history(crm)
+    desk = crm.actor("front_desk")
+    rid = fu.add_register(crm.svc, desk, {"name": "孙小美", "phone": "13512345678", "source": "walk_in"},
+                          consultant="jingli")
+    with crm.svc.store.read() as s:
+        assert s.execute(text("SELECT count(*) FROM audit_value WHERE customer_id IS NOT NULL")).scalar_one() == 0
+    ref = fu.card_from_register(crm.svc, desk, rid)
+    new_cid = fu.get_card(crm.svc, crm.manager, ref.id).customer_id
+    with crm.svc.store.read() as s:
+        tied = s.execute(text("SELECT DISTINCT v.customer_id, a.customer_id FROM audit_value v"
+                              " JOIN audit_log a ON a.id = v.audit_id WHERE v.customer_id IS NOT NULL")).all()
+        values = audit_store.customer_values(s, new_cid)
+        own = audit_store.customer_values(s, cid)
+        index = s.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ix_audit_value_customer_id'")).scalar_one()
+    assert tied == [(new_cid, None)]  # only the register line's values, tied to the customer
+    assert any(v[3] and "孙小美" in v[3] for v in values)
+    assert {v[1] for v in own} >= {"name", "address", "phones"} and values != own
+    assert "WHERE customer_id IS NOT NULL" in index
+    assert _verify(crm).first_broken is None
+
+
+def test_the_upgrade_leaves_customer_id_only_on_ties(crm: Crm) -> None:
+    _some_history(crm)
+    before = _rows(crm)
+    _downgrade_to(crm, "2202")
+    raw = db.raw_connect(crm.place.db_file, crm.key)
+    try:  # 2202: every value names its customer, as its audit row does
+        assert raw.execute("SELECT count(*) FROM audit_value WHERE customer_id IS NULL").fetchone()[0] == 0
+    finally:
+        raw.close()
+    migrate.upgrade(crm.place.db_file, crm.key)
+    raw = db.raw_connect(crm.place.db_file, crm.key)
+    try:
+        assert raw.execute("SELECT count(*) FROM audit_value WHERE customer_id IS NOT NULL").fetchone()[0] == 0
+    finally:
+        raw.close()
+    assert _rows(crm) == before

@@ -37,7 +37,9 @@ def _rows(crm: Crm) -> tuple[list[tuple], list[tuple]]:
             "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id, details,"
             " hash FROM audit_log ORDER BY id")]
         values = sorted((a, f, c, o, n, audit_store._salt_text(s)) for a, f, c, o, n, s in raw.execute(
-            "SELECT audit_id, field, customer_id, old_value, new_value, salt FROM audit_value"))
+            # whose: the tie, else the audit row's customer (audit_value.customer_id since 2203)
+            "SELECT v.audit_id, v.field, coalesce(v.customer_id, a.customer_id), v.old_value, v.new_value, v.salt"
+            " FROM audit_value v LEFT JOIN audit_log a ON a.id = v.audit_id"))
     finally:
         raw.close()
     return logs, values
@@ -114,8 +116,8 @@ def test_after_the_upgrade_an_edit_or_a_changed_value_is_still_found(crm: Crm) -
     migrate.upgrade(crm.place.db_file, crm.key)
     raw = db.raw_connect(crm.place.db_file, crm.key)
     try:
-        aid = raw.execute("SELECT audit_id FROM audit_value WHERE customer_id = ? AND field = 'name'"
-                          " ORDER BY audit_id LIMIT 1", (cid,)).fetchone()[0]
+        aid = raw.execute("SELECT v.audit_id FROM audit_value v JOIN audit_log a ON a.id = v.audit_id"
+                          " WHERE a.customer_id = ? AND v.field = 'name' ORDER BY v.audit_id LIMIT 1", (cid,)).fetchone()[0]
         raw.execute("UPDATE audit_value SET new_value = '王五' WHERE audit_id = ? AND field = 'name'", (aid,))
     finally:
         raw.close()

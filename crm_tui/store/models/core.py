@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime as datetime  # local wall-clock time, see models/__init__
 
-from sqlalchemy import Column, Index, String
+from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 
@@ -103,10 +103,15 @@ class AuditValue(SQLModel, table=True):
     ``salt`` holds the 16 bytes whose hex the commitment covers."""
 
     __tablename__ = "audit_value"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # only values tied to a customer later (register lines); NULL when audit_log.customer_id
+        # says whose they are (migration 2203)
+        Index("ix_audit_value_customer_id", "customer_id", sqlite_where=text("customer_id IS NOT NULL")),
+        {"sqlite_with_rowid": False},
+    )
     audit_id: int = Field(foreign_key="audit_log.id", primary_key=True)
     field: str = Field(primary_key=True)
-    customer_id: int | None = Field(default=None, index=True)
+    customer_id: int | None = None
     old_value: str | None = None
     new_value: str | None = None
     salt: bytes

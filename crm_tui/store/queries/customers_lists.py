@@ -271,8 +271,7 @@ def erase_parts(s: Session, customer_id: int, now: datetime) -> None:
                    " next_action = NULL WHERE customer_id = :c"), c)
     # The rows whose commitments were rebuilt from these values keep them in their stored form
     # (the one rewrite of a stored audit row; its hashed text, and so the chain, is unchanged).
-    audit_store.pin_commitments(s, "SELECT audit_id FROM audit_value WHERE customer_id = :c", c)
-    s.execute(text("DELETE FROM audit_value WHERE customer_id = :c"), c)
+    audit_store.delete_customer_values(s, customer_id)
 
 
 def vacuum(engine: Any) -> None:

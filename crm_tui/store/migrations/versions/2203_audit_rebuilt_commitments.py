@@ -5,6 +5,9 @@
   byte for byte; ``store.audit.expand_details`` rebuilds them on read, and verification hashes the
   rebuilt text (the hash formula, domain.audit, is unchanged: every old row verifies as before). A
   row whose values are gone (erased) or would not give the text back keeps its 2202 form.
+- audit_value.customer_id: NULL where it repeats its audit row's customer_id (the customer's values
+  are found through ix_audit_customer); it holds only a later tie (a register line's values given
+  to the customer); the index on it is partial (WHERE customer_id IS NOT NULL).
 
 Nothing is lost: every row keeps its hashed content and its hash. The table is rebuilt in id
 ranges (one query for the values of a range, the converted details looked up by a SQL function in
@@ -80,7 +83,6 @@ def _rebuild(convert: Callable[[str, list[Any]], str]) -> None:
     op.execute("CREATE INDEX ix_audit_action_at ON audit_log (action, at)")
     op.execute("CREATE INDEX ix_audit_actor_at ON audit_log (actor_id, at)")
     op.execute("CREATE INDEX ix_audit_customer ON audit_log (customer_id, id)")
-    op.execute("PRAGMA secure_delete = ON")
 
 
 def _drop_rebuildable(stored: str, values: list[Any]) -> str:
@@ -97,9 +99,35 @@ def _pin(stored: str, values: list[Any]) -> str:
     return compact_details(expand_details(stored, values)) if rebuilt(stored) else stored
 
 
+def _values_table(customer_id_sql: str, index_where: str) -> None:
+    """audit_value copied in key order with ``customer_id`` as ``customer_id_sql`` (v: the value,
+    a: its audit row); the customer index made with ``index_where``."""
+    op.execute("""CREATE TABLE audit_value_new (
+        audit_id INTEGER NOT NULL,
+        field VARCHAR NOT NULL,
+        customer_id INTEGER,
+        old_value VARCHAR,
+        new_value VARCHAR,
+        salt BLOB NOT NULL,
+        PRIMARY KEY (audit_id, field),
+        FOREIGN KEY(audit_id) REFERENCES audit_log (id)) WITHOUT ROWID""")
+    op.execute("INSERT INTO audit_value_new (audit_id, field, customer_id, old_value, new_value, salt)"
+               f" SELECT v.audit_id, v.field, {customer_id_sql}, v.old_value, v.new_value, v.salt"
+               " FROM audit_value v LEFT JOIN audit_log a ON a.id = v.audit_id ORDER BY v.audit_id, v.field")
+    op.execute("DROP TABLE audit_value")
+    op.execute("ALTER TABLE audit_value_new RENAME TO audit_value")
+    op.execute(f"CREATE INDEX ix_audit_value_customer_id ON audit_value (customer_id){index_where}")
+
+
 def upgrade() -> None:
     _rebuild(_drop_rebuildable)
+    # customer_id only where a tie says more than the audit row's own customer_id
+    _values_table("CASE WHEN v.customer_id = a.customer_id THEN NULL ELSE v.customer_id END",
+                  " WHERE customer_id IS NOT NULL")
+    op.execute("PRAGMA secure_delete = ON")
 
 
 def downgrade() -> None:
     _rebuild(_pin)
+    _values_table("coalesce(v.customer_id, a.customer_id)", "")
+    op.execute("PRAGMA secure_delete = ON")
