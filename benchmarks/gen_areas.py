@@ -42,7 +42,7 @@ from crm_tui.domain import followups as fd
 from crm_tui.domain import grades as dg
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import load_policy as customer_policy
-from crm_tui.store.audit import compact_details
+from crm_tui.store.audit import HASH_HEX, compact_details
 
 CARD_SHARE = 0.30
 COMPLAINT_SHARE = 0.02
@@ -810,7 +810,7 @@ class AuditWriter:
         self.username = {r[0]: r[1] for r in rows}
         self.display = {r[0]: r[2] for r in rows}
         self.staff_ids = {r[1]: r[0] for r in rows}
-        head = self.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        head = self.conn.execute(f"SELECT id, {HASH_HEX} FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         self.audit_id, self.prev = (head[0], head[1]) if head else (0, chain.GENESIS)
 
     def close(self) -> None:
@@ -834,7 +834,7 @@ class AuditWriter:
                "customer_id": customer_id, "details": chain.canonical(details)}
         h = chain.row_hash(self.prev, row)
         rows.append((self.audit_id, at.isoformat(sep=" ", timespec="microseconds"), actor, row["actor_name"], None,
-                     action, entity, row["entity_id"], customer_id, compact_details(row["details"], own), h))
+                     action, entity, row["entity_id"], customer_id, compact_details(row["details"], own), bytes.fromhex(h)))
         self.prev = h
 
     def insert_audit(self, rows: list[tuple], values: list[tuple]) -> None:

@@ -177,8 +177,17 @@ def _salt_stored(salt: str) -> bytes | str:
     return raw if raw.hex() == salt else salt
 
 
+#: audit_log.hash is stored as its 32 bytes (migration 2203; 64 hex characters before, and in older
+#: files and backups): every reader takes it through this expression, as lowercase hex.
+HASH_HEX = "CASE typeof(hash) WHEN 'blob' THEN lower(hex(hash)) ELSE hash END"
+
+
+def hash_stored(hex_hash: str) -> bytes:
+    return bytes.fromhex(hex_hash)
+
+
 def _head(session: Session) -> tuple[int, str]:
-    row = session.execute(text("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")).first()
+    row = session.execute(text(f"SELECT id, {HASH_HEX} FROM audit_log ORDER BY id DESC LIMIT 1")).first()
     return (row[0], row[1]) if row else (0, chain.GENESIS)
 
 
@@ -225,7 +234,7 @@ def append(
             " customer_id, details, hash) VALUES (:id, :at, :actor_id, :actor_name,"
             " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :hash)"
         ),
-        {**row, "at": at.isoformat(sep=" ", timespec="microseconds"),
+        {**row, "at": at.isoformat(sep=" ", timespec="microseconds"), "hash": hash_stored(row["hash"]),
          "details": compact_details(row["details"], [(c.field, c.old, c.new, salt) for c, salt in values])},
     )
     for change, salt in values:
@@ -275,7 +284,7 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
         row["hash"] = chain.row_hash(prev, row)
         prev = row["hash"]
         last_id += 1
-        rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds"),
+        rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds"), "hash": hash_stored(row["hash"]),
                      "details": compact_details(row["details"], own)})
     if rows:
         session.execute(
@@ -336,7 +345,7 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
         rows = session.execute(
             text(
                 "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id,"
-                " details, hash FROM audit_log WHERE id > :last ORDER BY id LIMIT :n"
+                f" details, {HASH_HEX} AS hash FROM audit_log WHERE id > :last ORDER BY id LIMIT :n"
             ),
             {"last": last, "n": batch},
         ).mappings().all()

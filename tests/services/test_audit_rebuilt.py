@@ -221,19 +221,21 @@ def test_values_name_their_customer_only_when_tied_later(crm: Crm) -> None:
     assert _verify(crm).first_broken is None
 
 
-def test_the_upgrade_leaves_customer_id_only_on_ties(crm: Crm) -> None:
+def test_the_upgrade_leaves_customer_id_only_on_ties_and_stores_hashes_as_bytes(crm: Crm) -> None:
     _some_history(crm)
     before = _rows(crm)
     _downgrade_to(crm, "2202")
     raw = db.raw_connect(crm.place.db_file, crm.key)
-    try:  # 2202: every value names its customer, as its audit row does
+    try:  # 2202: every value names its customer, as its audit row does; hashes in hex
         assert raw.execute("SELECT count(*) FROM audit_value WHERE customer_id IS NULL").fetchone()[0] == 0
+        assert {r[0] for r in raw.execute("SELECT DISTINCT typeof(hash) || length(hash) FROM audit_log")} == {"text64"}
     finally:
         raw.close()
     migrate.upgrade(crm.place.db_file, crm.key)
     raw = db.raw_connect(crm.place.db_file, crm.key)
     try:
         assert raw.execute("SELECT count(*) FROM audit_value WHERE customer_id IS NOT NULL").fetchone()[0] == 0
+        assert {r[0] for r in raw.execute("SELECT DISTINCT typeof(hash) || length(hash) FROM audit_log")} == {"blob32"}
     finally:
         raw.close()
     assert _rows(crm) == before

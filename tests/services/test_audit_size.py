@@ -27,7 +27,7 @@ def _some_history(crm: Crm) -> int:
 
 
 def _rows(crm: Crm) -> tuple[list[tuple], list[tuple]]:
-    """The logical content: audit rows with details as hashed, values with salts as hex."""
+    """The logical content: audit rows with details as hashed and hashes in hex, values with salts as hex."""
     raw = db.raw_connect(crm.place.db_file, crm.key)
     try:
         vals: dict[int, list] = {}
@@ -35,7 +35,7 @@ def _rows(crm: Crm) -> tuple[list[tuple], list[tuple]]:
             vals.setdefault(a, []).append((f, o, n, salt))
         logs = [(*r[:-2], audit_store.expand_details(r[-2], vals.get(r[0], ())), r[-1]) for r in raw.execute(
             "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id, details,"
-            " hash FROM audit_log ORDER BY id")]
+            f" {audit_store.HASH_HEX} FROM audit_log ORDER BY id")]  # the hash as hex (32 bytes since 2203)
         values = sorted((a, f, c, o, n, audit_store._salt_text(s)) for a, f, c, o, n, s in raw.execute(
             # whose: the tie, else the audit row's customer (audit_value.customer_id since 2203)
             "SELECT v.audit_id, v.field, coalesce(v.customer_id, a.customer_id), v.old_value, v.new_value, v.salt"
@@ -131,12 +131,14 @@ def test_after_the_upgrade_an_edit_or_a_changed_value_is_still_found(crm: Crm) -
             s.execute(text("UPDATE audit_value SET new_value = '张三' WHERE audit_id = :a AND field = 'name'"),
                       {"a": aid})
             row = dict(s.execute(text("SELECT * FROM audit_log WHERE id = :a"), {"a": aid}).mappings().one())
-            prev = s.execute(text("SELECT hash FROM audit_log WHERE id = :a"), {"a": aid - 1}).scalar_one()
+            prev = s.execute(text(f"SELECT {audit_store.HASH_HEX} FROM audit_log WHERE id = :a"),
+                             {"a": aid - 1}).scalar_one()
             own = audit_store.values_of(s, [aid])[aid]
             row["details"] = chain.canonical({**json.loads(audit_store.expand_details(row["details"], own)), "note": "x"})
             row["at"] = audit_store._parse_at(row["at"])
             s.execute(text("UPDATE audit_log SET details = :d, hash = :h WHERE id = :a"),
-                      {"d": audit_store.compact_details(row["details"], own), "h": chain.row_hash(prev, row), "a": aid})
+                      {"d": audit_store.compact_details(row["details"], own),
+                       "h": audit_store.hash_stored(chain.row_hash(prev, row)), "a": aid})
         with store.read() as s:
             report = audit_store.verify(s)
         # the next row (a customer row with values of its own: its reason names both causes)

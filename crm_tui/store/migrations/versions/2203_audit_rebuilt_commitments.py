@@ -8,6 +8,7 @@
 - audit_value.customer_id: NULL where it repeats its audit row's customer_id (the customer's values
   are found through ix_audit_customer); it holds only a later tie (a register line's values given
   to the customer); the index on it is partial (WHERE customer_id IS NOT NULL).
+- audit_log.hash: its 32 bytes instead of 64 hex characters (readers: ``store.audit.HASH_HEX``).
 
 Nothing is lost: every row keeps its hashed content and its hash. The table is rebuilt in id
 ranges (one query for the values of a range, the converted details looked up by a SQL function in
@@ -36,15 +37,15 @@ STEP = 20000
 _COLUMNS = "id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id"
 
 
-def _rebuild(convert: Callable[[str, list[Any]], str]) -> None:
-    """audit_log copied in id ranges; the details of rows holding (or not holding) ``personal`` with
-    values are ``convert(details, values)``, the others copied as they are."""
+def _rebuild(convert: Callable[[str, list[Any]], str], hash_type: str, hash_sql: str) -> None:
+    """audit_log copied in id ranges; the details of rows with values are ``convert(details,
+    values)``, the others copied as they are; ``hash`` as ``hash_sql`` into a ``hash_type`` column."""
     bind = op.get_bind()
     new: dict[int, str] = {}
     bind.connection.driver_connection.create_function(
         "crm_2203_details", 2, lambda i, d: new.get(i, d), deterministic=True)
     op.execute("PRAGMA secure_delete = OFF")  # the old pages hold the same rows; a VACUUM follows
-    op.execute("""CREATE TABLE audit_log_new (
+    op.execute(f"""CREATE TABLE audit_log_new (
         id INTEGER NOT NULL,
         at DATETIME NOT NULL,
         actor_id INTEGER,
@@ -55,7 +56,7 @@ def _rebuild(convert: Callable[[str, list[Any]], str]) -> None:
         entity_id VARCHAR,
         customer_id INTEGER,
         details VARCHAR NOT NULL,
-        hash VARCHAR(64) NOT NULL,
+        hash {hash_type} NOT NULL,
         PRIMARY KEY (id),
         FOREIGN KEY(actor_id) REFERENCES staff (id),
         FOREIGN KEY(on_behalf_of_id) REFERENCES staff (id))""")
@@ -76,7 +77,7 @@ def _rebuild(convert: Callable[[str, list[Any]], str]) -> None:
                     new[i] = out
         bind.exec_driver_sql(
             f"INSERT INTO audit_log_new ({_COLUMNS}, details, hash) SELECT {_COLUMNS},"
-            " crm_2203_details(id, details), hash FROM audit_log WHERE id BETWEEN ? AND ? ORDER BY id",
+            f" crm_2203_details(id, details), {hash_sql} FROM audit_log WHERE id BETWEEN ? AND ? ORDER BY id",
             (start, end))
     op.execute("DROP TABLE audit_log")
     op.execute("ALTER TABLE audit_log_new RENAME TO audit_log")
@@ -120,7 +121,9 @@ def _values_table(customer_id_sql: str, index_where: str) -> None:
 
 
 def upgrade() -> None:
-    _rebuild(_drop_rebuildable)
+    # the hash as its 32 bytes (one that is not 64 lowercase hex characters, none is written so, stays)
+    _rebuild(_drop_rebuildable, "BLOB",
+             "CASE WHEN length(hash) = 64 AND lower(hex(unhex(hash))) = hash THEN unhex(hash) ELSE hash END")
     # customer_id only where a tie says more than the audit row's own customer_id
     _values_table("CASE WHEN v.customer_id = a.customer_id THEN NULL ELSE v.customer_id END",
                   " WHERE customer_id IS NOT NULL")
@@ -128,6 +131,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _rebuild(_pin)
+    _rebuild(_pin, "VARCHAR(64)", "CASE typeof(hash) WHEN 'blob' THEN lower(hex(hash)) ELSE hash END")
     _values_table("coalesce(v.customer_id, a.customer_id)", "")
     op.execute("PRAGMA secure_delete = ON")
