@@ -87,10 +87,27 @@ def _rebuild(convert: Callable[[str, list[Any]], str], hash_type: str, hash_sql:
 
 
 def _drop_rebuildable(stored: str, values: list[Any]) -> str:
-    from crm_tui.store.audit import compact_details, expand_details
+    """The 2203 form of a 2202 row. Fast path: the stored base64url commitments are exactly those of
+    the values (same fields, same 32 bytes), so the text rebuilt from the values equals the one
+    2202's ``expand_details`` gives (the rest of the object is the same JSON, written canonically
+    again). Otherwise the general conversion, which checks the rebuilt text against the hashed one."""
+    import base64
+    import json
+
+    from crm_tui.domain import audit as chain
+    from crm_tui.store.audit import _salt_text, compact_details, expand_details
 
     if '"personal":' not in stored:
         return stored
+    try:
+        obj = json.loads(stored)
+    except ValueError:
+        return stored
+    p = obj.get("personal") if isinstance(obj, dict) else None
+    if isinstance(p, dict) and len(p) == len(values) and all(
+            p.get(f) == base64.urlsafe_b64encode(bytes.fromhex(
+                chain.commitment(_salt_text(salt), f, o, n))).rstrip(b"=").decode() for f, o, n, salt in values):
+        return chain.canonical({k: v for k, v in obj.items() if k != "personal"})
     return compact_details(expand_details(stored), values)
 
 
