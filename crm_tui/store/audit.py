@@ -2,7 +2,9 @@
 
 Appends happen inside the caller's write transaction (BEGIN IMMEDIATE), so the chain head read
 here cannot move before the row is written, and the entry commits or rolls back with the change it
-records. Nothing in the application updates or deletes audit rows.
+records. Nothing in the application deletes audit rows or changes what they hash; the one update is
+of a stored form: an erasure puts back the commitments its deleted values used to give
+(:func:`pin_commitments`, migration 2203).
 """
 
 from __future__ import annotations

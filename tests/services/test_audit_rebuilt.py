@@ -239,3 +239,21 @@ def test_the_upgrade_leaves_customer_id_only_on_ties_and_stores_hashes_as_bytes(
     finally:
         raw.close()
     assert _rows(crm) == before
+
+
+def test_the_upgrade_keeps_the_commitments_a_changed_value_no_longer_gives(crm: Crm) -> None:
+    """A 2202 row whose value was changed behind the app's back keeps its stored commitments (the
+    values do not give them back), so the upgrade does not hide the change: it is still found."""
+    cid = _some_history(crm)
+    aid = _name_row(crm, cid)
+    _downgrade_to(crm, "2202")
+    raw = db.raw_connect(crm.place.db_file, crm.key)
+    try:
+        raw.execute("UPDATE audit_value SET new_value = '王五' WHERE audit_id = ? AND field = 'name'", (aid,))
+    finally:
+        raw.close()
+    migrate.upgrade(crm.place.db_file, crm.key)
+    kept = [i + 1 for i, d in enumerate(_stored(crm)) if '"personal":' in d]
+    assert kept == [aid]
+    report = _verify(crm)
+    assert (report.first_broken, report.reason) == (aid, "value")
