@@ -55,7 +55,7 @@ from crm_tui.domain import audit as chain  # noqa: E402
 from crm_tui.domain import search_terms  # noqa: E402
 from crm_tui.domain.calendar import WorkCalendar  # noqa: E402
 from crm_tui.domain.customers import PERSONAL_FIELDS, format_number, load_policy, maintenance_due, missing_fields  # noqa: E402
-from crm_tui.store.audit import compact_details  # noqa: E402
+from crm_tui.store.audit import HASH_HEX, compact_details  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 17, 0, 0)  # the generated world's "now" (fixed: deterministic output)
 DEFAULT_SEED = 20261201
@@ -407,7 +407,7 @@ class Writer:
         # its index pages on every batch and generation fell to ~200 customers/s.
         self.conn.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
         self.conn.execute("PRAGMA synchronous = NORMAL")
-        head = self.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        head = self.conn.execute(f"SELECT id, {HASH_HEX} FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         self.audit_id, self.prev = (head[0], head[1]) if head else (0, chain.GENESIS)
         self.next_id = (self.conn.execute("SELECT coalesce(max(id), 0) FROM customer").fetchone()[0]) + 1
         self.first_id = 0  # the generator's customers are ids 1..n (create_db makes none)
@@ -436,19 +436,21 @@ class Writer:
                entity_id: int, customer_id: int, details: dict[str, Any], personal: list[tuple[str, str]]) -> None:
         """store.audit.append, in memory: the same row, hash and personal-value commitments."""
         self.audit_id += 1
+        own: list[tuple] = []  # (field, old, new, salt): the stored form drops what they give back
         if personal:
             commitments = {}
             for field, new in personal:
                 salt = self._salt()
                 commitments[field] = _commitment(salt, field, new)
-                values.append((self.audit_id, customer_id, field, None, new, bytes.fromhex(salt)))
+                values.append((self.audit_id, None, field, None, new, bytes.fromhex(salt)))  # whose: audit_log's
+                own.append((field, None, new, salt))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],
                "on_behalf_of_id": None, "action": action, "entity": entity, "entity_id": str(entity_id),
                "customer_id": customer_id, "details": _canon(details)}
         h = _row_hash(self.prev, row)
         rows.append((self.audit_id, at.isoformat(sep=" ", timespec="microseconds"), actor, row["actor_name"], None,
-                     action, entity, row["entity_id"], customer_id, compact_details(row["details"]), h))
+                     action, entity, row["entity_id"], customer_id, compact_details(row["details"], own), bytes.fromhex(h)))
         self.prev = h
 
     def _terms(self, name: str, kind: str) -> tuple[frozenset[str], str | None, str | None]:

@@ -42,7 +42,7 @@ from crm_tui.domain import followups as fd
 from crm_tui.domain import grades as dg
 from crm_tui.domain.calendar import WorkCalendar
 from crm_tui.domain.customers import load_policy as customer_policy
-from crm_tui.store.audit import compact_details
+from crm_tui.store.audit import HASH_HEX, compact_details
 
 CARD_SHARE = 0.30
 COMPLAINT_SHARE = 0.02
@@ -810,7 +810,7 @@ class AuditWriter:
         self.username = {r[0]: r[1] for r in rows}
         self.display = {r[0]: r[2] for r in rows}
         self.staff_ids = {r[1]: r[0] for r in rows}
-        head = self.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        head = self.conn.execute(f"SELECT id, {HASH_HEX} FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         self.audit_id, self.prev = (head[0], head[1]) if head else (0, chain.GENESIS)
 
     def close(self) -> None:
@@ -820,19 +820,21 @@ class AuditWriter:
     def audit(self, rows: list[tuple], values: list[tuple], at: datetime, actor: int, action: str, entity: str,
               entity_id: int, customer_id: int, details: dict[str, Any], personal: list[tuple[str, str]]) -> None:
         self.audit_id += 1
+        own: list[tuple] = []  # (field, old, new, salt): the stored form drops what they give back
         if personal:
             commitments = {}
             for fld, new in personal:
                 salt = f"{self.salt_rnd.getrandbits(128):032x}"
                 commitments[fld] = chain.commitment(salt, fld, None, new)
-                values.append((self.audit_id, customer_id, fld, None, new, bytes.fromhex(salt)))
+                values.append((self.audit_id, None, fld, None, new, bytes.fromhex(salt)))  # whose: audit_log's
+                own.append((fld, None, new, salt))
             details["personal"] = commitments
         row = {"id": self.audit_id, "at": at, "actor_id": actor, "actor_name": self.username[actor],
                "on_behalf_of_id": None, "action": action, "entity": entity, "entity_id": str(entity_id),
                "customer_id": customer_id, "details": chain.canonical(details)}
         h = chain.row_hash(self.prev, row)
         rows.append((self.audit_id, at.isoformat(sep=" ", timespec="microseconds"), actor, row["actor_name"], None,
-                     action, entity, row["entity_id"], customer_id, compact_details(row["details"]), h))
+                     action, entity, row["entity_id"], customer_id, compact_details(row["details"], own), bytes.fromhex(h)))
         self.prev = h
 
     def insert_audit(self, rows: list[tuple], values: list[tuple]) -> None:

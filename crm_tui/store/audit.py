@@ -2,7 +2,9 @@
 
 Appends happen inside the caller's write transaction (BEGIN IMMEDIATE), so the chain head read
 here cannot move before the row is written, and the entry commits or rolls back with the change it
-records. Nothing in the application updates or deletes audit rows.
+records. Nothing in the application deletes audit rows or changes what they hash; the one update is
+of a stored form: an erasure puts back the commitments its deleted values used to give
+(:func:`pin_commitments`, migration 2203).
 """
 
 from __future__ import annotations
@@ -28,15 +30,26 @@ class PersonalChange:
     new: str | None
 
 
-#: Storage form of ``details`` (issue 22, size): the ``personal`` commitments are stored in base64url
-#: (43 characters) instead of hex (64). The hash covers the hex form (domain.audit, unchanged), so a
-#: stored row is read back through :func:`expand_details`; both forms are JSON with the same keys.
+#: Storage form of ``details`` (issue 22, size). The hash covers the canonical text with the
+#: ``personal`` commitments in hex (domain.audit, unchanged); what is stored is smaller:
+#:
+#: - (2203) no ``personal`` key at all when every commitment is reproduced from the row's own
+#:   ``audit_value`` rows (they hold field, old, new and salt): :func:`expand_details` rebuilds it
+#:   from them. Checked when the row is written: the rebuilt text must equal the hashed text.
+#: - (2202) otherwise the commitments in base64url (43 characters) instead of hex (64).
+#:
+#: The one rewrite of a stored form: before an erasure deletes the values, the rows that relied on
+#: them get their commitments back in the 2202 form (:func:`pin_commitments`); the hashed text does
+#: not change, so the chain still verifies.
 _HEX = frozenset("0123456789abcdef")
 
+#: (field, old, new, salt) of one audit_value row; salt as stored (16 bytes) or as hex text.
+Value = tuple[str, "str | None", "str | None", Any]
 
-def compact_details(text_: str) -> str:
+
+def compact_details(text_: str, values: Iterable[Value] = ()) -> str:
     """The stored form of canonical ``details``; ``text_`` itself when it has no hex commitments or
-    would not come back byte for byte from :func:`expand_details`."""
+    would not come back byte for byte from :func:`expand_details` (with the same ``values``)."""
     if '"personal":' not in text_:
         return text_
     try:
@@ -44,6 +57,11 @@ def compact_details(text_: str) -> str:
     except ValueError:
         return text_
     p = obj.get("personal") if isinstance(obj, dict) else None
+    values = list(values)
+    if values and isinstance(p, dict) and p:
+        out = chain.canonical({k: v for k, v in obj.items() if k != "personal"})
+        if expand_details(out, values) == text_:
+            return out
     if not isinstance(p, dict) or not p or not all(
             isinstance(v, str) and len(v) == 64 and _HEX.issuperset(v) for v in p.values()):
         return text_
@@ -52,22 +70,100 @@ def compact_details(text_: str) -> str:
     return out if expand_details(out) == text_ else text_
 
 
-def expand_details(stored: str) -> str:
-    """The canonical ``details`` text the row's hash covers, from its stored form."""
-    if not stored or '"personal":' not in stored:
+def expand_details(stored: str, values: Iterable[Value] = ()) -> str:
+    """The canonical ``details`` text the row's hash covers, from its stored form and the row's
+    ``audit_value`` rows (``values``; used only when the stored form has no ``personal``)."""
+    if not stored:
+        return stored
+    has_personal = '"personal":' in stored
+    values = values if isinstance(values, list | tuple) else list(values)
+    if not has_personal and not values:
         return stored
     try:
         obj = json.loads(stored)
     except ValueError:
         return stored
-    p = obj.get("personal") if isinstance(obj, dict) else None
-    if not isinstance(p, dict) or not p or not all(isinstance(v, str) and len(v) == 43 for v in p.values()):
+    if not isinstance(obj, dict):
         return stored
-    try:
-        obj["personal"] = {k: base64.urlsafe_b64decode(v + "=").hex() for k, v in p.items()}
-    except ValueError:
+    if "personal" in obj:
+        p = obj["personal"]
+        if not isinstance(p, dict) or not p or not all(isinstance(v, str) and len(v) == 43 for v in p.values()):
+            return stored
+        try:
+            obj["personal"] = {k: base64.urlsafe_b64decode(v + "=").hex() for k, v in p.items()}
+        except ValueError:
+            return stored
+        return chain.canonical(obj)
+    if not values:
         return stored
+    obj["personal"] = {f: chain.commitment(_salt_text(salt), f, old, new) for f, old, new, salt in values}
     return chain.canonical(obj)
+
+
+def rebuilt(stored: str) -> bool:
+    """Whether a row stored so needs its audit_value rows to give back the hashed text."""
+    return '"personal":' not in stored or "personal" not in _loads(stored)
+
+
+def _loads(text_: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(text_)
+    except ValueError:
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+#: audit_value.customer_id (2203) holds only a tie made later (a register line's values given to
+#: the customer it turned out to be, ``followups/register.tie_audit_values``); NULL when the row's
+#: audit_log.customer_id says whose they are (ix_audit_customer finds those), so its index is
+#: partial. A customer's values: those of its rows UNION the ones tied to it.
+
+
+def customer_values(session: Session, customer_id: int, fields: Iterable[str] = ()) -> list[tuple[Any, ...]]:
+    """(audit id, field, old, new) of the customer's audit values (its rows' and those tied to it)."""
+    only = ",".join(f"'{f}'" for f in fields if f.isidentifier())
+    cond = f" AND v.field IN ({only})" if only else ""
+    return [tuple(r) for r in session.execute(text(
+        "SELECT v.audit_id, v.field, v.old_value, v.new_value FROM audit_log a JOIN audit_value v ON v.audit_id = a.id"
+        f" WHERE a.customer_id = :c AND v.customer_id IS NULL{cond}"
+        " UNION ALL SELECT v.audit_id, v.field, v.old_value, v.new_value FROM audit_value v"
+        f" WHERE v.customer_id = :c{cond} ORDER BY 1, 2"), {"c": customer_id})]
+
+
+def delete_customer_values(session: Session, customer_id: int) -> None:
+    """Erasure: the customer's audit values go, after :func:`pin_commitments` of their rows."""
+    c = {"c": customer_id}
+    pin_commitments(session, "SELECT audit_id FROM audit_value WHERE customer_id = :c"
+                    " UNION SELECT id FROM audit_log WHERE customer_id = :c", c)
+    session.execute(text("DELETE FROM audit_value WHERE customer_id IS NULL AND audit_id IN"
+                         " (SELECT id FROM audit_log WHERE customer_id = :c)"), c)
+    session.execute(text("DELETE FROM audit_value WHERE customer_id = :c"), c)
+
+
+def values_of(session: Session, audit_ids: Iterable[int]) -> dict[int, list[Value]]:
+    """audit id -> (field, old, new, salt) of its audit_value rows, in one query."""
+    ids = ",".join(str(int(i)) for i in audit_ids)
+    out: dict[int, list[Value]] = {}
+    if not ids:
+        return out
+    for a, f, o, n, salt in session.execute(text(
+            f"SELECT audit_id, field, old_value, new_value, salt FROM audit_value WHERE audit_id IN ({ids})")):
+        out.setdefault(a, []).append((f, o, n, salt))
+    return out
+
+
+def pin_commitments(session: Session, audit_ids_sql: str, params: dict[str, Any]) -> int:
+    """Before values are deleted: every row among ``audit_ids_sql`` (a SELECT of audit ids) whose
+    stored details rely on its audit_value rows gets its commitments back in the stored form (2202,
+    base64url). The hashed text is unchanged. Rows rewritten."""
+    rows = session.execute(text(
+        f"SELECT id, details FROM audit_log WHERE id IN ({audit_ids_sql})"), params).all()
+    rows = [(i, d) for i, d in rows if rebuilt(d)]
+    vals = values_of(session, [i for i, _d in rows]) if rows else {}
+    updates = [{"i": i, "d": compact_details(expand_details(d, vals[i]))} for i, d in rows if vals.get(i)]
+    if updates:
+        session.execute(text("UPDATE audit_log SET details = :d WHERE id = :i"), updates)
+    return len(updates)
 
 
 def _salt_text(salt: Any) -> str:
@@ -83,8 +179,17 @@ def _salt_stored(salt: str) -> bytes | str:
     return raw if raw.hex() == salt else salt
 
 
+#: audit_log.hash is stored as its 32 bytes (migration 2203; 64 hex characters before, and in older
+#: files and backups): every reader takes it through this expression, as lowercase hex.
+HASH_HEX = "CASE typeof(hash) WHEN 'blob' THEN lower(hex(hash)) ELSE hash END"
+
+
+def hash_stored(hex_hash: str) -> bytes:
+    return bytes.fromhex(hex_hash)
+
+
 def _head(session: Session) -> tuple[int, str]:
-    row = session.execute(text("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")).first()
+    row = session.execute(text(f"SELECT id, {HASH_HEX} FROM audit_log ORDER BY id DESC LIMIT 1")).first()
     return (row[0], row[1]) if row else (0, chain.GENESIS)
 
 
@@ -131,7 +236,8 @@ def append(
             " customer_id, details, hash) VALUES (:id, :at, :actor_id, :actor_name,"
             " :on_behalf_of_id, :action, :entity, :entity_id, :customer_id, :details, :hash)"
         ),
-        {**row, "at": at.isoformat(sep=" ", timespec="microseconds"), "details": compact_details(row["details"])},
+        {**row, "at": at.isoformat(sep=" ", timespec="microseconds"), "hash": hash_stored(row["hash"]),
+         "details": compact_details(row["details"], [(c.field, c.old, c.new, salt) for c, salt in values])},
     )
     for change, salt in values:
         session.execute(
@@ -139,7 +245,7 @@ def append(
                 "INSERT INTO audit_value (audit_id, customer_id, field, old_value, new_value, salt)"
                 " VALUES (:a, :c, :f, :o, :n, :s)"
             ),
-            {"a": row["id"], "c": customer_id, "f": change.field, "o": change.old, "n": change.new,
+            {"a": row["id"], "c": None, "f": change.field, "o": change.old, "n": change.new,
              "s": _salt_stored(salt)},
         )
     return row["id"]
@@ -155,10 +261,12 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
     for e in entries:
         details = dict(e.get("details") or {})
         commitments = {}
+        own: list[Value] = []
         for change in e.get("personal", ()):
             salt = chain.new_salt()
             commitments[change.field] = chain.commitment(salt, change.field, change.old, change.new)
-            value_rows.append({"a": last_id + 1, "c": e.get("customer_id"), "f": change.field, "o": change.old,
+            own.append((change.field, change.old, change.new, salt))
+            value_rows.append({"a": last_id + 1, "c": None, "f": change.field, "o": change.old,
                                "n": change.new, "s": _salt_stored(salt)})
         if commitments:
             details["personal"] = commitments
@@ -178,8 +286,8 @@ def append_many(session: Session, entries: Iterable[dict[str, Any]]) -> list[int
         row["hash"] = chain.row_hash(prev, row)
         prev = row["hash"]
         last_id += 1
-        rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds"),
-                     "details": compact_details(row["details"])})
+        rows.append({**row, "at": row["at"].isoformat(sep=" ", timespec="microseconds"), "hash": hash_stored(row["hash"]),
+                     "details": compact_details(row["details"], own)})
     if rows:
         session.execute(
             text(
@@ -205,6 +313,9 @@ BREAK_REASONS = {
     "link": N_("its link to the previous row is broken"),
     "content": N_("its content was changed"),
     "value": N_("a personal value recorded with it was changed"),
+    # A row whose commitments are rebuilt from its values (2203): a changed value and a changed
+    # content give the same wrong hash.
+    "content_or_value": N_("its content or a personal value recorded with it was changed"),
 }
 
 
@@ -236,7 +347,7 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
         rows = session.execute(
             text(
                 "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id,"
-                " details, hash FROM audit_log WHERE id > :last ORDER BY id LIMIT :n"
+                f" details, {HASH_HEX} AS hash FROM audit_log WHERE id > :last ORDER BY id LIMIT :n"
             ),
             {"last": last, "n": batch},
         ).mappings().all()
@@ -257,15 +368,18 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(count, prev, expected_id, "missing")
             data = dict(r)
             data["at"] = _parse_at(r["at"])
-            data["details"] = expand_details(r["details"])
+            own = [(f, o, n, salt) for _aid, f, o, n, salt in values.get(r["id"], ())]
+            from_values = bool(own) and rebuilt(r["details"])
+            data["details"] = expand_details(r["details"], own)
             # Each hash covers the previous row's (no stored copy of it since migration 2202): an
             # edited, re-hashed row breaks the next row's hash.
             if chain.row_hash(prev, data) != r["hash"]:
-                return ChainReport(count, prev, r["id"], "content")
-            committed = chain_details_personal(data["details"])
-            for _aid, field, old, new, salt in values.get(r["id"], []):
-                if committed.get(field) != chain.commitment(_salt_text(salt), field, old, new):
-                    return ChainReport(count, prev, r["id"], "value")
+                return ChainReport(count, prev, r["id"], "content_or_value" if from_values else "content")
+            if not from_values and own:
+                committed = chain_details_personal(data["details"])
+                for field, old, new, salt in own:
+                    if committed.get(field) != chain.commitment(_salt_text(salt), field, old, new):
+                        return ChainReport(count, prev, r["id"], "value")
             prev = r["hash"]
             expected_id += 1
             count += 1
@@ -285,7 +399,9 @@ def iter_rows(session: Session, where: str, params: dict[str, Any], limit: int) 
         "SELECT a.id, a.at, a.actor_name, a.on_behalf_of_id, a.action, a.entity, a.entity_id, a.customer_id,"
         " a.details FROM audit_log a" + (f" WHERE {where}" if where else "") + " ORDER BY a.id DESC LIMIT :limit"
     )
-    for r in session.execute(text(sql), {**params, "limit": limit}).mappings():
-        row = dict(r)
-        row["details"] = expand_details(row["details"])
+    rows = [dict(r) for r in session.execute(text(sql), {**params, "limit": limit}).mappings()]
+    need = [r["id"] for r in rows if rebuilt(r["details"])]
+    vals = values_of(session, need) if need else {}
+    for row in rows:
+        row["details"] = expand_details(row["details"], vals.get(row["id"], ()))
         yield row

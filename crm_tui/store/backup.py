@@ -21,6 +21,7 @@ from pathlib import Path
 from crm_tui.clock import system_now, system_seconds
 from crm_tui.i18n import N_
 from crm_tui.store import paths
+from crm_tui.store.audit import HASH_HEX
 from crm_tui.store.connection import copy_database
 from crm_tui.store.db import DAMAGED_COPY, DatabaseDamaged, WrongKey, is_damage, raw_connect
 from crm_tui.store.rotation import key_id
@@ -84,7 +85,7 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
             counts = {t: copy.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
             version = copy.execute("SELECT version_num FROM alembic_version").fetchone() if "alembic_version" in tables else None
-            head = copy.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
+            head = copy.execute(f"SELECT id, {HASH_HEX} FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
         finally:
             copy.close()
     except BaseException as e:
@@ -135,7 +136,7 @@ def identical_backup(data_dir: Path, db_file: Path, key: bytes) -> BackupInfo | 
             head = b.manifest["audit_head"]
             if b.manifest.get("schema_version") != version:
                 continue
-            row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (int(head["id"]),)).fetchone()
+            row = conn.execute(f"SELECT {HASH_HEX} FROM audit_log WHERE id = ?", (int(head["id"]),)).fetchone()
             if row is None or row[0] != head["hash"]:
                 continue
             later = conn.execute(
@@ -221,7 +222,7 @@ def _adopt(path: Path, key: bytes, now: datetime) -> bool:
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
         counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
         version = conn.execute("SELECT version_num FROM alembic_version").fetchone() if "alembic_version" in tables else None
-        head = conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
+        head = conn.execute(f"SELECT id, {HASH_HEX} FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() if "audit_log" in tables else None
         chain_ok = _chain_ok(conn) if "audit_log" in tables else True
     finally:
         conn.close()
@@ -332,7 +333,7 @@ def verify_backup(info: BackupInfo, key: bytes) -> list[str]:
                 problems.append(f"rows:{table}")
         head = info.manifest.get("audit_head")
         if head:
-            row = conn.execute("SELECT hash FROM audit_log WHERE id = ?", (head["id"],)).fetchone()
+            row = conn.execute(f"SELECT {HASH_HEX} FROM audit_log WHERE id = ?", (head["id"],)).fetchone()
             last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
             if row is None or row[0] != head["hash"] or last != head["id"]:
                 problems.append("audit_head")

@@ -27,14 +27,19 @@ def _some_history(crm: Crm) -> int:
 
 
 def _rows(crm: Crm) -> tuple[list[tuple], list[tuple]]:
-    """The logical content: audit rows with details as hashed, values with salts as hex."""
+    """The logical content: audit rows with details as hashed and hashes in hex, values with salts as hex."""
     raw = db.raw_connect(crm.place.db_file, crm.key)
     try:
-        logs = [(*r[:-2], audit_store.expand_details(r[-2]), r[-1]) for r in raw.execute(
+        vals: dict[int, list] = {}
+        for a, f, o, n, salt in raw.execute("SELECT audit_id, field, old_value, new_value, salt FROM audit_value"):
+            vals.setdefault(a, []).append((f, o, n, salt))
+        logs = [(*r[:-2], audit_store.expand_details(r[-2], vals.get(r[0], ())), r[-1]) for r in raw.execute(
             "SELECT id, at, actor_id, actor_name, on_behalf_of_id, action, entity, entity_id, customer_id, details,"
-            " hash FROM audit_log ORDER BY id")]
+            f" {audit_store.HASH_HEX} FROM audit_log ORDER BY id")]  # the hash as hex (32 bytes since 2203)
         values = sorted((a, f, c, o, n, audit_store._salt_text(s)) for a, f, c, o, n, s in raw.execute(
-            "SELECT audit_id, field, customer_id, old_value, new_value, salt FROM audit_value"))
+            # whose: the tie, else the audit row's customer (audit_value.customer_id since 2203)
+            "SELECT v.audit_id, v.field, coalesce(v.customer_id, a.customer_id), v.old_value, v.new_value, v.salt"
+            " FROM audit_value v LEFT JOIN audit_log a ON a.id = v.audit_id"))
     finally:
         raw.close()
     return logs, values
@@ -75,7 +80,7 @@ def test_new_entries_are_stored_compact_and_verify(crm: Crm) -> None:
     finally:
         raw.close()
     assert "prev_hash" not in cols and "WITHOUT ROWID" in schema
-    assert all(len(v) == 43 for v in json.loads(details)["personal"].values())
+    assert "personal" not in json.loads(details)  # 2203: rebuilt from the row's values on read
     assert isinstance(salt, bytes) and len(salt) == 16
     with crm.svc.store.read() as s:
         assert audit_store.verify(s).first_broken is None
@@ -111,8 +116,8 @@ def test_after_the_upgrade_an_edit_or_a_changed_value_is_still_found(crm: Crm) -
     migrate.upgrade(crm.place.db_file, crm.key)
     raw = db.raw_connect(crm.place.db_file, crm.key)
     try:
-        aid = raw.execute("SELECT audit_id FROM audit_value WHERE customer_id = ? AND field = 'name'"
-                          " ORDER BY audit_id LIMIT 1", (cid,)).fetchone()[0]
+        aid = raw.execute("SELECT v.audit_id FROM audit_value v JOIN audit_log a ON a.id = v.audit_id"
+                          " WHERE a.customer_id = ? AND v.field = 'name' ORDER BY v.audit_id LIMIT 1", (cid,)).fetchone()[0]
         raw.execute("UPDATE audit_value SET new_value = '王五' WHERE audit_id = ? AND field = 'name'", (aid,))
     finally:
         raw.close()
@@ -120,19 +125,24 @@ def test_after_the_upgrade_an_edit_or_a_changed_value_is_still_found(crm: Crm) -
     try:
         with store.read() as s:
             report = audit_store.verify(s)
-        assert (report.first_broken, report.reason) == (aid, "value")
+        # 2203: the row's commitments are rebuilt from its values, so a changed value changes its hash
+        assert (report.first_broken, report.reason) == (aid, "content_or_value")
         with store.write() as s:  # an edited row re-hashed: the next row's hash no longer follows
             s.execute(text("UPDATE audit_value SET new_value = '张三' WHERE audit_id = :a AND field = 'name'"),
                       {"a": aid})
             row = dict(s.execute(text("SELECT * FROM audit_log WHERE id = :a"), {"a": aid}).mappings().one())
-            prev = s.execute(text("SELECT hash FROM audit_log WHERE id = :a"), {"a": aid - 1}).scalar_one()
-            row["details"] = chain.canonical({**json.loads(audit_store.expand_details(row["details"])), "note": "x"})
+            prev = s.execute(text(f"SELECT {audit_store.HASH_HEX} FROM audit_log WHERE id = :a"),
+                             {"a": aid - 1}).scalar_one()
+            own = audit_store.values_of(s, [aid])[aid]
+            row["details"] = chain.canonical({**json.loads(audit_store.expand_details(row["details"], own)), "note": "x"})
             row["at"] = audit_store._parse_at(row["at"])
             s.execute(text("UPDATE audit_log SET details = :d, hash = :h WHERE id = :a"),
-                      {"d": row["details"], "h": chain.row_hash(prev, row), "a": aid})
+                      {"d": audit_store.compact_details(row["details"], own),
+                       "h": audit_store.hash_stored(chain.row_hash(prev, row)), "a": aid})
         with store.read() as s:
             report = audit_store.verify(s)
-        assert report.first_broken == aid + 1 and report.reason == "content"
+        # the next row (a customer row with values of its own: its reason names both causes)
+        assert report.first_broken == aid + 1 and report.reason in ("content", "content_or_value")
     finally:
         store.close()
 

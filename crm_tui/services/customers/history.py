@@ -191,7 +191,8 @@ def _audit_source(s: Session, customer_id: int, before: datetime | None, limit: 
         lines = []
         for f_, (old, new) in sorted((details.get("changes") or {}).items()):
             lines.append(f"{_label(f_)}: {_value_text(f_, old)} → {_value_text(f_, new)}")
-        for f_ in sorted(details.get("personal") or {}):
+        # The fields: the commitments' keys, or (a row stored without them, issue 22) its values'.
+        for f_ in sorted({*(details.get("personal") or {}), *values.get(audit_id, {})}):
             if f_ in values.get(audit_id, {}):
                 old, new = values[audit_id][f_]
                 lines.append(f"{_label(f_)}: {_value_text(f_, old)} → {_value_text(f_, new)}")

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import NaiveDatetime as datetime  # local wall-clock time, see models/__init__
 
-from sqlalchemy import Column, Index, String
+from sqlalchemy import Column, Index, LargeBinary, String, text
 from sqlmodel import Field, SQLModel
 
 
@@ -70,7 +70,8 @@ class AuditLog(SQLModel, table=True):
     """Append-only, hash-chained. ``hash`` covers every column and the previous row's ``hash``
     (migration 2202 dropped the stored copy of it, ``prev_hash``, and the unique index on ``hash``:
     the chain is walked in id order). ``details`` is stored as ``store.audit.compact_details``
-    writes it (the commitments in base64url); the hash covers ``expand_details`` of it.
+    writes it (2203: no commitments when the row's audit_value rows give them back, else in
+    base64url); the hash covers ``expand_details`` of it. ``hash`` is stored as 32 bytes (2203).
 
     Personal values (names, phones, ID numbers) never sit here: they go to ``audit_value`` and the
     chain covers only a salted commitment to them, so erasing a customer (R-CUST-13) removes the
@@ -93,7 +94,7 @@ class AuditLog(SQLModel, table=True):
     entity_id: str | None = None
     customer_id: int | None = None
     details: str = "{}"
-    hash: str = Field(sa_column=Column(String(64), nullable=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # 32 bytes; read as store.audit.HASH_HEX
 
 
 class AuditValue(SQLModel, table=True):
@@ -103,10 +104,15 @@ class AuditValue(SQLModel, table=True):
     ``salt`` holds the 16 bytes whose hex the commitment covers."""
 
     __tablename__ = "audit_value"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # only values tied to a customer later (register lines); NULL when audit_log.customer_id
+        # says whose they are (migration 2203)
+        Index("ix_audit_value_customer_id", "customer_id", sqlite_where=text("customer_id IS NOT NULL")),
+        {"sqlite_with_rowid": False},
+    )
     audit_id: int = Field(foreign_key="audit_log.id", primary_key=True)
     field: str = Field(primary_key=True)
-    customer_id: int | None = Field(default=None, index=True)
+    customer_id: int | None = None
     old_value: str | None = None
     new_value: str | None = None
     salt: bytes

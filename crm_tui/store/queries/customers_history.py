@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from crm_tui.store import audit as audit_store
+
 __all__ = [
     "audit_entries", "audit_values", "consent_entries", "contact_entries", "export_consents", "export_contacts",
     "handover_entries", "last_audit", "past_sensitive", "staff_display_names",
@@ -28,9 +30,8 @@ def last_audit(s: Session, actor_id: int | None) -> tuple[str, str | None, Any, 
 
 def past_sensitive(s: Session, customer_id: int) -> list[tuple[str, str | None, str | None]]:
     """(field, old, new) of the personal values kept for the ID number, bank account and phones."""
-    return [(r[0], r[1], r[2]) for r in s.execute(text(
-        "SELECT field, old_value, new_value FROM audit_value WHERE customer_id = :c"
-        " AND field IN ('id_number', 'bank_account', 'phones')"), {"c": customer_id})]
+    return [(r[1], r[2], r[3]) for r in audit_store.customer_values(s, customer_id,
+                                                                   ("id_number", "bank_account", "phones"))]
 
 
 def audit_entries(s: Session, customer_id: int, actions: Iterable[str], before: datetime | None,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from crm_tui.store import audit as audit_store
 from crm_tui.store import pending, search_index
 
 Page = tuple[list[tuple[Any, ...]], "str | None"]
@@ -268,7 +269,9 @@ def erase_parts(s: Session, customer_id: int, now: datetime) -> None:
     s.execute(text("UPDATE customer_consent SET purpose = NULL, note = NULL WHERE customer_id = :c"), c)
     s.execute(text("UPDATE customer_contact SET participants = NULL, summary = NULL, feedback = NULL,"
                    " next_action = NULL WHERE customer_id = :c"), c)
-    s.execute(text("DELETE FROM audit_value WHERE customer_id = :c"), c)
+    # The rows whose commitments were rebuilt from these values keep them in their stored form
+    # (the one rewrite of a stored audit row; its hashed text, and so the chain, is unchanged).
+    audit_store.delete_customer_values(s, customer_id)
 
 
 def vacuum(engine: Any) -> None:

@@ -263,7 +263,10 @@ def staff_figures(s: Session, a: str, b: str, now: str, today: str, *, correctio
     ignore = ", ".join(f"'{f}'" for f in ignore_fields if f.isidentifier()) or "''"
     fill("SELECT c.created_by_id,"
          f" sum((SELECT count(*) FROM json_each(a.details, '$.changes') j WHERE j.key NOT IN ({ignore}))"
-         f"   + (SELECT count(*) FROM json_each(a.details, '$.personal') j WHERE j.key NOT IN ({ignore})))"
+         # The personal fields: the commitments' keys, or (stored without them, 2203) the row's values.
+         "   + CASE WHEN json_type(a.details, '$.personal') IS NOT NULL"
+         f"     THEN (SELECT count(*) FROM json_each(a.details, '$.personal') j WHERE j.key NOT IN ({ignore}))"
+         f"     ELSE (SELECT count(*) FROM audit_value v WHERE v.audit_id = a.id AND v.field NOT IN ({ignore})) END)"
          " FROM audit_log a JOIN customer c ON c.id = a.customer_id"
          " WHERE a.action = 'customer.update' AND a.at >= :a AND a.at < :b"
          " AND julianday(a.at) - julianday(c.created_at) <= :days GROUP BY c.created_by_id", "corrections")

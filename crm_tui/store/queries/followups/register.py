@@ -90,8 +90,10 @@ def set_customer_if_unlinked(s: Session, entry_id: int, customer_id: int) -> Non
 def tie_audit_values(s: Session, entry_id: int, customer_id: int) -> None:
     """The personal values audited with the line belong to the customer from now on (not part of
     the hash chain)."""
+    # (values of a row whose audit_log.customer_id is set are that customer's already: NULL, 2203)
     s.execute(text("UPDATE audit_value SET customer_id = :c WHERE customer_id IS NULL AND audit_id IN"
-                   " (SELECT id FROM audit_log WHERE entity = 'register_entry' AND entity_id = :e)"),
+                   " (SELECT id FROM audit_log WHERE entity = 'register_entry' AND entity_id = :e"
+                   " AND customer_id IS NULL)"),
               {"c": customer_id, "e": str(entry_id)})
 
 
