@@ -197,14 +197,19 @@ def customer_terms(*, name: str | None, kind: str, number: str, phones: Iterable
 
 def record_terms(number: str, phones: Iterable[str] = (), idents: Iterable[str | None] = ()) -> set[str]:
     """The index terms of a customer other than its name's: number, phones, ID number / USCC."""
-    terms = {"k:" + number.upper()}
+    number_term, phone_set, ident_set = record_term_parts(number, phones, idents)
+    return {number_term, *phone_set, *ident_set}
+
+
+def record_term_parts(number: str, phones: Iterable[str] = (),
+                      idents: Iterable[str | None] = ()) -> tuple[str, set[str], set[str]]:
+    """:func:`record_terms` by kind: the number's ``k:`` term, the phones' ``t:`` terms, the ID
+    number's / USCC's ``x:`` terms (bulk writers keep each kind's terms apart: see the import)."""
+    phone_set: set[str] = set()
     for p in phones:  # phone_terms(p), added without a set of its own
         digits = p if p and p.isascii() and p.isdigit() else re.sub(r"\D", "", p or "")
-        terms.update(["t:" + digits[i:i + 4] for i in range(len(digits) - 3)])
-    for x in idents:
-        if x:
-            terms.add("x:" + x.upper())
-    return terms
+        phone_set.update(["t:" + digits[i:i + 4] for i in range(len(digits) - 3)])
+    return "k:" + number.upper(), phone_set, {"x:" + x.upper() for x in idents if x}
 
 
 def name_index(name: str | None, kind: str) -> tuple[str | None, str | None, frozenset[str]]:
