@@ -550,7 +550,7 @@ def validate_phones(phones: Sequence[PhoneInput]) -> tuple[list[CleanPhone], lis
         f = f"phones.{i}"
         try:
             phone = normalise_phone(p.number, f)
-            label = None if p.label is None or p.label == "" else clean_text(p.label, f"phones.{i}.label", max_len=20)
+            label = None if p.label is None or p.label == "" else clean_text(p.label, f"{f}.label", max_len=20)
         except ValidationError as e:
             errors.append(e)
             continue
