@@ -545,11 +545,12 @@ def validate_phones(phones: Sequence[PhoneInput]) -> tuple[list[CleanPhone], lis
         errors.append(ValidationError("phones", "At most {max} phones", max=PHONES_MAX))
         return [], errors
     seen: set[str] = set()
+    good = []  # (phone, label, primary as given): CleanPhone made once, its primary flag known
     for i, p in enumerate(phones):
         f = f"phones.{i}"
         try:
             phone = normalise_phone(p.number, f)
-            label = clean_text(p.label, f"phones.{i}.label", max_len=20)
+            label = None if p.label is None or p.label == "" else clean_text(p.label, f"{f}.label", max_len=20)
         except ValidationError as e:
             errors.append(e)
             continue
@@ -557,11 +558,13 @@ def validate_phones(phones: Sequence[PhoneInput]) -> tuple[list[CleanPhone], lis
             errors.append(ValidationError(f, "This phone is already in the list"))
             continue
         seen.add(phone.national)
-        out.append(CleanPhone(phone.national, phone.e164, phone.kind, phone.display, label, bool(p.primary)))
-    if out and not errors:
-        first_primary = next((i for i, p in enumerate(out) if p.primary), 0)
-        out = [CleanPhone(p.national, p.e164, p.kind, p.display, p.label, i == first_primary)
-               for i, p in enumerate(out)]
+        good.append((phone, label, bool(p.primary)))
+    if good and not errors:  # exactly one primary: the first marked, else the first
+        first_primary = next((i for i, g in enumerate(good) if g[2]), 0)
+        out = [CleanPhone(ph.national, ph.e164, ph.kind, ph.display, label, i == first_primary)
+               for i, (ph, label, _primary) in enumerate(good)]
+    else:
+        out = [CleanPhone(ph.national, ph.e164, ph.kind, ph.display, label, primary) for ph, label, primary in good]
     return out, errors
 
 

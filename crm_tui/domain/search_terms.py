@@ -95,7 +95,26 @@ def _syllables(text: str) -> tuple[str, ...]:
     """``lazy_pinyin(text, errors=_ascii_words)`` without its empty syllables. pypinyin segments
     the text into words and converts each word on its own (``Pinyin.pinyin``), so the words'
     conversions are remembered: names are few words (王 + 建国) that repeat across customers."""
-    return tuple(s for word in _pinyin_engine().seg(text) for s in _word_syllables(word) if s)
+    return tuple(s for word in _segment(text) for s in _word_syllables(word) if s)
+
+
+def _segment(text: str) -> list[str]:
+    """``Pinyin.seg(text)``: pypinyin's ``simpleseg.seg`` splits the text into runs of Han and other
+    characters and cuts each Han run with its phrase segmenter (``mmseg.seg.cut``). A text of Han
+    characters only (most names) is one run: cut directly, without the per-character split."""
+    all_han, cut = _segmenter()
+    return list(cut(text)) if all_han(text) else _pinyin_engine().seg(text)
+
+
+@lru_cache(maxsize=1)
+def _segmenter():  # type: ignore[no-untyped-def]
+    _pinyin_engine()
+    from pypinyin.constants import PHRASES_DICT, RE_HANS
+    from pypinyin.seg import mmseg
+
+    if not PHRASES_DICT:  # phrases disabled (PYPINYIN_NO_PHRASES): simpleseg does not cut; neither do we
+        return RE_HANS.match, lambda text: [text]
+    return RE_HANS.match, mmseg.seg.cut  # RE_HANS: ^(?:[Han])+$, i.e. every character is Han
 
 
 @lru_cache(maxsize=1)
@@ -178,13 +197,19 @@ def customer_terms(*, name: str | None, kind: str, number: str, phones: Iterable
 
 def record_terms(number: str, phones: Iterable[str] = (), idents: Iterable[str | None] = ()) -> set[str]:
     """The index terms of a customer other than its name's: number, phones, ID number / USCC."""
-    terms = {"k:" + number.upper()}
-    for p in phones:
-        terms |= phone_terms(p)
-    for x in idents:
-        if x:
-            terms.add("x:" + x.upper())
-    return terms
+    number_term, phone_set, ident_set = record_term_parts(number, phones, idents)
+    return {number_term, *phone_set, *ident_set}
+
+
+def record_term_parts(number: str, phones: Iterable[str] = (),
+                      idents: Iterable[str | None] = ()) -> tuple[str, set[str], set[str]]:
+    """:func:`record_terms` by kind: the number's ``k:`` term, the phones' ``t:`` terms, the ID
+    number's / USCC's ``x:`` terms (bulk writers keep each kind's terms apart: see the import)."""
+    phone_set: set[str] = set()
+    for p in phones:  # phone_terms(p), added without a set of its own
+        digits = p if p and p.isascii() and p.isdigit() else re.sub(r"\D", "", p or "")
+        phone_set.update(["t:" + digits[i:i + 4] for i in range(len(digits) - 3)])
+    return "k:" + number.upper(), phone_set, {"x:" + x.upper() for x in idents if x}
 
 
 def name_index(name: str | None, kind: str) -> tuple[str | None, str | None, frozenset[str]]:
@@ -194,9 +219,30 @@ def name_index(name: str | None, kind: str) -> tuple[str | None, str | None, fro
     if not name:
         return None, None, frozenset()
     text = normalise(name)  # once: the columns, the name's terms and its pinyin all start from it
-    forms = _pinyin_forms(text, kind == "person")
-    terms = _name_terms(text)
-    terms.update(pinyin_terms(forms))
+    n = len(text)
+    if text.split() == [text]:  # no white space: _name_terms is every substring of 1..4 characters
+        terms = {"n:" + text[i:i + k] for i in range(n) for k in range(1, min(NAME_GRAM_MAX, n - i) + 1)}
+    else:
+        terms = _name_terms(text)
+    # _pinyin_forms, each suffix's full pinyin built on the next one's
+    syl = _syllables(text)
+    if not syl:
+        return text, "||", frozenset(terms)
+    full = []
+    acc = ""
+    for s in reversed(syl):
+        acc = s + acc
+        full.append(acc)
+    full.reverse()
+    initials = "".join([s[0] for s in syl])  # syllables are never empty: one character each
+    forms = full + [initials[i:] for i in range(len(syl))]
+    if kind == "person" and _HAN.match(text):
+        alt = _surname_reading(text[0])
+        if alt and alt != syl[0]:
+            forms.append(alt + full[1] if len(syl) > 1 else alt)
+            forms.append(alt[0] + initials[1:])
+    forms = list(dict.fromkeys(forms))
+    terms.update(["p:" + f[:PINYIN_TERM_MAX] for f in forms])  # pinyin_terms (no form is empty)
     return text, pinyin_key(forms), frozenset(terms)
 
 

@@ -181,3 +181,51 @@ def test_name_index_and_record_terms_make_customer_terms(name: str, kind: str, p
     assert (sname, spinyin) == search_columns(name, kind)
     assert terms | record_terms("KH2026-000001", phones, (ident, None)) == customer_terms(
         name=name, kind=kind, number="KH2026-000001", phones=phones, idents=(ident, None))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_NAME_CHARS | st.sampled_from(["\t", "\u3000", "  "]), min_size=0, max_size=10).map("".join),
+       st.sampled_from(["person", "org"]))
+def test_name_index_is_the_reference_terms_and_columns(name: str, kind: str) -> None:
+    """name_index (issue 22: the import's fast path, one pass from the syllables) gives what the
+    reference functions give: normalise, pinyin_key(pinyin_forms), name_terms | pinyin_terms."""
+    from crm_tui.domain import search_terms as stm
+
+    got = stm.name_index(name, kind)
+    if not name:
+        assert got == (None, None, frozenset())
+        return
+    forms = stm.pinyin_forms(name, person=kind == "person")
+    assert got == (stm.normalise(name), stm.pinyin_key(forms),
+                   frozenset(stm.name_terms(name) | stm.pinyin_terms(forms)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_NAME_CHARS, min_size=0, max_size=10).map("".join))
+def test_segment_is_pypinyins_seg(name: str) -> None:
+    """The all-Han shortcut of the segmentation cuts as pypinyin's own Pinyin.seg does."""
+    from crm_tui.domain import search_terms as stm
+
+    text = stm.normalise(name)
+    assert stm._segment(text) == stm._pinyin_engine().seg(text)
+
+
+@pytest.mark.parametrize("name", ["单田芳", "单", "曾", "王", "长江实业（集团）有限公司", "重庆银行", "Anna 王", "王 五",
+                                  "欧阳娜娜", "a", "1", "ab  cd", "\u3000", "〇"])
+def test_name_index_of_chosen_names(name: str) -> None:
+    from crm_tui.domain import search_terms as stm
+
+    for kind in ("person", "org"):
+        forms = stm.pinyin_forms(name, person=kind == "person")
+        assert stm.name_index(name, kind) == (stm.normalise(name), stm.pinyin_key(forms),
+                                              frozenset(stm.name_terms(name) | stm.pinyin_terms(forms)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789１２-+ ", max_size=14), st.lists(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+                                                                   max_size=3))
+def test_record_terms_are_the_phone_terms(odd: str, phones: list[str]) -> None:
+    from crm_tui.domain import search_terms as stm
+
+    want = {"k:KH2026-000001"}.union(*(stm.phone_terms(p) for p in [odd, *phones]))
+    assert stm.record_terms("KH2026-000001", [odd, *phones]) == want

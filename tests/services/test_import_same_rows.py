@@ -15,6 +15,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
 from crm_tui.domain import search_terms
@@ -172,3 +174,28 @@ def test_the_caches_write_the_rows_the_per_row_code_writes(crm, _crm_template, t
         if t == "import_batch":  # the batches' random tokens aside
             fast[t], slow[t] = ([r[:1] + r[2:] for r in d[t]] for d in (fast, slow))
         assert fast[t] == slow[t], t
+
+
+_TERM = st.sampled_from(["k:KH2026-0001", "n:王", "n:王伟", "n:a b", "p:wang", "p:w", "t:1380", "t:0000", "x:1101",
+                         "k:", "o:", "n:", "p:", "a", "z", "p:wangwei"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(_TERM, st.integers(0, 30)), max_size=12), min_size=0, max_size=5))
+def test_sorted_terms_is_one_stable_sort_of_every_pair(groups: list[list[tuple[str, int]]]) -> None:
+    """The import's term groups joined by range (batch._sorted_terms) come out as the one stable sort
+    on the term that wrote them before (issue 22), ranges that touch or overlap included."""
+    groups = [sorted(g, key=lambda p: p[1]) for g in groups]  # each group in ascending customer order
+    every = sorted((p for g in groups for p in g), key=lambda p: p[1])  # the customers' order
+    want = sorted(every, key=lambda p: p[0])
+    got = batch._sorted_terms([list(g) for g in groups])
+    assert sorted(got) == sorted(want)
+    assert [p[0] for p in got] == [p[0] for p in want]
+    assert all(a <= b for a, b in zip(got, got[1:]))  # (term, customer) order: customers ascend per term
+
+
+def test_name_terms_split_at_o() -> None:
+    from crm_tui.domain.search_terms import name_index
+
+    low, high = batch._split_name_terms(name_index("单田芳", "person")[2])
+    assert low and high and all(t.startswith("n:") for t in low) and all(t.startswith("p:") for t in high)

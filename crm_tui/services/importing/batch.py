@@ -87,13 +87,14 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
     cols = list(dict.fromkeys((*_WRITABLE, *_SET_COLS)))
     insert_customer = q.customer_columns_insert(cols)
     by = actor.staff_id
-    names: dict[tuple[str, str], tuple[str | None, str | None, frozenset[str]]] = {}  # name, kind -> index
+    # name, kind -> search name, search pinyin, the name's terms in two ranges (_split_name_terms)
+    names: dict[tuple[str, str], tuple[str | None, str | None, tuple[str, ...], tuple[str, ...]]] = {}
     deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
     dues: dict[Any, Any] = {}
     complete = _Completeness(now, cal, deadlines)
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
     written = raced = 0
-    pending: list[tuple[str, int]] = []  # search terms of chunks written, for _write_terms
+    pending: list[list[tuple[str, int]]] = [[] for _ in range(_TERM_GROUPS)]  # terms of chunks written
     size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
     start = 0
     while start < total:
@@ -102,7 +103,10 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         chunk = p.ready[start:start + size]
         # the rows are built before the transaction (pinyin, deadlines: most of the CPU time), so the
         # write lock is held only for the duplicate check and the inserts
-        rows, phones, tags, staff_rows, consents, terms = [], [], [], [], [], []
+        rows, phones, tags, staff_rows, consents = [], [], [], [], []
+        # the chunk's search terms, (term, customer) in ascending customer order, one list per kind
+        # of term (each kind its own range of terms: _sorted_terms): number, name, pinyin, phone, ID
+        t_number, t_name, t_pinyin, t_phone, t_ident = terms = [[] for _ in range(_TERM_GROUPS)]
         for i, r in enumerate(chunk, start=start):
             cid, number = batch.first_id + i, format_number(now.year, batch.first_seq + i)
             clean = r.clean
@@ -116,7 +120,8 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             if indexed is None:  # pinyin once per distinct name in the file
                 if len(names) >= NAME_CACHE:  # bounded
                     names.clear()
-                indexed = names[key] = search_terms.name_index(*key)
+                search_name, search_pinyin, name_terms = search_terms.name_index(*key)
+                indexed = names[key] = (search_name, search_pinyin, *_split_name_terms(name_terms))
             # then the _SET_COLS, in their order
             values += (cid, number, r.kind, r.owner, indexed[0], indexed[1], missing, due, False, False, False,
                        stamp, 1, stamp, by, stamp, by)
@@ -130,22 +135,28 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             if r.consent and needs_sensitive_consent(clean):
                 consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
             # the name's terms (n:, p:) and the record's (k:, t:, x:) never coincide: no union needed
-            # (the terms are sorted on the term before they are written, so the order here is free)
-            terms += zip(indexed[2], repeat(cid))
-            terms += zip(search_terms.record_terms(number, [ph.national for ph in r.phones],
-                                                   (clean.get("id_number"), clean.get("uscc"))), repeat(cid))
+            t_name += zip(indexed[2], repeat(cid))
+            t_pinyin += zip(indexed[3], repeat(cid))
+            number_term, phone_terms, ident_terms = search_terms.record_term_parts(
+                number, [ph.national for ph in r.phones], (clean.get("id_number"), clean.get("uscc")))
+            t_number.append((number_term, cid))
+            t_phone += zip(phone_terms, repeat(cid))
+            if ident_terms:
+                t_ident += zip(ident_terms, repeat(cid))
         with svc.write(actor) as tx:
             held = time.monotonic()  # the write lock is ours from here to the commit
             taken = _taken(tx, chunk)
             if taken:  # another import or a desk wrote one of these customers since the dry run
                 skip = {batch.first_id + i for i, r in enumerate(chunk, start=start) if _is_taken(r, taken)}
                 raced += len(skip)
-                rows, phones, tags, staff_rows, consents, terms = (
+                rows, phones, tags, staff_rows, consents = (
                     [x for x in xs if x[id_at] not in skip] for xs, id_at in
-                    ((rows, cols.index("id")), (phones, 0), (tags, 0), (staff_rows, 0), (consents, 0), (terms, 1)))
+                    ((rows, cols.index("id")), (phones, 0), (tags, 0), (staff_rows, 0), (consents, 0)))
+                terms = [[x for x in group if x[1] not in skip] for group in terms]
             # DB-API executemany of positional rows in the same transaction (store/queries/importing)
             q.insert_rows(tx.session, insert_customer, rows, phones, tags, staff_rows, consents)
-            pending += terms  # written by term range in transactions of their own (_write_terms)
+            for group, got in zip(pending, terms):  # written by term range in transactions of their own
+                group += got
             written += len(rows)
         held = time.monotonic() - held
         # Inserting into a large search index touches more pages per row as it grows: keep each
@@ -155,9 +166,9 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         elif held < HOLD_TARGET / 2:
             size = min(CHUNK, int(size * 1.5) + 1)
         start += len(chunk)
-        if len(pending) >= TERMS_AT_ONCE or start >= total:
-            _write_terms(svc, actor, pending, cancel)
-            pending = []
+        if sum(map(len, pending)) >= TERMS_AT_ONCE or start >= total:
+            _write_terms(svc, actor, _sorted_terms(pending), cancel, in_order=True)
+            pending = [[] for _ in range(_TERM_GROUPS)]
             _gc_young()  # the young generation: what the chunks made and kept (the terms are gone by now)
         if progress is not None:
             progress(start, total)
@@ -170,14 +181,17 @@ TERMS_AT_ONCE = 700_000  # search terms held before they are written (~20,000 cu
 TERM_SLICE = 50_000  # terms in the first of their transactions (then sized by HOLD_TARGET like the rows)
 
 
-def _write_terms(svc: Services, actor: Actor, pairs: list[tuple[str, int]], cancel: threading.Event | None) -> None:
+def _write_terms(svc: Services, actor: Actor, pairs: list[tuple[str, int]], cancel: threading.Event | None, *,
+                 in_order: bool = False) -> None:
     """The search terms of many chunks' customers (hidden until the batch is published), sorted on
     the term and written in consecutive term ranges, each range its own short transaction. Written
     with their customers' rows, every transaction would touch leaves all over the index and the
     commits would write most of the index's pages again and again (at 100,000 rows the commits
     cost more than the inserts); a range touches few pages. ``pairs`` come customer by customer
-    in ascending id order, so the stable sort on the term gives the (term, id) order."""
-    pairs.sort(key=itemgetter(0))
+    in ascending id order, so the stable sort on the term gives the (term, id) order (``in_order``:
+    the caller sorted them, e.g. with :func:`_sorted_terms`)."""
+    if not in_order:
+        pairs.sort(key=itemgetter(0))
     size, at = TERM_SLICE, 0
     while at < len(pairs):
         if cancel is not None and cancel.is_set():
@@ -192,6 +206,37 @@ def _write_terms(svc: Services, actor: Actor, pairs: list[tuple[str, int]], canc
         elif held < HOLD_TARGET / 2:
             size = min(TERM_SLICE * 4, int(size * 1.5) + 1)
         at += len(part)
+
+
+_TERM_GROUPS = 5  # number, name, pinyin, phone, ID terms (_write_rows)
+
+
+def _split_name_terms(terms: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A name's terms (name_index) in two ranges: below "o" (the characters, n:) and from "o" on
+    (the pinyin, p:)."""
+    return tuple([t for t in terms if t < "o"]), tuple([t for t in terms if t >= "o"])
+
+
+def _sorted_terms(groups: Sequence[list[tuple[str, int]]]) -> list[tuple[str, int]]:
+    """The (term, customer) pairs of every group in (term, customer) order, as one stable sort on
+    the term of them all gives it. Each group comes in ascending customer order and holds one kind
+    of term (number k:, name n:, pinyin p:, phone t:, ID x:, each its own range), so each is sorted
+    on the term alone (stable: customers stay ascending among equal terms) and the groups are joined
+    in the order of their ranges: a few smaller sorts, most of them of ASCII terms (which Python
+    compares faster than the names' characters), cost less than one sort of everything. Should two
+    groups' ranges touch or overlap, one sort of all the pairs on (term, customer) gives the order."""
+    parts = [g for g in groups if g]
+    for g in parts:
+        g.sort(key=itemgetter(0))
+    parts.sort(key=lambda g: g[0][0])
+    if any(a[-1][0] >= b[0][0] for a, b in zip(parts, parts[1:])):
+        every = [pair for g in parts for pair in g]
+        every.sort()
+        return every
+    out: list[tuple[str, int]] = []
+    for g in parts:
+        out += g
+    return out
 
 
 _WRITABLE = cust._WRITABLE

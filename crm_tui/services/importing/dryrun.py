@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from typing import Any
 
 from crm_tui.domain import importing as rules
@@ -90,6 +91,8 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
     fields = [f for f, _i in cells_of]
     widest = max((i for _f, i in cells_of), default=-1)
     cells_at = _getter([i for _f, i in cells_of])
+    archive_fields = [f for f in fields if f not in not_archive]  # the fields validate_customer checks
+    phone_fields = [p for p in rules.PHONE_FIELDS if p in by_field]  # the mapped phone columns, in order
     today = svc.now().date()
     validator = RowValidator(today)
     result = Plan(table, dict(mapping))
@@ -131,12 +134,14 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
         if kind is None:
             result.errors.append(RowError(rownum, by_field["kind"], _("Write 个人 (person) or 单位 (organisation)")))
             continue
-        raw = {f: v for f, v in values.items() if f not in not_archive}
+        raw = dict(zip(archive_fields, map(values.__getitem__, archive_fields)))  # in the row's order
         clean, verrs = validator.validate(raw, kind)  # validate_customer's answers, repeats remembered
-        phone_cols = [by_field[p] for p in rules.PHONE_FIELDS if p in by_field and values.get(p)]
-        cphones, perrs = validate_phones([PhoneInput(values[p]) for p in rules.PHONE_FIELDS if values.get(p)])
-        for e in [*verrs, *perrs]:
-            errors.append(RowError(rownum, header_of(e.field, phone_cols), e.message))
+        given = [p for p in phone_fields if values[p]]
+        cphones, perrs = validate_phones([PhoneInput(values[p]) for p in given])
+        if verrs or perrs:
+            phone_cols = [by_field[p] for p in given]
+            for e in [*verrs, *perrs]:
+                errors.append(RowError(rownum, header_of(e.field, phone_cols), e.message))
         owner, named = clean.get("owner"), clean.get("staff_contacts")
         who = people.get((owner, tuple(named) if named else ()))
         if who is None:  # the staff a row names, resolved once per combination
@@ -184,8 +189,8 @@ def _plan(svc: Services, actor: Actor, table: Table, mapping: Mapping[str, str] 
         assert owner_id is not None
         # only the values given: a row's clean dict names every field of its kind, most blank
         # (~1.2 KiB a row kept until the write; readers use .get)
-        result.ready.append(_Ready(rownum, kind, {k: v for k, v in clean.items() if v is not None}, cphones,
-                                   owner_id, contacts, consent))
+        given_values = dict(compress(clean.items(), map(is_not, clean.values(), repeat(None))))
+        result.ready.append(_Ready(rownum, kind, given_values, cphones, owner_id, contacts, consent))
     if progress is not None:
         progress(len(table.rows), len(table.rows))
     return result
