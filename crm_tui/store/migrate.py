@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from crm_tui.clock import system_now
 from crm_tui.store import paths
+from crm_tui.store.upgrade_notes import UpgradeNotes
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -90,11 +91,12 @@ def current_revision(conn) -> str | None:  # type: ignore[no-untyped-def]
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(db_file: Path, key: bytes) -> str | None:
+def upgrade(db_file: Path, key: bytes, notes: UpgradeNotes | None = None) -> str | None:
     """Bring the file to the newest schema. Returns the path of the pre-upgrade copy, if one was made.
 
     The upgrade runs in a single transaction: a failure rolls back every step, and the copy taken
-    before it stays beside the database in ``backups/``.
+    before it stays beside the database in ``backups/``. The upgrade of a file with data says what
+    it does, step by step, on stderr (``notes``; store/upgrade_notes.py): it can take minutes.
     """
     from crm_tui.domain.errors import CrmError
     from crm_tui.store.connection import MigrationFailed, copy_encrypted, make_engine, raw_connect
@@ -112,16 +114,22 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
             return None
         backup: Path | None = None
         has_tables = current is not None
-        if has_tables:
-            stamp = system_now().strftime("%Y%m%d-%H%M%S")
-            target = paths.backups_dir(db_file.parent) / f"pre-upgrade-{current}-{stamp}.db"
-            raw = raw_connect(db_file, key)
-            try:
-                copy_encrypted(raw, target, key)
-            finally:
-                raw.close()
-            backup = target
+        said = (notes or UpgradeNotes()) if has_tables else None  # a new file is created silently
+        if said is not None:
+            said.begin(db_file, current or "-", head)
         try:
+            if has_tables:
+                stamp = system_now().strftime("%Y%m%d-%H%M%S")
+                target = paths.backups_dir(db_file.parent) / f"pre-upgrade-{current}-{stamp}.db"
+                if said is not None:
+                    said.copy(target)
+                raw = raw_connect(db_file, key)
+                try:
+                    copy_encrypted(raw, target, key)
+                finally:
+                    raw.close()
+                backup = target
+            steps = _steps(current, head) if said is not None else ["head"]
             with engine.connect() as conn:
                 # SQLite ignores PRAGMA foreign_keys inside a transaction, and Alembic's batch mode
                 # drops and re-creates tables that others reference: switch the checks off before
@@ -129,12 +137,23 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
                 conn.execution_options(crm_begin="IMMEDIATE")
                 with conn.begin():
-                    command.upgrade(alembic_config(conn), "head")
+                    for n, rev in enumerate(steps, 1):  # one at a time, so each says when it is done
+                        if said is not None:
+                            said.migration(rev if rev != "head" else head, n, len(steps))
+                        command.upgrade(alembic_config(conn), rev)
+                    if said is not None:
+                        said.checking()
                     if conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                         raise ForeignKeyViolation
         except CrmError:
+            if said is not None:
+                said.failed()
             raise
         except Exception as exc:
+            if said is not None:
+                said.failed()
+            if backup is None and has_tables:  # the copy failed: as before, the error as it came
+                raise
             raise MigrationFailed(
                 "The schema upgrade from {current} to {head} failed ({reason}); the database was left "
                 "as it was. A copy taken before the upgrade is at {backup}.",
@@ -143,11 +162,32 @@ def upgrade(db_file: Path, key: bytes) -> str | None:
                 reason=type(exc).__name__,
                 backup=str(backup) if backup else "-",
             ) from exc
+        except BaseException:
+            if said is not None:
+                said.failed()
+            raise
         if has_tables:
-            reclaim_free_pages(db_file, key)
+            reclaim_free_pages(db_file, key, notes=said)
+        if said is not None:
+            said.finished(head)
         return str(backup) if backup else None
     finally:
         engine.dispose()
+
+
+def _steps(current: str | None, head: str) -> list[str]:
+    """The revisions from ``current`` (exclusive) up to ``head``, oldest first; ``["head"]`` (one
+    step) when the history is not one plain line between them."""
+    from alembic.script import ScriptDirectory
+
+    try:
+        revs = list(ScriptDirectory.from_config(alembic_config()).iterate_revisions(head, current))
+    except Exception:  # noqa: BLE001 - a branched or unknown history: Alembic finds the way at once
+        return ["head"]
+    ids = [r.revision for r in reversed(revs)]
+    if not ids or ids[-1] != head or current in ids or any(r.is_merge_point or r.is_branch_point for r in revs):
+        return ["head"]
+    return ids
 
 
 #: An upgrade that rebuilds big tables (2202: the audit trail) leaves their old pages on the free
@@ -157,7 +197,7 @@ RECLAIM_SHARE = 0.25
 RECLAIM_MIN_PAGES = 2560
 
 
-def reclaim_free_pages(db_file: Path, key: bytes) -> bool:
+def reclaim_free_pages(db_file: Path, key: bytes, notes: UpgradeNotes | None = None) -> bool:
     """VACUUM the file when most of its free pages came from an upgrade; True when it ran. The
     schema change is committed already: a VACUUM that cannot run (disk full, a reader holding the
     file) leaves the file as it is, only larger than it needs to be."""
@@ -171,11 +211,17 @@ def reclaim_free_pages(db_file: Path, key: bytes) -> bool:
         free = conn.execute("PRAGMA freelist_count").fetchone()[0]
         if free < max(RECLAIM_MIN_PAGES, RECLAIM_SHARE * pages):
             return False
+        if notes is not None:
+            notes.vacuum()
         conn.execute("PRAGMA temp_store = FILE")  # the rebuilt copy on disk, not in memory
         conn.execute("VACUUM")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if notes is not None:
+            notes.done()
         return True
     except sqlcipher.Error:
+        if notes is not None:
+            notes.failed()
         return False
     finally:
         conn.close()

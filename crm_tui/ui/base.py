@@ -152,7 +152,9 @@ class _ClerkLayout:
     def _refit_tables(self) -> None:
         from crm_tui.ui.widgets.columns import fit_and_detail
 
-        for table in self.query(DataTable):  # type: ignore[attr-defined]
+        # walk_children, not query(): the same tables in the same order without matching a CSS selector
+        # against every widget of the screen (this runs twice after every page that arrives)
+        for table in self.walk_children(DataTable):  # type: ignore[attr-defined]
             fit_and_detail(table)
 
     def _extend_compose(self, widgets: list[Widget]) -> None:

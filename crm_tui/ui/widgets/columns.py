@@ -175,6 +175,9 @@ class RowDetail(Static):
     }
     """
 
+    #: the text it shows now; show_row_detail leaves it alone while that stays the same
+    shown: str | None = None
+
 
 def room_of(table: DataTable) -> int:  # type: ignore[type-arg]
     """The cells a table has for its columns (the terminal's width before it is laid out)."""
@@ -208,11 +211,18 @@ def show_row_detail(table: DataTable) -> None:  # type: ignore[type-arg]
         return
     from crm_tui.i18n import _
 
-    text = Text("  ·  ".join(_("{field}: {reason}", field=label, reason=value) for label, value in cells), end="")
+    plain = "  ·  ".join(_("{field}: {reason}", field=label, reason=value) for label, value in cells)
+    if detail is not None and detail.shown == plain and detail.display == bool(cells):
+        return  # as it is: no update, no layout pass (the refits after every page land here)
+    text = Text(plain, end="")
     if detail is None:
         detail = RowDetail(text)
         table.__dict__["_crm_row_detail"] = detail
         table.parent.mount(detail, after=table)
-    else:
+    elif cells or detail.display:
         detail.update(text)
+    else:  # hidden, and stays hidden: its text is written when it shows again
+        detail.shown = plain
+        return
+    detail.shown = plain
     detail.display = bool(cells)

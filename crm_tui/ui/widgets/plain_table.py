@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import zip_longest
+from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -25,7 +26,8 @@ from rich.style import Style
 from rich.text import Text
 from textual._segment_tools import line_crop
 from textual._types import SegmentLines
-from textual.geometry import Size
+from textual.coordinate import Coordinate
+from textual.geometry import Offset, Size
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import DuplicateKey, RowKey
@@ -58,12 +60,29 @@ def _plain(cell: object) -> bool:
     return plain.isprintable() and plain == plain.rstrip()  # Rich strips trailing spaces when it cuts
 
 
+class _Frame(NamedTuple):
+    """PlainTable's per-repaint reading of the table (``PlainTable._frame``)."""
+
+    plain: bool  # row cursor, no fixed rows or columns, no row labels: the one-run way may apply
+    header: int  # lines of the header shown
+    width: int
+    scroll: Offset
+    cursor_at: Coordinate
+    hover_at: Coordinate
+    tail: tuple[object, ...]  # the rest of a line's cache key
+    widths: list[int]  # the columns' render widths, in order
+    wide_enough: bool  # every column wider than its padding
+    rest: int  # cells right of the last column, filled
+    cursor_styles: dict[tuple[bool, bool], Style]  # (hover, cursor) -> what they add, as needed
+
+
 class PlainTable(DataTable):  # type: ignore[type-arg]
     """DataTable with a fast path for plain single-line Text cells (see the module docstring)."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self._row_styles: dict[tuple[int, Style, object], Style] = {}
         self._pass_style: Style | None = None
+        self._pass_frame: _Frame | None = None
         super().__init__(*args, **kwargs)
 
     def _fast_cell(self, row_index: int, column_index: int) -> Text | None:
@@ -108,20 +127,43 @@ class PlainTable(DataTable):  # type: ignore[type-arg]
             return super().render_lines(crop)
         finally:
             self._pass_style = None
+            self._pass_frame = None
+
+    def _frame(self) -> _Frame:
+        """What every line of a repaint reads, read once for the repaint (DataTable reads each of these
+        reactives, the column order and widths at every line: ~40 attribute lookups a line)."""
+        frame = self._pass_frame
+        if frame is None:
+            columns = self.ordered_columns
+            widths = [c.get_render_width(self) for c in columns]
+            pad = self.cell_padding
+            frame = _Frame(
+                plain=self.cursor_type == "row" and not self.fixed_columns and not self.fixed_rows
+                and not (self._labelled_row_exists and self.show_row_labels),
+                header=self.header_height if self.show_header else 0,
+                width=self.size.width, scroll=self.scroll_offset,
+                cursor_at=self.cursor_coordinate, hover_at=self.hover_coordinate,
+                tail=(self.cursor_type, self._show_hover_cursor, self._update_count, self._pseudo_class_state),
+                widths=widths, wide_enough=min(widths, default=2 * pad + 1) > 2 * pad,
+                rest=self.size.width - sum(widths) - self._row_label_column_width, cursor_styles={})
+            if self._pass_style is not None:  # inside a repaint: kept until it ends
+                self._pass_frame = frame
+        return frame
 
     def render_line(self, y: int) -> Strip:
         if self.fixed_rows or self._pass_style is None:
             return super().render_line(y)
-        scroll_x, scroll_y = self.scroll_offset
-        if y >= (self.header_height if self.show_header else 0):
+        frame = self._frame()
+        scroll_x, scroll_y = frame.scroll
+        if y >= frame.header:
             y += scroll_y
-        return self._render_line(y, scroll_x, scroll_x + self.size.width, self._pass_style)
+        return self._render_line(y, scroll_x, scroll_x + frame.width, self._pass_style)
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """A data row of plain cells under a row cursor as one run of text in one style (what
         DataTable draws, cell by cell, for such a row); anything else as DataTable draws it."""
-        if self.cursor_type != "row" or self.fixed_columns or self.fixed_rows or (
-                self._labelled_row_exists and self.show_row_labels):
+        frame = self._frame()
+        if not frame.plain:
             return super()._render_line(y, x1, x2, base_style)
         try:
             row_key, line_no = self._get_offsets(y)
@@ -129,27 +171,28 @@ class PlainTable(DataTable):  # type: ignore[type-arg]
             return super()._render_line(y, x1, x2, base_style)
         if row_key is self._header_row_key or line_no or self.rows[row_key].height != 1:
             return super()._render_line(y, x1, x2, base_style)
-        width = self.size.width
-        cursor_at, hover_at = self.cursor_coordinate, self.hover_coordinate
-        cache_key = (y, x1, x2, width, cursor_at, hover_at, base_style, self.cursor_type, self._show_hover_cursor,
-                     self._update_count, self._pseudo_class_state)
+        width = frame.width
+        cursor_at, hover_at = frame.cursor_at, frame.hover_at
+        cache_key = (y, x1, x2, width, cursor_at, hover_at, base_style, *frame.tail)
         strip = self._line_cache.get(cache_key)
         if strip is not None:
             return strip
         row_index = self._row_locations.get(row_key)
         cells = self._get_row_renderables(row_index).cells
-        pad = self.cell_padding
-        columns = self.ordered_columns
-        widths = [c.get_render_width(self) for c in columns]
-        if not all(_plain(c) for c in cells) or min(widths, default=2 * pad + 1) <= 2 * pad:
+        widths = frame.widths
+        if not frame.wide_enough or not all(_plain(c) for c in cells):
             return super()._render_line(y, x1, x2, base_style)
-        style = self._row_style(row_index, base_style) + self._cursor_style(row_index == hover_at.row,
-                                                                            row_index == cursor_at.row)
-        text = "".join(self._padded(cell, w) for cell, w in zip(cells, widths))  # type: ignore[arg-type]
+        marks = (row_index == hover_at.row, row_index == cursor_at.row)
+        cursor_style = frame.cursor_styles.get(marks)
+        if cursor_style is None:
+            cursor_style = frame.cursor_styles[marks] = self._cursor_style(*marks)
+        style = self._row_style(row_index, base_style) + cursor_style
+        gap = " " * self.cell_padding
+        text = "".join(gap + fit(cell.plain, w - 2 * len(gap), cell.overflow or "ellipsis") + gap  # type: ignore[union-attr]
+                       for cell, w in zip(cells, widths))
         segments = [Segment(text, style + Style.from_meta({"row": row_index, "column": 0}))]
-        rest = width - sum(widths) - self._row_label_column_width
-        if rest > 0:  # DataTable's fill to the right edge
-            segments.append(Segment(" " * rest, style + Style.from_meta(
+        if frame.rest > 0:  # DataTable's fill to the right edge
+            segments.append(Segment(" " * frame.rest, style + Style.from_meta(
                 {"row": row_index, "column": 0, "out_of_bounds": True})))
         strip = Strip(line_crop(segments, x1, x2, width)).adjust_cell_length(width, base_style).simplify()
         self._line_cache[cache_key] = strip

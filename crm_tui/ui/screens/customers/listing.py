@@ -68,6 +68,7 @@ class CustomerListScreen(PagedTable):
         self.rows: list[cs.CustomerRow] = []
         self.count_text: str | None = None  # "37" / "1000+" for the current query, None until counted
         self.filters_mounted = False
+        self.painted = False  # the first page has been shown: later searches read their count with the page
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,10 +149,14 @@ class CustomerListScreen(PagedTable):
 
     # -- the paged table's hooks -----------------------------------------------------------------
     def page_args(self, cursor: str | None) -> tuple[Any, ...]:
-        return self.query_one("#q", Input).value, self.filters(), cursor
+        # The screen's first page comes alone, its count after it (the first paint, issue 22). Every
+        # later search (a keystroke) reads its count in the same worker and snapshot as its page: one
+        # result, one repaint and one refit of the table, not two of each and a second thread.
+        return self.query_one("#q", Input).value, self.filters(), cursor, cursor is None and self.painted
 
-    def read_page(self, query: str, filters: cs.SearchFilters, cursor: str | None) -> cs.SearchPage:
-        return cs.search(self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE, count=False)
+    def read_page(self, query: str, filters: cs.SearchFilters, cursor: str | None,
+                  count: bool = False) -> cs.SearchPage:
+        return cs.search(self.svc, self.actor, query, filters, cursor=cursor, limit=PAGE, count=count)
 
     def page_error_for(self, seq: int) -> Callable[[CrmError], object]:
         return lambda e: self._error(e.message, seq)
@@ -202,10 +207,11 @@ class CustomerListScreen(PagedTable):
                                                r.grade or "", r.owner or "", " ".join(r.tags))) for r in new)
 
     def page_shown(self, page: cs.SearchPage, args: tuple[Any, ...], first: bool) -> None:
-        if first:  # of a new query: its count follows from the second worker
+        if first:  # of a new query: its count came with it, or follows from the second worker
             self.count_text = page.count_hint or None
             if self.count_text is None:
                 self.count(args[0], args[1], self.seq)
+            self.painted = True
         self._show_status()
         if not self.filters_mounted:
             self.call_after_refresh(self.mount_filters)  # after the rows are painted
