@@ -286,7 +286,7 @@ def _writeback() -> Callable[[int, int, int, int], int] | None:
         import ctypes
 
         fn = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no such call (macOS), no CDLL(None) (Windows)
         return None
     fn.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
     fn.restype = ctypes.c_int
