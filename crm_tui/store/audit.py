@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import audit as chain
+from crm_tui.store.audit_sql import HASH_HEX as _HASH_HEX
 from crm_tui.i18n import N_
 
 
@@ -179,9 +180,9 @@ def _salt_stored(salt: str) -> bytes | str:
     return raw if raw.hex() == salt else salt
 
 
-#: audit_log.hash is stored as its 32 bytes (migration 2203; 64 hex characters before, and in older
-#: files and backups): every reader takes it through this expression, as lowercase hex.
-HASH_HEX = "CASE typeof(hash) WHEN 'blob' THEN lower(hex(hash)) ELSE hash END"
+#: audit_log.hash as lowercase hex, for blobs (2203) and older text alike; defined in store.audit_sql
+#: (no SQLAlchemy) so that the start path can read it cheaply.
+HASH_HEX = _HASH_HEX
 
 
 def hash_stored(hex_hash: str) -> bytes:

@@ -22,7 +22,7 @@ from pathlib import Path
 from crm_tui.clock import system_now, system_seconds
 from crm_tui.i18n import N_
 from crm_tui.store import paths
-from crm_tui.store.audit import HASH_HEX
+from crm_tui.store.audit_sql import HASH_HEX
 from crm_tui.store.connection import copy_database
 from crm_tui.store.db import DAMAGED_COPY, DatabaseDamaged, WrongKey, is_damage, raw_connect
 from crm_tui.store.rotation import key_id

@@ -34,6 +34,11 @@ CHILD = textwrap.dedent('''
     heavy = sorted(m for m in ("sqlalchemy", "alembic", "sqlmodel", "crm_tui.services.context",
                                "crm_tui.services.customers", "crm_tui.ui.screens.customers") if m in sys.modules)
     assert not heavy, f"imported before the login screen: {heavy}"
+    # What the start does beside the app (issue 17 tidy, the daily-backup test) loads store.backup:
+    # it must not pull SQLAlchemy in either (store.audit did, through HASH_HEX: +130 ms at start).
+    from crm_tui.store import backup as _backup  # noqa: F401
+    heavy = sorted(m for m in ("sqlalchemy", "alembic", "sqlmodel") if m in sys.modules)
+    assert not heavy, f"store.backup imported: {heavy}"
 
     async def main() -> None:
         async with app.run_test(size=(120, 40)) as pilot:

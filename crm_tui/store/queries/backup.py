@@ -14,7 +14,7 @@ def audit_head(conn: Any) -> int:
 
 def audit_hash(conn: Any, at_id: int) -> str | None:
     """The chain hash of audit entry ``at_id``; None when there is no such entry."""
-    from crm_tui.store.audit import HASH_HEX
+    from crm_tui.store.audit_sql import HASH_HEX
 
     row = conn.execute(f"SELECT {HASH_HEX} FROM audit_log WHERE id = ?", (at_id,)).fetchone()
     return row[0] if row else None
