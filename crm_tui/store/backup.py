@@ -23,7 +23,7 @@ from crm_tui.clock import system_now, system_seconds
 from crm_tui.i18n import N_
 from crm_tui.store import paths
 from crm_tui.store.audit_sql import HASH_HEX
-from crm_tui.store.connection import copy_database
+from crm_tui.store.connection import DIGEST_PREFIX, copy_database, file_digest
 from crm_tui.store.db import DAMAGED_COPY, DatabaseDamaged, WrongKey, is_damage, raw_connect
 from crm_tui.store.rotation import key_id
 
@@ -39,11 +39,22 @@ class BackupInfo:
 
 
 def _sha256(path: Path) -> str:
+    """The file's plain SHA-256: the checksum of manifests written before issue 22's piecewise one."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _checksum_matches(path: Path, expected: object) -> bool:
+    """The manifest's ``sha256`` against the file: the piecewise checksum (connection.file_digest,
+    with its prefix) or, in older manifests, the plain SHA-256."""
+    if not isinstance(expected, str):
+        return False
+    if expected.startswith(DIGEST_PREFIX):
+        return file_digest(path) == expected
+    return _sha256(path) == expected
 
 
 def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = None,
@@ -102,7 +113,7 @@ def make_backup(db_file: Path, key: bytes, *, reason: str, dest: Path | None = N
         "row_counts": counts,
         "audit_head": {"id": head[0], "hash": head[1]} if head else None,
         "key_id": key_id(key),
-        "sha256": copied.sha256 or _sha256(target),
+        "sha256": copied.sha256 or file_digest(target),
         "size": target.stat().st_size,
         "copy": copied.method,  # "file": the file's bytes under a pinned snapshot; "pages": the backup API
     }
@@ -246,7 +257,7 @@ def _adopt(path: Path, key: bytes, now: datetime) -> bool:
         "format": 2, "taken_at": taken.isoformat(timespec="seconds"), "reason": "adopted", "source": "",
         "schema_version": version[0] if version else None, "row_counts": counts,
         "audit_head": {"id": head[0], "hash": head[1]} if head else None, "key_id": key_id(key),
-        "sha256": _sha256(path), "size": path.stat().st_size,
+        "sha256": file_digest(path), "size": path.stat().st_size,
     }
     _private_write(path.with_suffix(".json"), json.dumps(manifest, ensure_ascii=False, indent=2))
     record_verification(BackupInfo(path, manifest), [], now)
@@ -318,7 +329,7 @@ def verify_backup(info: BackupInfo, key: bytes) -> list[str]:
     problems = []
     if not info.manifest:
         problems.append("manifest")
-    elif _sha256(info.path) != info.manifest.get("sha256"):
+    elif not _checksum_matches(info.path, info.manifest.get("sha256")):
         problems.append("checksum")
     try:
         conn = _read_only(info.path, key)

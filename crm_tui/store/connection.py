@@ -167,7 +167,7 @@ def _remove_part(tmp: Path) -> None:
 @dataclass(frozen=True)
 class Copied:
     path: Path
-    sha256: str | None  # of the file as written, when the copy computed it on its way
+    sha256: str | None  # the checksum (file_digest) of the file as written, when the copy computed it on its way
     method: str  # "file" (the pinned file's bytes) or "pages" (the online backup API)
     checked: bool  # every page's HMAC checked during the copy
 
@@ -265,19 +265,44 @@ def _pinned_copy(conn: sqlcipher.Connection, key: bytes, tmp: Path,
         conn.execute("COMMIT")
 
 
-def _sha256_of(path: Path, size: int) -> str:
+#: A backup's checksum (issue 22): the SHA-256 of the SHA-256s of its 64 MiB pieces, in order, written
+#: with this prefix. The pieces are hashed on two threads (hashlib and file reads release the GIL), so
+#: the checksum no longer waits on one core: a plain SHA-256 of a 4.5 GB file takes ~3 s of one core,
+#: longer than twice ``cp`` of it. As strong as a SHA-256 of the file (a collision of the list is a
+#: collision of SHA-256). Manifests without the prefix hold the file's plain SHA-256 (store.backup).
+DIGEST_PREFIX = "sha256/64MiB:"
+PIECE = 64 << 20
+DIGEST_THREADS = 2
+
+
+def file_digest(path: Path, size: int | None = None) -> str:
+    """The checksum of the first ``size`` bytes of ``path`` (all of it by default); see DIGEST_PREFIX."""
     import hashlib
 
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        left = size
-        while left > 0:
-            chunk = f.read(min(CHUNK, left))
-            if not chunk:
-                raise OSError(f"{path} ended {left} bytes early")
-            h.update(chunk)
-            left -= len(chunk)
-    return h.hexdigest()
+    size = path.stat().st_size if size is None else size
+    pieces = max(1, -(-size // PIECE))
+
+    def piece(i: int) -> bytes:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            f.seek(i * PIECE)
+            left = min(PIECE, size - i * PIECE)
+            while left > 0:
+                chunk = f.read(min(CHUNK, left))
+                if not chunk:
+                    raise OSError(f"{path} ended {left} bytes early")
+                h.update(chunk)
+                left -= len(chunk)
+        return h.digest()
+
+    with ThreadPoolExecutor(DIGEST_THREADS) as pool:
+        digests = list(pool.map(piece, range(pieces)))
+    return DIGEST_PREFIX + hashlib.sha256(b"".join(digests)).hexdigest()
+
+
+def _sha256_of(path: Path, size: int) -> str:
+    """The backup checksum of the copied bytes (kept under its old name for callers and tests)."""
+    return file_digest(path, size)
 
 
 def _writeback() -> Callable[[int, int, int, int], int] | None:

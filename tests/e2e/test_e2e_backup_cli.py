@@ -55,7 +55,7 @@ def test_backup_list_verify_files_private_R_SEC_5(cli_db, cli_env, run_cli):
     for f in (path, path.with_suffix(".json"), path.with_suffix(".verified.json")):
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
     manifest = json.loads(path.with_suffix(".json").read_text())
-    assert manifest["schema_version"] and manifest["audit_head"]["id"] >= 1 and len(manifest["sha256"]) == 64
+    assert manifest["schema_version"] and manifest["audit_head"]["id"] >= 1 and manifest["sha256"].startswith("sha256/64MiB:") and len(manifest["sha256"]) == 13 + 64
     assert manifest["row_counts"]["staff"] == 1 and manifest["key_id"]
     lst = _admin(run_cli, "backup", "list")
     assert lst.returncode == 0 and path.name in lst.stdout and "verified" in lst.stdout

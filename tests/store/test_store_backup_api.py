@@ -169,7 +169,7 @@ def test_a_long_reader_that_keeps_the_log_turns_the_copy_to_the_backup_api_and_i
             assert conn.execute("SELECT count(*) FROM audit_log WHERE actor_name = 'desk'").fetchone()[0] == 2
         finally:
             conn.close()
-    assert unpinned.sha256 == backup_store._sha256(tmp_path / "d.db")
+    assert unpinned.sha256 == connection.file_digest(tmp_path / "d.db")
 
 
 def _flip(db_file: Path, where: str) -> int:

@@ -144,3 +144,41 @@ def test_a_write_during_the_manifest_counts_is_not_in_them(place, monkeypatch):
     finally:
         conn.close()
     assert backup_store.verify_backup(info, key) == []
+
+
+def test_the_checksum_is_the_sha256_of_the_pieces_sha256s_and_finds_a_flipped_byte_in_any_piece(place, monkeypatch):
+    """R-SEC-5: the manifest's checksum (issue 22: pieces hashed on two threads) is the SHA-256 of
+    the SHA-256s of the file's pieces, in order; a byte changed in any piece, or a piece missing, is
+    a checksum problem."""
+    import hashlib
+
+    monkeypatch.setattr(connection, "PIECE", 4096 * 3)
+    key = _key(place)
+    info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
+    data = info.path.read_bytes()
+    pieces = [data[i:i + 4096 * 3] for i in range(0, len(data), 4096 * 3)]
+    assert len(pieces) > 3
+    want = "sha256/64MiB:" + hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in pieces)).hexdigest()
+    assert info.manifest["sha256"] == want == connection.file_digest(info.path)
+    assert backup_store.verify_backup(info, key) == []
+    for at in (0, len(data) // 2, len(data) - 1):
+        bad = bytearray(data)
+        bad[at] ^= 1
+        info.path.write_bytes(bytes(bad))
+        assert "checksum" in backup_store.verify_backup(info, key), at
+    info.path.write_bytes(data[: len(data) - 4096 * 3])
+    assert "checksum" in backup_store.verify_backup(info, key)
+
+
+def test_a_manifest_with_the_files_plain_sha256_still_verifies(place):
+    """Backups taken before the piecewise checksum hold the file's plain SHA-256: still verified
+    (and still found wrong when the file changed)."""
+    key = _key(place)
+    info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
+    old = _save(info, {**info.manifest, "sha256": backup_store._sha256(info.path)})
+    assert backup_store.verify_backup(old, key) == []
+    data = bytearray(info.path.read_bytes())
+    data[len(data) // 2] ^= 1
+    info.path.write_bytes(bytes(data))
+    assert "checksum" in backup_store.verify_backup(old, key)
+    assert "checksum" in backup_store.verify_backup(_save(info, {**info.manifest, "sha256": None}), key)
