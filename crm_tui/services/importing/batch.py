@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
@@ -93,6 +93,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
     dues: dict[Any, Any] = {}
     complete = _Completeness(now, cal, deadlines)
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
+    share = _TermShare()  # one str object per distinct name, pinyin and phone term (_TermShare)
     written = raced = 0
     pending: list[list[tuple[str, int]]] = [[] for _ in range(_TERM_GROUPS)]  # terms of chunks written
     size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
@@ -121,7 +122,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                 if len(names) >= NAME_CACHE:  # bounded
                     names.clear()
                 search_name, search_pinyin, name_terms = search_terms.name_index(*key)
-                indexed = names[key] = (search_name, search_pinyin, *_split_name_terms(name_terms))
+                indexed = names[key] = (search_name, search_pinyin, *map(share, _split_name_terms(name_terms)))
             # then the _SET_COLS, in their order
             values += (cid, number, r.kind, r.owner, indexed[0], indexed[1], missing, due, False, False, False,
                        stamp, 1, stamp, by, stamp, by)
@@ -140,7 +141,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             number_term, phone_terms, ident_terms = search_terms.record_term_parts(
                 number, [ph.national for ph in r.phones], (clean.get("id_number"), clean.get("uscc")))
             t_number.append((number_term, cid))
-            t_phone += zip(phone_terms, repeat(cid))
+            t_phone += zip(share(phone_terms), repeat(cid))
             if ident_terms:
                 t_ident += zip(ident_terms, repeat(cid))
         with svc.write(actor) as tx:
@@ -209,6 +210,30 @@ def _write_terms(svc: Services, actor: Actor, pairs: list[tuple[str, int]], canc
 
 
 _TERM_GROUPS = 5  # number, name, pinyin, phone, ID terms (_write_rows)
+
+
+class _TermShare:
+    """Terms as one str object per distinct term (``share(terms)`` -> a tuple of them). The
+    pending terms are written in term order, long after they were made in customer order: with a
+    new str for every pair (a phone's 4-digit windows, a name's characters), executemany reads
+    strings scattered over hundreds of MB, and its binding encodes every non-ASCII one to UTF-8
+    again. Shared, the pairs of a term point to one string, encoded once (at 100,000 rows 1.85M
+    pairs hold ~120k distinct phone, name and pinyin terms: ~0.8 s less CPU in the write, and less
+    memory). Number and ID terms are unique to their customer and are left as they are. Bounded:
+    forgets everything past SHARE_MAX terms (only sharing is lost)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, terms: Iterable[str]) -> tuple[str, ...]:
+        seen = self.seen
+        if len(seen) >= SHARE_MAX:
+            seen.clear()
+        terms = tuple(terms)
+        return tuple(map(seen.setdefault, terms, terms))
+
+
+SHARE_MAX = 500_000  # distinct terms a run shares (~50 MB at most); the 10,000 4-digit phone windows among them
 
 
 def _split_name_terms(terms: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
