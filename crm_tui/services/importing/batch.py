@@ -195,8 +195,9 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
 
 
 # search terms held before they are written (_TermRuns: a list slot a pair while held, ~130 MB of
-# (term, customer) tuples when they are written), one round at 100,000 rows; each later round inserts between the earlier rounds'
-# entries of every term, which costs more than the appends of one sorted run (~0.4 s at 100k)
+# (term, customer) tuples when they are written), one round at 100,000 rows; each later round
+# inserts between the earlier rounds' entries of every term, which costs more than the appends of
+# one sorted run (~0.4 s at 100k)
 TERMS_AT_ONCE = 2_000_000
 TERM_SLICE = 50_000  # terms in the first of their transactions (then sized by HOLD_TARGET like the rows)
 
