@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_tui.domain import audit as chain
-from crm_tui.store.audit_sql import HASH_HEX as _HASH_HEX
 from crm_tui.i18n import N_
+from crm_tui.store.audit_sql import HASH_HEX  # audit_log.hash as hex (defined where start-up can read it)
 
 
 @dataclass(frozen=True)
@@ -178,11 +178,6 @@ def _salt_stored(salt: str) -> bytes | str:
     except ValueError:
         return salt
     return raw if raw.hex() == salt else salt
-
-
-#: audit_log.hash as lowercase hex, for blobs (2203) and older text alike; defined in store.audit_sql
-#: (no SQLAlchemy) so that the start path can read it cheaply.
-HASH_HEX = _HASH_HEX
 
 
 def hash_stored(hex_hash: str) -> bytes:

@@ -258,7 +258,7 @@ def _pinned_copy(conn: sqlcipher.Connection, key: bytes, tmp: Path,
     try:
         size = int(conn.execute("PRAGMA page_count").fetchone()[0]) * int(conn.execute("PRAGMA page_size").fetchone()[0])
         with ThreadPoolExecutor(1) as pool:  # the checksum on the other core while the kernel copies
-            digest = pool.submit(_sha256_of, db_file, size)
+            digest = pool.submit(file_digest, db_file, size)
             _copy_bytes(db_file, tmp, size, progress)
             return digest.result()
     finally:
@@ -298,11 +298,6 @@ def file_digest(path: Path, size: int | None = None) -> str:
     with ThreadPoolExecutor(DIGEST_THREADS) as pool:
         digests = list(pool.map(piece, range(pieces)))
     return DIGEST_PREFIX + hashlib.sha256(b"".join(digests)).hexdigest()
-
-
-def _sha256_of(path: Path, size: int) -> str:
-    """The backup checksum of the copied bytes (kept under its old name for callers and tests)."""
-    return file_digest(path, size)
 
 
 def _writeback() -> Callable[[int, int, int, int], int] | None:

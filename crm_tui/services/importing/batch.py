@@ -136,27 +136,17 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                 consents.append((cid, CONSENT_PURPOSE, "sensitive", "signed_form", now.date(), by, now))
             # the name's terms (n:, p:) and the record's (k:, t:, x:) never coincide: no union needed;
             # the customers of a term come in ascending order (_TermRuns)
-            for t in indexed[2]:
-                got = n_get(t)
-                if got is None:
-                    r_name[t] = [cid]
-                else:
-                    got.append(cid)
-            for t in indexed[3]:
-                got = p_get(t)
-                if got is None:
-                    r_pinyin[t] = [cid]
-                else:
-                    got.append(cid)
             number_term, phone_terms, ident_terms = search_terms.record_term_parts(
                 number, [ph.national for ph in r.phones], (clean.get("id_number"), clean.get("uscc")))
             t_number.append((number_term, cid))
-            for t in phone_terms:
-                got = t_get(t)
-                if got is None:
-                    r_phone[t] = [cid]
-                else:
-                    got.append(cid)
+            for terms, run, get in ((indexed[2], r_name, n_get), (indexed[3], r_pinyin, p_get),
+                                    (phone_terms, r_phone, t_get)):
+                for t in terms:
+                    got = get(t)
+                    if got is None:
+                        run[t] = [cid]
+                    else:
+                        got.append(cid)
             if ident_terms:
                 t_ident += zip(ident_terms, repeat(cid))
             pending.pairs += len(indexed[2]) + len(indexed[3]) + len(phone_terms) + len(ident_terms) + 1
