@@ -92,9 +92,32 @@ def _ascii_words(chunk: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _syllables(text: str) -> tuple[str, ...]:
-    """``lazy_pinyin(text, errors=_ascii_words)`` without its empty syllables. pypinyin segments
-    the text into words and converts each word on its own (``Pinyin.pinyin``), so the words'
-    conversions are remembered: names are few words (王 + 建国) that repeat across customers."""
+    """``lazy_pinyin(text, errors=_ascii_words)`` without its empty syllables: from the table made
+    from pypinyin (:mod:`crm_tui.domain.pinyin_table`) when the text is all Han, else from pypinyin."""
+    table = _table()
+    if table is not None:
+        got = table.syllables(text)
+        if got is not None:
+            return got
+    return _pypinyin_syllables(text)
+
+
+@lru_cache(maxsize=1)
+def _table():  # type: ignore[no-untyped-def]
+    from crm_tui.domain import pinyin_table
+    from crm_tui.domain.config import data_dir
+
+    try:
+        folder = data_dir()
+    except FileNotFoundError:
+        return None
+    return pinyin_table.load(folder)
+
+
+def _pypinyin_syllables(text: str) -> tuple[str, ...]:
+    """:func:`_syllables` from pypinyin itself. pypinyin segments the text into words and converts
+    each word on its own (``Pinyin.pinyin``), so the words' conversions are remembered: names are
+    few words (王 + 建国) that repeat across customers."""
     return tuple(s for word in _segment(text) for s in _word_syllables(word) if s)
 
 
@@ -137,6 +160,16 @@ def _word_syllables(word: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1024)
 def _surname_reading(char: str) -> str | None:
+    """The special surname reading of ``char`` where pypinyin lists it among its readings."""
+    if char not in SURNAME_READINGS:
+        return None
+    table = _table()
+    if table is not None:
+        return table.surnames.get(char)
+    return _pypinyin_surname_reading(char)
+
+
+def _pypinyin_surname_reading(char: str) -> str | None:
     reading = SURNAME_READINGS.get(char)
     if reading is None:
         return None
