@@ -249,34 +249,44 @@ def name_index(name: str | None, kind: str) -> tuple[str | None, str | None, fro
     """Everything the index holds of a name, from one pinyin computation: ``customer.search_name``,
     ``customer.search_pinyin`` and the name's terms (characters and pinyin). Bulk writers cache it
     per distinct name (names repeat: 张伟)."""
+    search_name, search_pinyin, chars, pinyin = name_index_parts(name, kind)
+    return search_name, search_pinyin, frozenset(chars + pinyin)
+
+
+def name_index_parts(name: str | None, kind: str) -> tuple[str | None, str | None, tuple[str, ...], tuple[str, ...]]:
+    """:func:`name_index` with the name's terms in two parts, each without repeats: the characters'
+    (``n:``) and the pinyin's (``p:``). The import holds each kind of term apart (services.importing)."""
     if not name:
-        return None, None, frozenset()
+        return None, None, (), ()
     text = normalise(name)  # once: the columns, the name's terms and its pinyin all start from it
     n = len(text)
     if text.split() == [text]:  # no white space: _name_terms is every substring of 1..4 characters
-        terms = {"n:" + text[i:i + k] for i in range(n) for k in range(1, min(NAME_GRAM_MAX, n - i) + 1)}
+        chars = tuple({"n:" + text[i:j] for i in range(n) for j in range(i + 1, min(i + NAME_GRAM_MAX, n) + 1)})
     else:
-        terms = _name_terms(text)
+        chars = tuple(_name_terms(text))
     # _pinyin_forms, each suffix's full pinyin built on the next one's
     syl = _syllables(text)
     if not syl:
-        return text, "||", frozenset(terms)
-    full = []
+        return text, "||", chars, ()
+    m = len(syl)
+    full = [""] * m
     acc = ""
-    for s in reversed(syl):
-        acc = s + acc
-        full.append(acc)
-    full.reverse()
+    for i in range(m - 1, -1, -1):
+        acc = syl[i] + acc
+        full[i] = acc
     initials = "".join([s[0] for s in syl])  # syllables are never empty: one character each
-    forms = full + [initials[i:] for i in range(len(syl))]
+    forms = full + [initials[i:] for i in range(m)]
     if kind == "person" and _HAN.match(text):
         alt = _surname_reading(text[0])
         if alt and alt != syl[0]:
-            forms.append(alt + full[1] if len(syl) > 1 else alt)
+            forms.append(alt + full[1] if m > 1 else alt)
             forms.append(alt[0] + initials[1:])
     forms = list(dict.fromkeys(forms))
-    terms.update(["p:" + f[:PINYIN_TERM_MAX] for f in forms])  # pinyin_terms (no form is empty)
-    return text, pinyin_key(forms), frozenset(terms)
+    if max(map(len, forms)) <= PINYIN_TERM_MAX:  # no form is cut (PINYIN_KEY_MAX is longer): the
+        # forms' terms and the key's parts are the forms themselves, without repeats
+        return text, "|" + "|".join(forms) + "|", chars, tuple(["p:" + f for f in forms])
+    pinyin = tuple(dict.fromkeys(["p:" + f[:PINYIN_TERM_MAX] for f in forms]))  # pinyin_terms (no form is empty)
+    return text, pinyin_key(forms), chars, pinyin
 
 
 def search_columns(name: str | None, kind: str) -> tuple[str | None, str | None]:

@@ -201,6 +201,20 @@ def test_name_index_is_the_reference_terms_and_columns(name: str, kind: str) -> 
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_NAME_CHARS | st.sampled_from(["\t", "  "]), min_size=0, max_size=14).map("".join),
+       st.sampled_from(["person", "org"]))
+def test_name_index_parts_are_name_index_by_kind_without_repeats(name: str, kind: str) -> None:
+    """The import writes a name's terms from name_index_parts: the character terms and the pinyin
+    terms, each once (a repeat would be a second (term, customer) row), together name_index's."""
+    from crm_tui.domain import search_terms as stm
+
+    sname, key, chars, pinyin = stm.name_index_parts(name, kind)
+    assert len(set(chars)) == len(chars) and len(set(pinyin)) == len(pinyin)
+    assert all(t.startswith("n:") for t in chars) and all(t.startswith("p:") for t in pinyin)
+    assert (sname, key, frozenset(chars + pinyin)) == stm.name_index(name, kind)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_NAME_CHARS, min_size=0, max_size=10).map("".join))
 def test_segment_is_pypinyins_seg(name: str) -> None:
     """The all-Han shortcut of the segmentation cuts as pypinyin's own Pinyin.seg does."""

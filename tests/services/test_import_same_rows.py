@@ -110,19 +110,23 @@ class _PerRowValidator:
 
 
 class _PerRowCompleteness:
-    def __init__(self, now, cal, memo):  # type: ignore[no-untyped-def]
-        self.now, self.cal = now, cal
+    def __init__(self, now, cal, memo, fields):  # type: ignore[no-untyped-def]
+        self.now, self.cal, self.fields = now, cal, fields
 
     def __call__(self, values, kind, phones):  # type: ignore[no-untyped-def]
-        return cust._completeness(dict(zip(cust._WRITABLE, values)), kind, self.now, phones, self.cal)
+        every = dict.fromkeys(cust._WRITABLE)
+        every.update(zip(self.fields, values))
+        return cust._completeness(every, kind, self.now, phones, self.cal)
 
 
 def _name_index_per_row(name, kind):  # type: ignore[no-untyped-def]
+    """name_index_parts from the reference functions, pinyin from pypinyin itself (no table)."""
     if not name:
-        return None, None, frozenset()
+        return None, None, (), ()
     forms = search_terms.pinyin_forms(name, person=kind == "person")
+    terms = search_terms.name_terms(name) | search_terms.pinyin_terms(forms)
     return (search_terms.normalise(name), search_terms.pinyin_key(forms),
-            frozenset(search_terms.name_terms(name) | search_terms.pinyin_terms(forms)))
+            tuple(t for t in terms if t.startswith("n:")), tuple(t for t in terms if t.startswith("p:")))
 
 
 def _import(crm: Crm, csv_file: Path):  # type: ignore[no-untyped-def]
@@ -154,8 +158,11 @@ def test_the_caches_write_the_rows_the_per_row_code_writes(crm, _crm_template, t
     try:
         monkeypatch.setattr(dryrun, "RowValidator", _PerRowValidator)
         monkeypatch.setattr(batch, "_Completeness", _PerRowCompleteness)
+        monkeypatch.setattr(batch, "_row_columns", lambda p: (list(batch._WRITABLE), True))  # every column bound
         monkeypatch.setattr(batch, "NAME_CACHE", 0)  # the name cache emptied before every row
-        monkeypatch.setattr(search_terms, "name_index", _name_index_per_row)
+        monkeypatch.setattr(search_terms, "name_index_parts", _name_index_per_row)
+        monkeypatch.setattr(search_terms, "_table", lambda: None)
+        search_terms._syllables.cache_clear()
         p_slow, res_slow, slow = _import(other, csv_file)
     finally:
         other.svc.close()
@@ -194,8 +201,23 @@ def test_sorted_terms_is_one_stable_sort_of_every_pair(groups: list[list[tuple[s
     assert all(a <= b for a, b in zip(got, got[1:]))  # (term, customer) order: customers ascend per term
 
 
-def test_name_terms_split_at_o() -> None:
-    from crm_tui.domain.search_terms import name_index
+def test_name_terms_in_two_parts() -> None:
+    from crm_tui.domain.search_terms import name_index_parts
 
-    low, high = batch._split_name_terms(name_index("单田芳", "person")[2])
+    _name, _key, low, high = name_index_parts("单田芳", "person")
     assert low and high and all(t.startswith("n:") for t in low) and all(t.startswith("p:") for t in high)
+    assert len(set(low)) == len(low) and len(set(high)) == len(high)
+
+
+def test_the_columns_an_import_leaves_out_have_no_default(crm) -> None:  # type: ignore[no-untyped-def]
+    """The import leaves a customer column out of its INSERT when no row gives it a value, and a
+    phone's label when no phone has one (batch._row_columns): that writes NULL only while those
+    columns have no default."""
+    raw = crm.svc.store.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        info = {t: {r[1]: r[4] for r in conn.execute(f"PRAGMA table_info({t})")} for t in ("customer", "customer_phone")}
+    finally:
+        raw.close()
+    assert {f: info["customer"][f] for f in batch._WRITABLE if info["customer"][f] is not None} == {}
+    assert info["customer_phone"]["label"] is None

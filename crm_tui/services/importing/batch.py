@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -84,19 +85,20 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
     now = svc.now()
     cal = _cal(svc)
     total = len(p.ready)
-    cols = list(dict.fromkeys((*_WRITABLE, *_SET_COLS)))
+    fields, labels = _row_columns(p)
+    important = fields.index("important")
+    cols = [*fields, *_SET_COLS]
     insert_customer = q.customer_columns_insert(cols)
     by = actor.staff_id
-    # name, kind -> search name, search pinyin, the name's terms in two ranges (_split_name_terms)
+    # name, kind -> search name, search pinyin, the name's terms in two ranges (n:, p:; name_index_parts)
     names: dict[tuple[str, str], tuple[str | None, str | None, tuple[str, ...], tuple[str, ...]]] = {}
     deadlines: dict[Any, Any] = {}  # missing fields -> (their JSON, the deadline)
     dues: dict[Any, Any] = {}
-    complete = _Completeness(now, cal, deadlines)
+    complete = _Completeness(now, cal, deadlines, fields)
     stamp = db.adapt(now)  # ``now`` as the driver binds it: it is on every row
     written = raced = 0
     pending = _TermRuns()  # the search terms of the rows built, until written (_TermRuns)
     r_name, r_pinyin, r_phone = pending.runs
-    n_get, p_get, t_get = r_name.get, r_pinyin.get, r_phone.get
     size = CHUNK  # rows in the next transaction: shrinks when one held the lock past HOLD_TARGET
     start = 0
     while start < total:
@@ -110,8 +112,8 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
         for i, r in enumerate(chunk, start=start):
             cid, number = batch.first_id + i, format_number(now.year, batch.first_seq + i)
             clean = r.clean
-            values = list(map(clean.get, _WRITABLE))  # the customer row's columns, in _WRITABLE order
-            values[_IMPORTANT] = bool(clean.get("important"))
+            values = list(map(clean.get, fields))  # the customer row's columns, in ``fields`` order
+            values[important] = 1 if clean.get("important") else 0  # 0/1 as a bool is stored, bound faster
             missing, due = complete(values, r.kind, len(r.phones))
             if due is not None:  # bound as the driver would bind it, converted once per deadline
                 due = dues.get(due) or dues.setdefault(due, db.adapt(due))
@@ -120,14 +122,16 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             if indexed is None:  # pinyin once per distinct name in the file
                 if len(names) >= NAME_CACHE:  # bounded
                     names.clear()
-                search_name, search_pinyin, name_terms = search_terms.name_index(*key)
-                indexed = names[key] = (search_name, search_pinyin, *_split_name_terms(name_terms))
+                indexed = names[key] = search_terms.name_index_parts(*key)
             # then the _SET_COLS, in their order
-            values += (cid, number, r.kind, r.owner, indexed[0], indexed[1], missing, due, False, False, False,
+            values += (cid, number, r.kind, r.owner, indexed[0], indexed[1], missing, due, 0, 0, 0,
                        stamp, 1, stamp, by, stamp, by)
             rows.append(tuple(values))
-            for ph in r.phones:
-                phones.append((cid, ph.national, ph.e164, ph.kind, ph.label, ph.primary, stamp))
+            if labels:
+                phones += [(cid, ph.national, ph.e164, ph.kind, ph.label, 1 if ph.primary else 0, stamp)
+                           for ph in r.phones]
+            else:
+                phones += [(cid, ph.national, ph.e164, ph.kind, 1 if ph.primary else 0, stamp) for ph in r.phones]
             if "tags" in clean:
                 tags += [(cid, t) for t in clean["tags"] or []]
             if r.contacts:
@@ -139,14 +143,9 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             number_term, phone_terms, ident_terms = search_terms.record_term_parts(
                 number, [ph.national for ph in r.phones], (clean.get("id_number"), clean.get("uscc")))
             t_number.append((number_term, cid))
-            for terms, run, get in ((indexed[2], r_name, n_get), (indexed[3], r_pinyin, p_get),
-                                    (phone_terms, r_phone, t_get)):
+            for terms, run in ((indexed[2], r_name), (indexed[3], r_pinyin), (phone_terms, r_phone)):
                 for t in terms:
-                    got = get(t)
-                    if got is None:
-                        run[t] = [cid]
-                    else:
-                        got.append(cid)
+                    run[t].append(cid)
             if ident_terms:
                 t_ident += zip(ident_terms, repeat(cid))
             pending.pairs += len(indexed[2]) + len(indexed[3]) + len(phone_terms) + len(ident_terms) + 1
@@ -161,7 +160,7 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
                     ((rows, cols.index("id")), (phones, 0), (tags, 0), (staff_rows, 0), (consents, 0)))
                 pending.drop(skip)
             # DB-API executemany of positional rows in the same transaction (store/queries/importing)
-            q.insert_rows(tx.session, insert_customer, rows, phones, tags, staff_rows, consents)
+            q.insert_rows(tx.session, insert_customer, rows, phones, tags, staff_rows, consents, labels=labels)
             written += len(rows)  # the terms: by term range, in transactions of their own
         held = time.monotonic() - held
         # Inserting into a large search index touches more pages per row as it grows: keep each
@@ -175,13 +174,24 @@ def _write_rows(svc: Services, actor: Actor, p: Plan, batch: _Batch, progress: C
             _write_terms(svc, actor, pending.sorted(), cancel, in_order=True)
             pending = _TermRuns()
             r_name, r_pinyin, r_phone = pending.runs
-            n_get, p_get, t_get = r_name.get, r_pinyin.get, r_phone.get
-            _gc_young()  # the young generation: what the chunks made and kept (the terms are gone by now)
+            if start < total:  # the young generation: what the chunks made and kept (the terms are gone by
+                _gc_young()  # now); after the last round the names and caches go with this function
         if progress is not None:
             progress(start, total)
         if _after_chunk is not None:
             _after_chunk(start, total)
     return written, raced
+
+
+def _row_columns(p: Plan) -> tuple[list[str], bool]:
+    """The customer's own columns (``_WRITABLE``) that some ready row gives a value, and
+    "important" (never NULL); and whether some phone has a label. The other columns are NULL in
+    every row and left out of the INSERTs (none has a default: tests/services/test_import_same_rows.py),
+    so no row binds them: the driver's binding of a None (or a bool) costs ~1.5 us, and a row of a
+    usual file has ~30 of them (issue 22)."""
+    given = {f for r in p.ready for f, v in r.clean.items() if v is not None}
+    labels = any(ph.label is not None for r in p.ready for ph in r.phones)
+    return [f for f in _WRITABLE if f in given or f == "important"], labels
 
 
 # search terms held before they are written (_TermRuns: a list slot a pair while held, ~130 MB of
@@ -233,7 +243,8 @@ class _TermRuns:
     def __init__(self) -> None:
         self.numbers: list[tuple[str, int]] = []
         self.idents: list[tuple[str, int]] = []
-        self.runs: tuple[dict[str, list[int]], ...] = ({}, {}, {})  # name, pinyin, phone
+        self.runs: tuple[defaultdict[str, list[int]], ...] = (defaultdict(list), defaultdict(list),
+                                                              defaultdict(list))  # name, pinyin, phone
         self.pairs = 0  # pairs held (a customer skipped by :meth:`drop` still counted)
 
     def drop(self, skip: set[int]) -> None:
@@ -260,12 +271,6 @@ class _TermRuns:
         self.numbers.sort(key=itemgetter(0))
         self.idents.sort(key=itemgetter(0))
         return _joined([self.numbers, *parts, self.idents])
-
-
-def _split_name_terms(terms: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A name's terms (name_index) in two ranges: below "o" (the characters, n:) and from "o" on
-    (the pinyin, p:)."""
-    return tuple([t for t in terms if t < "o"]), tuple([t for t in terms if t >= "o"])
 
 
 def _sorted_terms(groups: Sequence[list[tuple[str, int]]]) -> list[tuple[str, int]]:
@@ -296,7 +301,6 @@ def _joined(groups: Sequence[list[tuple[str, int]]]) -> list[tuple[str, int]]:
 
 
 _WRITABLE = cust._WRITABLE
-_IMPORTANT = _WRITABLE.index("important")
 _SET_COLS = ("id", "number", "kind", "owner_id", "search_name", "search_pinyin", "missing_fields", "incomplete_due",
              "false_info", "business_stopped", "needs_informing", "last_activity_at", "version", "created_at",
              "created_by_id", "updated_at", "updated_by_id")  # the customer columns the import sets itself
@@ -307,14 +311,15 @@ class _Completeness:
     """``cust._completeness`` of import rows (all created at ``now``), remembered by which of the
     required fields are empty: all the answer depends on (missing_fields reads only those)."""
 
-    def __init__(self, now: Any, cal: Any, memo: dict[Any, Any]) -> None:
-        self.now, self.cal, self.memo = now, cal, memo
+    def __init__(self, now: Any, cal: Any, memo: dict[Any, Any], fields: Sequence[str] = _WRITABLE) -> None:
+        """``fields``: the customer columns of a row's values, in their order (_write_rows)."""
+        self.now, self.cal, self.memo, self.fields = now, cal, memo, tuple(fields)
         policy = load_policy()
         self.required = {kind: tuple(dict.fromkeys(f for fs in policy.required_fields(kind).values() for f in fs))
                          for kind in KINDS}
         # per kind: the required fields' places in a row's values (a required field the import does
         # not write is always empty; "phones" is the phone count, passed on its own)
-        self.places = {kind: _getter([_WRITABLE.index(f) for f in fs if f in _WRITABLE]) for kind, fs in
+        self.places = {kind: _getter([self.fields.index(f) for f in fs if f in self.fields]) for kind, fs in
                        self.required.items()}
         self.answers: dict[tuple[Any, ...], tuple[str | None, Any]] = {}
 
@@ -322,8 +327,8 @@ class _Completeness:
         sig = (kind, phones in _EMPTY, *map(_EMPTY.__contains__, self.places[kind](values)))
         got = self.answers.get(sig)
         if got is None:
-            got = self.answers[sig] = cust._completeness(dict(zip(_WRITABLE, values)), kind, self.now, phones,
-                                                         self.cal, self.memo)
+            got = self.answers[sig] = cust._completeness({**dict.fromkeys(_WRITABLE), **dict(zip(self.fields, values))},
+                                                         kind, self.now, phones, self.cal, self.memo)
         return got
 
 

@@ -112,13 +112,19 @@ def customer_columns_insert(cols: Sequence[str]) -> str:
 
 def insert_rows(s: Session, insert_customer: str, rows: Sequence[tuple[Any, ...]],
                 phones: Sequence[tuple[Any, ...]], tags: Sequence[tuple[Any, ...]],
-                staff_rows: Sequence[tuple[Any, ...]], consents: Sequence[tuple[Any, ...]]) -> None:
+                staff_rows: Sequence[tuple[Any, ...]], consents: Sequence[tuple[Any, ...]], *,
+                labels: bool = True) -> None:
     """One chunk of the batch: customers (``insert_customer`` from :func:`customer_columns_insert`),
-    (customer, national, e164, kind, label, primary, created) phones, (customer, tag) tags,
-    (customer, staff) contacts and (customer, purpose, scope, method, given, by, at) consents."""
+    (customer, national, e164, kind, label, primary, created) phones (without label when not
+    ``labels``: NULL), (customer, tag) tags, (customer, staff) contacts and (customer, purpose,
+    scope, method, given, by, at) consents."""
     db.executemany(s, insert_customer, rows)
-    db.executemany(s, "INSERT INTO customer_phone (customer_id, national, e164, kind, label,"
-                      " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", phones)
+    if labels:
+        db.executemany(s, "INSERT INTO customer_phone (customer_id, national, e164, kind, label,"
+                          " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", phones)
+    else:
+        db.executemany(s, "INSERT INTO customer_phone (customer_id, national, e164, kind,"
+                          " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?)", phones)
     db.executemany(s, "INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (?, ?)", tags)
     db.executemany(s, "INSERT OR IGNORE INTO customer_staff (customer_id, staff_id) VALUES (?, ?)", staff_rows)
     db.executemany(s, "INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at,"
