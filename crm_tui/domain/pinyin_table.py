@@ -16,7 +16,7 @@ every character and phrase, and random texts against pypinyin. A text the table 
 all Han, or a character it does not hold) is answered by pypinyin, as before.
 
 Regenerate after changing pypinyin's pin or ``search_terms.SURNAME_READINGS``:
-``python -m crm_tui.domain.pinyin_table``.
+``python -m crm_tui.domain.pinyin_table_build``.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def load(folder: Path) -> Table | None:
 
 def render(version: str, han: str, chars: dict[str, str], phrases: dict[str, tuple[str, ...]],
            surnames: dict[str, str]) -> str:
-    """The file's text (see :func:`build`)."""
+    """The file's text (``pinyin_table_build.build`` gives the arguments from pypinyin)."""
     for s in (*chars.values(), *(x for v in phrases.values() for x in v), *surnames.values()):
         if not s or " " in s or JOIN in s or "\n" in s:
             raise ValueError(f"syllable {s!r} cannot be written in the table")
@@ -115,38 +115,3 @@ def render(version: str, han: str, chars: dict[str, str], phrases: dict[str, tup
         " ".join(c + r for c, r in surnames.items()),
         "",
     ])
-
-
-def build() -> str:
-    """The table's text from the installed pypinyin, through the search index's own pypinyin path
-    (``search_terms._pypinyin_syllables`` and ``_pypinyin_surname_reading``)."""
-    from pypinyin import __version__
-    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
-
-    from crm_tui.domain import search_terms as st
-
-    chars: dict[str, str] = {}
-    for code in sorted(PINYIN_DICT):
-        c = chr(code)
-        got = st._pypinyin_syllables(c)
-        if RE_HANS.match(c) and len(got) == 1:
-            chars[c] = got[0]
-    phrases = {w: st._pypinyin_syllables(w) for w in sorted(PHRASES_DICT)}
-    if any(not RE_HANS.match(w) or len(v) != len(w) for w, v in phrases.items()):
-        raise ValueError("a phrase of pypinyin's dictionary is not Han characters with one syllable each")
-    surnames = {c: r for c in sorted(st.SURNAME_READINGS) if (r := st._pypinyin_surname_reading(c))}
-    return render(__version__, RE_HANS.pattern, chars, phrases, surnames)
-
-
-def main() -> None:  # pragma: no cover - a developer's command
-    from crm_tui.domain.config import data_dir
-
-    path = Path(__file__).resolve().parent.parent.parent / "data" / FILE
-    if not path.parent.is_dir():
-        path = data_dir() / FILE
-    path.write_text(build(), encoding="utf-8")
-    print(f"wrote {path}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
