@@ -16,23 +16,9 @@ from crm_tui.store import audit as audit_store
 from crm_tui.store import backup as backup_store
 from crm_tui.store import connection, db
 from crm_tui.store.connection import copy_encrypted, make_engine
-from crm_tui.store.keys import MemoryKeyStore
-from tests.helpers import cli
+from tests.helpers.places import key_of
 
 T0 = datetime(2026, 11, 23, 9, 0)
-
-
-@pytest.fixture
-def place(tmp_data_dir: Path) -> system.Place:
-    p = system.Place(tmp_data_dir, MemoryKeyStore())
-    system.init(p, "admin", cli.PASSWORD)
-    return p
-
-
-def _key(place: system.Place) -> bytes:
-    key = place.key_store.get(place.db_file)
-    assert key is not None
-    return key
 
 
 def _head(db_file: Path, key: bytes) -> int:
@@ -54,7 +40,7 @@ def test_a_write_during_a_backup_commits_at_once_and_the_copy_restores_to_the_st
     monkeypatch.setattr(connection, "CHUNK", 4096 * 16)  # progress after each chunk
     if method == "pages":  # as when a long reader keeps the log from being emptied
         monkeypatch.setattr(connection, "_pinned_copy", lambda *a: None)
-    key = _key(place)
+    key = key_of(place)
     before = _head(place.db_file, key)
     desk = make_engine(place.db_file, key, pool="null", busy_ms=0)
     seen: list[tuple[int, int]] = []
@@ -101,7 +87,7 @@ def test_a_write_during_a_backup_commits_at_once_and_the_copy_restores_to_the_st
 
 
 def test_the_copy_has_the_same_key_and_cipher_settings_and_opens_read_only_without_side_files(place, tmp_path):
-    key = _key(place)
+    key = key_of(place)
     src = db.raw_connect(place.db_file, key)
     try:
         settings = src.execute("PRAGMA cipher_settings").fetchall()
@@ -127,7 +113,7 @@ def test_a_backup_that_fails_midway_leaves_no_half_file(place, monkeypatch, meth
     monkeypatch.setattr(connection, "CHUNK", 4096 * 16)
     if method == "pages":
         monkeypatch.setattr(connection, "_pinned_copy", lambda *a: None)
-    key = _key(place)
+    key = key_of(place)
     folder = place.data_dir / "backups"
     names = {p.name for p in folder.iterdir()}
 
@@ -143,7 +129,7 @@ def test_a_backup_that_fails_midway_leaves_no_half_file(place, monkeypatch, meth
 
 
 def test_a_long_reader_that_keeps_the_log_turns_the_copy_to_the_backup_api_and_it_is_consistent(place, tmp_path):
-    key = _key(place)
+    key = key_of(place)
     reader = db.raw_connect(place.db_file, key)
     writer = make_engine(place.db_file, key, pool="null", busy_ms=0)
     src = db.raw_connect(place.db_file, key)
@@ -190,7 +176,7 @@ def test_a_damaged_page_anywhere_is_refused_as_damage_with_its_page_not_as_a_wro
     and the step succeeds)."""
     if method == "pages":
         monkeypatch.setattr(connection, "_pinned_copy", lambda *a: None)
-    key = _key(place)
+    key = key_of(place)
     page = _flip(place.db_file, where)
     folder = place.data_dir / "backups"
     names = {p.name for p in folder.iterdir()}
@@ -204,7 +190,7 @@ def test_a_damaged_page_anywhere_is_refused_as_damage_with_its_page_not_as_a_wro
 def test_any_other_backup_of_a_damaged_file_is_refused_by_its_verification(place, where):
     from crm_tui.services import damage
 
-    key = _key(place)
+    key = key_of(place)
     svc = system.open_services(place)
     try:
         page = _flip(place.db_file, where)
@@ -225,7 +211,7 @@ def test_the_byte_copy_goes_through_the_process_where_the_kernel_cannot_copy(pla
         raise OSError(18, "Invalid cross-device link")
 
     monkeypatch.setattr(connection.os, "copy_file_range", refuse, raising=False)
-    key = _key(place)
+    key = key_of(place)
     info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
     assert info.manifest["copy"] == "file"
     assert backup_store.verify_backup(info, key) == []

@@ -8,7 +8,6 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy.orm import Session
 
 from crm_tui.services import system
@@ -16,23 +15,9 @@ from crm_tui.store import audit as audit_store
 from crm_tui.store import backup as backup_store
 from crm_tui.store import connection, db
 from crm_tui.store.connection import make_engine
-from crm_tui.store.keys import MemoryKeyStore
-from tests.helpers import cli
+from tests.helpers.places import key_of
 
 T0 = datetime(2026, 11, 23, 9, 0)
-
-
-@pytest.fixture
-def place(tmp_data_dir: Path) -> system.Place:
-    p = system.Place(tmp_data_dir, MemoryKeyStore())
-    system.init(p, "admin", cli.PASSWORD)
-    return p
-
-
-def _key(place: system.Place) -> bytes:
-    key = place.key_store.get(place.db_file)
-    assert key is not None
-    return key
 
 
 def _all_counts(path: Path, key: bytes) -> dict[str, int]:
@@ -62,7 +47,7 @@ def _save(info: backup_store.BackupInfo, manifest: dict) -> backup_store.BackupI
 
 
 def test_the_manifest_counts_every_table_but_the_uncounted_ones_exactly(place):
-    key = _key(place)
+    key = key_of(place)
     info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
     every = _all_counts(info.path, key)
     assert set(backup_store.UNCOUNTED) <= set(every)  # the tables exist: they are left out on purpose
@@ -74,7 +59,7 @@ def test_the_manifest_counts_every_table_but_the_uncounted_ones_exactly(place):
 
 def test_a_format_1_manifest_that_counts_every_table_still_verifies_and_its_counts_are_checked(place):
     """Backups taken before format 2 count audit_value and search_term too: those counts are checked."""
-    key = _key(place)
+    key = key_of(place)
     info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
     old = {**info.manifest, "format": 1, "row_counts": _all_counts(info.path, key)}
     assert backup_store.verify_backup(_save(info, old), key) == []
@@ -85,7 +70,7 @@ def test_a_format_1_manifest_that_counts_every_table_still_verifies_and_its_coun
 def test_another_valid_backup_under_a_manifest_is_found_by_checksum_and_by_its_counts(place):
     """A later copy put in place of an earlier one: its checksum differs; with the checksum forged
     to match, its row counts and audit head still differ from the manifest."""
-    key = _key(place)
+    key = key_of(place)
     first = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
     _write(place, key, 3)
     later = backup_store.make_backup(place.db_file, key, reason="test", now=T0.replace(minute=5))
@@ -97,7 +82,7 @@ def test_another_valid_backup_under_a_manifest_is_found_by_checksum_and_by_its_c
 
 
 def test_a_truncated_backup_is_found(place):
-    key = _key(place)
+    key = key_of(place)
     info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
     data = info.path.read_bytes()
     info.path.write_bytes(data[: len(data) // 2])
@@ -108,7 +93,7 @@ def test_the_byte_copy_starts_writing_every_chunk_to_disk_and_copies_without_tha
     """sync_file_range on each chunk as it is copied (the fsync at the end then has little to wait for);
     where the call does not exist, the copy is the same."""
     monkeypatch.setattr(connection, "CHUNK", 4096 * 16)
-    key = _key(place)
+    key = key_of(place)
     started: list[tuple[int, int]] = []
     monkeypatch.setattr(connection, "_SYNC_FILE_RANGE", lambda fd, off, n, flags: started.append((off, n)) or 0)
     info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
@@ -123,7 +108,7 @@ def test_the_byte_copy_starts_writing_every_chunk_to_disk_and_copies_without_tha
 
 def test_a_write_during_the_manifest_counts_is_not_in_them(place, monkeypatch):
     """The counts are read from the copy, which is the snapshot: a commit after the copy is not counted."""
-    key = _key(place)
+    key = key_of(place)
     conn = db.raw_connect(place.db_file, key)
     try:
         before = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
@@ -153,7 +138,7 @@ def test_the_checksum_is_the_sha256_of_the_pieces_sha256s_and_finds_a_flipped_by
     import hashlib
 
     monkeypatch.setattr(connection, "PIECE", 4096 * 3)
-    key = _key(place)
+    key = key_of(place)
     info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
     data = info.path.read_bytes()
     pieces = [data[i:i + 4096 * 3] for i in range(0, len(data), 4096 * 3)]
@@ -173,7 +158,7 @@ def test_the_checksum_is_the_sha256_of_the_pieces_sha256s_and_finds_a_flipped_by
 def test_a_manifest_with_the_files_plain_sha256_still_verifies(place):
     """Backups taken before the piecewise checksum hold the file's plain SHA-256: still verified
     (and still found wrong when the file changed)."""
-    key = _key(place)
+    key = key_of(place)
     info = backup_store.make_backup(place.db_file, key, reason="test", now=T0)
     old = _save(info, {**info.manifest, "sha256": backup_store._sha256(info.path)})
     assert backup_store.verify_backup(old, key) == []

@@ -311,7 +311,7 @@ class _Completeness:
     """``cust._completeness`` of import rows (all created at ``now``), remembered by which of the
     required fields are empty: all the answer depends on (missing_fields reads only those)."""
 
-    def __init__(self, now: Any, cal: Any, memo: dict[Any, Any], fields: Sequence[str] = _WRITABLE) -> None:
+    def __init__(self, now: Any, cal: Any, memo: dict[Any, Any], fields: Sequence[str]) -> None:
         """``fields``: the customer columns of a row's values, in their order (_write_rows)."""
         self.now, self.cal, self.memo, self.fields = now, cal, memo, tuple(fields)
         policy = load_policy()

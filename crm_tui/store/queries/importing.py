@@ -110,6 +110,9 @@ def customer_columns_insert(cols: Sequence[str]) -> str:
     return f"INSERT INTO customer ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
 
 
+_PHONE_COLUMNS = ("customer_id", "national", "e164", "kind", "label", "is_primary", "created_at")
+
+
 def insert_rows(s: Session, insert_customer: str, rows: Sequence[tuple[Any, ...]],
                 phones: Sequence[tuple[Any, ...]], tags: Sequence[tuple[Any, ...]],
                 staff_rows: Sequence[tuple[Any, ...]], consents: Sequence[tuple[Any, ...]], *,
@@ -119,12 +122,8 @@ def insert_rows(s: Session, insert_customer: str, rows: Sequence[tuple[Any, ...]
     ``labels``: NULL), (customer, tag) tags, (customer, staff) contacts and (customer, purpose,
     scope, method, given, by, at) consents."""
     db.executemany(s, insert_customer, rows)
-    if labels:
-        db.executemany(s, "INSERT INTO customer_phone (customer_id, national, e164, kind, label,"
-                          " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", phones)
-    else:
-        db.executemany(s, "INSERT INTO customer_phone (customer_id, national, e164, kind,"
-                          " is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?)", phones)
+    cols = [c for c in _PHONE_COLUMNS if labels or c != "label"]
+    db.executemany(s, f"INSERT INTO customer_phone ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", phones)
     db.executemany(s, "INSERT OR IGNORE INTO customer_tag (customer_id, tag) VALUES (?, ?)", tags)
     db.executemany(s, "INSERT OR IGNORE INTO customer_staff (customer_id, staff_id) VALUES (?, ?)", staff_rows)
     db.executemany(s, "INSERT INTO customer_consent (customer_id, purpose, scope, method, given_at,"
